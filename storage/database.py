@@ -1,0 +1,145 @@
+"""Engines, sessions, migrations and health for Tandem's database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.urls import describe, is_sqlite, normalize_database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database can't be reached or opened; the message is one readable line."""
+
+
+@dataclass
+class Database:
+    """One engine plus its session factory; pass this around instead of globals."""
+
+    url: URL
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work is committed on success and rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def describe(self) -> str:
+        return describe(self.url)
+
+
+def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool = False) -> Database:
+    """Create the engine (no connection yet). ``schema`` isolates test runs on one PostgreSQL database."""
+    url = raw_url if isinstance(raw_url, URL) else normalize_database_url(raw_url)
+    connect_args: dict = {}
+    kwargs: dict = {}
+    if is_sqlite(url):
+        connect_args["timeout"] = 30
+    else:
+        connect_args["connect_timeout"] = 5
+        if schema:
+            connect_args["options"] = f"-csearch_path={schema}"
+        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    return Database(url=url, engine=engine, sessions=sessions)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+async def check_connection(db: Database) -> None:
+    """Fail fast, in one line, when the database can't be reached."""
+    problem = _sqlite_folder_problem(db)
+    if problem:
+        raise DatabaseUnavailable(problem)
+    try:
+        async with asyncio.timeout(15), db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # driver errors vary; the user needs one line, not a traceback
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailable(f"cannot reach the database {db.describe()}: {reason}") from None
+
+
+def _sqlite_folder_problem(db: Database) -> str | None:
+    if not db.is_sqlite or db.url.database in (None, "", ":memory:"):
+        return None
+    parent = Path(db.url.database).expanduser().resolve().parent
+    if parent.is_dir():
+        return None
+    return f"cannot open {db.describe()}: folder {parent} does not exist"
+
+
+def alembic_config(db_url: URL | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if db_url is not None:
+        cfg.set_main_option("sqlalchemy.url", db_url.render_as_string(hide_password=False))
+    return cfg
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema up to date with Alembic (safe to call at every start-up)."""
+
+    def _run(connection) -> None:  # noqa: ANN001
+        cfg = alembic_config(db.url)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_run)
+
+
+async def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    def _rev(connection) -> str | None:  # noqa: ANN001
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_rev)
+
+
+async def health(db: Database) -> dict:
+    """What /healthz reports: reachable or not, and the schema revision."""
+    try:
+        async with asyncio.timeout(5):
+            rev = await current_revision(db)
+        return {"database": "ok", "revision": rev, "backend": db.url.get_backend_name()}
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return {"database": "unreachable", "error": first, "backend": db.url.get_backend_name()}
