@@ -167,14 +167,15 @@ class _FileReader:
         def label_of(raw: Any) -> str:
             return f"{kind} track, week {_quoted_id(raw, 'week', quote=False)}"
 
+        before = len(self.issues)
         prompts = [self._validate(TrackPrompt, raw, label_of(raw)) for raw in entries]
         self._check_unique(entries, "id", label_of)
         self._check_weeks(entries, kind)
         if not entries:
             self.report(data.key_lines.get("prompts", data.line), f"{kind} track: needs at least one prompt")
+        if len(self.issues) != before:
+            return None  # already reported with exact lines; the Track model would only repeat it
         valid = [prompt for prompt in prompts if prompt is not None]
-        if not valid or len(valid) != len(prompts):
-            return None
         raw_track = _copy_lines(data, {key: data[key] for key in ("title", "description") if key in data})
         raw_track.update(kind=kind, prompts=tuple(valid))
         return self._validate(Track, raw_track, f"{kind} track")
@@ -234,7 +235,7 @@ class _FileReader:
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            for error in exc.errors():
+            for error in _root_causes(exc.errors()):
                 loc = tuple(error["loc"])
                 where = label + (sublabel(loc) if sublabel else "")
                 self.report(line_of(raw, loc), f"{where}: {describe_error(error)}")
@@ -319,6 +320,16 @@ def _question_label(raw: Any) -> Callable[[tuple[int | str, ...]], str]:
     return label
 
 
+def _root_causes(errors: list[Any]) -> list[Any]:
+    """Drop "list too short" errors that only happened because items inside it were invalid."""
+    broken_prefixes = {tuple(error["loc"][:i]) for error in errors for i in range(len(error["loc"]))}
+    return [
+        error
+        for error in errors
+        if not (error["type"] == "too_short" and tuple(error["loc"]) in broken_prefixes)
+    ]
+
+
 _QUOTED = re.compile(r"'([^']*)'")
 
 
@@ -340,6 +351,8 @@ def describe_error(error: Any) -> str:
         return f"{field} {value!r} is not one of {choices}"
     if kind == "string_pattern_mismatch":
         return f"{field} {value!r} must be a lowercase slug such as 'fun-007' (letters, digits, '-' or '_')"
+    if kind == "too_short":
+        return f"{field} must list at least {ctx.get('min_length', 1)} entry"
     if kind == "string_too_short":
         return f"{field} must not be empty"
     if kind == "string_type" and isinstance(value, bool):
