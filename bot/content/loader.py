@@ -125,9 +125,9 @@ class _FileReader:
         if entries is None:
             return []
         items: list[Icebreaker] = []
-        for raw in entries:
+        for index, raw in enumerate(entries):
             label = f"icebreaker {_quoted_id(raw, 'id')}"
-            item = self._validate(Icebreaker, raw, label)
+            item = self._validate(Icebreaker, raw, label, entries.item_lines[index])
             if item is not None:
                 items.append(item)
         self._check_unique(entries, "id", lambda raw: f"icebreaker {_quoted_id(raw, 'id')}")
@@ -138,11 +138,12 @@ class _FileReader:
         if entries is None:
             return []
         surveys: list[SurveyDefinition] = []
-        for raw in entries:
+        for index, raw in enumerate(entries):
             label = f"survey {_quoted_id(raw, 'id')}"
             if not self._survey_parts_unique(raw, label):
                 continue  # the model would repeat the same complaint with a vaguer line
-            survey = self._validate(SurveyDefinition, raw, label, sublabel=_question_label(raw))
+            line = entries.item_lines[index]
+            survey = self._validate(SurveyDefinition, raw, label, line, sublabel=_question_label(raw))
             if survey is not None:
                 surveys.append(survey)
         self._check_unique(entries, "id", lambda raw: f"survey {_quoted_id(raw, 'id')}")
@@ -168,7 +169,10 @@ class _FileReader:
             return f"{kind} track, week {_quoted_id(raw, 'week', quote=False)}"
 
         before = len(self.issues)
-        prompts = [self._validate(TrackPrompt, raw, label_of(raw)) for raw in entries]
+        prompts = [
+            self._validate(TrackPrompt, raw, label_of(raw), entries.item_lines[index])
+            for index, raw in enumerate(entries)
+        ]
         self._check_unique(entries, "id", label_of)
         self._check_weeks(entries, kind)
         if not entries:
@@ -178,7 +182,7 @@ class _FileReader:
         valid = [prompt for prompt in prompts if prompt is not None]
         raw_track = _copy_lines(data, {key: data[key] for key in ("title", "description") if key in data})
         raw_track.update(kind=kind, prompts=tuple(valid))
-        return self._validate(Track, raw_track, f"{kind} track")
+        return self._validate(Track, raw_track, f"{kind} track", data.line)
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -227,10 +231,12 @@ class _FileReader:
         model: type[ModelT],
         raw: Any,
         label: str,
+        line: int,
         sublabel: Callable[[tuple[int | str, ...]], str] | None = None,
     ) -> ModelT | None:
+        """Validate one entry starting at ``line``; report each error at the most precise line."""
         if not isinstance(raw, dict):
-            self.report(getattr(raw, "line", None), f"{label}: expected a mapping of fields, got {raw!r}")
+            self.report(line, f"{label}: expected a mapping of fields, got {raw!r}")
             return None
         try:
             return model.model_validate(raw)
@@ -238,7 +244,7 @@ class _FileReader:
             for error in _root_causes(exc.errors()):
                 loc = tuple(error["loc"])
                 where = label + (sublabel(loc) if sublabel else "")
-                self.report(line_of(raw, loc), f"{where}: {describe_error(error)}")
+                self.report(line_of(raw, loc) or line, f"{where}: {describe_error(error)}")
             return None
 
     def _check_unique(self, entries: LineList, key: str, label_of: Callable[[Any], str]) -> None:
