@@ -184,3 +184,8 @@ def test_core_package_stays_platform_neutral() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{source.name} imports {name}"
+
+
+def test_library_mappings_are_read_only(library: ContentLibrary) -> None:
+    with pytest.raises(TypeError):
+        library.surveys["pulse"] = library.survey("good_fit")  # type: ignore[index]
