@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ContentError, Issue
 from .library import REQUIRED_SURVEYS, REQUIRED_TRACKS, ContentLibrary
+from .messages import describe_error, root_causes
 from .models import Icebreaker, SurveyDefinition, Track, TrackPrompt
 from .yaml_lines import LineDict, LineList, YamlSyntaxError, line_of, parse_yaml
 
@@ -241,7 +241,7 @@ class _FileReader:
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            for error in _root_causes(exc.errors()):
+            for error in root_causes(exc.errors()):
                 loc = tuple(error["loc"])
                 where = label + (sublabel(loc) if sublabel else "")
                 self.report(line_of(raw, loc) or line, f"{where}: {describe_error(error)}")
@@ -324,45 +324,3 @@ def _question_label(raw: Any) -> Callable[[tuple[int | str, ...]], str]:
         return ""
 
     return label
-
-
-def _root_causes(errors: list[Any]) -> list[Any]:
-    """Drop "list too short" errors that only happened because items inside it were invalid."""
-    broken_prefixes = {tuple(error["loc"][:i]) for error in errors for i in range(len(error["loc"]))}
-    return [
-        error
-        for error in errors
-        if not (error["type"] == "too_short" and tuple(error["loc"]) in broken_prefixes)
-    ]
-
-
-_QUOTED = re.compile(r"'([^']*)'")
-
-
-def describe_error(error: Any) -> str:
-    """Turn one pydantic error into a sentence a content editor can act on."""
-    loc: Sequence[int | str] = error["loc"]
-    field = next((part for part in reversed(loc) if isinstance(part, str)), "entry")
-    kind = error["type"]
-    value = error.get("input")
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return f"missing required field '{field}'"
-    if kind == "extra_forbidden":
-        return f"unknown field '{field}' (check the spelling)"
-    if kind in ("value_error", "assertion_error") and "error" in ctx:
-        return str(ctx["error"])
-    if kind in ("enum", "literal_error"):
-        choices = ", ".join(_QUOTED.findall(str(ctx.get("expected", ""))))
-        return f"{field} {value!r} is not one of {choices}"
-    if kind == "string_pattern_mismatch":
-        return f"{field} {value!r} must be a lowercase slug such as 'fun-007' (letters, digits, '-' or '_')"
-    if kind == "too_short":
-        return f"{field} must list at least {ctx.get('min_length', 1)} entry"
-    if kind == "string_too_short":
-        return f"{field} must not be empty"
-    if kind == "string_type" and isinstance(value, bool):
-        return f"{field} must be text, but YAML read it as {value}; put the value in quotes"
-    if kind == "string_type" and value is None:
-        return f"{field} must not be empty"
-    return f"{field}: {error['msg']}"
