@@ -1,9 +1,11 @@
 """Durable delivery: every outgoing message is written first, then claimed, sent and recorded.
 
 The idempotency key (program, round, match, step, recipient) makes writing a message twice a no-op, so a
-step that is retried after a crash can simply enqueue again. The sender claims a batch, sends, and records
-the platform's message id one delivery at a time, which keeps the unavoidable window (sent by the platform
-but not yet recorded) to the length of one database write.
+step that is retried after a crash can simply enqueue again. A sender claims a batch under a unique claim
+token (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of senders share the queue), sends it, and
+records outcomes in small flushes while it keeps sending. The one unavoidable window, sent by the platform
+but not yet recorded, is at most ``record_every`` sends or ``flush_seconds`` long, and only opens on a hard
+kill: a cancelled sender records what it sent before it stops. See docs/delivery.md.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,13 +34,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tandem.outbox")
 
-MAX_ATTEMPTS = 6
-RECORD_EVERY = 25  # sends recorded per transaction: the crash window is at most this many sends
+MAX_ATTEMPTS = 8  # claims before a retryable failure is final (backoff adds up to about 1.5 h)
+RECORD_EVERY = 25  # outcomes per recording transaction: bounds the sent-but-unrecorded window on a hard kill
+FLUSH_SECONDS = 0.25  # ... and so does time: outcomes are recorded at least this often while sending
 SEND_CONCURRENCY = 8  # conversations sent to at once; adapters pace within platform limits
-LEASE = timedelta(minutes=5)  # a claim older than this is taken to be from a sender that died
-
-
-Outcome = tuple[Delivery, "SentRef | None | SendError"]
+LEASE = timedelta(minutes=5)  # a claim not renewed for this long is taken to be from a sender that died
+QUICK_RETRY_SECONDS = 2.0  # a 429 asking to wait at most this long is retried at once, in the same pass
+QUICK_RETRIES = 3  # ... this many times, before the delivery goes back to the queue with backoff
 
 
 def _lane(delivery: Delivery) -> str:
@@ -102,46 +105,118 @@ async def enqueue(session: AsyncSession, workspace_id: int, items: list[Outgoing
 
 
 def backoff(attempt: int, retry_after: float | None) -> timedelta:
-    """Exponential backoff with jitter, at least what the platform asked for."""
-    base = min(600.0, 2.0 ** attempt) * (0.5 + random.random() / 2)
+    """Exponential backoff with jitter (5 s, 15 s, 45 s … capped at 1 h), at least what the platform asked."""
+    base = min(3600.0, 5.0 * 3.0 ** max(0, attempt - 1)) * (0.5 + random.random() / 2)
     return timedelta(seconds=max(base, retry_after or 0.0))
 
 
-class Dispatcher:
-    """Claims due deliveries and sends them through the platform ports."""
+@dataclass(frozen=True)
+class _Failed:
+    """A failed attempt with its verdict: ``retry_at`` None means it failed for good."""
 
-    def __init__(self, core: Tandem) -> None:
+    error: SendError
+    retry_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """Not attempted: an earlier message to the same conversation failed, so this one waits to keep order."""
+
+    retry_at: datetime | None
+
+
+Result = SentRef | None | _Failed | _Deferred
+
+
+class Dispatcher:
+    """Claims due deliveries and sends them through the platform ports.
+
+    Several dispatchers (tasks or processes) may run against one PostgreSQL database: claims never overlap.
+    """
+
+    def __init__(self, core: Tandem, *, lease: timedelta = LEASE, record_every: int = RECORD_EVERY,
+                 flush_seconds: float = FLUSH_SECONDS, concurrency: int = SEND_CONCURRENCY) -> None:
         self.core = core
+        self.lease = lease
+        self.record_every = record_every
+        self.flush_seconds = flush_seconds
+        self.concurrency = concurrency
 
     async def run_once(self, limit: int = 200) -> int:
+        """Send everything that is due now; returns how many were sent."""
         sent_total = 0
         while True:
-            batch = await self._claim(limit)
+            token = f"{self.core.instance_id}:{uuid.uuid4().hex[:12]}"
+            batch = await self._claim(limit, token)
             if not batch:
                 return sent_total
-            for start in range(0, len(batch), RECORD_EVERY):
-                outcomes = await self._send_chunk(batch[start : start + RECORD_EVERY])
-                sent_total += await self._record(outcomes)
+            sent_total += await self._deliver(batch, token)
             if len(batch) < limit:
                 return sent_total
 
-    async def _send_chunk(self, chunk: list[tuple[Delivery, Workspace]]) -> list[Outcome]:
-        """Send concurrently across conversations, in order within one conversation."""
+    async def _deliver(self, batch: list[tuple[Delivery, Workspace]], token: str) -> int:
+        """Send concurrently across conversations, in order within one, recording as outcomes come in."""
         lanes: dict[str, list[tuple[Delivery, Workspace]]] = {}
-        for delivery, workspace in chunk:
+        for delivery, workspace in batch:
             lanes.setdefault(_lane(delivery), []).append((delivery, workspace))
-        limit = asyncio.Semaphore(SEND_CONCURRENCY)
-        outcomes: list[Outcome] = []
+        gate = asyncio.Semaphore(self.concurrency)
+        done: list[tuple[Delivery, Result]] = []
+        sent = 0
+        last_flush = asyncio.get_running_loop().time()
+
+        async def flush() -> None:
+            nonlocal sent, last_flush
+            outcomes = done[:]
+            done.clear()
+            last_flush = asyncio.get_running_loop().time()
+            if outcomes:
+                sent += await self._record(outcomes, token)
 
         async def lane(items: list[tuple[Delivery, Workspace]]) -> None:
+            blocked: _Deferred | None = None
             for delivery, workspace in items:
-                async with limit:
-                    outcomes.append((delivery, await self._attempt(delivery, workspace)))
+                if blocked is not None:
+                    done.append((delivery, blocked))
+                    continue
+                result = await self._attempt(delivery, workspace, gate)
+                if isinstance(result, SendError):
+                    result = self._verdict(delivery, result)
+                    blocked = _Deferred(result.retry_at)
+                done.append((delivery, result))
+                due = asyncio.get_running_loop().time() - last_flush >= self.flush_seconds
+                if len(done) >= self.record_every or due:
+                    await flush()
 
-        await asyncio.gather(*(lane(items) for items in lanes.values()))
-        return outcomes
+        try:
+            async with asyncio.TaskGroup() as group:
+                for items in lanes.values():
+                    group.create_task(lane(items))
+        except (asyncio.CancelledError, Exception):
+            # a graceful stop (or an adapter/database error): record what was sent before giving up,
+            # so only a hard kill can leave sent-but-unrecorded messages behind
+            await asyncio.shield(flush())
+            raise
+        await flush()
+        return sent
 
-    async def _attempt(self, delivery: Delivery, workspace: Workspace) -> SentRef | None | SendError:
+    async def _attempt(self, delivery: Delivery, workspace: Workspace, gate: asyncio.Semaphore) -> Result:
+        """One delivery, with quick in-pass retries when the platform asks for only a short wait."""
+        for quick in range(QUICK_RETRIES + 1):
+            async with gate:
+                result = await self._try_send(delivery, workspace)
+            wait = result.retry_after if isinstance(result, SendError) else None
+            if wait is None or not result.retryable or wait > QUICK_RETRY_SECONDS or quick == QUICK_RETRIES:
+                return result
+            await asyncio.sleep(wait)
+        return result  # pragma: no cover - the loop always returns
+
+    def _verdict(self, delivery: Delivery, exc: SendError) -> _Failed:
+        attempts = delivery.attempts  # already counted when claimed
+        if exc.gone or not exc.retryable or attempts >= MAX_ATTEMPTS:
+            return _Failed(exc, None)
+        return _Failed(exc, self.core.clock.now() + backoff(attempts, exc.retry_after))
+
+    async def _try_send(self, delivery: Delivery, workspace: Workspace) -> SentRef | None | SendError:
         try:
             return await self._send(delivery, workspace)
         except SendError as exc:
@@ -150,32 +225,38 @@ class Dispatcher:
             log.exception("delivery %s crashed in the adapter", delivery.idempotency_key)
             return SendError(f"{type(exc).__name__}: {exc}")
 
-    async def _record(self, outcomes: list[Outcome]) -> int:
-        """One short transaction for a chunk: keeps the sent-but-unrecorded window to one chunk's sends."""
+    async def _record(self, outcomes: list[tuple[Delivery, Result]], token: str) -> int:
+        """One short transaction per flush; also renews the lease on the rest of this claim."""
         now = self.core.clock.now()
         sent = 0
         async with self.core.db.transaction() as session:
             for delivery, result in outcomes:
-                if isinstance(result, SendError):
-                    await self._record_failure(session, delivery, result, now)
+                if isinstance(result, _Deferred):
+                    await session.exec(update(Delivery).where(  # type: ignore[call-overload]
+                        Delivery.id == delivery.id, Delivery.claimed_by == token).values(
+                        state=DeliveryState.PENDING.value, claimed_by=None, attempts=Delivery.attempts - 1,
+                        next_attempt_at=result.retry_at or now))
+                    continue
+                if isinstance(result, _Failed):
+                    await self._record_failure(session, delivery, result, token)
                     continue
                 sent += 1
+                # sent is a fact whoever holds the claim now, so this write is unconditional
                 await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(  # type: ignore[call-overload]
-                    state=DeliveryState.SENT.value, sent_at=now, last_error=None,
+                    state=DeliveryState.SENT.value, sent_at=now, last_error=None, claimed_by=None,
                     conversation_id=result.conversation_id if result else None,
                     platform_message_id=result.message_id if result else None))
                 if result is not None:
                     await self._after_send(session, delivery, result)
+            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
+                Delivery.claimed_by == token, Delivery.state == DeliveryState.SENDING.value).values(claimed_at=now))
         return sent
 
-    async def _claim(self, limit: int) -> list[tuple[Delivery, Workspace]]:
+    async def _claim(self, limit: int, token: str) -> list[tuple[Delivery, Workspace]]:
         now = self.core.clock.now()
         db = self.core.db
         async with db.transaction() as session:
-            # a claim whose sender died is released: at-least-once beats lost (see docs/delivery.md)
-            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
-                Delivery.state == DeliveryState.SENDING.value, Delivery.claimed_at < now - LEASE
-            ).values(state=DeliveryState.PENDING.value, claimed_by=None))
+            await self._release_expired(session, now)
             query = (
                 select(Delivery.id)
                 .where(Delivery.state == DeliveryState.PENDING.value)
@@ -188,13 +269,29 @@ class Dispatcher:
             ids = list((await session.exec(query)).all())
             if not ids:
                 return []
-            await session.exec(update(Delivery).where(col(Delivery.id).in_(ids)).values(  # type: ignore[call-overload]
-                state=DeliveryState.SENDING.value, claimed_by=self.core.instance_id, claimed_at=now,
+            # the state condition makes a race on SQLite (no row locks) harmless: only one claimer wins a row
+            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
+                col(Delivery.id).in_(ids), Delivery.state == DeliveryState.PENDING.value).values(
+                state=DeliveryState.SENDING.value, claimed_by=token, claimed_at=now,
                 attempts=Delivery.attempts + 1))
             rows = (await session.exec(
                 select(Delivery, Workspace).join(Workspace, and_(Workspace.id == Delivery.workspace_id))
-                .where(col(Delivery.id).in_(ids)).order_by(col(Delivery.id)))).all()
+                .where(Delivery.claimed_by == token).order_by(col(Delivery.id)))).all()
             return [(d, w) for d, w in rows]
+
+    async def _release_expired(self, session: AsyncSession, now: datetime) -> None:
+        """A claim whose sender died goes back to the queue: at-least-once beats lost (docs/delivery.md)."""
+        expired = (select(Delivery.id).where(Delivery.state == DeliveryState.SENDING.value,
+                                             Delivery.claimed_at < now - self.lease)
+                   .order_by(col(Delivery.id)).limit(1000))
+        if self.core.db.is_postgres:
+            expired = expired.with_for_update(skip_locked=True)  # never wait for (or deadlock with) a live sender
+        ids = list((await session.exec(expired)).all())
+        if ids:
+            log.warning("releasing %d deliveries whose sender stopped renewing its claim", len(ids))
+            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
+                col(Delivery.id).in_(ids), Delivery.state == DeliveryState.SENDING.value).values(
+                state=DeliveryState.PENDING.value, claimed_by=None))
 
     async def _send(self, delivery: Delivery, workspace: Workspace) -> SentRef | None:
         port = self.core.port(workspace.platform)
@@ -214,18 +311,18 @@ class Dispatcher:
             return ref
         raise SendError(f"unknown delivery target {target!r}", retryable=False)
 
-    async def _record_failure(self, session: AsyncSession, delivery: Delivery, exc: SendError,
-                              now: datetime) -> None:
-        attempts = delivery.attempts  # already counted when claimed
-        final = exc.gone or not exc.retryable or attempts >= MAX_ATTEMPTS
-        values: dict[str, Any] = {"last_error": str(exc)[:2000], "claimed_by": None}
-        if final:
+    async def _record_failure(self, session: AsyncSession, delivery: Delivery, failed: _Failed, token: str) -> None:
+        values: dict[str, Any] = {"last_error": str(failed.error)[:2000], "claimed_by": None}
+        if failed.retry_at is None:
             values["state"] = DeliveryState.FAILED.value
-            log.warning("delivery %s failed for good: %s", delivery.idempotency_key, exc)
+            log.warning("delivery %s failed for good after %d attempts: %s", delivery.idempotency_key,
+                        delivery.attempts, failed.error)
         else:
             values["state"] = DeliveryState.PENDING.value
-            values["next_attempt_at"] = now + backoff(attempts, exc.retry_after)
-        await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(**values))  # type: ignore[call-overload]
+            values["next_attempt_at"] = failed.retry_at
+        # only while the claim is still ours: if the lease was taken over, the new holder decides
+        await session.exec(update(Delivery).where(  # type: ignore[call-overload]
+            Delivery.id == delivery.id, Delivery.claimed_by == token).values(**values))
 
     async def _after_send(self, session: AsyncSession, delivery: Delivery, ref: SentRef) -> None:
         """Remember where things were said, so follow-ups go to the same place."""
