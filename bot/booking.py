@@ -6,6 +6,7 @@ import base64
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -243,6 +244,10 @@ async def send_due_reminders(core: Tandem) -> int:
     now = core.clock.now()
     count = 0
     async with core.db.transaction() as session:
+        # a reminder missed while the service was down is pointless once the chat has started: drop it
+        await session.exec(update(Meeting).where(  # type: ignore[call-overload]
+            Meeting.state == MeetingState.CONFIRMED.value, col(Meeting.reminder_at).is_not(None),
+            col(Meeting.start_at) <= now).values(reminder_at=None))
         due = (await session.exec(select(Meeting).where(
             Meeting.state == MeetingState.CONFIRMED.value, col(Meeting.reminder_at).is_not(None),
             col(Meeting.reminder_at) <= now, col(Meeting.start_at) > now))).all()

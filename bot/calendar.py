@@ -17,13 +17,20 @@ from storage.tables import Program
 CHECKIN_DELAY = timedelta(days=3)
 ICEBREAKER_DELAY = timedelta(days=1)
 
-# How late a missed step may still run after downtime; older ones are skipped (and logged).
+# How late a missed step may still run after downtime; older ones are skipped (and logged). An intro three
+# days late is still useful; an icebreaker posted the next day is not. TANDEM_STEP_GRACE_HOURS overrides all.
 GRACE = {
     "round": timedelta(days=2),
     "prompt": timedelta(days=2),
     "checkin": timedelta(days=2),
     "icebreaker": timedelta(hours=20),
 }
+DEFAULT_GRACE = timedelta(days=1)
+
+
+def grace(kind: str, override: timedelta | None = None) -> timedelta:
+    """How late a step of ``kind`` may run; ``override`` (from the settings) wins over the per-kind default."""
+    return override if override is not None else GRACE.get(kind, DEFAULT_GRACE)
 
 
 @dataclass(frozen=True)

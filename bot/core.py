@@ -10,6 +10,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.events import Actor, Event, Response
@@ -34,13 +35,15 @@ class Tandem:
     """Holds the database, the clock and one port per platform."""
 
     def __init__(self, db: Database, *, clock: Clock | None = None, admins: AdminPolicy | None = None,
-                 instance_id: str | None = None, default_timezone: str = "UTC") -> None:
+                 instance_id: str | None = None, default_timezone: str = "UTC",
+                 step_grace: timedelta | None = None) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.admins = admins or AdminPolicy()
         self.instance_id = instance_id or f"tandem-{uuid.uuid4().hex[:8]}"
         self.ports: dict[str, ChatPort] = {}
         self.default_timezone = default_timezone
+        self.step_grace = step_grace  # None: per-kind defaults in bot.calendar.GRACE
         self.wakeup = asyncio.Event()  # set when new deliveries are waiting, so the sender loop runs now
 
     def register_port(self, platform: str, port: ChatPort) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,10 +34,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.steps")
 
 STALE_RUN = timedelta(minutes=10)  # a step 'running' this long was interrupted; run it again
+RETRY_FAILED_AFTER = timedelta(minutes=5)  # a failed step is tried again (within its grace), not on every tick
 
 
 async def run_due_steps(core: Tandem) -> int:
-    """Run every due step of every active program; returns how many ran."""
+    """Run every due step of every active program; returns how many ran.
+
+    Safe to call from any number of ticks and processes at once: each step is claimed in the ledger first.
+    """
     now = core.clock.now()
     async with core.db.session() as session:
         programs = list((await session.exec(select(Program).where(
@@ -45,8 +50,11 @@ async def run_due_steps(core: Tandem) -> int:
     for program in programs:
         due = calendar.occurrences(program, now)
         finished = await _finished_keys(core, program)
-        for occurrence in due:
-            if occurrence.key(program.id or 0) in finished:
+        todo = [o for o in due if o.key(program.id or 0) not in finished]
+        late = [o for o in todo if now - o.due_at > calendar.grace(o.kind, core.step_grace)]
+        await _skip_late(core, program, late, now)
+        for occurrence in todo:
+            if occurrence in late:
                 continue
             if await _run_once(core, program, occurrence, now):
                 ran += 1
@@ -65,37 +73,53 @@ async def _finished_keys(core: Tandem, program: Program) -> set[str]:
     return set(rows)
 
 
-async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> str | None:
-    """Insert the ledger row; returns 'run', 'skip' or None when someone else has it (or it is done)."""
+async def _skip_late(core: Tandem, program: Program, late: list[calendar.Occurrence], now: datetime) -> None:
+    """Steps missed past their grace get a 'skipped' ledger row (once) and one log line per program."""
+    if not late:
+        return
+    detail = "missed while the service was down; past its grace period"
+    async with core.db.transaction() as session:
+        fresh = await insert_ignore(session, StepRun, [dict(
+            key=o.key(program.id or 0), program_id=program.id, kind=o.kind, round_number=o.round_number,
+            due_at=o.due_at, state=StepState.SKIPPED.value, started_at=now, finished_at=now, detail=detail,
+        ) for o in late], ["key"])
+        # a step that failed or was interrupted and is now past its grace is given up on, too
+        await session.exec(update(StepRun).where(  # type: ignore[call-overload]
+            StepRun.program_id == program.id, col(StepRun.key).in_([o.key(program.id or 0) for o in late]),
+            col(StepRun.state).in_([StepState.FAILED.value, StepState.RUNNING.value]),
+            col(StepRun.started_at) < now - STALE_RUN).values(
+            state=StepState.SKIPPED.value, finished_at=now, detail=detail))
+    if fresh:
+        names = ", ".join(f"{o.kind} due {o.due_at:%Y-%m-%d %H:%M}Z" for o in late[-5:])
+        log.warning("program %s: skipped %d step(s) missed past their grace period (latest: %s)",
+                    program.id, fresh, names)
+
+
+async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> bool:
+    """Claim the step by inserting its ledger row, or by taking over an interrupted or failed run.
+
+    Every path is one atomic statement, so two schedulers can never both win the same step.
+    """
     key = occurrence.key(program.id or 0)
-    late = now - occurrence.due_at > calendar.GRACE.get(occurrence.kind, timedelta(days=1))
-    state = StepState.SKIPPED.value if late else StepState.RUNNING.value
     async with core.db.transaction() as session:
         inserted = await insert_ignore(session, StepRun, [dict(
             key=key, program_id=program.id, kind=occurrence.kind, round_number=occurrence.round_number,
-            due_at=occurrence.due_at, state=state, started_at=now,
-            detail="missed while the service was down; past its grace period" if late else None,
+            due_at=occurrence.due_at, state=StepState.RUNNING.value, started_at=now,
         )], ["key"])
         if inserted:
-            if late:
-                log.warning("skipped %s (due %s, now %s): past its grace period", key, occurrence.due_at, now)
-                return "skip"
-            return "run"
-        row = (await session.exec(select(StepRun).where(StepRun.key == key))).one()
-        if row.state == StepState.RUNNING.value and row.started_at and now - row.started_at > STALE_RUN:
-            row.started_at = now
-            log.warning("re-running interrupted step %s", key)
-            return "run"
-        if row.state == StepState.FAILED.value and not late:
-            row.state = StepState.RUNNING.value
-            row.started_at = now
-            return "run"
-    return None
+            return True
+        stale = and_(StepRun.state == StepState.RUNNING.value, col(StepRun.started_at) < now - STALE_RUN)
+        retry = and_(StepRun.state == StepState.FAILED.value, col(StepRun.finished_at) < now - RETRY_FAILED_AFTER)
+        taken = (await session.exec(update(StepRun).where(  # type: ignore[call-overload]
+            StepRun.key == key, or_(stale, retry)).values(
+            state=StepState.RUNNING.value, started_at=now, finished_at=None).returning(StepRun.id))).all()
+        if taken:
+            log.warning("running step %s again (it was interrupted or failed)", key)
+        return bool(taken)
 
 
 async def _run_once(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> bool:
-    verdict = await _claim(core, program, occurrence, now)
-    if verdict != "run":
+    if not await _claim(core, program, occurrence, now):
         return False
     key = occurrence.key(program.id or 0)
     try:
@@ -105,15 +129,14 @@ async def _run_once(core: Tandem, program: Program, occurrence: calendar.Occurre
         await _finish(core, key, StepState.FAILED.value, f"{type(exc).__name__}: {exc}")
         return False
     await _finish(core, key, StepState.DONE.value, None)
+    core.wakeup.set()  # its messages are in the outbox: the sender can start now
     return True
 
 
 async def _finish(core: Tandem, key: str, state: str, detail: str | None) -> None:
     async with core.db.transaction() as session:
-        row = (await session.exec(select(StepRun).where(StepRun.key == key))).one()
-        row.state = state
-        row.finished_at = core.clock.now()
-        row.detail = detail
+        await session.exec(update(StepRun).where(StepRun.key == key).values(  # type: ignore[call-overload]
+            state=state, finished_at=core.clock.now(), detail=detail))
 
 
 async def run_step(core: Tandem, program_id: int, occurrence: calendar.Occurrence) -> None:

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core import AdminPolicy, Tandem
 from storage.database import Database, health
+from tandem.leader import SchedulerLeader
 from tandem.settings import Settings
 
 log = logging.getLogger("tandem.server")
@@ -29,7 +31,8 @@ async def healthz(request: web.Request) -> web.Response:
 def build_core(db: Database, settings: Settings) -> Tandem:
     admins = AdminPolicy(extra_admins={"slack": Settings.id_list(settings.slack_admins),
                                        "teams": Settings.id_list(settings.teams_admins)})
-    return Tandem(db, admins=admins, default_timezone=settings.default_timezone)
+    grace = timedelta(hours=settings.step_grace_hours) if settings.step_grace_hours is not None else None
+    return Tandem(db, admins=admins, default_timezone=settings.default_timezone, step_grace=grace)
 
 
 def build_app(core: Tandem, settings: Settings) -> web.Application:
@@ -56,7 +59,10 @@ async def sender_loop(core: Tandem, stop: asyncio.Event, idle_seconds: float = 5
             log.exception("sender pass failed; trying again shortly")
 
 
-async def tick_safely(core: Tandem) -> None:
+async def tick_safely(core: Tandem, leader: SchedulerLeader | None = None) -> None:
+    """One scheduler tick, only in the process that holds the scheduler lock (every process sends)."""
+    if leader is not None and not leader.is_leader:
+        return
     try:
         await core.tick()
     except Exception:
@@ -77,9 +83,14 @@ async def serve(core: Tandem, settings: Settings, *, ready: asyncio.Event | None
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     scheduler = None
+    leader: SchedulerLeader | None = None
+    leadership: asyncio.Task | None = None
     if settings.scheduler:
+        leader = SchedulerLeader(core.db, retry_seconds=settings.leader_retry_seconds)
+        await leader.refresh()  # before the first tick, so a follower never ticks at start-up
+        leadership = asyncio.create_task(leader.run(stop))
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(tick_safely, "interval", seconds=60, args=[core], id="tick", max_instances=1,
+        scheduler.add_job(tick_safely, "interval", seconds=60, args=[core, leader], id="tick", max_instances=1,
                           coalesce=True, next_run_time=core.clock.now())
         scheduler.start()
     sender = asyncio.create_task(sender_loop(core, stop))
@@ -92,6 +103,8 @@ async def serve(core: Tandem, settings: Settings, *, ready: asyncio.Event | None
         log.info("shutting down")
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if leadership is not None:
+            await leadership  # stop is set: it releases the lock so another process takes over at once
         core.wakeup.set()
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     default_timezone: str = Field(default="UTC", alias="TANDEM_DEFAULT_TIMEZONE")
     log_level: str = Field(default="INFO", alias="TANDEM_LOG_LEVEL")
     scheduler: bool = Field(default=True, alias="TANDEM_SCHEDULER")
+    step_grace_hours: float | None = Field(default=None, alias="TANDEM_STEP_GRACE_HOURS", gt=0, le=24 * 30)
+    leader_retry_seconds: float = Field(default=15.0, alias="TANDEM_LEADER_RETRY_SECONDS", gt=0, le=300)
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
