@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from bot import grammar
 from bot.context import REFUSAL, Ctx, say, say_lines
+from bot.delivery_report import admin_delivery_lines
 from bot.directory import find_user
 from bot.events import OpenForm, Reply, Response
 from bot.forms import profile_form, program_form
@@ -142,10 +143,12 @@ async def _resume(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 async def _status(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     lines = await status_lines(ctx.core, ctx.session, ctx.user)
     if ctx.is_admin():
-        for program in await programs_in(ctx.session, ctx.workspace.id):
+        programs = await programs_in(ctx.session, ctx.workspace.id)
+        for program in programs:
             s = await program_stats(ctx.session, program, ctx.now)
             lines.append(f"🛠 {program.name}: {s.active} active, {s.paused} paused · deliveries {s.deliveries_sent} "
                          f"sent, {s.deliveries_pending} waiting, {s.deliveries_failed} failed")
+        lines += await admin_delivery_lines(ctx.session, programs)
     return say_lines("Your Tandem status", lines)
 
 

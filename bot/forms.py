@@ -129,5 +129,12 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
                         options=(Option(label="Opt-in: people join themselves", value=Enrolment.OPT_IN.value),
                                  Option(label="Opt-out: channel members are in, and can leave",
                                         value=Enrolment.OPT_OUT.value))),
+            TextInput(field_id="meeting_minutes", label="Coffee-chat length (minutes)",
+                      initial=str(p.meeting_minutes if p else 30), max_length=3),
+            TextInput(field_id="reminder_minutes", label="Remind people this many minutes before a chat",
+                      initial=str(p.reminder_minutes if p else 60), max_length=4),
+            TextInput(field_id="holidays", label="Holidays: no chats offered on these dates",
+                      placeholder="2026-12-24, 2026-12-25", initial=", ".join(p.holidays) if p else "",
+                      optional=True, max_length=3000),
         ),
     )

@@ -218,6 +218,8 @@ async def _program_form(ctx: Ctx, event: FormSubmittedEvent) -> Response:
     existing.name, existing.channel_id, existing.kind = spec.name, spec.channel_id, spec.kind
     existing.cadence, existing.intro_weekday, existing.intro_time = spec.cadence, spec.weekday, spec.time
     existing.timezone, existing.group_size, existing.enrolment = spec.timezone, spec.group_size, spec.enrolment
+    existing.meeting_minutes, existing.reminder_minutes = spec.meeting_minutes, spec.reminder_minutes
+    existing.holidays = list(spec.holidays)
     await ctx.audit("program_settings", existing, **{k: str(v) for k, v in spec.__dict__.items()})
     return say(f"Saved the settings of {existing.name}.")
 

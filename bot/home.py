@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.context import Ctx
+from bot.delivery_report import admin_delivery_lines
 from bot.directory import actor_context
 from bot.events import Actor, Place
 from bot.handler import PROFILE_OPEN, RESUME
@@ -47,4 +48,7 @@ async def home_view(core: Tandem, actor: Actor) -> Message:
                     f"{s.waitlisted} waitlisted · {len(s.rounds)} rounds · met {pct(o.meeting_rate)} · "
                     f"deliveries: {s.deliveries_sent} sent, {s.deliveries_pending} waiting, "
                     f"{s.deliveries_failed} failed")))
+            delivery = await admin_delivery_lines(session, admin_of)
+            if delivery:
+                blocks.append(Section(text=Text.of("\n".join(delivery))))
         return Message(summary="Tandem home", blocks=tuple(blocks))

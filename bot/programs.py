@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -32,6 +32,28 @@ class ProgramSpec:
     timezone: str = "UTC"
     group_size: int = 2
     enrolment: str = Enrolment.OPT_IN.value
+    meeting_minutes: int = 30
+    reminder_minutes: int = 60
+    holidays: tuple[str, ...] = ()
+
+
+MEETING_MINUTES = (10, 120)  # allowed coffee-chat lengths
+REMINDER_MINUTES = (0, 24 * 60)  # how long before a booked chat people are reminded (0: as it starts)
+
+
+def parse_holidays(raw: str) -> tuple[tuple[str, ...], str | None]:
+    """'2026-12-24, 2026-12-25' → sorted unique ISO dates, or an error naming the first bad entry."""
+    days: set[str] = set()
+    for part in re.split(r"[,;\s]+", raw.strip()):
+        if not part:
+            continue
+        try:
+            days.add(date.fromisoformat(part).isoformat())
+        except ValueError:
+            return (), f"'{part}' is not a date like 2026-12-24 (separate dates with commas)."
+    if len(days) > 200:
+        return (), "At most 200 holidays."
+    return tuple(sorted(days)), None
 
 
 def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[ProgramSpec | None, dict[str, str]]:
@@ -79,13 +101,27 @@ def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[Program
     enrolment = text("enrolment", Enrolment.OPT_IN.value).lower().replace("-", "_")
     if enrolment not in {e.value for e in Enrolment}:
         errors["enrolment"] = "Choose opt-in or opt-out."
+    minutes = {}
+    for key, (low, high), default, label in (
+            ("meeting_minutes", MEETING_MINUTES, "30", "Chat length"),
+            ("reminder_minutes", REMINDER_MINUTES, "60", "The reminder")):
+        raw = text(key, default)
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            errors[key] = f"{label} is a whole number of minutes from {low} to {high}."
+        else:
+            minutes[key] = int(raw)
+    holidays, problem = parse_holidays(text("holidays"))
+    if problem:
+        errors["holidays"] = problem
     name = text("name") or f"{kind.capitalize()} in #{channel}"
     if len(name) > 200:
         errors["name"] = "Keep the name under 200 characters."
     if errors:
         return None, errors
     return ProgramSpec(name=name, channel_id=channel, kind=kind, cadence=cadence, weekday=weekday, time=at,
-                       timezone=tz, group_size=size, enrolment=enrolment), {}
+                       timezone=tz, group_size=size, enrolment=enrolment,
+                       meeting_minutes=minutes["meeting_minutes"], reminder_minutes=minutes["reminder_minutes"],
+                       holidays=holidays), {}
 
 
 async def create_program(session: AsyncSession, workspace: Workspace, creator: User | None, spec: ProgramSpec,
@@ -97,6 +133,7 @@ async def create_program(session: AsyncSession, workspace: Workspace, creator: U
         workspace_id=workspace.id, name=spec.name, channel_id=spec.channel_id, kind=spec.kind,
         cadence=spec.cadence, intro_weekday=spec.weekday, intro_time=spec.time, timezone=spec.timezone,
         group_size=spec.group_size, enrolment=spec.enrolment, status=ProgramStatus.ACTIVE.value,
+        meeting_minutes=spec.meeting_minutes, reminder_minutes=spec.reminder_minutes, holidays=list(spec.holidays),
         created_by_user_id=creator.id if creator else None, created_at=now, starts_on=now,
     )
     session.add(program)
