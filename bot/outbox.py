@@ -11,6 +11,7 @@ kill: a cancelled sender records what it sent before it stops. See docs/delivery
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -128,6 +129,13 @@ class _Deferred:
 Result = SentRef | None | _Failed | _Deferred
 
 
+async def _settle(records: list[asyncio.Task[int]]) -> None:
+    """Wait for recordings already under way, even while being cancelled: they are short and must finish."""
+    if records:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(asyncio.gather(*records, return_exceptions=True))
+
+
 class Dispatcher:
     """Claims due deliveries and sends them through the platform ports.
 
@@ -155,22 +163,26 @@ class Dispatcher:
                 return sent_total
 
     async def _deliver(self, batch: list[tuple[Delivery, Workspace]], token: str) -> int:
-        """Send concurrently across conversations, in order within one, recording as outcomes come in."""
+        """Send concurrently across conversations, in order within one, recording as outcomes come in.
+
+        Recording runs in its own tasks while sending goes on, and a recording that has started is always
+        awaited (never cancelled half-way). Outcomes not yet handed to a recording are the crash window.
+        """
         lanes: dict[str, list[tuple[Delivery, Workspace]]] = {}
         for delivery, workspace in batch:
             lanes.setdefault(_lane(delivery), []).append((delivery, workspace))
         gate = asyncio.Semaphore(self.concurrency)
+        loop = asyncio.get_running_loop()
         done: list[tuple[Delivery, Result]] = []
-        sent = 0
-        last_flush = asyncio.get_running_loop().time()
+        records: list[asyncio.Task[int]] = []
+        last_flush = loop.time()
 
-        async def flush() -> None:
-            nonlocal sent, last_flush
-            outcomes = done[:]
-            done.clear()
-            last_flush = asyncio.get_running_loop().time()
-            if outcomes:
-                sent += await self._record(outcomes, token)
+        def flush() -> None:
+            nonlocal last_flush
+            last_flush = loop.time()
+            if done:
+                records.append(loop.create_task(self._record(done[:], token)))
+                done.clear()
 
         async def lane(items: list[tuple[Delivery, Workspace]]) -> None:
             blocked: _Deferred | None = None
@@ -183,9 +195,8 @@ class Dispatcher:
                     result = self._verdict(delivery, result)
                     blocked = _Deferred(result.retry_at)
                 done.append((delivery, result))
-                due = asyncio.get_running_loop().time() - last_flush >= self.flush_seconds
-                if len(done) >= self.record_every or due:
-                    await flush()
+                if len(done) >= self.record_every or loop.time() - last_flush >= self.flush_seconds:
+                    flush()
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -194,10 +205,14 @@ class Dispatcher:
         except (asyncio.CancelledError, Exception):
             # a graceful stop (or an adapter/database error): record what was sent before giving up,
             # so only a hard kill can leave sent-but-unrecorded messages behind
-            await asyncio.shield(flush())
+            flush()
+            await _settle(records)
             raise
-        await flush()
-        return sent
+        except BaseException:
+            await _settle(records)  # a crash: what was handed over is recorded, the rest is the window
+            raise
+        flush()
+        return sum(await asyncio.gather(*records))
 
     async def _attempt(self, delivery: Delivery, workspace: Workspace, gate: asyncio.Semaphore) -> Result:
         """One delivery, with quick in-pass retries when the platform asks for only a short wait."""
@@ -248,9 +263,19 @@ class Dispatcher:
                     platform_message_id=result.message_id if result else None))
                 if result is not None:
                     await self._after_send(session, delivery, result)
-            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
-                Delivery.claimed_by == token, Delivery.state == DeliveryState.SENDING.value).values(claimed_at=now))
+            await self._renew(session, token, now)
         return sent
+
+    async def _renew(self, session: AsyncSession, token: str, now: datetime) -> None:
+        """Push the lease of this claim's unsent rows forward, skipping rows another recording holds.
+
+        Recordings of one claim run concurrently; waiting for each other's rows here could deadlock.
+        """
+        mine = select(Delivery.id).where(Delivery.claimed_by == token, Delivery.state == DeliveryState.SENDING.value)
+        if self.core.db.is_postgres:
+            mine = mine.with_for_update(skip_locked=True)
+        await session.exec(update(Delivery).where(col(Delivery.id).in_(mine.scalar_subquery())).values(  # type: ignore[call-overload]
+            claimed_at=now))
 
     async def _claim(self, limit: int, token: str) -> list[tuple[Delivery, Workspace]]:
         now = self.core.clock.now()
