@@ -1,0 +1,115 @@
+"""Several servers on one PostgreSQL: one scheduler leader, every step fired once, shared sending."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from harness import Harness
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot.core import Tandem
+from storage.tables import Match, Round, StepRun
+from tandem.leader import SchedulerLeader, lock_key
+
+PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
+
+
+def _postgres_only(db) -> None:  # noqa: ANN001
+    if not db.is_postgres:
+        pytest.skip("several processes share a database only on PostgreSQL (SQLite means one process)")
+
+
+async def test_two_schedulers_ticking_at_once_make_one_round(db, start_time) -> None:  # noqa: ANN001
+    _postgres_only(db)
+    h = Harness.create(db, start_time)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin)
+    for uid, name in (("U1", "Ana"), ("U2", "Ben"), ("U3", "Chen"), ("U4", "Dee")):
+        await h.enrol(h.actor(uid, name), profile=PROFILE)
+    other = Tandem(db, clock=h.clock, instance_id="second-server")
+    other.register_port("console", h.port)
+    before = len(h.port.sent)
+    for _ in range(3):  # the round, its icebreaker and its check-in, each with both servers racing
+        due = await _next_step(h)
+        h.clock.set(due)
+        await asyncio.gather(h.core.tick(), other.tick(), h.core.tick(), other.tick())
+    async with db.session() as s:
+        assert len((await s.exec(select(Round))).all()) == 1
+        assert len((await s.exec(select(Match))).all()) == 2
+        runs = (await s.exec(select(StepRun))).all()
+        assert Counter(r.kind for r in runs) == Counter(round=1, icebreaker=1, checkin=1)
+    new = h.port.sent[before:]
+    intros = [s for s in new if "matched in" in s.message.plain_text()]
+    assert len(intros) == 2, "one intro per group, not one per server"
+    assert len([s for s in new if s.channel]) == 1, "one icebreaker"
+    assert len([s for s in new if "Did you meet" in s.message.plain_text()]) == 4, "one check-in per person"
+
+
+async def _next_step(h: Harness):  # noqa: ANN202
+    from bot.calendar import occurrences
+
+    async with h.core.db.session() as s:
+        from storage.tables import Program
+
+        program = (await s.exec(select(Program))).one()
+        done = set((await s.exec(select(StepRun.key))).all())
+    upcoming = [o for o in occurrences(program, h.clock.now() + timedelta(days=8))
+                if o.key(program.id or 0) not in done]
+    return upcoming[0].due_at
+
+
+async def test_only_one_leader_and_release_hands_over(db) -> None:  # noqa: ANN001
+    _postgres_only(db)
+    key = lock_key(f"test:{uuid.uuid4()}")
+    first, second = SchedulerLeader(db, key=key), SchedulerLeader(db, key=key)
+    try:
+        assert await first.refresh() is True
+        assert await second.refresh() is False
+        assert first.is_leader and not second.is_leader
+        assert await first.refresh() is True, "the holder keeps it"
+        await first.release()
+        assert not first.is_leader
+        assert await second.refresh() is True and second.is_leader
+        assert await first.refresh() is False
+    finally:
+        await first.release()
+        await second.release()
+
+
+async def test_leader_that_dies_is_replaced_at_the_next_attempt(db) -> None:  # noqa: ANN001
+    _postgres_only(db)
+    key = lock_key(f"test:{uuid.uuid4()}")
+    first, second = SchedulerLeader(db, key=key), SchedulerLeader(db, key=key, retry_seconds=0.05)
+    stop = asyncio.Event()
+    try:
+        assert await first.refresh()
+        runner = asyncio.create_task(second.run(stop))
+        await asyncio.sleep(0.2)
+        assert not second.is_leader
+        assert first._conn is not None
+        pid = (await first._conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+        async with db.engine.connect() as conn:  # the holder's session dies (process killed, network gone)
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        for _ in range(100):
+            if second.is_leader:
+                break
+            await asyncio.sleep(0.05)
+        assert second.is_leader, "taken over within a retry interval"
+        assert await first.refresh() is False and not first.is_leader, "the old holder notices it lost the lock"
+        stop.set()
+        await runner
+        assert not second.is_leader, "stopping releases the lock"
+    finally:
+        stop.set()
+        await first.release()
+        await second.release()
+
+
+async def test_sqlite_process_always_leads(sqlite_db) -> None:  # noqa: ANN001
+    leader = SchedulerLeader(sqlite_db)
+    assert leader.is_leader and await leader.refresh()
