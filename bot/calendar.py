@@ -26,6 +26,9 @@ GRACE = {
 }
 
 
+ORDER = ("round", "prompt", "icebreaker", "checkin")  # at the same instant: match first, then prompt the rest
+
+
 @dataclass(frozen=True)
 class Occurrence:
     kind: str
@@ -79,7 +82,7 @@ def occurrences(program: Program, until: datetime) -> list[Occurrence]:
         out.append(Occurrence("prompt", week, anchor))
         out.append(Occurrence("icebreaker", week, anchor + ICEBREAKER_DELAY))
         out.append(Occurrence("checkin", week, anchor + CHECKIN_DELAY))
-    return sorted((o for o in out if o.due_at <= until), key=lambda o: (o.due_at, o.kind))
+    return sorted((o for o in out if o.due_at <= until), key=lambda o: (o.due_at, ORDER.index(o.kind)))
 
 
 def next_occurrence(program: Program, after: datetime, kind: str = "round") -> datetime | None:
