@@ -82,7 +82,11 @@ def occurrences(program: Program, until: datetime) -> list[Occurrence]:
         out.append(Occurrence("prompt", week, anchor))
         out.append(Occurrence("icebreaker", week, anchor + ICEBREAKER_DELAY))
         out.append(Occurrence("checkin", week, anchor + CHECKIN_DELAY))
-    return sorted((o for o in out if o.due_at <= until), key=lambda o: (o.due_at, ORDER.index(o.kind)))
+    return sorted((o for o in out if o.due_at <= until), key=_order)
+
+
+def _order(o: Occurrence) -> tuple[datetime, int, str]:
+    return o.due_at, ORDER.index(o.kind) if o.kind in ORDER else len(ORDER), o.kind
 
 
 def next_occurrence(program: Program, after: datetime, kind: str = "round") -> datetime | None:
