@@ -52,7 +52,7 @@ def test_cadences_pick_the_right_weeks() -> None:
     assert [(m.due_at.month, m.due_at.day) for m in monthly] == [(1, 7), (2, 4), (3, 4), (4, 1), (5, 6), (6, 3)]
     assert all(m.due_at.weekday() == 2 for m in monthly), "the first Wednesday of each month"
     prompts = [o for o in calendar.occurrences(_program("UTC", start, "biweekly"), until) if o.kind == "prompt"]
-    assert len(prompts) == 13, "off weeks get a conversation prompt instead of a new round"
+    assert len(prompts) == 26, "every week has a conversation prompt step, round weeks too"
     numbers = [o.round_number for o in monthly]
     assert numbers == list(range(1, 7))
     keys = [o.key(1) for o in calendar.occurrences(_program("UTC", start), until)]
@@ -101,7 +101,8 @@ async def test_rounds_are_introduced_at_ten_local_and_each_step_runs_once(db, tz
                                                                  for s in intros}) == 2
     async with db.session() as s:
         runs = (await s.exec(select(StepRun))).all()
-        assert Counter(r.kind for r in runs) == Counter(round=weeks + 1, icebreaker=weeks + 1, checkin=weeks + 1)
+        assert Counter(r.kind for r in runs) == Counter(round=weeks + 1, prompt=weeks + 1, icebreaker=weeks + 1,
+                                                          checkin=weeks + 1)
         assert {r.state for r in runs} == {"done"}
         deliveries = (await s.exec(select(Delivery))).all()
         assert {d.state for d in deliveries} == {"sent"}

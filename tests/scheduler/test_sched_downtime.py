@@ -48,20 +48,21 @@ async def test_two_days_down_runs_the_round_once_and_skips_the_stale_icebreaker(
         for _ in range(5):  # every tick after the outage: the ledger, not the tick count, decides
             await h.core.tick()
             h.clock.advance(timedelta(minutes=1))
-    assert await _ledger(h) == {"round": "done", "icebreaker": "skipped"}
+    assert await _ledger(h) == {"round": "done", "prompt": "done", "icebreaker": "skipped"}
     assert _intros(h) == 1 and _icebreakers(h) == 0
     skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert len(skipped) == 1 and "icebreaker" in skipped[0].getMessage(), "logged once, not once per tick"
     h.clock.set(START + timedelta(days=3, hours=2))  # Thursday: the check-in is on time
     await h.core.tick()
     await h.core.tick()
-    assert await _ledger(h) == {"round": "done", "icebreaker": "skipped", "checkin": "done"}
+    assert await _ledger(h) == {"round": "done", "prompt": "done", "icebreaker": "skipped",
+                                 "checkin": "done"}
     assert len([s for s in h.port.sent if "Did you meet" in s.message.plain_text()]) == 2
 
 
 @pytest.mark.parametrize(("grace", "expected", "intros"), [
-    (None, {"round": "skipped", "icebreaker": "skipped"}, 0),
-    (timedelta(hours=72), {"round": "done", "icebreaker": "done"}, 1),
+    (None, {"round": "skipped", "prompt": "skipped", "icebreaker": "skipped"}, 0),
+    (timedelta(hours=72), {"round": "done", "prompt": "done", "icebreaker": "done"}, 1),
 ])
 async def test_three_days_down_each_missed_step_runs_once_or_is_skipped(db, grace, expected, intros) -> None:  # noqa: ANN001
     h = await _program(db, grace)
@@ -72,7 +73,7 @@ async def test_three_days_down_each_missed_step_runs_once_or_is_skipped(db, grac
     assert await _ledger(h) == expected
     assert _intros(h) == intros and _icebreakers(h) == intros
     async with h.core.db.session() as s:
-        assert len((await s.exec(select(StepRun))).all()) == 2, "one ledger row per step, whatever the ticks"
+        assert len((await s.exec(select(StepRun))).all()) == 3, "one ledger row per step, whatever the ticks"
 
 
 async def test_step_interrupted_by_a_crash_runs_again_once_later(db, monkeypatch) -> None:  # noqa: ANN001
@@ -87,7 +88,7 @@ async def test_step_interrupted_by_a_crash_runs_again_once_later(db, monkeypatch
         m.setattr(bot.steps, "run_round", dies)
         with pytest.raises(Crash):
             await h.core.tick()
-    assert await _ledger(h) == {"round": "running"}
+    assert (await _ledger(h))["round"] == "running"
     await h.core.tick()
     assert _intros(h) == 0, "a recent 'running' row belongs to someone else: leave it"
     h.clock.advance(bot.steps.STALE_RUN + timedelta(minutes=1))
