@@ -203,10 +203,12 @@ class Dispatcher:
                 for items in lanes.values():
                     group.create_task(lane(items))
         except (asyncio.CancelledError, Exception):
-            # a graceful stop (or an adapter/database error): record what was sent before giving up,
-            # so only a hard kill can leave sent-but-unrecorded messages behind
+            # a graceful stop (or an adapter/database error): record what was sent, and hand the rest of the
+            # claim back at once instead of after the lease; only a hard kill leaves the window open
             flush()
             await _settle(records)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(self._release(token))
             raise
         except BaseException:
             await _settle(records)  # a crash: what was handed over is recorded, the rest is the window
@@ -265,6 +267,13 @@ class Dispatcher:
                     await self._after_send(session, delivery, result)
             await self._renew(session, token, now)
         return sent
+
+    async def _release(self, token: str) -> None:
+        """Give back what this claim did not get to (not counted as an attempt)."""
+        async with self.core.db.transaction() as session:
+            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
+                Delivery.claimed_by == token, Delivery.state == DeliveryState.SENDING.value).values(
+                state=DeliveryState.PENDING.value, claimed_by=None, attempts=Delivery.attempts - 1))
 
     async def _renew(self, session: AsyncSession, token: str, now: datetime) -> None:
         """Push the lease of this claim's unsent rows forward, skipping rows another recording holds.
