@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -149,33 +149,61 @@ class Dispatcher:
         self.record_every = record_every
         self.flush_seconds = flush_seconds
         self.concurrency = concurrency
+        self._gate = asyncio.Semaphore(concurrency)  # shared by overlapping batches: total sends in flight
+        self._tails: dict[str, asyncio.Future[_Deferred | None]] = {}  # per conversation: its latest sender
+        self._renewed: dict[str, datetime] = {}  # claim token → when its lease was last pushed forward
 
     async def run_once(self, limit: int = 200) -> int:
-        """Send everything that is due now; returns how many were sent."""
-        sent_total = 0
-        while True:
-            token = f"{self.core.instance_id}:{uuid.uuid4().hex[:12]}"
-            batch = await self._claim(limit, token)
-            if not batch:
-                return sent_total
-            sent_total += await self._deliver(batch, token)
-            if len(batch) < limit:
-                return sent_total
+        """Send everything that is due now; returns how many were sent.
 
-    async def _deliver(self, batch: list[tuple[Delivery, Workspace]], token: str) -> int:
+        The next batch is claimed while the current one finishes its last sends (at most two in flight), so
+        the platform's rate limit, not the database round trips, sets the pace.
+        """
+        running: set[asyncio.Task[int]] = set()
+        sent = 0
+        try:
+            while True:
+                token = f"{self.core.instance_id}:{uuid.uuid4().hex[:12]}"
+                self._renewed[token] = self.core.clock.now()
+                batch = await self._claim(limit, token)
+                if not batch:
+                    break
+                nearly = asyncio.Event()
+                running.add(asyncio.create_task(self._deliver(batch, token, nearly)))
+                if len(batch) < limit:
+                    break
+                await nearly.wait()
+                while len(running) >= 2:
+                    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in finished:
+                        running.discard(task)
+                        sent += task.result()
+            for task in asyncio.as_completed(list(running)):
+                sent += await task
+            running.clear()
+        finally:
+            for task in running:
+                task.cancel()
+            if running:  # each batch records what it sent and hands back the rest (see _deliver)
+                await asyncio.wait(running)
+        return sent
+
+    async def _deliver(self, batch: list[tuple[Delivery, Workspace]], token: str,
+                       nearly: asyncio.Event | None = None) -> int:
         """Send concurrently across conversations, in order within one, recording as outcomes come in.
 
         Recording runs in its own tasks while sending goes on, and a recording that has started is always
         awaited (never cancelled half-way). Outcomes not yet handed to a recording are the crash window.
+        ``nearly`` is set when a quarter of the sends are left to start, so the caller claims the next batch.
         """
         lanes: dict[str, list[tuple[Delivery, Workspace]]] = {}
         for delivery, workspace in batch:
             lanes.setdefault(_lane(delivery), []).append((delivery, workspace))
-        gate = asyncio.Semaphore(self.concurrency)
         loop = asyncio.get_running_loop()
         done: list[tuple[Delivery, Result]] = []
         records: list[asyncio.Task[int]] = []
         last_flush = loop.time()
+        unstarted = len(batch)
 
         def flush() -> None:
             nonlocal last_flush
@@ -184,24 +212,42 @@ class Dispatcher:
                 records.append(loop.create_task(self._record(done[:], token)))
                 done.clear()
 
-        async def lane(items: list[tuple[Delivery, Workspace]]) -> None:
+        def started() -> None:
+            nonlocal unstarted
+            unstarted -= 1
+            if nearly is not None and unstarted <= max(self.concurrency, len(batch) // 4):
+                nearly.set()
+
+        async def lane(key: str, items: list[tuple[Delivery, Workspace]]) -> None:
+            before = self._tails.get(key)
+            mine: asyncio.Future[_Deferred | None] = loop.create_future()
+            self._tails[key] = mine
             blocked: _Deferred | None = None
-            for delivery, workspace in items:
-                if blocked is not None:
-                    done.append((delivery, blocked))
-                    continue
-                result = await self._attempt(delivery, workspace, gate)
-                if isinstance(result, SendError):
-                    result = self._verdict(delivery, result)
-                    blocked = _Deferred(result.retry_at)
-                done.append((delivery, result))
-                if len(done) >= self.record_every or loop.time() - last_flush >= self.flush_seconds:
-                    flush()
+            try:
+                if before is not None:  # an earlier batch still sends to this conversation: keep the order
+                    await asyncio.wait([before])
+                    blocked = before.result() if not before.cancelled() and not before.exception() else None
+                for delivery, workspace in items:
+                    started()
+                    if blocked is not None:
+                        done.append((delivery, blocked))
+                        continue
+                    result = await self._attempt(delivery, workspace, self._gate)
+                    if isinstance(result, SendError):
+                        result = self._verdict(delivery, result)
+                        blocked = _Deferred(result.retry_at)
+                    done.append((delivery, result))
+                    if len(done) >= self.record_every or loop.time() - last_flush >= self.flush_seconds:
+                        flush()
+            finally:
+                mine.set_result(blocked)
+                if self._tails.get(key) is mine:
+                    del self._tails[key]
 
         try:
             async with asyncio.TaskGroup() as group:
-                for items in lanes.values():
-                    group.create_task(lane(items))
+                for key, items in lanes.items():
+                    group.create_task(lane(key, items))
         except (asyncio.CancelledError, Exception):
             # a graceful stop (or an adapter/database error): record what was sent, and hand the rest of the
             # claim back at once instead of after the lease; only a hard kill leaves the window open
@@ -213,6 +259,9 @@ class Dispatcher:
         except BaseException:
             await _settle(records)  # a crash: what was handed over is recorded, the rest is the window
             raise
+        finally:
+            if nearly is not None:
+                nearly.set()
         flush()
         return sum(await asyncio.gather(*records))
 
@@ -245,7 +294,7 @@ class Dispatcher:
     async def _record(self, outcomes: list[tuple[Delivery, Result]], token: str) -> int:
         """One short transaction per flush; also renews the lease on the rest of this claim."""
         now = self.core.clock.now()
-        sent = 0
+        sent_rows: list[dict[str, Any]] = []
         async with self.core.db.transaction() as session:
             for delivery, result in outcomes:
                 if isinstance(result, _Deferred):
@@ -257,16 +306,23 @@ class Dispatcher:
                 if isinstance(result, _Failed):
                     await self._record_failure(session, delivery, result, token)
                     continue
-                sent += 1
-                # sent is a fact whoever holds the claim now, so this write is unconditional
-                await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(  # type: ignore[call-overload]
-                    state=DeliveryState.SENT.value, sent_at=now, last_error=None, claimed_by=None,
-                    conversation_id=result.conversation_id if result else None,
-                    platform_message_id=result.message_id if result else None))
+                sent_rows.append({"b_id": delivery.id, "b_conversation": result.conversation_id if result else None,
+                                  "b_message": result.message_id if result else None})
                 if result is not None:
                     await self._after_send(session, delivery, result)
-            await self._renew(session, token, now)
-        return sent
+            if sent_rows:
+                # sent is a fact whoever holds the claim now, so this write is unconditional; one statement
+                # executed for many rows keeps recording cheap next to sending
+                table = Delivery.__table__  # type: ignore[attr-defined]
+                connection = await session.connection()  # Core executemany, same transaction
+                await connection.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+                    state=DeliveryState.SENT.value, sent_at=now, last_error=None, claimed_by=None,
+                    conversation_id=bindparam("b_conversation"), platform_message_id=bindparam("b_message")),
+                    sent_rows)
+            if now - self._renewed.get(token, now) >= self.lease / 4:
+                await self._renew(session, token, now)
+                self._renewed[token] = now
+        return len(sent_rows)
 
     async def _release(self, token: str) -> None:
         """Give back what this claim did not get to (not counted as an attempt)."""
