@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.outbox")
 
 MAX_ATTEMPTS = 8  # claims before a retryable failure is final (backoff adds up to about 1.5 h)
-RECORD_EVERY = 25  # outcomes per recording transaction: bounds the sent-but-unrecorded window on a hard kill
+RECORD_EVERY = 10  # outcomes per recording transaction: bounds the sent-but-unrecorded window on a hard kill
 FLUSH_SECONDS = 0.25  # ... and so does time: outcomes are recorded at least this often while sending
 SEND_CONCURRENCY = 8  # conversations sent to at once; adapters pace within platform limits
 LEASE = timedelta(minutes=5)  # a claim not renewed for this long is taken to be from a sender that died
@@ -371,17 +371,16 @@ class Dispatcher:
 
     async def _release_expired(self, session: AsyncSession, now: datetime) -> None:
         """A claim whose sender died goes back to the queue: at-least-once beats lost (docs/delivery.md)."""
-        expired = (select(Delivery.id).where(Delivery.state == DeliveryState.SENDING.value,
-                                             Delivery.claimed_at < now - self.lease)
-                   .order_by(col(Delivery.id)).limit(1000))
-        if self.core.db.is_postgres:
-            expired = expired.with_for_update(skip_locked=True)  # never wait for (or deadlock with) a live sender
-        ids = list((await session.exec(expired)).all())
-        if ids:
-            log.warning("releasing %d deliveries whose sender stopped renewing its claim", len(ids))
-            await session.exec(update(Delivery).where(  # type: ignore[call-overload]
-                col(Delivery.id).in_(ids), Delivery.state == DeliveryState.SENDING.value).values(
-                state=DeliveryState.PENDING.value, claimed_by=None))
+        stale = and_(Delivery.state == DeliveryState.SENDING.value, Delivery.claimed_at < now - self.lease)
+        if self.core.db.is_postgres:  # never wait for (or deadlock with) a live sender's rows
+            expired = select(Delivery.id).where(stale).with_for_update(skip_locked=True)
+            target = col(Delivery.id).in_(expired.scalar_subquery())
+        else:  # SQLite: a write first, so this transaction holds the write lock before it reads anything
+            target = stale
+        released = (await session.exec(update(Delivery).where(target).values(  # type: ignore[call-overload]
+            state=DeliveryState.PENDING.value, claimed_by=None).returning(Delivery.id))).all()
+        if released:
+            log.warning("released %d deliveries whose sender stopped renewing its claim", len(released))
 
     async def _send(self, delivery: Delivery, workspace: Workspace) -> SentRef | None:
         port = self.core.port(workspace.platform)
