@@ -1,0 +1,47 @@
+"""Act once per Slack delivery: Slack retries events it thinks we missed, and people double-click.
+
+Keys go into the ``processed_event`` table, whose unique constraint makes "first one wins" hold across
+several Tandem servers sharing one database.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import Database
+from storage.tables import ProcessedEvent
+
+log = logging.getLogger("tandem.slack")
+
+
+def event_key(event_id: str) -> str:
+    return f"slack:event:{event_id}"
+
+
+def action_key(user_id: str, action_id: str, action_ts: str) -> str:
+    return f"slack:action:{user_id}:{action_id}:{action_ts}"
+
+
+def view_key(view_id: str, view_hash: str) -> str:
+    return f"slack:view:{view_id}:{view_hash}"
+
+
+async def claim(db: Database, key: str) -> bool:
+    """True the first time ``key`` is seen; False for a repeat."""
+    try:
+        async with db.transaction() as session:
+            session.add(ProcessedEvent(key=key[:255], at=datetime.now(UTC)))
+    except IntegrityError:
+        log.info("slack: skipping repeat delivery %s", key)
+        return False
+    return True
+
+
+async def release(db: Database, key: str) -> None:
+    """Forget a claim whose processing failed, so Slack's retry can try again."""
+    async with db.transaction() as session:
+        await session.execute(delete(ProcessedEvent).where(ProcessedEvent.key == key[:255]))
