@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .models import Icebreaker, IcebreakerCategory, SurveyDefinition, Track, TrackPrompt
 
@@ -28,6 +30,12 @@ class ContentLibrary(BaseModel):
     tracks: Mapping[str, Track]
     icebreakers: tuple[Icebreaker, ...]
     surveys: Mapping[str, SurveyDefinition]
+
+    @field_validator("tracks", "surveys", mode="after")
+    @classmethod
+    def _read_only(cls, value: Mapping[str, Any]) -> Mapping[str, Any]:
+        # One cached instance is shared by the whole process: nobody may add or swap entries.
+        return MappingProxyType(dict(value))
 
     @model_validator(mode="after")
     def _consistent(self) -> ContentLibrary:

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ContentError, Issue
 from .library import REQUIRED_SURVEYS, REQUIRED_TRACKS, ContentLibrary
+from .messages import describe_error, root_causes
 from .models import Icebreaker, SurveyDefinition, Track, TrackPrompt
 from .yaml_lines import LineDict, LineList, YamlSyntaxError, line_of, parse_yaml
 
@@ -125,9 +125,9 @@ class _FileReader:
         if entries is None:
             return []
         items: list[Icebreaker] = []
-        for raw in entries:
+        for index, raw in enumerate(entries):
             label = f"icebreaker {_quoted_id(raw, 'id')}"
-            item = self._validate(Icebreaker, raw, label)
+            item = self._validate(Icebreaker, raw, label, entries.item_lines[index])
             if item is not None:
                 items.append(item)
         self._check_unique(entries, "id", lambda raw: f"icebreaker {_quoted_id(raw, 'id')}")
@@ -138,11 +138,12 @@ class _FileReader:
         if entries is None:
             return []
         surveys: list[SurveyDefinition] = []
-        for raw in entries:
+        for index, raw in enumerate(entries):
             label = f"survey {_quoted_id(raw, 'id')}"
             if not self._survey_parts_unique(raw, label):
                 continue  # the model would repeat the same complaint with a vaguer line
-            survey = self._validate(SurveyDefinition, raw, label, sublabel=_question_label(raw))
+            line = entries.item_lines[index]
+            survey = self._validate(SurveyDefinition, raw, label, line, sublabel=_question_label(raw))
             if survey is not None:
                 surveys.append(survey)
         self._check_unique(entries, "id", lambda raw: f"survey {_quoted_id(raw, 'id')}")
@@ -168,7 +169,10 @@ class _FileReader:
             return f"{kind} track, week {_quoted_id(raw, 'week', quote=False)}"
 
         before = len(self.issues)
-        prompts = [self._validate(TrackPrompt, raw, label_of(raw)) for raw in entries]
+        prompts = [
+            self._validate(TrackPrompt, raw, label_of(raw), entries.item_lines[index])
+            for index, raw in enumerate(entries)
+        ]
         self._check_unique(entries, "id", label_of)
         self._check_weeks(entries, kind)
         if not entries:
@@ -178,7 +182,7 @@ class _FileReader:
         valid = [prompt for prompt in prompts if prompt is not None]
         raw_track = _copy_lines(data, {key: data[key] for key in ("title", "description") if key in data})
         raw_track.update(kind=kind, prompts=tuple(valid))
-        return self._validate(Track, raw_track, f"{kind} track")
+        return self._validate(Track, raw_track, f"{kind} track", data.line)
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -227,18 +231,20 @@ class _FileReader:
         model: type[ModelT],
         raw: Any,
         label: str,
+        line: int,
         sublabel: Callable[[tuple[int | str, ...]], str] | None = None,
     ) -> ModelT | None:
+        """Validate one entry starting at ``line``; report each error at the most precise line."""
         if not isinstance(raw, dict):
-            self.report(getattr(raw, "line", None), f"{label}: expected a mapping of fields, got {raw!r}")
+            self.report(line, f"{label}: expected a mapping of fields, got {raw!r}")
             return None
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            for error in _root_causes(exc.errors()):
+            for error in root_causes(exc.errors()):
                 loc = tuple(error["loc"])
                 where = label + (sublabel(loc) if sublabel else "")
-                self.report(line_of(raw, loc), f"{where}: {describe_error(error)}")
+                self.report(line_of(raw, loc) or line, f"{where}: {describe_error(error)}")
             return None
 
     def _check_unique(self, entries: LineList, key: str, label_of: Callable[[Any], str]) -> None:
@@ -318,45 +324,3 @@ def _question_label(raw: Any) -> Callable[[tuple[int | str, ...]], str]:
         return ""
 
     return label
-
-
-def _root_causes(errors: list[Any]) -> list[Any]:
-    """Drop "list too short" errors that only happened because items inside it were invalid."""
-    broken_prefixes = {tuple(error["loc"][:i]) for error in errors for i in range(len(error["loc"]))}
-    return [
-        error
-        for error in errors
-        if not (error["type"] == "too_short" and tuple(error["loc"]) in broken_prefixes)
-    ]
-
-
-_QUOTED = re.compile(r"'([^']*)'")
-
-
-def describe_error(error: Any) -> str:
-    """Turn one pydantic error into a sentence a content editor can act on."""
-    loc: Sequence[int | str] = error["loc"]
-    field = next((part for part in reversed(loc) if isinstance(part, str)), "entry")
-    kind = error["type"]
-    value = error.get("input")
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return f"missing required field '{field}'"
-    if kind == "extra_forbidden":
-        return f"unknown field '{field}' (check the spelling)"
-    if kind in ("value_error", "assertion_error") and "error" in ctx:
-        return str(ctx["error"])
-    if kind in ("enum", "literal_error"):
-        choices = ", ".join(_QUOTED.findall(str(ctx.get("expected", ""))))
-        return f"{field} {value!r} is not one of {choices}"
-    if kind == "string_pattern_mismatch":
-        return f"{field} {value!r} must be a lowercase slug such as 'fun-007' (letters, digits, '-' or '_')"
-    if kind == "too_short":
-        return f"{field} must list at least {ctx.get('min_length', 1)} entry"
-    if kind == "string_too_short":
-        return f"{field} must not be empty"
-    if kind == "string_type" and isinstance(value, bool):
-        return f"{field} must be text, but YAML read it as {value}; put the value in quotes"
-    if kind == "string_type" and value is None:
-        return f"{field} must not be empty"
-    return f"{field}: {error['msg']}"

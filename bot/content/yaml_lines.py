@@ -39,10 +39,9 @@ def _construct_mapping(loader: _LineLoader, node: MappingNode) -> Iterator[LineD
     data.line = node.start_mark.line + 1
     data.key_lines = {}
     yield data
-    loader.flatten_mapping(node)
     seen: dict[str, int] = {}
-    for key_node, _value_node in node.value:
-        if not isinstance(key_node, ScalarNode):
+    for key_node, _value_node in node.value:  # before merge keys (<<) are expanded: overrides are fine
+        if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
             continue
         key_line = key_node.start_mark.line + 1
         if key_node.value in seen:
@@ -54,6 +53,7 @@ def _construct_mapping(loader: _LineLoader, node: MappingNode) -> Iterator[LineD
                 key_node.start_mark,
             )
         seen[key_node.value] = key_line
+    loader.flatten_mapping(node)
     data.update(loader.construct_mapping(node))
     for key_node, _value_node in node.value:
         if isinstance(key_node, ScalarNode):

@@ -263,3 +263,72 @@ def test_survey_rules(library_dir: Path, write: WriteFile) -> None:
         f"{path}, line 32: survey 'midpoint': an anonymous survey cannot have flagged options: "
         "nobody could be rematched",
     ]
+
+
+def test_missing_files_are_reported(library_dir: Path) -> None:
+    (library_dir / "icebreakers.yaml").unlink()
+    (library_dir / "tracks" / "peer.yaml").unlink()
+    errors = load_errors(library_dir)
+    assert errors == [
+        f"{(library_dir / 'icebreakers.yaml').resolve()}: file not found",
+        f"{(library_dir / 'tracks' / 'peer.yaml').resolve()}: required track file is missing",
+    ]
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    missing = (tmp_path / "nowhere").resolve()
+    assert load_errors(missing) == [f"{missing}: content directory not found"]
+
+
+def test_unknown_top_level_key_and_non_mapping_entry(library_dir: Path, write: WriteFile) -> None:
+    path = write(
+        "icebreakers.yaml",
+        """
+        icebreakers:
+          - "Just a question?"
+        icebreaker: []
+        """,
+    )
+    assert load_errors(library_dir) == [
+        f"{path}, line 3: unknown key 'icebreaker' (expected icebreakers)",
+    ]
+    path = write("icebreakers.yaml", 'icebreakers:\n  - "Just a question?"\n')
+    assert load_errors(library_dir) == [
+        f"{path}, line 2: icebreaker (no id): expected a mapping of fields, got 'Just a question?'",
+    ]
+
+
+def test_options_only_on_this_or_that(library_dir: Path, write: WriteFile) -> None:
+    path = write(
+        "icebreakers.yaml",
+        """
+        icebreakers:
+          - id: fun-001
+            category: fun
+            text: "Cats or dogs?"
+            options: [Cats, Dogs]
+        """,
+    )
+    assert load_errors(library_dir) == [
+        f"{path}, line 5: icebreaker 'fun-001': options are only allowed on this_or_that questions"
+    ]
+
+
+def test_bad_slug(library_dir: Path, write: WriteFile) -> None:
+    path = write("icebreakers.yaml", 'icebreakers:\n  - {id: "Fun 1", category: fun, text: "Hi?"}\n')
+    (error,) = load_errors(library_dir)
+    assert error.startswith(f"{path}, line 2: icebreaker 'Fun 1': id 'Fun 1' must be a lowercase slug")
+
+
+def test_check_command_reports_problems(
+    library_dir: Path, write: WriteFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.content.__main__ import main
+
+    assert main([str(library_dir)]) == 0
+    assert capsys.readouterr().out.startswith("OK: tracks mentoring (12 weeks), peer (12 weeks)")
+    write("icebreakers.yaml", "icebreakers:\n  - {id: fun-001, category: funny, text: \"Hi?\"}\n")
+    assert main([str(library_dir)]) == 1  # the command re-reads files instead of using the cache
+    err = capsys.readouterr().err
+    assert "line 2: icebreaker 'fun-001': category 'funny'" in err
+    assert err.rstrip().endswith("1 problem found.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -184,3 +185,29 @@ def test_core_package_stays_platform_neutral() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{source.name} imports {name}"
+
+
+def test_library_mappings_are_read_only(library: ContentLibrary) -> None:
+    with pytest.raises(TypeError):
+        library.surveys["pulse"] = library.survey("good_fit")  # type: ignore[index]
+
+
+@pytest.mark.parametrize("kind", ["mentoring", "peer"])
+def test_follow_ups_are_questions(library: ContentLibrary, kind: str) -> None:
+    for prompt in library.track(kind).prompts:
+        for follow_up in prompt.follow_ups:
+            assert follow_up.endswith("?"), (prompt.id, follow_up)
+
+
+AVOIDED_TOPICS = re.compile(
+    r"\b(alcohol\w*|beers?|wines?|cocktails?|drunk|hangover|church\w*|pray\w*|religio\w*|god|"
+    r"politic\w*|elections?|vot(e|ing)|christmas|easter|ramadan|diwali|thanksgiving|hanukkah)\b",
+    re.IGNORECASE,
+)
+
+
+def test_shipped_text_stays_clear_of_topics_we_avoid() -> None:
+    for path in default_root().rglob("*.yaml"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = AVOIDED_TOPICS.search(line)
+            assert match is None, f"{path.name}, line {number}: '{match.group(0) if match else ''}'"
