@@ -171,12 +171,14 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             return
         action = actions[0]
         action_ts = action.get("action_ts") or body.get("action_ts") or ""
-        key = dedupe.action_key(user["id"], action.get("action_id", ""), action_ts) if action_ts else None
+        # The core records this id in processed_event inside the click's own transaction, so a double
+        # click (or Slack resending the payload) acts once, atomically with the effect.
+        click_id = f"{user['id']}:{action.get('action_id', '')}:{action_ts}" if action_ts else None
         container = body.get("container") or {}
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=user["id"],
                         channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
                         trigger_id=body.get("trigger_id"), respond=_respond(context))
-        adapter.spawn(adapter.run(origin, lambda who: translate.action_event(body, action, who, key), claim=key,
+        adapter.spawn(adapter.run(origin, lambda who: translate.action_event(body, action, who, click_id),
                                   fallback_name=user.get("name")), "click")
 
     @app.view_submission(ANY)

@@ -1,4 +1,6 @@
-"""Act once per Slack delivery: Slack retries events it thinks we missed, and people double-click.
+"""Act once per Slack event: Slack resends events it thinks we missed (``X-Slack-Retry-Num``).
+
+Clicks are deduplicated by the core itself (``ActionEvent.event_id``), inside the click's transaction.
 
 Keys go into the ``processed_event`` table, whose unique constraint makes "first one wins" hold across
 several Tandem servers sharing one database.
@@ -20,14 +22,6 @@ log = logging.getLogger("tandem.slack")
 
 def event_key(event_id: str) -> str:
     return f"slack:event:{event_id}"
-
-
-def action_key(user_id: str, action_id: str, action_ts: str) -> str:
-    return f"slack:action:{user_id}:{action_id}:{action_ts}"
-
-
-def view_key(view_id: str, view_hash: str) -> str:
-    return f"slack:view:{view_id}:{view_hash}"
 
 
 async def claim(db: Database, key: str) -> bool:
