@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 from storage.urls import describe, is_sqlite, normalize_database_url
 
@@ -70,7 +71,8 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
     engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    # sqlmodel's session (a subclass) adds .exec(), which the core uses throughout
+    sessions = async_sessionmaker(engine, class_=SQLModelSession, expire_on_commit=False)
     return Database(url=url, engine=engine, sessions=sessions)
 
 

@@ -38,4 +38,4 @@ async def claim(db: Database, key: str) -> bool:
 async def release(db: Database, key: str) -> None:
     """Forget a claim whose processing failed, so Slack's retry can try again."""
     async with db.transaction() as session:
-        await session.execute(delete(ProcessedEvent).where(ProcessedEvent.key == key[:255]))
+        await session.exec(delete(ProcessedEvent).where(ProcessedEvent.key == key[:255]))  # type: ignore[call-overload]

@@ -16,7 +16,8 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlmodel import select
 
 from storage.database import Database
 from storage.tables import Installation as InstallationRow
@@ -52,8 +53,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                                installation.is_enterprise_install)
         data = _jsonable(installation.to_dict())
         async with self.db.transaction() as session:
-            row = (await session.execute(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).scalars().first()
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
             if row is None:
                 row = InstallationRow(platform=PLATFORM, external_id=key)
             row.enterprise_id = installation.enterprise_id
@@ -75,8 +76,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         if not key:
             return None
         async with self.db.session() as session:
-            row = (await session.execute(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).scalars().first()
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
         if row is None or not row.bot_token:
             return None
         data = dict(row.data or {})
@@ -95,7 +96,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                                         user_id: str | None = None) -> None:
         key = installation_key(enterprise_id, team_id, team_id is None)
         async with self.db.transaction() as session:
-            await session.execute(delete(InstallationRow).where(
+            await session.exec(delete(  # type: ignore[call-overload]
+                InstallationRow).where(
                 InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
@@ -104,8 +106,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def bot_token(self, workspace_id: str) -> str | None:
         """The bot token for a team (or org) id, for outbound sends."""
         async with self.db.session() as session:
-            row = (await session.execute(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == workspace_id))).scalars().first()
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == workspace_id))).first()
         return row.bot_token if row else None
 
 
@@ -131,6 +133,7 @@ class DatabaseStateStore(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         oldest = datetime.now(UTC) - self.expiration
         async with self.db.transaction() as session:
-            result = await session.execute(delete(ProcessedEvent).where(
+            result = await session.exec(delete(  # type: ignore[call-overload]
+                ProcessedEvent).where(
                 ProcessedEvent.key == self.PREFIX + state, ProcessedEvent.at >= oldest))
         return (result.rowcount or 0) == 1

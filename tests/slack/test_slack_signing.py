@@ -6,7 +6,8 @@ import time
 
 import pytest
 from slack_support import SECRET, json_request, load, sign
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from storage.tables import ProcessedEvent, Workspace
 
@@ -15,8 +16,8 @@ async def _nothing_happened(h) -> None:  # noqa: ANN001
     await h.settle()
     assert h.fake.calls == []
     async with h.core.db.session() as s:
-        assert (await s.execute(select(func.count()).select_from(Workspace))).scalar_one() == 0
-        assert (await s.execute(select(func.count()).select_from(ProcessedEvent))).scalar_one() == 0
+        assert (await s.exec(select(func.count()).select_from(Workspace))).one() == 0
+        assert (await s.exec(select(func.count()).select_from(ProcessedEvent))).one() == 0
 
 
 @pytest.mark.parametrize("case", ["bad_signature", "old_timestamp", "future_timestamp", "missing_headers",
