@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,6 +51,10 @@ class SlackAdapter:
         self.clients = SlackClients(config, token_lookup=lookup)
         self.port = SlackPort(self.clients)
         self.bolt = build_bolt_app(self)
+        # One person's events are handled one at a time, in arrival order: a double click or a quick
+        # "join" + "profile" then never race each other (e.g. both creating the person's first row).
+        self._person_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = \
+            weakref.WeakValueDictionary()
 
     async def actor(self, workspace_id: str, user_id: str, fallback_name: str | None = None) -> Actor:
         profile = await self.port.profile(workspace_id, user_id)
@@ -62,12 +67,20 @@ class SlackAdapter:
             return
         try:
             who = await self.actor(origin.workspace_id, origin.user_id, fallback_name)
-            response = await self.core.handle(make_event(who))
+            async with self.person_lock(origin.workspace_id, origin.user_id):
+                response = await self.core.handle(make_event(who))
         except BaseException:
-            if claim:  # let Slack's retry (or the next click) try again
+            if claim:  # let Slack's retry try again
                 await dedupe.release(self.core.db, claim)
             raise
         await deliver(self.port, origin, response)
+
+    def person_lock(self, workspace_id: str, user_id: str) -> asyncio.Lock:
+        key = (workspace_id, user_id)
+        lock = self._person_locks.get(key)
+        if lock is None:
+            lock = self._person_locks[key] = asyncio.Lock()
+        return lock
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         self.background.spawn(coro, name)  # type: ignore[arg-type]
@@ -189,7 +202,8 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
 
         async def submit() -> Response:
             who = await adapter.actor(workspace, user.get("id", ""), user.get("name"))
-            return await core.handle(translate.form_event(body, who))
+            async with adapter.person_lock(workspace, user.get("id", "")):
+                return await core.handle(translate.form_event(body, who))
 
         task = asyncio.ensure_future(submit())
         try:
