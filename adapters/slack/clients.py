@@ -12,6 +12,7 @@ Both retry 5xx and connection errors/timeouts with the SDK's exponential backoff
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -22,6 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.config import SlackConfig
@@ -37,12 +39,19 @@ CONNECTION_ERRORS: list[type[Exception]] = [
 ]
 
 
+class ProportionalJitter(Jitter):
+    """Adds up to 100 % of the interval (the SDK's default adds up to a flat second, even to 10 ms waits)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1.0 + random.random())
+
+
 class NoToken(LookupError):
     """Tandem has no bot token for this workspace (not installed, or uninstalled)."""
 
 
-def retry_handlers(outbound: bool) -> list[AsyncRetryHandler]:
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+def retry_handlers(outbound: bool, backoff_factor: float = 0.5) -> list[AsyncRetryHandler]:
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor, jitter=ProportionalJitter())
     handlers: list[AsyncRetryHandler] = [
         AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff,
                                          error_types=CONNECTION_ERRORS),
@@ -77,9 +86,9 @@ class SlackClients:
             client = AsyncWebClient(
                 token=token,
                 base_url=self.config.base_url,
-                timeout=int(max(1, self.config.http_timeout)),
+                timeout=self.config.http_timeout,  # type: ignore[arg-type]  # aiohttp takes seconds as float
                 session=self._http(),
-                retry_handlers=retry_handlers(outbound),
+                retry_handlers=retry_handlers(outbound, self.config.retry_backoff),
             )
             self._clients[key] = client
         return client

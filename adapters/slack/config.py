@@ -27,6 +27,7 @@ class SlackConfig:
     admin_ids: frozenset[str] = frozenset()
     scopes: tuple[str, ...] = ()
     http_timeout: float = 10.0
+    retry_backoff: float = 0.5  # seconds before the first retry of a 5xx/connection error, doubling after
     user_cache_seconds: float = 3600.0
     limits: RateLimits = field(default_factory=RateLimits)
 

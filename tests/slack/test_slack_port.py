@@ -24,7 +24,7 @@ from storage.tables import Delivery, Workspace
 
 @pytest.fixture
 async def port(fake):  # noqa: ANN001, ANN201
-    clients = SlackClients(slack_config(fake, http_timeout=1.0))
+    clients = SlackClients(slack_config(fake, http_timeout=0.5, retry_backoff=0.01))
     yield SlackPort(clients)
     await clients.close()
 
