@@ -109,7 +109,7 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
                 if inst.definition_id == "did_you_meet" and a.question_id == "met":
                     rs.did_you_meet_answers += 1
                     rs.did_you_meet_yes += a.value == "yes"
-                elif inst.definition_id == "pulse" and a.value.isdigit():
+                elif inst.definition_id == "pulse" and a.question_id == "match_rating" and a.value.isdigit():
                     rs.pulse.append(int(a.value))
         stats.rounds.append(rs)
     stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0

@@ -42,13 +42,26 @@ async def run_due_steps(core: Tandem) -> int:
             Program.status == ProgramStatus.ACTIVE.value).order_by(col(Program.id)))).all())
     ran = 0
     for program in programs:
-        for occurrence in calendar.occurrences(program, now):
+        due = calendar.occurrences(program, now)
+        finished = await _finished_keys(core, program)
+        for occurrence in due:
+            if occurrence.key(program.id or 0) in finished:
+                continue
             if await _run_once(core, program, occurrence, now):
                 ran += 1
     await close_and_remind(core)
     await send_due_reminders(core)
     await welcome_back(core)
     return ran
+
+
+async def _finished_keys(core: Tandem, program: Program) -> set[str]:
+    """Keys of steps that are done or skipped for good: one query instead of one per step."""
+    async with core.db.session() as session:
+        rows = (await session.exec(select(StepRun.key).where(
+            StepRun.program_id == program.id,
+            col(StepRun.state).in_([StepState.DONE.value, StepState.SKIPPED.value])))).all()
+    return set(rows)
 
 
 async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> str | None:
