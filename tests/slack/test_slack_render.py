@@ -150,3 +150,25 @@ async def test_pacer_waits_per_channel_for_posts() -> None:
     assert await pacer.wait("T1", "chat.postMessage", "C1") == 0.0
     assert await pacer.wait("T1", "chat.postMessage", "C2") == 0.0
     assert 0.0 < await pacer.wait("T1", "chat.postMessage", "C1") <= 0.001
+
+
+def test_manifests_match_what_the_adapter_needs() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from adapters.slack.config import BOT_SCOPES
+
+    root = Path(__file__).resolve().parents[2] / "manifest"
+    for name, socket in (("slack.yaml", False), ("slack-socket-mode.yaml", True)):
+        manifest = yaml.safe_load((root / name).read_text())
+        assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+        assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+            "app_home_opened", "app_mention", "member_joined_channel", "member_left_channel", "message.im"}
+        assert manifest["features"]["slash_commands"][0]["command"] == "/tandem"
+        assert manifest["settings"]["socket_mode_enabled"] is socket
+        assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+        if not socket:
+            assert manifest["settings"]["event_subscriptions"]["request_url"] == \
+                "https://YOUR-TANDEM-HOST/slack/events"
+            assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
