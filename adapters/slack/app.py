@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import IntegrityError
 
 from adapters.slack import dedupe, translate
 from adapters.slack.background import Background
@@ -45,7 +45,7 @@ class SlackAdapter:
     def __init__(self, core: Tandem, config: SlackConfig) -> None:
         self.core = core
         self.config = config
-        self.background = Background()
+        self.background = Background(config.background_concurrency)
         self.installations = DatabaseInstallationStore(core.db) if config.oauth_enabled else None
         lookup = self.installations.bot_token if self.installations else None
         self.clients = SlackClients(config, token_lookup=lookup)
@@ -68,12 +68,24 @@ class SlackAdapter:
         try:
             who = await self.actor(origin.workspace_id, origin.user_id, fallback_name)
             async with self.person_lock(origin.workspace_id, origin.user_id):
-                response = await self.core.handle(make_event(who))
+                response = await self.handle(make_event(who))
         except BaseException:
             if claim:  # let Slack's retry try again
                 await dedupe.release(self.core.db, claim)
             raise
         await deliver(self.port, origin, response)
+
+    async def handle(self, event: Event) -> Response:
+        """``core.handle``, run once more if its transaction lost a race on a unique key.
+
+        The core handles an event in one transaction, so a rolled-back attempt left nothing behind; the
+        typical loser is the first burst of events from a new workspace, all creating its row at once.
+        """
+        try:
+            return await self.core.handle(event)
+        except IntegrityError:
+            log.info("slack: %s conflicted with a concurrent write; running it again", type(event).__name__)
+            return await self.core.handle(event)
 
     def person_lock(self, workspace_id: str, user_id: str) -> asyncio.Lock:
         key = (workspace_id, user_id)
@@ -158,24 +170,19 @@ async def _on_install_failed(args: AsyncFailureArgs) -> BoltResponse:
     return await args.default.failure(args)
 
 
-def _respond(context: Any) -> AsyncRespond | None:
-    return context.respond if context.get("response_url") else None
-
-
 def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
-    core = adapter.core
 
     @app.command(ANY_COMMAND)
-    async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any], context: Any) -> None:
+    async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=body.get("user_id", ""),
                         channel_id=body.get("channel_id"), trigger_id=body.get("trigger_id"),
-                        respond=_respond(context))
+                        response_url=body.get("response_url"))
         adapter.spawn(adapter.run(origin, lambda who: translate.command_event(body, who),
                                   fallback_name=body.get("user_name")), "slash command")
 
     @app.action(ANY)
-    async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any], context: Any) -> None:
+    async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
         actions = body.get("actions") or []
         user = body.get("user") or {}
@@ -190,7 +197,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         container = body.get("container") or {}
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=user["id"],
                         channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-                        trigger_id=body.get("trigger_id"), respond=_respond(context))
+                        trigger_id=body.get("trigger_id"), response_url=body.get("response_url"))
         adapter.spawn(adapter.run(origin, lambda who: translate.action_event(body, action, who, click_id),
                                   fallback_name=user.get("name")), "click")
 
@@ -203,7 +210,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         async def submit() -> Response:
             who = await adapter.actor(workspace, user.get("id", ""), user.get("name"))
             async with adapter.person_lock(workspace, user.get("id", "")):
-                return await core.handle(translate.form_event(body, who))
+                return await adapter.handle(translate.form_event(body, who))
 
         task = asyncio.ensure_future(submit())
         try:

@@ -71,7 +71,8 @@ class SlackClients:
         self._clients: dict[tuple[str, bool], AsyncWebClient] = {}
         self._session: aiohttp.ClientSession | None = None
 
-    def _http(self) -> aiohttp.ClientSession:
+    def http(self) -> aiohttp.ClientSession:
+        """The one HTTP connection pool every Slack call shares."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.config.http_timeout),
@@ -87,7 +88,7 @@ class SlackClients:
                 token=token,
                 base_url=self.config.base_url,
                 timeout=self.config.http_timeout,  # type: ignore[arg-type]  # aiohttp takes seconds as float
-                session=self._http(),
+                session=self.http(),
                 retry_handlers=retry_handlers(outbound, self.config.retry_backoff),
             )
             self._clients[key] = client

@@ -7,8 +7,9 @@ import logging
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.clients import NoToken, SlackClients
+from adapters.slack.clients import NoToken, SlackClients, retry_handlers
 from adapters.slack.directory import Directory, Profile
 from adapters.slack.errors import to_send_error
 from adapters.slack.pacing import Pacer
@@ -77,6 +78,19 @@ class SlackPort:
         rendered = render_single(message)
         await self._call(workspace_id, "chat.postEphemeral", outbound=False, channel=channel, user=user_id,
                          text=rendered.text, blocks=rendered.blocks)
+
+    async def respond(self, response_url: str, body: dict[str, Any]) -> None:
+        """Answer through a ``response_url`` (on the shared connection pool, unlike bolt's ``respond()``)."""
+        config = self.clients.config
+        webhook = AsyncWebhookClient(response_url, session=self.clients.http(),
+                                     timeout=max(1, int(config.http_timeout)),
+                                     retry_handlers=retry_handlers(False, config.retry_backoff))
+        try:
+            resp = await webhook.send_dict(body)
+        except Exception as exc:
+            raise to_send_error("response_url", exc) from exc
+        if resp.status_code != 200:
+            log.warning("slack: response_url answered %s: %s", resp.status_code, resp.body)
 
     async def open_view(self, workspace_id: str, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(workspace_id, "views.open", outbound=False, trigger_id=trigger_id, view=view)

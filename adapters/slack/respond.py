@@ -11,8 +11,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
-
 from adapters.slack.port import SlackPort
 from adapters.slack.render import render_form, render_single
 from bot.events import FormErrors, NoReply, OpenForm, Reply, Response
@@ -29,7 +27,7 @@ class Origin:
     channel_id: str | None = None
     thread_ts: str | None = None
     trigger_id: str | None = None
-    respond: AsyncRespond | None = None  # response_url helper (commands, clicks)
+    response_url: str | None = None  # commands and clicks answer here (valid 30 min, 5 uses)
     in_thread: bool = False  # app_mention / DM: post a real message in the conversation
 
 
@@ -59,12 +57,13 @@ async def _reply(port: SlackPort, origin: Origin, reply: Reply) -> None:
     if origin.in_thread and origin.channel_id:
         await port.reply(origin.workspace_id, origin.channel_id, reply.message, origin.thread_ts)
         return
-    if origin.respond is not None:
+    if origin.response_url:
+        body: dict[str, Any] = {"text": rendered.text, "blocks": rendered.blocks}
         if reply.replace_original:
-            await origin.respond(text=rendered.text, blocks=rendered.blocks, replace_original=True)
+            body["replace_original"] = True
         else:
-            await origin.respond(text=rendered.text, blocks=rendered.blocks, replace_original=False,
-                                 response_type="ephemeral" if reply.ephemeral else "in_channel")
+            body.update(replace_original=False, response_type="ephemeral" if reply.ephemeral else "in_channel")
+        await port.respond(origin.response_url, body)
         return
     if reply.ephemeral and origin.channel_id and not origin.channel_id.startswith("D"):
         await port.post_ephemeral(origin.workspace_id, origin.channel_id, origin.user_id, reply.message)

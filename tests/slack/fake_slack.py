@@ -57,6 +57,8 @@ class Call:
     args: dict[str, Any]
     token: str | None
     at: float
+    status: int = 200
+    ok: bool = True
 
 
 @dataclass
@@ -83,7 +85,7 @@ class FakeSlack:
         self._groups: dict[str, str] = {}
         self._release = asyncio.Event()
         self._rng = random.Random(self.seed)
-        self._next_free = 0.0
+        self._next_free: dict[str, float] = {}
         self.answered_429 = 0
         self.server: TestServer | None = None
         self.post_ok = _load("chat.postMessage.ok.json", {"ok": True, "channel": "C1", "ts": "1.1", "message": {}})
@@ -167,24 +169,31 @@ class FakeSlack:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else args.get("token")
-        self.calls.append(Call(method, args, token, time.monotonic()))
+        call = Call(method, args, token, time.monotonic())
+        self.calls.append(call)
         try:
-            fault = self._take_fault(method)
-            if fault is not None:
-                return await self._fault(fault)
-            if method != "auth.test" and self._over_rate():
-                return self._rate_limited(1)
-            if self.random_429 and method != "auth.test" and self._rng.random() < self.random_429:
-                return self._rate_limited(1)
-            return web.json_response(self._answer(method, args))
+            response = await self._respond(method, args)
+            call.status = response.status
+            call.ok = response.status == 200 and b'"ok": false' not in (response.body or b"")  # type: ignore[operator]
+            return response
         finally:
             await self._notify()
+
+    async def _respond(self, method: str, args: dict[str, Any]) -> web.Response:
+        fault = self._take_fault(method)
+        if fault is not None:
+            return await self._fault(fault)
+        if method != "auth.test" and self._over_rate(method):
+            return self._rate_limited(1)
+        if self.random_429 and method != "auth.test" and self._rng.random() < self.random_429:
+            return self._rate_limited(1)
+        return web.json_response(self._answer(method, args))
 
     def _take_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)
         return queue.pop(0) if queue else None
 
-    async def _fault(self, fault: Fault) -> web.StreamResponse:
+    async def _fault(self, fault: Fault) -> web.Response:
         if fault.kind == "429":
             return self._rate_limited(fault.retry_after)
         if fault.kind == "500":
@@ -199,16 +208,16 @@ class FakeSlack:
         return web.Response(status=429, text=self.body_429, content_type="application/json",
                             headers={"retry-after": str(retry_after)})
 
-    def _over_rate(self) -> bool:
+    def _over_rate(self, method: str) -> bool:
+        """Slack limits each method per workspace; so does the fake (with a burst of 5, like Slack allows)."""
         if not self.rate_per_second:
             return False
         now = time.monotonic()
         interval = 1.0 / self.rate_per_second
-        # allow a small burst (5 calls), like Slack does
-        slot = max(self._next_free, now - 4 * interval)
+        slot = max(self._next_free.get(method, 0.0), now - 4 * interval)
         if slot > now:
             return True
-        self._next_free = slot + interval
+        self._next_free[method] = slot + interval
         return False
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
