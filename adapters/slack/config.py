@@ -29,7 +29,7 @@ class SlackConfig:
     http_timeout: float = 10.0
     retry_backoff: float = 0.5  # seconds before the first retry of a 5xx/connection error, doubling after
     user_cache_seconds: float = 3600.0
-    background_concurrency: int = 4  # events worked on at once after their ack (see background.py)
+    background_concurrency: int = 2  # events worked on at once after their ack (see background.py)
     limits: RateLimits = field(default_factory=RateLimits)
 
     @property

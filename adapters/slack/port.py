@@ -19,6 +19,7 @@ from bot.messages import Message
 from bot.port import PlatformCapabilities, SendError
 
 log = logging.getLogger("tandem.slack")
+GROUP_CACHE_SIZE = 20_000
 
 
 class SlackPort:
@@ -30,6 +31,9 @@ class SlackPort:
         self.clients = clients
         self.pacer = pacer or Pacer(clients.config.limits)
         self.directory = directory or Directory(clients.config.user_cache_seconds)
+        # Slack gives the same group DM for the same people, so a retry (or their next round) skips the
+        # Tier 3 conversations.open call, the scarcest budget in a big round.
+        self._groups: dict[tuple[str, str], str] = {}
 
     # --- ChatPort -------------------------------------------------------------------------------------
 
@@ -41,11 +45,22 @@ class SlackPort:
         """Open (or reopen: Slack returns the same one) the group DM, then post the intro there."""
         if len(user_ids) == 1:
             return await self.send_to_user(workspace_id, user_ids[0], message)
-        resp = await self._call(workspace_id, "conversations.open", users=",".join(user_ids), return_im=False)
-        channel = (resp.get("channel") or {}).get("id")
-        if not channel:
-            raise SendError("conversations.open: no channel in the answer", retryable=True)
-        return await self._post(workspace_id, channel, message)
+        key = (workspace_id, ",".join(sorted(user_ids)))
+        channel = self._groups.get(key)
+        if channel is None:
+            resp = await self._call(workspace_id, "conversations.open", users=",".join(user_ids), return_im=False)
+            channel = (resp.get("channel") or {}).get("id")
+            if not channel:
+                raise SendError("conversations.open: no channel in the answer", retryable=True)
+            if len(self._groups) >= GROUP_CACHE_SIZE:
+                self._groups.pop(next(iter(self._groups)))
+            self._groups[key] = channel
+        try:
+            return await self._post(workspace_id, channel, message)
+        except SendError as exc:
+            if exc.gone:
+                self._groups.pop(key, None)
+            raise
 
     async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,
                               thread_id: str | None = None) -> SentRef:

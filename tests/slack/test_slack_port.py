@@ -41,6 +41,9 @@ async def test_group_intro_opens_a_group_dm_and_posts_there(port, fake) -> None:
     assert post.args["channel"] == ref.conversation_id and ref.conversation_id.startswith("G")
     assert ref.message_id == "1700000000.000001"
     assert post.token == "xoxb-test-token"
+    again = await port.send_to_group("T111", ["U1", "U2"], text_message("Week 2"))
+    assert again.conversation_id == ref.conversation_id
+    assert len(fake.called("conversations.open")) == 1  # same people, same group DM: no second open
 
 
 async def test_dm_update_and_thread(port, fake) -> None:  # noqa: ANN001
@@ -85,7 +88,7 @@ async def test_server_errors_and_timeouts_are_retried(port, fake) -> None:  # no
     ref = await port.send_to_user("T111", "U1", text_message("hi"))
     assert ref.message_id and len(fake.called("chat.postMessage")) == 2
     fake.fail_next("conversations.open", "hang")
-    ref = await port.send_to_group("T111", ["U1", "U2"], text_message("hi"))
+    ref = await port.send_to_group("T111", ["U1", "U2", "U3"], text_message("hi"))
     assert ref.conversation_id.startswith("G") and len(fake.called("conversations.open")) == 2
 
 
