@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +32,7 @@ from storage.tables import (
     SurveyRecipient,
     User,
 )
+from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.core import Tandem
@@ -83,10 +83,10 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
                                   salt=secrets.token_hex(16) if survey.anonymous else None)
         session.add(instance)
         await session.flush()
+    await insert_ignore(session, SurveyRecipient, [{"instance_id": instance.id, "user_id": u.id, "answered": False}
+                                                    for u in recipients], ["instance_id", "user_id"])
     items = []
     for user in recipients:
-        await _insert_ignore(session, SurveyRecipient, {"instance_id": instance.id, "user_id": user.id,
-                                                         "answered": False}, ["instance_id", "user_id"])
         items.append(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{definition_id}",
                               target=to_user(user.platform_user_id), message=survey_message(instance, survey),
                               program_id=program.id, round_id=round_id, match_id=instance.match_id))
@@ -94,9 +94,7 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
 
 
 async def _insert_ignore(session: AsyncSession, table: type, values: dict, keys: list[str]) -> None:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.exec(insert(table).values(values).on_conflict_do_nothing(index_elements=keys))  # type: ignore[call-overload]
+    await insert_ignore(session, table, [values], keys)
 
 
 def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen: str | None) -> list:
@@ -108,7 +106,7 @@ def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen:
         blocks.append(Actions(elements=tuple(buttons)))
     elif question.kind is QuestionKind.RATING:
         buttons = [Button(label=("✓ " if chosen == str(n) else "") + str(n), action_id=ANSWER,
-                          value=value_prefix + str(n)) for n in question.scale()]
+                          value=value_prefix + str(n)) for n in question.scale]
         blocks.append(Actions(elements=tuple(buttons)))
         if question.labels:
             blocks.append(Context(text=Text.of(f"{question.min} = {question.labels.low} · "
@@ -142,6 +140,11 @@ def survey_message(instance: SurveyInstance, survey: SurveyDefinition, answers: 
 
 
 async def _instance(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+    return (await _instance_and_recipient(session, instance_id, user))[0]
+
+
+async def _instance_and_recipient(session: AsyncSession, instance_id: int,
+                                  user: User) -> tuple[SurveyInstance, SurveyRecipient]:
     instance = await session.get(SurveyInstance, instance_id)
     if instance is None:
         raise SurveyError("I can't find that survey any more.")
@@ -151,7 +154,7 @@ async def _instance(session: AsyncSession, instance_id: int, user: User) -> Surv
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:
         raise SurveyError("This survey has closed; thanks all the same.")
-    return instance
+    return instance, asked
 
 
 def parse_answer_value(value: str) -> tuple[int, str, str]:
@@ -164,7 +167,7 @@ def parse_answer_value(value: str) -> tuple[int, str, str]:
 async def record_answer(core: Tandem, session: AsyncSession, user: User, instance_id: int, question_id: str,
                         value: str) -> tuple[AnswerOutcome, Message]:
     """Store (or change) one answer; a repeated click with the same value changes nothing."""
-    instance = await _instance(session, instance_id, user)
+    instance, recipient = await _instance_and_recipient(session, instance_id, user)
     survey = definition(instance.definition_id)
     question = next((q for q in survey.questions if q.id == question_id), None)
     if question is None:
@@ -172,9 +175,9 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     value = _validate(question, value)
     now = core.clock.now()
     key = respondent_key(instance, user.id or 0)
-    existing = (await session.exec(select(SurveyAnswer).where(
-        SurveyAnswer.instance_id == instance.id, SurveyAnswer.question_id == question.id,
-        SurveyAnswer.respondent_key == key))).first()
+    mine = {row.question_id: row for row in (await session.exec(select(SurveyAnswer).where(
+        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()}
+    existing = mine.get(question.id)
     changed = existing is None or existing.value != value
     if existing is None:
         await _insert_ignore(session, SurveyAnswer, {
@@ -184,15 +187,13 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     elif changed:
         existing.value = value
         existing.answered_at = now
-    recipient = (await session.exec(select(SurveyRecipient).where(
-        SurveyRecipient.instance_id == instance.id, SurveyRecipient.user_id == user.id))).one()
     recipient.answered = True
     flags: tuple[str, ...] = ()
     if question.kind is QuestionKind.CHOICE:
         flags = tuple(str(f) for f in question.option(value).flags)
     if changed:
         await _apply_effects(core, session, instance, question, value, user, flags)
-    answers = await my_answers(session, instance, user)
+    answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
     text = "Thanks, saved." if changed else "Already saved; nothing changed."
     return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(instance, survey, answers)
 
@@ -203,7 +204,7 @@ def _validate(question: SurveyQuestion, value: str) -> str:
         if value not in {o.value for o in question.options}:
             raise SurveyError("That isn't one of the choices.")
     elif question.kind is QuestionKind.RATING:
-        if not value.isdigit() or int(value) not in question.scale():
+        if not value.isdigit() or int(value) not in question.scale:
             raise SurveyError(f"Please pick a number from {question.min} to {question.max}.")
     else:
         if question.required and not value:
