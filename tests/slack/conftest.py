@@ -17,7 +17,7 @@ from adapters.slack.config import SlackConfig
 from adapters.slack.http import SLACK_ADAPTER, mount
 from adapters.slack.pacing import RateLimits
 from bot.core import Tandem
-from storage.database import Database, open_database, upgrade
+from storage.database import Database
 
 
 @pytest.fixture
@@ -29,20 +29,9 @@ def conformance() -> Any:
 
 
 @pytest.fixture
-async def _sqlite_db(tmp_path) -> AsyncIterator[Database]:  # noqa: ANN001
-    db = open_database(f"sqlite:///{tmp_path}/tandem.db")
-    await upgrade(db)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-def database(request: pytest.FixtureRequest) -> Database:
-    """The project-wide ``db`` fixture (SQLite and PostgreSQL) when it exists, else a SQLite file."""
-    try:
-        return request.getfixturevalue("db")
-    except pytest.FixtureLookupError:
-        return request.getfixturevalue("_sqlite_db")
+def database(db: Database) -> Database:
+    """The project-wide ``db`` fixture: every test here runs on SQLite, and on PostgreSQL when configured."""
+    return db
 
 
 @pytest.fixture
