@@ -205,11 +205,11 @@ async def round_delivery(pairs: int, api_rate: float, fraction_429: float) -> di
         await upgrade(db)
         fake = await FakeSlack(rate_per_second=api_rate, random_429=fraction_429).start()
         core = Tandem(db)
-        # pace just under the fake's limit; a burst of 3 (the fake, like Slack, tolerates 5) lets the pacer
+        # pace just under the fake's limit; a burst of 4 (the fake, like Slack, tolerates 5) lets the pacer
         # make up a slot lost while a delivery was being recorded
         limits = RateLimits(per_method={"conversations.open": api_rate * 60 * 0.99,
                                         "chat.postMessage": api_rate * 60 * 0.99},
-                            post_per_channel_per_second=1.0, burst=3)
+                            post_per_channel_per_second=1.0, burst=4)
         app = web.Application()
         mount(app, core, SlackConfig(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url,
                                      limits=limits))
