@@ -286,6 +286,18 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             return
         adapter.spawn(_publish_home(adapter, translate.workspace_of(body) or "", event["user"]), "home tab")
 
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    async def on_uninstalled(body: dict[str, Any]) -> None:
+        """Forget the workspace's token so nothing keeps writing with it (OAuth installs only)."""
+        if adapter.installations is None:
+            log.warning("slack: the app was uninstalled or its tokens revoked; SLACK_BOT_TOKEN no longer works")
+            return
+        enterprise = body.get("enterprise_id")
+        team = body.get("team_id")
+        adapter.spawn(adapter.installations.async_delete_installation(enterprise_id=enterprise, team_id=team),
+                      "uninstall")
+
     @app.event(ANY)
     async def on_other_event(body: dict[str, Any]) -> None:
         log.debug("slack: event %s is not used by Tandem", (body.get("event") or {}).get("type"))
