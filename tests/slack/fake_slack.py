@@ -88,6 +88,9 @@ class FakeSlack:
         self._next_free: dict[str, float] = {}
         self.answered_429 = 0
         self.server: TestServer | None = None
+        self.envelopes: list[dict[str, Any]] = []  # Socket Mode: pushed to each new connection
+        self.socket_acks: list[dict[str, Any]] = []
+        self.sockets: list[web.WebSocketResponse] = []
         self.post_ok = _load("chat.postMessage.ok.json", {"ok": True, "channel": "C1", "ts": "1.1", "message": {}})
         self.open_ok = _load("conversations.open.ok.json", {"ok": True, "channel": {"id": "D1"}})
         self.users_ok = _load("users.info.ok.json", {"ok": True, "user": {"id": "U1", "profile": {}}})
@@ -103,12 +106,15 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/hooks/{tail:.*}", self._hook)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
 
     async def close(self) -> None:
         self._release.set()
+        for ws in list(self.sockets):
+            await ws.close()
         if self.server is not None:
             await self.server.close()
 
@@ -139,6 +145,8 @@ class FakeSlack:
         return self._calls_of(method)
 
     def _calls_of(self, method: str) -> list[Any]:
+        if method == "socket_ack":
+            return self.socket_acks
         return self.hooks if method == "hook" else self.called(method)
 
     async def _notify(self) -> None:
@@ -223,6 +231,8 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return dict(AUTH_TEST)
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base.replace("http://", "ws://") + "/socket"}
         if method == "chat.postMessage":
             out = copy.deepcopy(self.post_ok)
             channel = str(args.get("channel", ""))
@@ -269,6 +279,22 @@ class FakeSlack:
         self.hooks.append({"path": request.match_info["tail"], **body})
         await self._notify()
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, push the queued envelopes, record the app's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
+                                      "connection_info": {"app_id": "A111"}}))
+        for envelope in self.envelopes:
+            await ws.send_str(json.dumps(envelope))
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+                await self._notify()
+        self.sockets.remove(ws)
+        return ws
 
     async def _upload(self, request: web.Request) -> web.Response:
         await request.read()
