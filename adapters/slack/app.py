@@ -97,7 +97,13 @@ class SlackAdapter:
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         self.background.spawn(coro, name)  # type: ignore[arg-type]
 
-    async def close(self) -> None:
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Let answers already being worked on go out (briefly), then stop."""
+        try:
+            async with asyncio.timeout(grace_seconds):
+                await self.background.drain()
+        except TimeoutError:
+            log.warning("slack: %d answers still running at shutdown; stopping them", self.background.pending)
         await self.background.cancel_all()
         await self.clients.close()
 
@@ -295,6 +301,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             return
         enterprise = body.get("enterprise_id")
         team = body.get("team_id")
+        adapter.clients.forget_token(team or enterprise or "")
         adapter.spawn(adapter.installations.async_delete_installation(enterprise_id=enterprise, team_id=team),
                       "uninstall")
 

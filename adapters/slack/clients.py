@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -29,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.config import SlackConfig
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
+TOKEN_CACHE_SECONDS = 60.0  # a reinstall's new token is picked up within a minute
 
 CONNECTION_ERRORS: list[type[Exception]] = [
     aiohttp.ServerConnectionError,
@@ -69,6 +71,7 @@ class SlackClients:
         self.config = config
         self.token_lookup = token_lookup
         self._clients: dict[tuple[str, bool], AsyncWebClient] = {}
+        self._tokens: dict[str, tuple[float, str]] = {}  # OAuth: workspace → (valid until, token)
         self._session: aiohttp.ClientSession | None = None
 
     def http(self) -> aiohttp.ClientSession:
@@ -96,12 +99,19 @@ class SlackClients:
 
     async def token_for(self, workspace_id: str) -> str:
         if self.token_lookup is not None:
+            cached = self._tokens.get(workspace_id)
+            if cached and cached[0] > time.monotonic():
+                return cached[1]
             token = await self.token_lookup(workspace_id)
             if token:
+                self._tokens[workspace_id] = (time.monotonic() + TOKEN_CACHE_SECONDS, token)
                 return token
         if self.config.bot_token:
             return self.config.bot_token
         raise NoToken(f"no Slack bot token for workspace {workspace_id}")
+
+    def forget_token(self, workspace_id: str) -> None:
+        self._tokens.pop(workspace_id, None)
 
     async def for_workspace(self, workspace_id: str, *, outbound: bool = False) -> AsyncWebClient:
         return self.for_token(await self.token_for(workspace_id), outbound=outbound)

@@ -152,4 +152,6 @@ class SlackPort:
         except Exception as exc:
             err = to_send_error(method, exc)
             log.warning("slack: %s failed (%s)", method, err)
+            if any(code in str(err) for code in ("invalid_auth", "token_revoked", "account_inactive_token")):
+                self.clients.forget_token(workspace_id)  # look it up again: the app may have been reinstalled
             raise err from exc
