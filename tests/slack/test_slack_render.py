@@ -145,11 +145,24 @@ def test_documented_rates_per_method() -> None:
     assert RateLimits(per_method={"chat.postMessage": 6000}).per_minute("chat.postMessage") == 6000
 
 
-async def test_pacer_waits_per_channel_for_posts() -> None:
-    pacer = Pacer(RateLimits(post_per_minute=60_000, post_per_channel_per_second=1000.0))
+async def test_pacer_waits_per_channel_for_posts(monkeypatch) -> None:  # noqa: ANN001
+    """Deterministic: the pacer's clock is frozen and its sleeps are recorded, not slept."""
+    import adapters.slack.pacing as pacing
+
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(pacing.time, "monotonic", lambda: 100.0)
+    monkeypatch.setattr(pacing.asyncio, "sleep", fake_sleep)
+    pacer = Pacer(RateLimits(post_per_minute=60_000, post_per_channel_per_second=1.0))
     assert await pacer.wait("T1", "chat.postMessage", "C1") == 0.0
-    assert await pacer.wait("T1", "chat.postMessage", "C2") == 0.0
-    assert 0.0 < await pacer.wait("T1", "chat.postMessage", "C1") <= 0.001
+    assert await pacer.wait("T1", "chat.postMessage", "C2") == 0.0  # another channel: no wait
+    assert await pacer.wait("T1", "chat.postMessage", "C1") == 1.0  # same channel: one second later
+    assert await pacer.wait("T2", "chat.postMessage", "C1") == 0.0  # another workspace
+    assert slept == [1.0]
+    assert await Pacer(RateLimits(enabled=False)).wait("T1", "chat.postMessage", "C1") == 0.0
 
 
 def test_manifests_match_what_the_adapter_needs() -> None:
