@@ -14,6 +14,8 @@ from typing import Any
 from adapters.slack.port import SlackPort
 from adapters.slack.render import render_form, render_single
 from bot.events import FormErrors, NoReply, OpenForm, Reply, Response
+from bot.messages import text_message
+from bot.port import SendError
 
 log = logging.getLogger("tandem.slack")
 
@@ -43,7 +45,16 @@ async def deliver(port: SlackPort, origin: Origin, response: Response) -> None:
         if not origin.trigger_id:
             log.warning("slack: the core asked for form %s but there is no trigger_id", response.form.form_id)
             return
-        await port.open_view(origin.workspace_id, origin.trigger_id, render_form(response.form))
+        try:
+            await port.open_view(origin.workspace_id, origin.trigger_id, render_form(response.form))
+        except SendError as exc:
+            # trigger_ids live 3 s; when we were too slow, say so instead of failing silently
+            if "expired_trigger_id" not in str(exc) and "invalid_trigger" not in str(exc):
+                raise
+            log.warning("slack: form %s not opened: %s", response.form.form_id, exc)
+            late = text_message("Sorry, that took me too long and Slack closed the window for the form. "
+                                "Please try again.")
+            await _reply(port, origin, Reply(message=late))
         return
     if isinstance(response, FormErrors):
         log.info("slack: form errors outside a modal submission: %s", response.errors)

@@ -152,3 +152,10 @@ async def test_admin_commands_reach_the_core(harness) -> None:  # noqa: ANN001
     assert hook["blocks"]
     await run(harness, "program settings", user=ADMIN)
     assert harness.fake.called("views.open")[-1].args["view"]["callback_id"] == "program_settings"
+
+
+async def test_an_expired_trigger_gets_an_apology_instead_of_silence(harness) -> None:  # noqa: ANN001
+    harness.fake.admins.add(ADMIN)
+    harness.fake.fail_next("views.open", "expired_trigger_id")
+    hook = await run(harness, "program create", user=ADMIN)
+    assert "took me too long" in hook["text"]
