@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.core import Tandem
 
 MILESTONES = {1: "had their first chat 🎉", 4: "have met four times 🌟"}
+COMPLETED = "completed the program together 🎓 Thank you both!"
 
 
 async def on_meeting_reported(core: Tandem, session: AsyncSession, match: Match) -> bool:
@@ -24,7 +25,15 @@ async def on_meeting_reported(core: Tandem, session: AsyncSession, match: Match)
     return await celebrate(core, session, match, f"meetings:{match.meetings_count}", milestone)
 
 
+async def on_program_completed(core: Tandem, session: AsyncSession, match: Match) -> bool:
+    """The end of a mentoring track (when its wrap-up survey goes out); only pairs who actually met."""
+    if match.meetings_count < 1 and match.met_at is None:
+        return False
+    return await celebrate(core, session, match, "completed", COMPLETED)
+
+
 async def celebrate(core: Tandem, session: AsyncSession, match: Match, key: str, what: str) -> bool:
+    """One shout-out per match and milestone (the key makes it idempotent); none if anyone opted out."""
     members = await members_of(session, match.id)
     if not members or any(not u.shoutouts for _, u in members):
         return False

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import calendar
 from bot.booking import send_due_reminders
 from bot.conversation import prompt_blocks
+from bot.custom_content import custom_prompts
 from bot.icebreakers import post_icebreaker
 from bot.messages import Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_group, to_user
@@ -194,8 +195,9 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
             continue
         if len(group.available) < len(members):
             continue  # someone is away: don't prompt a pair that can't meet
+        extra = await custom_prompts(session, program, week)
         message = Message(summary=f"Week {week}: a question for your next chat",
-                          blocks=tuple(prompt_blocks(program, week)))
+                          blocks=tuple(prompt_blocks(program, week, extra=extra)))
         if groups:
             items.append(Outgoing(key=f"match:{match.id}:prompt:{week}", step="prompt", match_id=match.id,
                                   target=to_group([u.platform_user_id for u in members]), message=message,
