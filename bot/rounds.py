@@ -32,7 +32,7 @@ class Pool:
 
 def round_seed(program_id: int, number: int) -> int:
     digest = hashlib.sha256(f"tandem:{program_id}:{number}".encode()).hexdigest()
-    return int(digest[:8], 16)
+    return int(digest[:8], 16) % 2**31  # fits a signed 32-bit column (PostgreSQL INTEGER)
 
 
 async def pool_for(session: AsyncSession, program: Program, now: datetime) -> Pool:
