@@ -64,7 +64,7 @@ async def _store(ctx: Ctx, program: Program | None, kind: str, payload: dict) ->
                         payload=payload, created_by_user_id=ctx.user.id, created_at=ctx.now)
     ctx.session.add(row)
     await ctx.session.flush()
-    await ctx.audit("content_add", program, content_id=row.id, kind=kind, **payload)
+    await ctx.audit("content_add", program, content_id=row.id, content_kind=kind, payload=payload)
     return row
 
 
@@ -166,7 +166,7 @@ async def _content_remove(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     program = await ctx.session.get(Program, row.program_id) if row.program_id else None
     if not ctx.is_admin(program):
         return say(REFUSAL)
-    await ctx.audit("content_remove", program, content_id=row.id, kind=row.kind, **row.payload)
+    await ctx.audit("content_remove", program, content_id=row.id, content_kind=row.kind, payload=dict(row.payload))
     await ctx.session.delete(row)
     return say(f"Removed #{raw}. Answers already given to it stay in the database but no longer show in reports.")
 
