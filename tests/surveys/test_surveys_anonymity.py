@@ -93,3 +93,16 @@ async def test_anonymous_comments_have_no_names_and_named_ones_do(db, start_time
     assert anonymous.index("all good") < anonymous.index("more structure") < anonymous.index("shorter chats")
     named = "\n".join(await _report(h, "pulse"))
     assert "Person1: more structure" in named
+
+
+async def test_survey_results_command_for_admins(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin, people = await program_with(h, 3)
+    await _open(h, "midpoint", people)
+    await answer(h, people[0], survey_to(h, "U1", MIDPOINT), "|usefulness|5")
+    refused = await h.command(people[0], "survey results midpoint", channel="coffee")
+    assert "only program admins" in text_of(refused)
+    text = text_of(await h.command(admin, "survey results coffee midpoint"))
+    assert "Halfway check-in" in text and "🔒 anonymous" in text and text.count(NOT_ENOUGH) == 3
+    overview = text_of(await h.command(admin, "survey results", channel="coffee"))
+    assert "Halfway check-in" in overview
