@@ -66,15 +66,16 @@ def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "SLACK_", "MICROSOFT_"))}
     env.update(PYTHONPATH=str(REPO), TANDEM_PORT=str(port), TANDEM_SCHEDULER="false")
     proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", "serve"], cwd=tmp_path, env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
     try:
-        seen = ""
-        while "listening" not in seen:
-            ready, _, _ = select.select([proc.stderr], [], [], 30)
-            assert ready, f"server did not start: {seen}"
-            line = proc.stderr.readline()
-            assert line, f"server exited: {seen}"
-            seen += line
+        seen = b""
+        fd = proc.stderr.fileno()
+        while b"listening" not in seen:
+            ready, _, _ = select.select([fd], [], [], 60)
+            assert ready, f"server did not start: {seen!r}"
+            chunk = os.read(fd, 4096)  # unbuffered: select() and a buffered readline() disagree
+            assert chunk, f"server exited: {seen!r}"
+            seen += chunk
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
