@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import calendar
 from bot.booking import send_due_reminders
+from bot.celebrations import count_meetings
 from bot.conversation import prompt_blocks
 from bot.custom_content import custom_prompts
 from bot.icebreakers import post_icebreaker
@@ -53,6 +54,7 @@ async def run_due_steps(core: Tandem) -> int:
                 ran += 1
     await close_and_remind(core)
     await send_due_reminders(core)
+    await count_meetings(core)
     await welcome_back(core)
     return ran
 
