@@ -73,7 +73,8 @@ async def _icebreaker_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     ref, words = _split_program(cmd.args)
     program = await _program(ctx, ref, required=False)
     if not ctx.is_admin(program):
-        return say(REFUSAL)
+        hint = "" if program else "\nTo add one to your own program, name it: `icebreaker add #channel <question>`."
+        return say(REFUSAL + hint)
     category = IcebreakerCategory.FUN.value
     if words and words[0].startswith("[") and words[0].endswith("]"):
         wanted = words[0][1:-1].lower().replace("-", "_")
