@@ -99,3 +99,27 @@ async def test_cant_meet_offers_a_rematch_tells_admins_and_reaches_next_round(db
         pool = await pool_for(s, program, h.clock.now())
         problem = await build_problem(s, program, 9, h.clock.now(), pool)
         assert all(p["avoid"] == [] for p in problem["participants"])
+
+
+async def test_not_a_good_fit_frees_a_mentoring_pair_for_the_next_round(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin, (mentor, mentee) = await program_with(h, 2, kind="mentoring", mentors=1)
+    await match_now(h, admin)
+    h.clock.advance(timedelta(days=4))
+    await h.core.tick()
+    await answer(h, mentee, survey_to(h, "U2", DID_YOU_MEET), "|yes")
+    h.clock.advance(timedelta(days=7))
+    await h.core.tick()
+    reply = await answer(h, mentee, survey_to(h, "U2", "Is this a good fit?"), "|not_a_fit")
+    assert "new match in the next round" in text_of(reply)
+    await h.core.dispatch()
+    assert any("Not a good fit" in s.message.plain_text() for s in h.to("UADMIN"))
+    async with db.session() as s:
+        program = (await s.exec(select(Program))).one()
+        assert (await s.exec(select(Match))).one().status == MatchStatus.ENDED.value
+        pool = await pool_for(s, program, h.clock.now())
+        problem = await build_problem(s, program, 5, h.clock.now(), pool)
+    mentor_id, mentee_id = str(await user_id(h, "U1")), str(await user_id(h, "U2"))
+    by_id = {p["id"]: p for p in problem["participants"]}
+    assert by_id[mentee_id]["avoid"] == [mentor_id] and by_id[mentor_id]["avoid"] == [mentee_id]
+    assert by_id[mentor_id]["capacity"] == 1, "the mentor's place is free again"
