@@ -51,10 +51,13 @@ async def custom_icebreakers(session: AsyncSession, program: Program) -> list[Ic
     return [as_icebreaker(row) for row in await rows_for(session, program, ICEBREAKER)]
 
 
-async def custom_prompts(session: AsyncSession, program: Program, week: int) -> list[str]:
-    """Extra questions for week ``week`` of this program's track."""
-    return [row.payload["question"] for row in await rows_for(session, program, PROMPT)
-            if row.payload.get("week") == week and row.program_id == program.id]
+async def custom_prompts(session: AsyncSession, program: Program) -> dict[int, list[str]]:
+    """This program's extra questions by week of the track (one query for the whole prompt step)."""
+    weeks: dict[int, list[str]] = {}
+    for row in await rows_for(session, program, PROMPT):
+        if row.program_id == program.id and isinstance(row.payload.get("week"), int):
+            weeks.setdefault(row.payload["week"], []).append(row.payload["question"])
+    return weeks
 
 
 def as_question(row: CustomContent) -> SurveyQuestion:

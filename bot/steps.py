@@ -189,6 +189,7 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
     workspace = await session.get(Workspace, program.workspace_id)
     assert workspace is not None
     groups = core.port(workspace.platform).capabilities.group_conversations
+    extra = await custom_prompts(session, program)  # the program team's own questions, by week
     items = []
     for group in await active_groups(session, program, now):
         match, members = group.match, group.members
@@ -197,9 +198,8 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
             continue
         if len(group.available) < len(members):
             continue  # someone is away: don't prompt a pair that can't meet
-        extra = await custom_prompts(session, program, week)
         message = Message(summary=f"Week {week}: a question for your next chat",
-                          blocks=tuple(prompt_blocks(program, week, extra=extra)))
+                          blocks=tuple(prompt_blocks(program, week, extra=extra.get(week, []))))
         if groups:
             items.append(Outgoing(key=f"match:{match.id}:prompt:{week}", step="prompt", match_id=match.id,
                                   target=to_group([u.platform_user_id for u in members]), message=message,
