@@ -63,9 +63,11 @@ async def test_admin_adds_lists_and_removes_content_with_audit(db, start_time) -
 async def test_custom_questions_join_the_pulse_and_prompts_join_the_week(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     admin, people = await program_with(h, 2, kind="mentoring", mentors=1)
-    for command in ADD[1:]:
+    for command in (*ADD[1:], "prompt add week 1 What brought you to this program?"):
         await h.command(admin, command, channel="coffee")
     await match_now(h, admin)
+    intro = next(s for s in h.to("U1") if "matched in" in s.message.plain_text())
+    assert "From your program team: **What brought you to this program?**" in intro.message.plain_text()
     h.clock.advance(timedelta(days=7))
     async with db.transaction() as s:
         program = (await s.exec(select(Program))).one()
