@@ -7,6 +7,8 @@ program in the workspace (workspace admins only). Program creators manage their 
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import col, select
 
 from bot import grammar
@@ -37,9 +39,17 @@ for _spec in (
     grammar.register(_spec)
 
 
+_CHANNEL_LINK = re.compile(r"^<#([A-Za-z0-9_\-]+)(?:\|[^>]*)?>$")  # how Slack sends a #channel in command text
+
+
 def _split_program(args: list[str]) -> tuple[str | None, list[str]]:
-    """A leading '#name' names the program; the rest is the item's text."""
-    if args and args[0].startswith("#") and len(args[0]) > 1:
+    """A leading '#name' (or a platform channel link) names the program; the rest is the item's text."""
+    if not args:
+        return None, args
+    link = _CHANNEL_LINK.match(args[0])
+    if link:
+        return link.group(1), args[1:]
+    if args[0].startswith("#") and len(args[0]) > 1:
         return args[0][1:], args[1:]
     return None, args
 

@@ -102,3 +102,17 @@ async def test_a_question_added_later_does_not_change_an_open_survey(db, start_t
     await h.command(admin, "question add rating Late question?", channel="coffee")
     reply = await answer(h, people[0], survey_to(h, "U1", "How's it going?"), "|match_rating|5")
     assert "Late question?" not in text_of(reply)
+
+
+async def test_a_program_creator_manages_their_own_program_only(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    await program_with(h, 1)
+    owner = h.actor("U1", "Person1")
+    async with db.transaction() as s:
+        program = (await s.exec(select(Program))).one()
+        program.created_by_user_id = (await s.exec(select(User).where(User.platform_user_id == "U1"))).one().id
+    outside = await h.command(owner, "icebreaker add Favourite snack?")  # would be for every program
+    assert "only program admins" in text_of(outside) and "#channel" in text_of(outside)
+    assert "Added" in text_of(await h.command(owner, "icebreaker add <#coffee|coffee> Favourite snack?"))
+    assert "Added" in text_of(await h.command(owner, "prompt add #coffee week 3 What changed since week 1?"))
+    assert "week 3" in text_of(await h.command(owner, "content list"))
