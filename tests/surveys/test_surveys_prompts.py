@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from harness import Harness
 from sqlmodel import select
 from surveys_helpers import match_now, program_with
@@ -52,8 +51,6 @@ async def test_paused_people_get_no_prompts_and_resume_where_the_track_is(db, st
     assert [w.split(" · ")[0] for w in _weeks_seen(h)] == ["Week 3"]
 
 
-@pytest.mark.xfail(reason="calendar.occurrences emits a 'round' instead of a 'prompt' on round weeks, so weekly "
-                          "programs never get prompts through the schedule (scheduler's module)", strict=False)
 async def test_weekly_mentoring_pairs_get_prompts_through_the_schedule(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     admin, _ = await program_with(h, 2, kind="mentoring", mentors=1)
