@@ -168,6 +168,15 @@ async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
                 tasks.append(asyncio.create_task(_one(session, url, 1000 + i, hook, latencies, errors)))
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - t0
+            # every request gets an answer through its response_url: when has the last one arrived?
+            expected = 100 + total  # the warm-up repeats click 0 once: a double click, answered once
+            answers_lag = None
+            while time.perf_counter() - t0 < elapsed + 120:
+                async with session.get(f"{fake_base}/stats") as resp:
+                    if (await resp.json())["hooks"] >= expected:
+                        answers_lag = round(time.perf_counter() - t0 - elapsed, 2)
+                        break
+                await asyncio.sleep(0.05)
             # closed loop: how many acks per second the server can give
             done: list[float] = []
             max_errors: Counter = Counter()
@@ -191,6 +200,7 @@ async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
         "offered_rate": rate, "requests": total, "achieved_rate": round(len(latencies) / elapsed, 1),
         "p50_ms": round(_pct(latencies, 50), 2), "p99_ms": round(_pct(latencies, 99), 2),
         "max_ms": round(max(latencies), 2) if latencies else None, "errors": dict(errors),
+        "last_answer_after_last_request_s": answers_lag,
         "max_throughput_rps": round(len(done) / max_elapsed, 1), "max_p99_ms": round(_pct(done, 99), 2),
         "max_errors": dict(max_errors), "answers_posted": fake_stats.get("hooks"), **server_stats,
     }

@@ -107,6 +107,7 @@ class FakeSlack:
         app.router.add_post("/hooks/{tail:.*}", self._hook)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/stats", self._stats)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
@@ -279,6 +280,9 @@ class FakeSlack:
         self.hooks.append({"path": request.match_info["tail"], **body})
         await self._notify()
         return web.Response(text="ok")
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response({"hooks": len(self.hooks), "calls": len(self.calls)})
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, push the queued envelopes, record the app's acks."""
