@@ -55,8 +55,9 @@ def _text(text: Text, mentions: list[dict[str, Any]]) -> str:
         if isinstance(part, Mention):
             tag = f"<at>{part.name}</at>"
             if not any(m["text"] == tag and m["mentioned"]["id"] == part.user_id for m in mentions):
-                mentions.append({"type": "mention", "text": tag,
-                                 "mentioned": {"id": part.user_id, "name": part.name}})
+                mentions.append(
+                    {"type": "mention", "text": tag, "mentioned": {"id": part.user_id, "name": part.name}}
+                )
             out.append(tag)
         else:
             out.append(part)
@@ -92,20 +93,30 @@ class CardRenderer:
         card["fallbackText"] = message.summary[:300]
         return fit_card(card)
 
-    def _block(self, block: Any, mentions: list[dict[str, Any]],
-               card_actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _block(
+        self, block: Any, mentions: list[dict[str, Any]], card_actions: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         if isinstance(block, Header):
-            return [{"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder",
-                     "wrap": True}]
+            return [
+                {"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}
+            ]
         if isinstance(block, Section):
             out: list[dict[str, Any]] = [
-                {"type": "TextBlock", "text": _text(block.text, mentions), "wrap": True}]
+                {"type": "TextBlock", "text": _text(block.text, mentions), "wrap": True}
+            ]
             if block.fields:
                 out.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in block.fields]})
             return out
         if isinstance(block, Context):
-            return [{"type": "TextBlock", "text": _text(block.text, mentions), "size": "Small",
-                     "isSubtle": True, "wrap": True}]
+            return [
+                {
+                    "type": "TextBlock",
+                    "text": _text(block.text, mentions),
+                    "size": "Small",
+                    "isSubtle": True,
+                    "wrap": True,
+                }
+            ]
         if isinstance(block, Image):
             return [{"type": "Image", "url": block.url, "altText": block.alt}]
         if isinstance(block, Actions):
@@ -121,25 +132,47 @@ class CardRenderer:
                 row.append(self._button(element))
             elif isinstance(element, GroupChatButton):
                 if element.emails:
-                    row.append({"type": "Action.OpenUrl", "title": element.label,
-                                "url": group_chat_link(element.emails, element.topic)})
+                    row.append(
+                        {
+                            "type": "Action.OpenUrl",
+                            "title": element.label,
+                            "url": group_chat_link(element.emails, element.topic),
+                        }
+                    )
                 else:  # no UPNs known: a deep link cannot address people by their Teams ids
-                    body.append({"type": "TextBlock", "isSubtle": True, "wrap": True,
-                                 "text": f"{element.label}: start a group chat from Teams' New chat button."})
+                    body.append(
+                        {
+                            "type": "TextBlock",
+                            "isSubtle": True,
+                            "wrap": True,
+                            "text": f"{element.label}: start a group chat from Teams' New chat button.",
+                        }
+                    )
             elif isinstance(element, Choice):
                 input_id = CHOICE_INPUT_PREFIX + element.action_id
                 choice: dict[str, Any] = {
-                    "type": "Input.ChoiceSet", "id": input_id, "placeholder": element.placeholder,
+                    "type": "Input.ChoiceSet",
+                    "id": input_id,
+                    "placeholder": element.placeholder,
                     "style": "compact",
                     "choices": [{"title": o.label, "value": o.value} for o in element.options],
                 }
                 if element.initial:
                     choice["value"] = element.initial
                 body.append(choice)
-                body.append({"type": "ActionSet", "actions": [{
-                    "type": "Action.Execute", "title": "OK", "verb": element.action_id,
-                    "data": self.signer.seal(element.action_id, {"choice": input_id}),
-                }]})
+                body.append(
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            {
+                                "type": "Action.Execute",
+                                "title": "OK",
+                                "verb": element.action_id,
+                                "data": self.signer.seal(element.action_id, {"choice": input_id}),
+                            }
+                        ],
+                    }
+                )
         if row:
             body.insert(0, {"type": "ActionSet", "actions": row})
         return body
@@ -147,21 +180,27 @@ class CardRenderer:
     def _button(self, button: Button) -> dict[str, Any]:
         if button.url:
             return {"type": "Action.OpenUrl", "title": button.label, "url": button.url}
-        action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action_id,
-                                  "data": self.signer.seal(button.action_id, {"value": button.value})}
+        action: dict[str, Any] = {
+            "type": "Action.Execute",
+            "title": button.label,
+            "verb": button.action_id,
+            "data": self.signer.seal(button.action_id, {"value": button.value}),
+        }
         if button.style:
             action["style"] = "positive" if button.style == "primary" else "destructive"
         return action
 
     # --- forms --------------------------------------------------------------------------------------
 
-    def form_card(self, form: Form, errors: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None) -> dict[str, Any]:
+    def form_card(
+        self, form: Form, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """An input card; with ``errors`` it is re-rendered with the person's answers and the problems."""
         errors = errors or {}
         values = values or {}
         body: list[dict[str, Any]] = [
-            {"type": "TextBlock", "text": form.title, "size": "Large", "weight": "Bolder", "wrap": True}]
+            {"type": "TextBlock", "text": form.title, "size": "Large", "weight": "Bolder", "wrap": True}
+        ]
         if form.intro:
             body.append({"type": "TextBlock", "text": form.intro, "wrap": True})
         unknown = [msg for key, msg in errors.items() if key not in {f.field_id for f in form.fields}]
@@ -170,13 +209,28 @@ class CardRenderer:
         for field in form.fields:
             body.append(_input(field, values.get(field.field_id)))
             if field.field_id in errors:
-                body.append({"type": "TextBlock", "text": errors[field.field_id], "color": "Attention",
-                             "size": "Small", "wrap": True, "spacing": "None"})
+                body.append(
+                    {
+                        "type": "TextBlock",
+                        "text": errors[field.field_id],
+                        "color": "Attention",
+                        "size": "Small",
+                        "wrap": True,
+                        "spacing": "None",
+                    }
+                )
         verb = FORM_VERB_PREFIX + form.form_id
         multi = sorted(f.field_id for f in form.fields if isinstance(f, SelectInput) and f.multiple)
         payload = {"state": form.state, "multi": multi, "form": form.model_dump(mode="json")}
-        actions = [{"type": "Action.Execute", "title": form.submit_label, "verb": verb,
-                    "associatedInputs": "auto", "data": self.signer.seal(verb, payload)}]
+        actions = [
+            {
+                "type": "Action.Execute",
+                "title": form.submit_label,
+                "verb": verb,
+                "associatedInputs": "auto",
+                "data": self.signer.seal(verb, payload),
+            }
+        ]
         return fit_card(_card(body, actions, []))
 
     def answered_card(self, form: Form, values: dict[str, Any]) -> dict[str, Any]:
@@ -191,35 +245,49 @@ class CardRenderer:
             else:
                 shown = "" if value is None else str(value)
             facts.append({"title": field.label, "value": shown or "—"})
-        body = [{"type": "TextBlock", "text": f"✅ {form.title}", "weight": "Bolder", "wrap": True},
-                {"type": "FactSet", "facts": facts},
-                {"type": "TextBlock", "text": "Thanks, your answers are saved.", "isSubtle": True,
-                 "wrap": True}]
+        body = [
+            {"type": "TextBlock", "text": f"✅ {form.title}", "weight": "Bolder", "wrap": True},
+            {"type": "FactSet", "facts": facts},
+            {"type": "TextBlock", "text": "Thanks, your answers are saved.", "isSubtle": True, "wrap": True},
+        ]
         return fit_card(_card(body, [], []))
 
 
 def _input(field: Any, submitted: Any) -> dict[str, Any]:
     required = not field.optional
     if isinstance(field, TextInput):
-        element: dict[str, Any] = {"type": "Input.Text", "id": field.field_id, "label": field.label,
-                                   "placeholder": field.placeholder, "isMultiline": field.multiline,
-                                   "maxLength": field.max_length}
+        element: dict[str, Any] = {
+            "type": "Input.Text",
+            "id": field.field_id,
+            "label": field.label,
+            "placeholder": field.placeholder,
+            "isMultiline": field.multiline,
+            "maxLength": field.max_length,
+        }
         value = submitted if isinstance(submitted, str) else field.initial
         if value:
             element["value"] = value
     elif isinstance(field, SelectInput):
-        element = {"type": "Input.ChoiceSet", "id": field.field_id, "label": field.label,
-                   "isMultiSelect": field.multiple,
-                   "style": "compact" if len(field.options) > 5 else "expanded",
-                   "choices": [{"title": o.label, "value": o.value} for o in field.options]}
+        element = {
+            "type": "Input.ChoiceSet",
+            "id": field.field_id,
+            "label": field.label,
+            "isMultiSelect": field.multiple,
+            "style": "compact" if len(field.options) > 5 else "expanded",
+            "choices": [{"title": o.label, "value": o.value} for o in field.options],
+        }
         chosen = submitted if submitted is not None else list(field.initial)
         chosen = chosen if isinstance(chosen, list) else [chosen]
         if chosen:
             element["value"] = ",".join(str(c) for c in chosen)
     elif isinstance(field, RatingInput):
-        element = {"type": "Input.ChoiceSet", "id": field.field_id, "label": field.label, "style": "expanded",
-                   "choices": [{"title": str(n), "value": str(n)}
-                               for n in range(field.minimum, field.maximum + 1)]}
+        element = {
+            "type": "Input.ChoiceSet",
+            "id": field.field_id,
+            "label": field.label,
+            "style": "expanded",
+            "choices": [{"title": str(n), "value": str(n)} for n in range(field.minimum, field.maximum + 1)],
+        }
         value = submitted if submitted is not None else field.initial
         if value is not None:
             element["value"] = str(value)
@@ -231,8 +299,9 @@ def _input(field: Any, submitted: Any) -> dict[str, Any]:
     return element
 
 
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]],
-          mentions: list[dict[str, Any]]) -> dict[str, Any]:
+def _card(
+    body: list[dict[str, Any]], actions: list[dict[str, Any]], mentions: list[dict[str, Any]]
+) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:
         card["actions"] = actions

@@ -25,14 +25,16 @@ class TeamsConfig:
         app_type = canonical.get((self.app_type or "MultiTenant").lower())
         if app_type is None:
             raise ValueError(
-                f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES)}; got {self.app_type!r}")
+                f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES)}; got {self.app_type!r}"
+            )
         object.__setattr__(self, "app_type", app_type)
         object.__setattr__(self, "admin_ids", frozenset(a.lower() for a in self.admin_ids))
         if app_type == "SingleTenant" and self.app_id and not self.tenant_id:
             raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
         if app_type == "UserAssignedMSI" and not (self.app_id and self.tenant_id):
             raise ValueError(
-                "MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_ID and MICROSOFT_APP_TENANT_ID")
+                "MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_ID and MICROSOFT_APP_TENANT_ID"
+            )
 
     @property
     def authenticated(self) -> bool:
@@ -45,8 +47,9 @@ class TeamsConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TeamsConfig:
         env = os.environ if env is None else env
-        admins = frozenset(a.strip() for a in env.get("TANDEM_TEAMS_ADMINS", "").replace(";", ",").split(",")
-                           if a.strip())
+        admins = frozenset(
+            a.strip() for a in env.get("TANDEM_TEAMS_ADMINS", "").replace(";", ",").split(",") if a.strip()
+        )
         flag = env.get("TANDEM_TEAMS_ENABLED", "").strip().lower()
         return cls(
             app_id=env.get("MICROSOFT_APP_ID", "").strip(),

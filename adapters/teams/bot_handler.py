@@ -1,0 +1,286 @@
+"""The Teams bot: each inbound turn → store the conversation reference → neutral event → core → reply.
+
+``http.py`` has already checked the request (content type, JSON, activity shape, card signatures), so the
+turn only meets activities it can act on; the raw JSON body is on the turn state under ``RAW_KEY``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+
+from adapters.teams import store
+from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer
+from adapters.teams.config import TeamsConfig
+from adapters.teams.outbound import card_activity
+from adapters.teams.roster import person_of
+from adapters.teams.signing import CardSigner
+from adapters.teams.store import Person
+from adapters.teams.translate import (
+    TeamsContext,
+    actor_of,
+    bot_removed,
+    card_action_event,
+    context_of,
+    installed_event,
+    membership_events,
+    message_event,
+)
+from bot.core import Tandem
+from bot.events import FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
+from bot.messages import Form, text_message
+
+log = logging.getLogger("tandem.teams")
+
+RAW_KEY = "tandem.teams.raw"
+ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
+NON_ADMIN_ROLES = frozenset({"guest", "anonymous"})
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+class MemberCache:
+    """Member look-ups (UPN, role) cached for a while: one connector call per person, not per message."""
+
+    def __init__(self, ttl: float = 600.0, size: int = 5000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: dict[tuple[str, str], tuple[float, Person | None]] = {}
+
+    def get(self, key: tuple[str, str]) -> tuple[bool, Person | None]:
+        hit = self._items.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return True, hit[1]
+        return False, None
+
+    def put(self, key: tuple[str, str], person: Person | None) -> None:
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = (time.monotonic(), person)
+
+
+def card_invoke_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+
+def message_invoke_response(text: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(
+        status_code=200, type="application/vnd.microsoft.activity.message", value=text
+    )
+
+
+def error_invoke_response(status: int, code: str, message: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(
+        status_code=status, type="application/vnd.microsoft.error", value={"code": code, "message": message}
+    )
+
+
+class TeamsBot(TeamsActivityHandler):
+    def __init__(self, core: Tandem, config: TeamsConfig, renderer: CardRenderer, signer: CardSigner) -> None:
+        self.core = core
+        self.config = config
+        self.renderer = renderer
+        self.signer = signer
+        self.members = MemberCache()
+
+    # --- helpers --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def raw(turn: TurnContext) -> dict[str, Any]:
+        return turn.turn_state.get(RAW_KEY) or turn.activity.serialize()
+
+    async def _member(self, turn: TurnContext, ctx: TeamsContext) -> Person | None:
+        """Best effort: the sender's UPN and role from the connector (cached)."""
+        key = (ctx.tenant_id, ctx.user_id)
+        found, person = self.members.get(key)
+        if found:
+            return person
+        try:
+            member = await TeamsInfo.get_member(turn, ctx.user_id)
+            person = person_of(member)
+        except Exception as exc:  # noqa: BLE001 - a missing UPN or role must not fail the turn
+            log.info("teams: member look-up for %s failed: %s", ctx.user_id, exc)
+            person = None
+        self.members.put(key, person)
+        return person
+
+    def _is_admin(self, ctx: TeamsContext, person: Person | None) -> bool | None:
+        if self.config.is_admin(ctx.aad_object_id or (person.aad_object_id if person else None)):
+            return True
+        role = (person.role or "").lower() if person else ""
+        if role in ADMIN_ROLES:
+            return True
+        if role in NON_ADMIN_ROLES:
+            return False
+        return None  # Bot Framework does not say who owns a team; the core's own admin list decides
+
+    async def _remember(self, turn: TurnContext, ctx: TeamsContext, email: str | None = None) -> bool:
+        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
+        return await store.remember_turn(self.core.db, ctx, reference, self.core.clock.now(), email=email)
+
+    async def _handle(self, event: Any) -> Response:
+        return await self.core.handle(event)
+
+    async def _send_response(self, turn: TurnContext, response: Response) -> None:
+        """Answer a typed message in the same conversation (a channel thread, or the 1:1 chat)."""
+        if isinstance(response, Reply):
+            card = self.renderer.message_card(response.message)
+            await turn.send_activity(card_activity(card, response.message.summary))
+        elif isinstance(response, OpenForm):
+            await turn.send_activity(
+                card_activity(self.renderer.form_card(response.form), response.form.title)
+            )
+        elif isinstance(response, FormErrors):
+            text = "\n".join(f"• {msg}" for msg in response.errors.values())
+            msg = text_message(text)
+            await turn.send_activity(card_activity(self.renderer.message_card(msg), msg.summary))
+
+    # --- messages ---------------------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn: TurnContext) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        if not raw.get("text") and raw.get("value") is not None:
+            log.info(
+                "teams: ignoring a legacy Action.Submit from %s (Tandem cards use Action.Execute)",
+                ctx.user_id,
+            )
+            return
+        key = f"teams:activity:{ctx.conversation_id}:{raw.get('id')}"
+        if raw.get("id") and not await store.claim_event(self.core.db, key, self.core.clock.now()):
+            log.info("teams: duplicate delivery of %s ignored", key)
+            return
+        person = await self._member(turn, ctx)
+        await self._remember(turn, ctx, email=person.email if person else None)
+        event = message_event(
+            raw,
+            ctx,
+            actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None),
+        )
+        if event is None:
+            return
+        try:
+            response = await self._handle(event)
+        except Exception:
+            log.exception("teams: the core failed on a message from %s", ctx.user_id)
+            await turn.send_activity(card_activity(self.renderer.message_card(text_message(SORRY)), SORRY))
+            return
+        await self._send_response(turn, response)
+
+    # --- card actions -----------------------------------------------------------------------------------
+
+    async def on_adaptive_card_invoke(
+        self, turn: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        person = await self._member(turn, ctx)
+        actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
+        event, payload = card_action_event(raw, ctx, actor, self.signer)  # verified already by http.py
+        await self._remember(turn, ctx, email=actor.email)
+        try:
+            response = await self._handle(event)
+        except Exception:
+            log.exception("teams: the core failed on card action %s", getattr(event, "action_id", None))
+            return error_invoke_response(500, "InternalError", SORRY)
+        form = self._form_of(payload)
+        if isinstance(event, FormSubmittedEvent):
+            return await self._form_answer(turn, response, form, event)
+        return await self._action_answer(turn, response)
+
+    @staticmethod
+    def _form_of(payload: dict[str, Any]) -> Form | None:
+        try:
+            return Form.model_validate(payload["form"]) if payload.get("form") else None
+        except ValueError:
+            return None
+
+    async def _form_answer(
+        self, turn: TurnContext, response: Response, form: Form | None, event: FormSubmittedEvent
+    ) -> AdaptiveCardInvokeResponse:
+        """A submitted form turns into its answered state, or comes back with the problems marked."""
+        if isinstance(response, FormErrors):
+            if form is None:
+                return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
+            return card_invoke_response(self.renderer.form_card(form, response.errors, event.values))
+        if isinstance(response, Reply):
+            return card_invoke_response(self.renderer.message_card(response.message))
+        if isinstance(response, OpenForm):
+            return card_invoke_response(self.renderer.form_card(response.form))
+        if form is not None:
+            return card_invoke_response(self.renderer.answered_card(form, event.values))
+        return message_invoke_response("Saved.")
+
+    async def _action_answer(self, turn: TurnContext, response: Response) -> AdaptiveCardInvokeResponse:
+        if isinstance(response, Reply):
+            if response.replace_original:
+                return card_invoke_response(self.renderer.message_card(response.message))
+            await turn.send_activity(
+                card_activity(self.renderer.message_card(response.message), response.message.summary)
+            )
+            return message_invoke_response(response.message.summary or "Done.")
+        if isinstance(response, OpenForm):
+            return card_invoke_response(self.renderer.form_card(response.form))
+        if isinstance(response, FormErrors):
+            return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
+        assert isinstance(response, NoReply)
+        return message_invoke_response("Done.")
+
+    # --- membership and installation -------------------------------------------------------------------
+
+    async def on_teams_members_added(
+        self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        emails = {m.id: p.email for m in teams_members_added if (p := person_of(m)).email}
+        new_here = await self._remember(turn, ctx, email=emails.get(ctx.user_id))
+        if emails:
+            people = [person_of(m) for m in teams_members_added if m.id != ctx.bot_id]
+            await store.save_people(self.core.db, ctx.tenant_id, people, self.core.clock.now())
+        actor = actor_of(ctx, is_admin=self._is_admin(ctx, None))
+        for event in membership_events(raw, ctx, actor, emails):
+            if type(event).__name__ == "AppInstalledEvent" and not new_here:
+                continue  # installationUpdate already announced this install
+            await self._deliver(turn, event)
+
+    async def on_teams_members_removed(
+        self, teams_members_removed: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        if bot_removed(raw, ctx):
+            await store.mark_conversation_gone(
+                self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now()
+            )
+        actor = actor_of(ctx)
+        for event in membership_events(raw, ctx, actor):
+            await self._deliver(turn, event)
+
+    async def on_installation_update_add(self, turn: TurnContext) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        if await self._remember(turn, ctx):
+            await self._deliver(turn, installed_event(ctx, actor_of(ctx, is_admin=self._is_admin(ctx, None))))
+
+    async def on_installation_update_remove(self, turn: TurnContext) -> None:
+        ctx = context_of(self.raw(turn))
+        await store.mark_conversation_gone(
+            self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now()
+        )
+
+    async def _deliver(self, turn: TurnContext, event: Any) -> None:
+        try:
+            response = await self._handle(event)
+        except Exception:
+            log.exception("teams: the core failed on %s", type(event).__name__)
+            return
+        await self._send_response(turn, response)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn: TurnContext) -> None:
+        return  # handled in on_teams_members_added, which sees the Teams details
