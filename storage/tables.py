@@ -265,6 +265,7 @@ class SurveyInstance(SQLModel, table=True):
     match_id: int | None = Field(default=None, foreign_key="match.id")
     definition_id: str = Field(max_length=64)
     anonymous: bool = False
+    salt: str | None = Field(default=None, max_length=64)  # anonymous only; wiped at close
     opened_at: datetime | None = _utc(default=None)
     closes_at: datetime | None = _utc(default=None)
     reminded_at: datetime | None = _utc(default=None)

@@ -1,0 +1,43 @@
+"""Shout-outs in the program channel when a pair reaches a milestone (unless either opted out)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.messages import Mention, Message, Section, Text
+from bot.outbox import Outgoing, enqueue, to_channel
+from bot.rounds import members_of
+from storage.tables import Match, Program
+
+if TYPE_CHECKING:
+    from bot.core import Tandem
+
+MILESTONES = {1: "had their first chat 🎉", 4: "have met four times 🌟"}
+
+
+async def on_meeting_reported(core: Tandem, session: AsyncSession, match: Match) -> bool:
+    milestone = MILESTONES.get(match.meetings_count)
+    if milestone is None:
+        return False
+    return await celebrate(core, session, match, f"meetings:{match.meetings_count}", milestone)
+
+
+async def celebrate(core: Tandem, session: AsyncSession, match: Match, key: str, what: str) -> bool:
+    members = await members_of(session, match.id)
+    if not members or any(not u.shoutouts for _, u in members):
+        return False
+    program = await session.get(Program, match.program_id)
+    assert program is not None
+    parts: list = []
+    for index, (_, user) in enumerate(members):
+        if index:
+            parts.append(" and " if index == len(members) - 1 else ", ")
+        parts.append(Mention(user_id=user.platform_user_id, name=user.display_name))
+    parts.append(f" {what}")
+    body = Text.of(*parts)
+    item = Outgoing(key=f"celebrate:match:{match.id}:{key}", step="celebration", target=to_channel(program.channel_id),
+                    message=Message(summary=body.plain(), blocks=(Section(text=body),)), program_id=program.id,
+                    match_id=match.id)
+    return bool(await enqueue(session, program.workspace_id, [item], core.clock.now()))

@@ -1,0 +1,193 @@
+"""Matching rounds: build the problem from the database, run the engine, store groups, write intros."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import matching
+from bot.programs import is_available
+from storage.enums import MatchStatus, MembershipStatus, ProgramKind, Role, RoundStatus
+from storage.tables import Avoidance, Match, MatchMember, Membership, Program, Round, User, Waitlist
+
+if TYPE_CHECKING:
+    from bot.core import Tandem
+
+log = logging.getLogger("tandem.rounds")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Who can be matched this round, and who is still busy in an ongoing mentoring pair."""
+
+    members: list[tuple[Membership, User]]
+    continuing: dict[int, int]  # mentor user id → mentees they already have this round
+
+
+def round_seed(program_id: int, number: int) -> int:
+    digest = hashlib.sha256(f"tandem:{program_id}:{number}".encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+async def _pool(session: AsyncSession, program: Program, now: datetime) -> Pool:
+    rows = (await session.exec(
+        select(Membership, User).join(User, col(User.id) == Membership.user_id)
+        .where(Membership.program_id == program.id, Membership.status == MembershipStatus.ACTIVE.value)
+        .order_by(col(User.id)))).all()
+    available = [(m, u) for m, u in rows if is_available(m, now)]
+    continuing: dict[int, int] = {}
+    if program.kind == ProgramKind.MENTORING.value:
+        busy = await ongoing_mentoring_pairs(session, program, now)
+        rematch = {m.user_id for m, _ in available if m.wants_rematch}
+        busy_mentees: set[int] = set()
+        for mentor_id, mentee_id in busy:
+            if mentor_id in rematch or mentee_id in rematch:
+                continue
+            busy_mentees.add(mentee_id)
+            continuing[mentor_id] = continuing.get(mentor_id, 0) + 1
+        available = [(m, u) for m, u in available if u.id not in busy_mentees]
+    return Pool(members=available, continuing=continuing)
+
+
+async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: datetime) -> list[tuple[int, int]]:
+    """(mentor, mentee) pairs still inside their track."""
+    since = now - timedelta(weeks=program.track_weeks)
+    matches = (await session.exec(select(Match).where(
+        Match.program_id == program.id, Match.created_at >= since,
+        col(Match.status).not_in([MatchStatus.ENDED.value])))).all()
+    pairs = []
+    for match in matches:
+        members = (await session.exec(select(MatchMember).where(MatchMember.match_id == match.id))).all()
+        mentors = [m.user_id for m in members if m.role == Role.MENTOR.value]
+        mentees = [m.user_id for m in members if m.role == Role.MENTEE.value]
+        if mentors and mentees:
+            pairs.append((mentors[0], mentees[0]))
+    return pairs
+
+
+async def build_problem(session: AsyncSession, program: Program, number: int, now: datetime,
+                        pool: Pool) -> dict[str, Any]:
+    """The engine's JSON contract (docs/matching.md), with our user ids as participant ids."""
+    user_ids = [u.id for _, u in pool.members]
+    avoid: dict[int, list[str]] = {}
+    if user_ids:
+        for row in (await session.exec(select(Avoidance).where(col(Avoidance.user_id).in_(user_ids)))).all():
+            avoid.setdefault(row.user_id, []).append(str(row.avoided_user_id))
+    participants = []
+    for m, u in pool.members:
+        capacity = max(0, m.capacity - pool.continuing.get(u.id, 0)) if m.role == Role.MENTOR.value else 1
+        if m.role == Role.MENTOR.value and capacity == 0:
+            continue
+        participants.append({
+            "id": str(u.id), "name": u.display_name, "role": m.role, "capacity": max(1, capacity),
+            "timezone": u.timezone, "working_hours": [u.work_start, u.work_end],
+            "department": m.department or "", "skills_offered": m.skills_offered,
+            "skills_wanted": m.skills_wanted, "interests": m.interests, "avoid": avoid.get(u.id, []),
+            "paused": False,
+        })
+    history = []
+    past = (await session.exec(
+        select(Match, Round.number).join(Round, col(Round.id) == Match.round_id)
+        .where(Match.program_id == program.id))).all()
+    for match, past_number in past:
+        members = (await session.exec(select(MatchMember.user_id).where(MatchMember.match_id == match.id))).all()
+        history.append({"members": [str(x) for x in members], "round": past_number})
+    weights = dict(program.weights)
+    weights.setdefault("prefer_different_department", program.prefer_different_department)
+    return {
+        "mode": "mentoring" if program.kind == ProgramKind.MENTORING.value else "peer",
+        "group_size": program.group_size,
+        "avoid_repeat_rounds": program.avoid_repeat_rounds,
+        "seed": round_seed(program.id or 0, number),
+        "participants": participants,
+        "history": history,
+        "weights": weights,
+    }
+
+
+async def next_round_number(session: AsyncSession, program_id: int | None) -> int:
+    last = (await session.exec(select(Round.number).where(Round.program_id == program_id)
+                               .order_by(col(Round.number).desc()))).first()
+    return (last or 0) + 1
+
+
+def preview(problem: dict[str, Any]) -> dict[str, Any]:
+    return matching.result_to_json(matching.solve(matching.problem_from_json(problem)))
+
+
+async def run_round(core: Tandem, program_id: int, number: int | None = None) -> Round:
+    """Match a round once: a round that already exists is returned as it is (steps may be re-run)."""
+    from bot.intros import enqueue_round_messages
+
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        program = await session.get(Program, program_id)
+        if program is None:
+            raise LookupError(f"program {program_id} does not exist")
+        if number is None:
+            number = await next_round_number(session, program.id)
+        existing = (await session.exec(select(Round).where(
+            Round.program_id == program.id, Round.number == number))).first()
+        if existing is not None and existing.status != RoundStatus.PLANNED.value:
+            return existing
+        pool = await _pool(session, program, now)
+        problem = await build_problem(session, program, number, now, pool)
+        result = preview(problem)
+        rnd = existing or Round(program_id=program.id, number=number, seed=problem["seed"], scheduled_for=now)
+        rnd.status = RoundStatus.MATCHED.value
+        rnd.matched_at = now
+        rnd.stats = dict(result.get("stats", {}))
+        session.add(rnd)
+        await session.flush()
+        if program.kind == ProgramKind.PEER.value:
+            await _end_previous(session, program, rnd)
+        roles = {str(u.id): m.role for m, u in pool.members}
+        for group in result["groups"]:
+            match = Match(round_id=rnd.id, program_id=program.id, score=float(group.get("score", 0.0)),
+                          reasons=list(group.get("reasons", [])), status=MatchStatus.INTRODUCED.value,
+                          created_at=now)
+            session.add(match)
+            await session.flush()
+            for member in group["members"]:
+                session.add(MatchMember(match_id=match.id, user_id=int(member), role=roles.get(member, "peer")))
+        for item in result["unmatched"]:
+            session.add(Waitlist(round_id=rnd.id, user_id=int(item["id"]), reason=item["reason"]))
+        for m, _ in pool.members:
+            m.wants_rematch = False
+        await session.flush()
+        await enqueue_round_messages(core, session, program, rnd)
+        log.info("program %s round %s: %d groups, %d unmatched", program.id, number,
+                 len(result["groups"]), len(result["unmatched"]))
+        return rnd
+
+
+async def _end_previous(session: AsyncSession, program: Program, current: Round) -> None:
+    """Peer matches last one round; when the next one starts the previous groups are done."""
+    old = (await session.exec(select(Match).where(
+        Match.program_id == program.id, Match.round_id != current.id,
+        col(Match.status).not_in([MatchStatus.ENDED.value, MatchStatus.MET.value])))).all()
+    for match in old:
+        match.status = MatchStatus.ENDED.value
+
+
+Group = tuple[Match, list[tuple[MatchMember, User]]]
+
+
+async def match_groups(session: AsyncSession, round_id: int | None) -> list[Group]:
+    matches = (await session.exec(select(Match).where(Match.round_id == round_id).order_by(col(Match.id)))).all()
+    out = []
+    for match in matches:
+        out.append((match, await members_of(session, match.id)))
+    return out
+
+
+async def members_of(session: AsyncSession, match_id: int | None) -> list[tuple[MatchMember, User]]:
+    rows = (await session.exec(select(MatchMember, User).join(User, col(User.id) == MatchMember.user_id)
+                               .where(MatchMember.match_id == match_id).order_by(col(MatchMember.id)))).all()
+    return [(mm, u) for mm, u in rows]

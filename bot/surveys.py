@@ -1,0 +1,298 @@
+"""Pulse surveys inside the chat: buttons for choices and ratings, a form for free text.
+
+One answer per person per question and survey instance, changeable until the survey closes. Anonymous
+surveys store answers under a salted token instead of the person; the salt is wiped when the survey
+closes, after which nobody (not even a database admin) can link an answer to a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.content import OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
+from bot.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
+from bot.outbox import Outgoing, enqueue, to_user
+from storage.enums import MatchStatus
+from storage.tables import (
+    Match,
+    MatchMember,
+    Membership,
+    Program,
+    SurveyAnswer,
+    SurveyInstance,
+    SurveyRecipient,
+    User,
+)
+
+if TYPE_CHECKING:
+    from bot.core import Tandem
+
+log = logging.getLogger("tandem.surveys")
+
+ANSWER = "survey:answer"
+COMMENT = "survey:comment"
+FORM = "survey_text"
+OPEN_FOR = timedelta(days=4)
+REMIND_AFTER = timedelta(days=2)
+
+
+class SurveyError(ValueError):
+    """A survey click that can't be taken; the message is for the person."""
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    text: str
+    changed: bool
+    flags: tuple[str, ...] = ()
+
+
+def definition(definition_id: str) -> SurveyDefinition:
+    return load_library().survey(definition_id)
+
+
+def respondent_key(instance: SurveyInstance, user_id: int) -> str:
+    if not instance.anonymous:
+        return f"user:{user_id}"
+    if not instance.salt:
+        raise SurveyError("This survey has closed.")
+    digest = hmac.new(instance.salt.encode(), f"{instance.id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return f"anon:{digest[:40]}"
+
+
+async def open_survey(core: Tandem, session: AsyncSession, program: Program, definition_id: str, key: str,
+                      recipients: list[User], *, match: Match | None = None, round_id: int | None = None) -> int:
+    """Create the instance (once per key) and write one message per recipient to the outbox."""
+    now = core.clock.now()
+    survey = definition(definition_id)
+    instance = (await session.exec(select(SurveyInstance).where(SurveyInstance.key == key))).first()
+    if instance is None:
+        instance = SurveyInstance(key=key, program_id=program.id, round_id=round_id,
+                                  match_id=match.id if match else None, definition_id=definition_id,
+                                  anonymous=survey.anonymous, opened_at=now, closes_at=now + OPEN_FOR,
+                                  salt=secrets.token_hex(16) if survey.anonymous else None)
+        session.add(instance)
+        await session.flush()
+    items = []
+    for user in recipients:
+        await _insert_ignore(session, SurveyRecipient, {"instance_id": instance.id, "user_id": user.id,
+                                                         "answered": False}, ["instance_id", "user_id"])
+        items.append(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{definition_id}",
+                              target=to_user(user.platform_user_id), message=survey_message(instance, survey),
+                              program_id=program.id, round_id=round_id, match_id=instance.match_id))
+    return await enqueue(session, program.workspace_id, items, now)
+
+
+async def _insert_ignore(session: AsyncSession, table: type, values: dict, keys: list[str]) -> None:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.exec(insert(table).values(values).on_conflict_do_nothing(index_elements=keys))  # type: ignore[call-overload]
+
+
+def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen: str | None) -> list:
+    blocks: list = [Section(text=Text.of(f"**{question.text}**"))]
+    value_prefix = f"{instance.id}|{question.id}|"
+    if question.kind is QuestionKind.CHOICE:
+        buttons = [Button(label=("✓ " if chosen == o.value else "") + o.label, action_id=ANSWER,
+                          value=value_prefix + o.value) for o in question.options]
+        blocks.append(Actions(elements=tuple(buttons)))
+    elif question.kind is QuestionKind.RATING:
+        buttons = [Button(label=("✓ " if chosen == str(n) else "") + str(n), action_id=ANSWER,
+                          value=value_prefix + str(n)) for n in question.scale()]
+        blocks.append(Actions(elements=tuple(buttons)))
+        if question.labels:
+            blocks.append(Context(text=Text.of(f"{question.min} = {question.labels.low} · "
+                                               f"{question.max} = {question.labels.high}")))
+    else:
+        label = "Edit your comment" if chosen else "Add a comment"
+        blocks.append(Actions(elements=(Button(label=label, action_id=COMMENT, value=f"{instance.id}|{question.id}"),)))
+        if chosen:
+            blocks.append(Context(text=Text.of(f"Your comment: {chosen[:200]}")))
+    return blocks
+
+
+def survey_message(instance: SurveyInstance, survey: SurveyDefinition, answers: dict[str, str] | None = None,
+                   closed: bool = False) -> Message:
+    answers = answers or {}
+    blocks: list = [Header(text=survey.title)]
+    if survey.intro:
+        blocks.append(Context(text=Text.of(survey.intro)))
+    if survey.anonymous:
+        blocks.append(Context(text=Text.of("🔒 Anonymous: your answers are not linked to you.")))
+    if closed:
+        summary = ", ".join(f"{q.text} {answers[q.id]}" for q in survey.questions if q.id in answers)
+        blocks.append(Section(text=Text.of("This survey has closed. " + (f"Your answers: {summary}" if summary
+                                                                        else "Thanks anyway!"))))
+    else:
+        for question in survey.questions:
+            blocks.extend(_question_blocks(instance, question, answers.get(question.id)))
+        if answers:
+            blocks.append(Context(text=Text.of("✓ Saved. You can change your answer until the survey closes.")))
+    return Message(summary=survey.title, blocks=tuple(blocks))
+
+
+async def _instance(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+    instance = await session.get(SurveyInstance, instance_id)
+    if instance is None:
+        raise SurveyError("I can't find that survey any more.")
+    asked = (await session.exec(select(SurveyRecipient).where(
+        SurveyRecipient.instance_id == instance.id, SurveyRecipient.user_id == user.id))).first()
+    if asked is None:
+        raise SurveyError("This survey was sent to someone else.")
+    if instance.closed_at is not None:
+        raise SurveyError("This survey has closed; thanks all the same.")
+    return instance
+
+
+def parse_answer_value(value: str) -> tuple[int, str, str]:
+    parts = value.split("|", 2)
+    if len(parts) != 3 or not parts[0].isdigit():
+        raise SurveyError("That answer button is damaged; please use the latest survey message.")
+    return int(parts[0]), parts[1], parts[2]
+
+
+async def record_answer(core: Tandem, session: AsyncSession, user: User, instance_id: int, question_id: str,
+                        value: str) -> tuple[AnswerOutcome, Message]:
+    """Store (or change) one answer; a repeated click with the same value changes nothing."""
+    instance = await _instance(session, instance_id, user)
+    survey = definition(instance.definition_id)
+    question = next((q for q in survey.questions if q.id == question_id), None)
+    if question is None:
+        raise SurveyError("That question is not part of this survey.")
+    value = _validate(question, value)
+    now = core.clock.now()
+    key = respondent_key(instance, user.id or 0)
+    existing = (await session.exec(select(SurveyAnswer).where(
+        SurveyAnswer.instance_id == instance.id, SurveyAnswer.question_id == question.id,
+        SurveyAnswer.respondent_key == key))).first()
+    changed = existing is None or existing.value != value
+    if existing is None:
+        await _insert_ignore(session, SurveyAnswer, {
+            "instance_id": instance.id, "question_id": question.id, "respondent_key": key,
+            "user_id": None if instance.anonymous else user.id, "value": value, "answered_at": now,
+        }, ["instance_id", "question_id", "respondent_key"])
+    elif changed:
+        existing.value = value
+        existing.answered_at = now
+    recipient = (await session.exec(select(SurveyRecipient).where(
+        SurveyRecipient.instance_id == instance.id, SurveyRecipient.user_id == user.id))).one()
+    recipient.answered = True
+    flags: tuple[str, ...] = ()
+    if question.kind is QuestionKind.CHOICE:
+        flags = tuple(str(f) for f in question.option(value).flags)
+    if changed:
+        await _apply_effects(core, session, instance, question, value, user, flags)
+    answers = await my_answers(session, instance, user)
+    text = "Thanks, saved." if changed else "Already saved; nothing changed."
+    return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(instance, survey, answers)
+
+
+def _validate(question: SurveyQuestion, value: str) -> str:
+    value = value.strip()
+    if question.kind is QuestionKind.CHOICE:
+        if value not in {o.value for o in question.options}:
+            raise SurveyError("That isn't one of the choices.")
+    elif question.kind is QuestionKind.RATING:
+        if not value.isdigit() or int(value) not in question.scale():
+            raise SurveyError(f"Please pick a number from {question.min} to {question.max}.")
+    else:
+        if question.required and not value:
+            raise SurveyError("Please write something, or close the form.")
+        if len(value) > question.max_length:
+            raise SurveyError(f"Please keep it under {question.max_length} characters.")
+    return value
+
+
+async def my_answers(session: AsyncSession, instance: SurveyInstance, user: User) -> dict[str, str]:
+    key = respondent_key(instance, user.id or 0)
+    rows = (await session.exec(select(SurveyAnswer).where(
+        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()
+    return {row.question_id: row.value for row in rows}
+
+
+def comment_form(instance_id: int, question: SurveyQuestion, current: str = "") -> Form:
+    return Form(form_id=FORM, title="Your comment", submit_label="Send", state=f"{instance_id}|{question.id}",
+                fields=(TextInput(field_id="answer", label=question.text, placeholder=question.placeholder or "",
+                                  initial=current, multiline=True, optional=not question.required,
+                                  max_length=question.max_length),))
+
+
+def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
+    return Form(form_id=FORM, title="Your rating", state=f"{instance_id}|{question.id}",
+                fields=(RatingInput(field_id="answer", label=question.text, minimum=question.min,
+                                    maximum=question.max),))
+
+
+async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyInstance, question: SurveyQuestion,
+                         value: str, user: User, flags: tuple[str, ...]) -> None:
+    """What an answer sets in motion: a met pair, a rematch next round, a private note to admins."""
+    from bot.celebrations import on_meeting_reported
+    from bot.notify import notify_admins
+
+    match = await session.get(Match, instance.match_id) if instance.match_id else None
+    if instance.definition_id == "did_you_meet" and question.id == "met" and match is not None:
+        if value == "yes" and match.status != MatchStatus.MET.value:
+            match.status = MatchStatus.MET.value
+            match.met_at = match.met_at or core.clock.now()
+            match.meetings_count += 1
+            await on_meeting_reported(core, session, match)
+    if OptionFlag.REMATCH.value in flags:
+        member = (await session.exec(select(Membership).where(
+            Membership.program_id == instance.program_id, Membership.user_id == user.id))).first()
+        if member is not None:
+            member.wants_rematch = True
+        if match is not None and instance.definition_id == "good_fit":
+            match.status = MatchStatus.ENDED.value
+    if OptionFlag.NOTIFY_ADMINS.value in flags:
+        program = await session.get(Program, instance.program_id)
+        if program is not None:
+            who = "Someone (anonymous survey)" if instance.anonymous else user.display_name
+            await notify_admins(core, session, program, key=f"survey:{instance.key}:flag:{question.id}:{user.id}",
+                                text=f"{who} answered “{question.option(value).label}” to “{question.text}” in "
+                                     f"{program.name}. They'll get a new match next round.")
+
+
+async def close_and_remind(core: Tandem) -> None:
+    """Remind once those who haven't answered; close surveys past their time (and wipe anonymous salts)."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        to_remind = (await session.exec(select(SurveyInstance).where(
+            col(SurveyInstance.closed_at).is_(None), col(SurveyInstance.reminded_at).is_(None),
+            col(SurveyInstance.opened_at) <= now - REMIND_AFTER))).all()
+        for instance in to_remind:
+            program = await session.get(Program, instance.program_id)
+            survey = definition(instance.definition_id)
+            rows = (await session.exec(select(User).join(SurveyRecipient, col(SurveyRecipient.user_id) == User.id)
+                                       .where(SurveyRecipient.instance_id == instance.id,
+                                              col(SurveyRecipient.answered).is_(False)))).all()
+            items = [Outgoing(key=f"survey:{instance.key}:remind:{u.id}", step="survey:reminder",
+                              target=to_user(u.platform_user_id), program_id=instance.program_id,
+                              match_id=instance.match_id,
+                              message=Message(summary=f"Reminder: {survey.title}", blocks=(
+                                  Section(text=Text.of(f"A gentle reminder: **{survey.title}** closes soon. "
+                                                       "It takes one tap.")),
+                                  *survey_message(instance, survey).blocks[1:])))
+                     for u in rows]
+            if program is not None:
+                await enqueue(session, program.workspace_id, items, now)
+            instance.reminded_at = now
+        to_close = (await session.exec(select(SurveyInstance).where(
+            col(SurveyInstance.closed_at).is_(None), col(SurveyInstance.closes_at) <= now))).all()
+        for instance in to_close:
+            instance.closed_at = now
+            instance.salt = None
+
+
+async def match_recipients(session: AsyncSession, match: Match) -> list[User]:
+    return list((await session.exec(select(User).join(MatchMember, col(MatchMember.user_id) == User.id)
+                                    .where(MatchMember.match_id == match.id).order_by(col(User.id)))).all())

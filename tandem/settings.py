@@ -1,0 +1,84 @@
+"""Configuration from the environment and an optional .env file (pydantic-settings)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.urls import DatabaseUrlError, normalize_database_url
+
+
+class SettingsError(ValueError):
+    """A bad setting; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///tandem.db", alias="TANDEM_DATABASE_URL")
+    host: str = Field(default="127.0.0.1", alias="TANDEM_HOST")
+    port: int = Field(default=3978, alias="TANDEM_PORT", ge=1, le=65535)
+    default_timezone: str = Field(default="UTC", alias="TANDEM_DEFAULT_TIMEZONE")
+    log_level: str = Field(default="INFO", alias="TANDEM_LOG_LEVEL")
+    scheduler: bool = Field(default=True, alias="TANDEM_SCHEDULER")
+
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str | None = Field(default=None, alias="TANDEM_SLACK_API_URL")
+    slack_admins: str = Field(default="", alias="TANDEM_SLACK_ADMINS")
+
+    microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
+    teams_admins: str = Field(default="", alias="TANDEM_TEAMS_ADMINS")
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            normalize_database_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("microsoft_app_type")
+    @classmethod
+    def _app_type(cls, value: str) -> str:
+        allowed = {"multitenant": "MultiTenant", "singletenant": "SingleTenant",
+                   "userassignedmsi": "UserAssignedMSI"}
+        key = value.replace("-", "").replace("_", "").lower()
+        if key not in allowed:
+            raise ValueError(f"'{value}' is not one of MultiTenant, SingleTenant, UserAssignedMSI")
+        return allowed[key]
+
+    @staticmethod
+    def id_list(raw: str) -> frozenset[str]:
+        return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err.get("loc") else "setting"
+        field = Settings.model_fields.get(name)
+        variable = field.alias if field and field.alias else name
+        message = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message}") from None
