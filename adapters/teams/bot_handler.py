@@ -233,6 +233,21 @@ class TeamsBot(TeamsActivityHandler):
 
     # --- membership and installation -------------------------------------------------------------------
 
+    async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount], team_info: TeamInfo,
+                                              turn: TurnContext) -> None:
+        """Like botbuilder's, but a failed member look-up falls back to the activity's own data instead of
+        failing the whole install turn."""
+        accounts: list[TeamsChannelAccount] = []
+        for member in members_added:
+            account = TeamsChannelAccount(id=member.id, name=member.name, aad_object_id=member.aad_object_id)
+            if member.id != turn.activity.recipient.id:
+                try:
+                    account = await TeamsInfo.get_member(turn, member.id)
+                except Exception as exc:  # noqa: BLE001 - best effort, see docstring
+                    log.info("teams: look-up of new member %s failed: %s", member.id, exc)
+            accounts.append(account)
+        await self.on_teams_members_added(accounts, team_info, turn)
+
     async def on_teams_members_added(
         self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
     ) -> None:
