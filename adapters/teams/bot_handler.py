@@ -10,9 +10,9 @@ import logging
 import time
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+from botbuilder.schema import ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams import store
@@ -64,20 +64,25 @@ class MemberCache:
         self._items[key] = (time.monotonic(), person)
 
 
-def card_invoke_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+# Universal Actions invoke responses as plain JSON: botbuilder's AdaptiveCardInvokeResponse model cannot
+# serialize the string ``value`` that the "activity.message" type requires.
+InvokeBody = dict[str, Any]
 
 
-def message_invoke_response(text: str) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(
-        status_code=200, type="application/vnd.microsoft.activity.message", value=text
-    )
+def card_invoke_response(card: dict[str, Any]) -> InvokeBody:
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
 
 
-def error_invoke_response(status: int, code: str, message: str) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(
-        status_code=status, type="application/vnd.microsoft.error", value={"code": code, "message": message}
-    )
+def message_invoke_response(text: str) -> InvokeBody:
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+def error_invoke_response(status: int, code: str, message: str) -> InvokeBody:
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
 
 
 class TeamsBot(TeamsActivityHandler):
@@ -132,9 +137,7 @@ class TeamsBot(TeamsActivityHandler):
             card = self.renderer.message_card(response.message)
             await turn.send_activity(card_activity(card, response.message.summary))
         elif isinstance(response, OpenForm):
-            await turn.send_activity(
-                card_activity(self.renderer.form_card(response.form), response.form.title)
-            )
+            await turn.send_activity(card_activity(self.renderer.form_card(response.form), response.form.title))
         elif isinstance(response, FormErrors):
             text = "\n".join(f"• {msg}" for msg in response.errors.values())
             msg = text_message(text)
@@ -174,9 +177,15 @@ class TeamsBot(TeamsActivityHandler):
 
     # --- card actions -----------------------------------------------------------------------------------
 
-    async def on_adaptive_card_invoke(
-        self, turn: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
+    async def on_invoke_activity(self, turn: TurnContext) -> InvokeResponse:
+        """``adaptiveCard/action`` is answered here with a plain JSON body; other invokes go to botbuilder
+        (which answers 501 for the ones Tandem does not handle)."""
+        if turn.activity.name == "adaptiveCard/action":
+            body = await self._card_action(turn)
+            return InvokeResponse(status=500 if body["statusCode"] >= 500 else 200, body=body)
+        return await super().on_invoke_activity(turn)
+
+    async def _card_action(self, turn: TurnContext) -> InvokeBody:
         raw = self.raw(turn)
         ctx = context_of(raw)
         person = await self._member(turn, ctx)
@@ -202,7 +211,7 @@ class TeamsBot(TeamsActivityHandler):
 
     async def _form_answer(
         self, turn: TurnContext, response: Response, form: Form | None, event: FormSubmittedEvent
-    ) -> AdaptiveCardInvokeResponse:
+    ) -> InvokeBody:
         """A submitted form turns into its answered state, or comes back with the problems marked."""
         if isinstance(response, FormErrors):
             if form is None:
@@ -216,7 +225,7 @@ class TeamsBot(TeamsActivityHandler):
             return card_invoke_response(self.renderer.answered_card(form, event.values))
         return message_invoke_response("Saved.")
 
-    async def _action_answer(self, turn: TurnContext, response: Response) -> AdaptiveCardInvokeResponse:
+    async def _action_answer(self, turn: TurnContext, response: Response) -> InvokeBody:
         if isinstance(response, Reply):
             if response.replace_original:
                 return card_invoke_response(self.renderer.message_card(response.message))
@@ -233,8 +242,9 @@ class TeamsBot(TeamsActivityHandler):
 
     # --- membership and installation -------------------------------------------------------------------
 
-    async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount], team_info: TeamInfo,
-                                              turn: TurnContext) -> None:
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
         """Like botbuilder's, but a failed member look-up falls back to the activity's own data instead of
         failing the whole install turn."""
         accounts: list[TeamsChannelAccount] = []
@@ -270,9 +280,7 @@ class TeamsBot(TeamsActivityHandler):
         raw = self.raw(turn)
         ctx = context_of(raw)
         if bot_removed(raw, ctx):
-            await store.mark_conversation_gone(
-                self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now()
-            )
+            await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
         actor = actor_of(ctx)
         for event in membership_events(raw, ctx, actor):
             await self._deliver(turn, event)
@@ -285,9 +293,7 @@ class TeamsBot(TeamsActivityHandler):
 
     async def on_installation_update_remove(self, turn: TurnContext) -> None:
         ctx = context_of(self.raw(turn))
-        await store.mark_conversation_gone(
-            self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now()
-        )
+        await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
 
     async def _deliver(self, turn: TurnContext, event: Any) -> None:
         try:

@@ -55,9 +55,7 @@ def _text(text: Text, mentions: list[dict[str, Any]]) -> str:
         if isinstance(part, Mention):
             tag = f"<at>{part.name}</at>"
             if not any(m["text"] == tag and m["mentioned"]["id"] == part.user_id for m in mentions):
-                mentions.append(
-                    {"type": "mention", "text": tag, "mentioned": {"id": part.user_id, "name": part.name}}
-                )
+                mentions.append({"type": "mention", "text": tag, "mentioned": {"id": part.user_id, "name": part.name}})
             out.append(tag)
         else:
             out.append(part)
@@ -97,13 +95,9 @@ class CardRenderer:
         self, block: Any, mentions: list[dict[str, Any]], card_actions: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         if isinstance(block, Header):
-            return [
-                {"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}
-            ]
+            return [{"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}]
         if isinstance(block, Section):
-            out: list[dict[str, Any]] = [
-                {"type": "TextBlock", "text": _text(block.text, mentions), "wrap": True}
-            ]
+            out: list[dict[str, Any]] = [{"type": "TextBlock", "text": _text(block.text, mentions), "wrap": True}]
             if block.fields:
                 out.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in block.fields]})
             return out
@@ -299,9 +293,7 @@ def _input(field: Any, submitted: Any) -> dict[str, Any]:
     return element
 
 
-def _card(
-    body: list[dict[str, Any]], actions: list[dict[str, Any]], mentions: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:
         card["actions"] = actions

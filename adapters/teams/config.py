@@ -24,17 +24,13 @@ class TeamsConfig:
         canonical = {t.lower(): t for t in APP_TYPES}
         app_type = canonical.get((self.app_type or "MultiTenant").lower())
         if app_type is None:
-            raise ValueError(
-                f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES)}; got {self.app_type!r}"
-            )
+            raise ValueError(f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES)}; got {self.app_type!r}")
         object.__setattr__(self, "app_type", app_type)
         object.__setattr__(self, "admin_ids", frozenset(a.lower() for a in self.admin_ids))
         if app_type == "SingleTenant" and self.app_id and not self.tenant_id:
             raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
         if app_type == "UserAssignedMSI" and not (self.app_id and self.tenant_id):
-            raise ValueError(
-                "MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_ID and MICROSOFT_APP_TENANT_ID"
-            )
+            raise ValueError("MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_ID and MICROSOFT_APP_TENANT_ID")
 
     @property
     def authenticated(self) -> bool:

@@ -17,6 +17,7 @@ from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
 
 from adapters.teams.bot_handler import RAW_KEY, TeamsBot
 from adapters.teams.cards import CardRenderer
@@ -95,9 +96,7 @@ def preflight(raw: Any, signer: CardSigner) -> web.Response | None:
 def make_handler(runtime: TeamsRuntime) -> Any:
     async def messages(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
-            log.warning(
-                "teams: refused %s with content type %r (415)", ROUTE, request.headers.get("Content-Type")
-            )
+            log.warning("teams: refused %s with content type %r (415)", ROUTE, request.headers.get("Content-Type"))
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
             raw = json.loads(await request.text())
@@ -125,9 +124,7 @@ def make_handler(runtime: TeamsRuntime) -> Any:
             await runtime.bot.on_turn(turn)
 
         try:
-            invoke = await runtime.adapter.process_activity(
-                request.headers.get("Authorization", ""), activity, logic
-            )
+            invoke = await runtime.adapter.process_activity(request.headers.get("Authorization", ""), activity, logic)
         except PermissionError as exc:
             log.warning("teams: refused an unauthenticated %s activity: %s (401)", raw.get("type"), exc)
             return web.json_response({"error": "unauthorized"}, status=401)
@@ -137,7 +134,8 @@ def make_handler(runtime: TeamsRuntime) -> Any:
         if invoke:
             if invoke.status == 501:
                 log.info("teams: no handler for invoke %r (501)", raw.get("name"))
-            return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+            body = serializer_helper(invoke.body) if isinstance(invoke.body, Model) else invoke.body
+            return web.json_response(body, status=invoke.status)
         return web.Response(status=201)
 
     return messages

@@ -88,7 +88,5 @@ def send_error(exc: BaseException) -> SendError:
     if status in GONE_STATUSES:
         return SendError(f"Teams refused the write ({detail})", retryable=False, gone=True)
     if is_retryable(exc):
-        return SendError(
-            f"Teams is busy or unreachable ({detail})", retryable=True, retry_after=retry_after_of(exc)
-        )
+        return SendError(f"Teams is busy or unreachable ({detail})", retryable=True, retry_after=retry_after_of(exc))
     return SendError(f"Teams rejected the message ({detail})", retryable=False)

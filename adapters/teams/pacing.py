@@ -45,9 +45,7 @@ class Pacer:
     ) -> None:
         self.clock = clock
         self.sleep = sleep
-        self._conversations: dict[str, SlidingWindows] = defaultdict(
-            lambda: SlidingWindows(CONVERSATION_LIMITS)
-        )
+        self._conversations: dict[str, SlidingWindows] = defaultdict(lambda: SlidingWindows(CONVERSATION_LIMITS))
         self._tenants: dict[str, SlidingWindows] = defaultdict(lambda: SlidingWindows(TENANT_LIMITS))
         self._lock = asyncio.Lock()
 

@@ -124,9 +124,7 @@ class TeamsPort:
     ) -> SentRef:
         address = await store.conversation_address(self.db, workspace_id, channel_id)
         if address is None:
-            raise SendError(
-                f"Teams: the bot is not installed where channel {channel_id} lives", retryable=False
-            )
+            raise SendError(f"Teams: the bot is not installed where channel {channel_id} lives", retryable=False)
         if address.gone:
             raise SendError(f"Teams: the bot was removed from {channel_id}", retryable=False, gone=True)
         target = f"{address.conversation_id};messageid={thread_id}" if thread_id else address.conversation_id
@@ -144,9 +142,7 @@ class TeamsPort:
 
         async def call(turn: TurnContext) -> Any:
             activity.conversation = ConversationAccount(id=ref.conversation_id)
-            return await connector_of(turn).conversations.update_activity(
-                ref.conversation_id, ref.message_id, activity
-            )
+            return await connector_of(turn).conversations.update_activity(ref.conversation_id, ref.message_id, activity)
 
         await self._with_connector(workspace_id, address, ref.conversation_id, call, updating=True)
 
@@ -166,9 +162,7 @@ class TeamsPort:
 
     # --- internals ----------------------------------------------------------------------------------
 
-    async def _send(
-        self, workspace_id: str, address: Address, conversation_id: str, activity: Activity
-    ) -> SentRef:
+    async def _send(self, workspace_id: str, address: Address, conversation_id: str, activity: Activity) -> SentRef:
         async def call(turn: TurnContext) -> Any:
             activity.conversation = ConversationAccount(id=conversation_id)
             reference = bf_reference(address)
@@ -240,18 +234,14 @@ class TeamsPort:
                 activity.from_property = bot
                 activity.recipient = ChannelAccount(id=user_id)
                 box["conversation_id"] = conversation_id
-                box["response"] = await connector.conversations.send_to_conversation(
-                    conversation_id, activity
-                )
+                box["response"] = await connector.conversations.send_to_conversation(conversation_id, activity)
             except Exception as exc:  # noqa: BLE001 - re-raised below
                 box["error"] = exc
 
         async def attempt() -> Any:
             box.clear()
             await self.pacer.acquire(tenant_id, None)
-            await self.adapter.create_conversation(
-                self.config.app_id or None, logic, params, CHANNEL_ID, service_url
-            )
+            await self.adapter.create_conversation(self.config.app_id or None, logic, params, CHANNEL_ID, service_url)
             if "error" in box and "conversation_id" not in box:
                 raise box["error"]
 
@@ -277,9 +267,7 @@ class TeamsPort:
             if address is not None:
                 return await self._send(tenant_id, address, address.conversation_id, activity)
             raise send_error(box["error"])
-        return SentRef(
-            conversation_id=box["conversation_id"], message_id=getattr(box["response"], "id", "") or ""
-        )
+        return SentRef(conversation_id=box["conversation_id"], message_id=getattr(box["response"], "id", "") or "")
 
     async def _retrying(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
         retrying = AsyncRetrying(
@@ -288,9 +276,7 @@ class TeamsPort:
             retry=retry_if_exception(is_retryable),
             sleep=self.sleep,
             reraise=True,
-            before_sleep=lambda s: log.info(
-                "teams: retrying after %s", s.outcome.exception() if s.outcome else "?"
-            ),
+            before_sleep=lambda s: log.info("teams: retrying after %s", s.outcome.exception() if s.outcome else "?"),
         )
         async for try_ in retrying:
             with try_:

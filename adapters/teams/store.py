@@ -73,9 +73,7 @@ async def _ensure_workspace(
 ) -> Workspace:
     ws = await _workspace(session, tenant_id)
     if ws is None:
-        ws = Workspace(
-            platform=PLATFORM, external_id=tenant_id, name=name or "", installed_at=now, settings={}
-        )
+        ws = Workspace(platform=PLATFORM, external_id=tenant_id, name=name or "", installed_at=now, settings={})
         session.add(ws)
     settings = dict(ws.settings or {})
     if service_url and settings.get("service_url") != service_url:
@@ -185,9 +183,7 @@ async def remember_turn(
     conversation_id, scope, ref = reference_for(ctx, reference)
 
     async def work(session: AsyncSession) -> bool:
-        ws = await _ensure_workspace(
-            session, ctx.tenant_id, now, service_url=ctx.service_url, bot_id=ctx.bot_id
-        )
+        ws = await _ensure_workspace(session, ctx.tenant_id, now, service_url=ctx.service_url, bot_id=ctx.bot_id)
         user = await _ensure_user(
             session, ws, Person(ctx.user_id, ctx.user_name, email, ctx.aad_object_id), now, ctx.timezone
         )
@@ -206,9 +202,7 @@ async def save_personal_address(
     conversation_id = reference["conversation"]["id"]
 
     async def work(session: AsyncSession) -> None:
-        ws = await _ensure_workspace(
-            session, tenant_id, now, service_url=reference.get("serviceUrl"), bot_id=None
-        )
+        ws = await _ensure_workspace(session, tenant_id, now, service_url=reference.get("serviceUrl"), bot_id=None)
         user = await _ensure_user(session, ws, Person(user_id), now)
         assert ws.id is not None
         await _save_address(session, ws.id, conversation_id, "personal", reference, now, user_id=user.id)

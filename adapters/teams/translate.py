@@ -114,9 +114,7 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
     ]
     if missing:
         raise BadActivity(f"activity without {', '.join(missing)}")
-    kind = conversation.get("conversationType") or (
-        "groupChat" if conversation.get("isGroup") else "personal"
-    )
+    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
     team = _dict(channel_data.get("team"))
     channel_id: str | None = None
     thread_id: str | None = None
@@ -169,20 +167,14 @@ def command_text(raw: dict[str, Any]) -> str:
     return " ".join(text.split())
 
 
-def message_event(
-    raw: dict[str, Any], ctx: TeamsContext, actor: Actor
-) -> CommandEvent | DirectMessageEvent | None:
+def message_event(raw: dict[str, Any], ctx: TeamsContext, actor: Actor) -> CommandEvent | DirectMessageEvent | None:
     """A typed message: 1:1 → DirectMessageEvent, channel or group chat (@mention) → CommandEvent."""
     text = command_text(raw)
     if not text:
         return None
     if ctx.is_personal:
-        return DirectMessageEvent(
-            actor=actor, text=text, place=Place(channel_id=ctx.conversation_id, is_direct=True)
-        )
-    return CommandEvent(
-        actor=actor, text=text, place=Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id)
-    )
+        return DirectMessageEvent(actor=actor, text=text, place=Place(channel_id=ctx.conversation_id, is_direct=True))
+    return CommandEvent(actor=actor, text=text, place=Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id))
 
 
 def card_action_event(
@@ -223,18 +215,14 @@ def card_action_event(
             raise BadCardAction(f"button {verb!r} without a value")
     reply_to = raw.get("replyToId") or _dict(_dict(raw.get("channelData")).get("legacy")).get("replyToId")
     ref = SentRef(conversation_id=ctx.conversation_id, message_id=reply_to) if reply_to else None
-    place = Place(
-        channel_id=ctx.channel_id or ctx.conversation_id, thread_id=ctx.thread_id, is_direct=ctx.is_personal
-    )
+    place = Place(channel_id=ctx.channel_id or ctx.conversation_id, thread_id=ctx.thread_id, is_direct=ctx.is_personal)
     return ActionEvent(
         actor=actor, action_id=verb, value=value, message=ref, place=place, event_id=raw.get("id")
     ), payload
 
 
 def installed_event(ctx: TeamsContext, actor: Actor) -> AppInstalledEvent:
-    scope = {"personal": "personal", "groupChat": "group", "channel": "team"}.get(
-        ctx.conversation_type, "team"
-    )
+    scope = {"personal": "personal", "groupChat": "group", "channel": "team"}.get(ctx.conversation_type, "team")
     return AppInstalledEvent(
         actor=actor,
         scope=scope,  # type: ignore[arg-type]
