@@ -112,9 +112,9 @@ class Harness:
 
     # --- activities -----------------------------------------------------------------------------------
 
-    def activity(self, name: str, **changes: Any) -> dict[str, Any]:
+    def activity(self, fixture: str, /, **changes: Any) -> dict[str, Any]:
         """A recorded payload pointed at the fake connector, with a fresh activity id."""
-        raw = copy.deepcopy(load(name))
+        raw = copy.deepcopy(load(fixture))
         raw["serviceUrl"] = self.connector.service_url
         raw["id"] = f"f:{uuid.uuid4()}"
         raw.update(changes)
