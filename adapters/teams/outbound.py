@@ -50,7 +50,8 @@ def error_detail(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     text = ""
     try:
-        text = response.text() if callable(getattr(response, "text", None)) else ""
+        body = getattr(response, "text", "")
+        text = body() if callable(body) else (body or "")
     except Exception:  # noqa: BLE001 - a best-effort log detail only
         text = ""
     sub_code = ""
