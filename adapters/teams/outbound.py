@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from aiohttp import ClientError
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ErrorResponseException
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 from msrest.exceptions import ClientRequestError
 
 from adapters.teams.cards import CARD_CONTENT_TYPE
@@ -75,8 +75,9 @@ def error_detail(exc: BaseException) -> str:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, ErrorResponseException):
-        return status_of(exc) in RETRYABLE_STATUSES
+    status = status_of(exc)
+    if status is not None:  # ErrorResponseException, or HttpOperationError from the Teams operations
+        return status in RETRYABLE_STATUSES
     return isinstance(exc, ClientError | ClientRequestError | TimeoutError | ConnectionError)
 
 
