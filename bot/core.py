@@ -6,6 +6,7 @@ calls :meth:`Tandem.tick`. Everything else (programs, rounds, deliveries, survey
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -33,12 +34,14 @@ class Tandem:
     """Holds the database, the clock and one port per platform."""
 
     def __init__(self, db: Database, *, clock: Clock | None = None, admins: AdminPolicy | None = None,
-                 instance_id: str | None = None) -> None:
+                 instance_id: str | None = None, default_timezone: str = "UTC") -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.admins = admins or AdminPolicy()
         self.instance_id = instance_id or f"tandem-{uuid.uuid4().hex[:8]}"
         self.ports: dict[str, ChatPort] = {}
+        self.default_timezone = default_timezone
+        self.wakeup = asyncio.Event()  # set when new deliveries are waiting, so the sender loop runs now
 
     def register_port(self, platform: str, port: ChatPort) -> None:
         self.ports[platform] = port

@@ -35,7 +35,7 @@ def round_seed(program_id: int, number: int) -> int:
     return int(digest[:8], 16)
 
 
-async def _pool(session: AsyncSession, program: Program, now: datetime) -> Pool:
+async def pool_for(session: AsyncSession, program: Program, now: datetime) -> Pool:
     rows = (await session.exec(
         select(Membership, User).join(User, col(User.id) == Membership.user_id)
         .where(Membership.program_id == program.id, Membership.status == MembershipStatus.ACTIVE.value)
@@ -136,7 +136,7 @@ async def run_round(core: Tandem, program_id: int, number: int | None = None) ->
             Round.program_id == program.id, Round.number == number))).first()
         if existing is not None and existing.status != RoundStatus.PLANNED.value:
             return existing
-        pool = await _pool(session, program, now)
+        pool = await pool_for(session, program, now)
         problem = await build_problem(session, program, number, now, pool)
         result = preview(problem)
         rnd = existing or Round(program_id=program.id, number=number, seed=problem["seed"], scheduled_for=now)

@@ -12,7 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.urls import describe, is_sqlite, normalize_database_url
 
@@ -70,7 +71,7 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
     engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     return Database(url=url, engine=engine, sessions=sessions)
 
 
@@ -79,6 +80,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -91,8 +93,7 @@ async def check_connection(db: Database) -> None:
         async with asyncio.timeout(15), db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # driver errors vary; the user needs one line, not a traceback
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot reach the database {db.describe()}: {reason}") from None
+        raise DatabaseUnavailable(f"cannot reach the database {db.describe()}: {one_line(exc)}") from None
 
 
 def _sqlite_folder_problem(db: Database) -> str | None:
@@ -102,6 +103,13 @@ def _sqlite_folder_problem(db: Database) -> str | None:
     if parent.is_dir():
         return None
     return f"cannot open {db.describe()}: folder {parent} does not exist"
+
+
+def one_line(exc: BaseException) -> str:
+    """The driver's own words, on one line, without SQLAlchemy's wrapping."""
+    inner = getattr(exc, "orig", None) or exc
+    text = " ".join(str(inner).split())
+    return text[:300] if text else type(inner).__name__
 
 
 def alembic_config(db_url: URL | None = None) -> Config:
@@ -141,5 +149,4 @@ async def health(db: Database) -> dict:
             rev = await current_revision(db)
         return {"database": "ok", "revision": rev, "backend": db.url.get_backend_name()}
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return {"database": "unreachable", "error": first, "backend": db.url.get_backend_name()}
+        return {"database": "unreachable", "error": one_line(exc), "backend": db.url.get_backend_name()}

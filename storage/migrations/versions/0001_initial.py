@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:26:14.811844
+Create Date: 2026-11-23 13:36:11.061299
 """
 
 from collections.abc import Sequence
@@ -351,6 +351,7 @@ def upgrade() -> None:
     sa.Column('match_id', sa.Integer(), nullable=True),
     sa.Column('definition_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('salt', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('opened_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('closes_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('reminded_at', storage.types.UTCDateTime(), nullable=True),

@@ -1,0 +1,109 @@
+"""The console 'platform': messages go to a transcript in memory and, optionally, to the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from adapters.console.render import render_message
+from bot.clock import Clock
+from bot.events import SentRef
+from bot.messages import Message
+from bot.port import PlatformCapabilities, SendError
+
+PLATFORM = "console"
+
+
+@dataclass
+class Sent:
+    """One message as it arrived: who got it, where, and its content (for the simulated people)."""
+
+    ref: SentRef
+    audience: tuple[str, ...]  # user ids who see it (empty for a channel post)
+    channel: str | None
+    message: Message
+    at: datetime
+    updated: bool = False
+
+
+@dataclass
+class ConsolePort:
+    """Implements the platform port for the demo and tests. ``fail_next`` lets tests inject errors."""
+
+    clock: Clock
+    console: Console | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    zones: dict[str, str] = field(default_factory=dict)
+    capabilities: PlatformCapabilities = field(default_factory=PlatformCapabilities)
+    sent: list[Sent] = field(default_factory=list)
+    fail_next: list[SendError] = field(default_factory=list)
+    heading: str | None = None  # printed once, before the next message (e.g. the simulated day)
+    _counter: int = 0
+
+    def _next_id(self) -> str:
+        self._counter += 1
+        return f"m{self._counter}"
+
+    def _deliver(self, conversation: str, audience: tuple[str, ...], channel: str | None, message: Message) -> SentRef:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        ref = SentRef(conversation_id=conversation, message_id=self._next_id())
+        self.sent.append(Sent(ref=ref, audience=audience, channel=channel, message=message, at=self.clock.now()))
+        self._print(audience, channel, message)
+        return ref
+
+    def _print(self, audience: tuple[str, ...], channel: str | None, message: Message, note: str = "") -> None:
+        if self.console is None:
+            return
+        self._flush_heading()
+        if channel:
+            title = f"#{channel}"
+        else:
+            who = ", ".join(f"{self.names.get(u, u)}" for u in audience)
+            title = ("DM → " if len(audience) == 1 else "Group DM → ") + who
+        local = self._local_time(audience)
+        self.console.print(Panel(render_message(message), title=escape(title + note), subtitle=escape(local),
+                                 title_align="left", subtitle_align="right", expand=False))
+
+    def _flush_heading(self) -> None:
+        if self.heading and self.console is not None:
+            self.console.rule(escape(self.heading), style="cyan")
+        self.heading = None
+
+    def _local_time(self, audience: tuple[str, ...]) -> str:
+        from bot.timeutil import show
+
+        now = self.clock.now()
+        if len(audience) == 1 and audience[0] in self.zones:
+            return show(now, self.zones[audience[0]])
+        return show(now, "UTC")
+
+    async def send_to_user(self, workspace_id: str, user_id: str, message: Message) -> SentRef:
+        return self._deliver(f"D-{user_id}", (user_id,), None, message)
+
+    async def send_to_group(self, workspace_id: str, user_ids: list[str], message: Message) -> SentRef:
+        return self._deliver("G-" + "-".join(sorted(user_ids)), tuple(user_ids), None, message)
+
+    async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,
+                              thread_id: str | None = None) -> SentRef:
+        return self._deliver(f"C-{channel_id}", (), channel_id, message)
+
+    async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
+        for item in self.sent:
+            if item.ref == ref:
+                item.message, item.updated = message, True
+                self._print(item.audience, item.channel, message, note=" (updated)")
+                return
+        raise SendError(f"no message {ref.message_id} to update", retryable=False)
+
+    def show_reply(self, user_id: str, message: Message) -> None:
+        """An ephemeral answer to something the person did."""
+        if self.console is not None:
+            self._flush_heading()
+            who = self.names.get(user_id, user_id)
+            self.console.print(Panel(render_message(message), title=escape(f"only visible to {who}"),
+                                     title_align="left", border_style="dim", expand=False))

@@ -1,0 +1,243 @@
+"""Running a program's steps exactly once each: the step ledger is the truth, timers only wake us up.
+
+A step is claimed by inserting its ledger row; whoever inserts it runs it. Every step only writes
+deliveries with idempotency keys, so re-running a step that crashed half-way sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import calendar
+from bot.booking import send_due_reminders
+from bot.conversation import prompt_blocks
+from bot.icebreakers import post_icebreaker
+from bot.messages import Message, Section, Text
+from bot.outbox import Outgoing, enqueue, to_group, to_user
+from bot.programs import is_available
+from bot.rounds import members_of, run_round
+from bot.surveys import close_and_remind, open_survey
+from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
+from storage.tables import Match, Membership, Program, StepRun, SurveyInstance, User, Workspace
+
+if TYPE_CHECKING:
+    from bot.core import Tandem
+
+log = logging.getLogger("tandem.steps")
+
+STALE_RUN = timedelta(minutes=10)  # a step 'running' this long was interrupted; run it again
+
+
+async def run_due_steps(core: Tandem) -> int:
+    """Run every due step of every active program; returns how many ran."""
+    now = core.clock.now()
+    async with core.db.session() as session:
+        programs = list((await session.exec(select(Program).where(
+            Program.status == ProgramStatus.ACTIVE.value).order_by(col(Program.id)))).all())
+    ran = 0
+    for program in programs:
+        due = calendar.occurrences(program, now)
+        finished = await _finished_keys(core, program)
+        for occurrence in due:
+            if occurrence.key(program.id or 0) in finished:
+                continue
+            if await _run_once(core, program, occurrence, now):
+                ran += 1
+    await close_and_remind(core)
+    await send_due_reminders(core)
+    await welcome_back(core)
+    return ran
+
+
+async def _finished_keys(core: Tandem, program: Program) -> set[str]:
+    """Keys of steps that are done or skipped for good: one query instead of one per step."""
+    async with core.db.session() as session:
+        rows = (await session.exec(select(StepRun.key).where(
+            StepRun.program_id == program.id,
+            col(StepRun.state).in_([StepState.DONE.value, StepState.SKIPPED.value])))).all()
+    return set(rows)
+
+
+async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> str | None:
+    """Insert the ledger row; returns 'run', 'skip' or None when someone else has it (or it is done)."""
+    key = occurrence.key(program.id or 0)
+    late = now - occurrence.due_at > calendar.GRACE.get(occurrence.kind, timedelta(days=1))
+    state = StepState.SKIPPED.value if late else StepState.RUNNING.value
+    async with core.db.transaction() as session:
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await session.exec(insert(StepRun).values(  # type: ignore[call-overload]
+            key=key, program_id=program.id, kind=occurrence.kind, round_number=occurrence.round_number,
+            due_at=occurrence.due_at, state=state, started_at=now,
+            detail="missed while the service was down; past its grace period" if late else None,
+        ).on_conflict_do_nothing(index_elements=["key"]))
+        if result.rowcount:
+            if late:
+                log.warning("skipped %s (due %s, now %s): past its grace period", key, occurrence.due_at, now)
+                return "skip"
+            return "run"
+        row = (await session.exec(select(StepRun).where(StepRun.key == key))).one()
+        if row.state == StepState.RUNNING.value and row.started_at and now - row.started_at > STALE_RUN:
+            row.started_at = now
+            log.warning("re-running interrupted step %s", key)
+            return "run"
+        if row.state == StepState.FAILED.value and not late:
+            row.state = StepState.RUNNING.value
+            row.started_at = now
+            return "run"
+    return None
+
+
+async def _run_once(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> bool:
+    verdict = await _claim(core, program, occurrence, now)
+    if verdict != "run":
+        return False
+    key = occurrence.key(program.id or 0)
+    try:
+        await run_step(core, program.id or 0, occurrence)
+    except Exception as exc:
+        log.exception("step %s failed", key)
+        await _finish(core, key, StepState.FAILED.value, f"{type(exc).__name__}: {exc}")
+        return False
+    await _finish(core, key, StepState.DONE.value, None)
+    return True
+
+
+async def _finish(core: Tandem, key: str, state: str, detail: str | None) -> None:
+    async with core.db.transaction() as session:
+        row = (await session.exec(select(StepRun).where(StepRun.key == key))).one()
+        row.state = state
+        row.finished_at = core.clock.now()
+        row.detail = detail
+
+
+async def run_step(core: Tandem, program_id: int, occurrence: calendar.Occurrence) -> None:
+    if occurrence.kind == "round":
+        await run_round(core, program_id, occurrence.round_number)
+        return
+    async with core.db.transaction() as session:
+        program = await session.get(Program, program_id)
+        assert program is not None
+        if occurrence.kind == "prompt":
+            await send_prompts(core, session, program, occurrence.due_at)
+        elif occurrence.kind == "checkin":
+            await send_checkins(core, session, program, occurrence.week)
+        elif occurrence.kind == "icebreaker":
+            await post_icebreaker(core, session, program, f"week:{occurrence.week}")
+
+
+async def active_matches(session: AsyncSession, program: Program, now: datetime) -> list[Match]:
+    query = select(Match).where(Match.program_id == program.id,
+                                col(Match.status).not_in([MatchStatus.ENDED.value]))
+    if program.kind == ProgramKind.MENTORING.value:
+        query = query.where(col(Match.created_at) >= now - timedelta(weeks=program.track_weeks))
+    return list((await session.exec(query.order_by(col(Match.id)))).all())
+
+
+async def available_members(session: AsyncSession, program: Program, match: Match, now: datetime) -> list[User]:
+    """Members of a match who may be messaged now (paused people are skipped)."""
+    members = await members_of(session, match.id)
+    ok = []
+    for _, user in members:
+        m = (await session.exec(select(Membership).where(
+            Membership.program_id == program.id, Membership.user_id == user.id))).first()
+        if m is not None and is_available(m, now):
+            ok.append(user)
+    return ok
+
+
+def match_week(match: Match, at: datetime) -> int:
+    assert match.created_at is not None
+    return max(1, (at - match.created_at).days // 7 + 1)
+
+
+async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at: datetime) -> int:
+    """This week's conversation prompt to every active group whose members aren't paused."""
+    now = core.clock.now()
+    workspace = await session.get(Workspace, program.workspace_id)
+    assert workspace is not None
+    groups = core.port(workspace.platform).capabilities.group_conversations
+    items = []
+    for match in await active_matches(session, program, now):
+        week = match_week(match, at)
+        if week < 2 or week > program.track_weeks:
+            continue
+        members = await members_of(session, match.id)
+        available = await available_members(session, program, match, now)
+        if len(available) < len(members):
+            continue  # someone is away: don't prompt a pair that can't meet
+        message = Message(summary=f"Week {week}: a question for your next chat",
+                          blocks=tuple(prompt_blocks(program, week)))
+        if groups:
+            items.append(Outgoing(key=f"match:{match.id}:prompt:{week}", step="prompt", match_id=match.id,
+                                  target=to_group([u.platform_user_id for _, u in members]), message=message,
+                                  program_id=program.id, round_id=match.round_id))
+        else:
+            items.extend(Outgoing(key=f"match:{match.id}:prompt:{week}:user:{u.id}", step="prompt",
+                                  match_id=match.id, target=to_user(u.platform_user_id), message=message,
+                                  program_id=program.id, round_id=match.round_id) for _, u in members)
+    return await enqueue(session, program.workspace_id, items, now)
+
+
+async def send_checkins(core: Tandem, session: AsyncSession, program: Program, week: int) -> int:
+    """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses."""
+    now = core.clock.now()
+    sent = 0
+    for match in await active_matches(session, program, now):
+        recipients = await available_members(session, program, match, now)
+        if not recipients:
+            continue
+        asked = {row.definition_id for row in (await session.exec(select(SurveyInstance).where(
+            SurveyInstance.match_id == match.id))).all()}
+        mweek = match_week(match, now)
+        if match.status != MatchStatus.MET.value:
+            survey = "did_you_meet"
+        elif "good_fit" not in asked:
+            survey = "good_fit"
+        elif program.kind == ProgramKind.MENTORING.value and mweek == program.track_weeks // 2 + 1 \
+                and "midpoint" not in asked:
+            survey = "midpoint"
+        elif program.kind == ProgramKind.MENTORING.value and mweek >= program.track_weeks \
+                and "end_of_program" not in asked:
+            survey = "end_of_program"
+        elif program.kind == ProgramKind.MENTORING.value:
+            survey = "pulse"
+        else:
+            continue  # peers who met and said it fits: nothing more to ask this round
+        key = f"match:{match.id}:{survey}:week:{week}" if survey in ("did_you_meet", "pulse") \
+            else f"match:{match.id}:{survey}"
+        sent += await open_survey(core, session, program, survey, key, recipients, match=match,
+                                  round_id=match.round_id)
+    return sent
+
+
+async def welcome_back(core: Tandem) -> int:
+    """Tell people their pause is over (once), and clear it."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        rows = (await session.exec(
+            select(Membership, User, Program).join(User, col(User.id) == Membership.user_id)
+            .join(Program, col(Program.id) == Membership.program_id)
+            .where(col(Membership.paused_until).is_not(None), col(Membership.paused_until) <= now,
+                   Membership.status == MembershipStatus.ACTIVE.value))).all()
+        by_user: dict[int, tuple[User, list[Program], int, datetime]] = {}
+        for membership, user, program in rows:
+            assert membership.paused_until is not None
+            entry = by_user.setdefault(user.id or 0, (user, [], program.workspace_id, membership.paused_until))
+            entry[1].append(program)
+            membership.paused_until = None
+        total = 0
+        for user, programs, workspace_id, until in by_user.values():
+            names = ", ".join(p.name for p in programs)
+            message = Message(summary="Welcome back!", blocks=(Section(text=Text.of(
+                f"👋 Welcome back! Your pause has ended, so you're in the next round of {names} again.")),))
+            total += await enqueue(session, workspace_id, [Outgoing(
+                key=f"user:{user.id}:back:{until:%Y%m%d%H%M}", step="welcome_back",
+                target=to_user(user.platform_user_id), message=message)], now)
+        return total

@@ -1,0 +1,169 @@
+"""The `tandem` command line: demo, serve, db upgrade, match."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from tandem.settings import SettingsError, load_settings
+
+app = typer.Typer(name="tandem", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Tandem: mentoring programs and coffee chats inside Slack and Microsoft Teams.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One clear line on stderr and a non-zero exit; never a traceback."""
+    err.print(f"tandem: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _settings():  # noqa: ANN202
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(f"bad setting {exc}")
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def demo(
+    participants: int = typer.Option(24, "--participants", help="How many simulated people (2–2000)."),
+    weeks: int = typer.Option(4, "--weeks", help="How many weeks to simulate (1–52)."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same transcript."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print only the final stats."),
+) -> None:
+    """Run a simulated mentoring program end to end and print what everyone sees."""
+    from storage.database import DatabaseUnavailable
+    from storage.urls import DatabaseUrlError, normalize_database_url
+    from tandem.demo import DemoOptions, run_demo
+
+    if not 2 <= participants <= 2000:
+        fail(f"--participants must be between 2 and 2000 (got {participants})")
+    if not 1 <= weeks <= 52:
+        fail(f"--weeks must be between 1 and 52 (got {weeks})")
+    if db is not None:
+        try:
+            normalize_database_url(db)
+        except DatabaseUrlError as exc:
+            fail(f"--db: {exc}")
+    console = Console(highlight=False)
+    options = DemoOptions(participants=participants, weeks=weeks, seed=seed, db_url=db,
+                          console=None if quiet else console)
+    try:
+        result = asyncio.run(run_demo(options))
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+        return
+    if quiet:
+        console.print(f"{result.rounds} rounds, {result.matches} matches, {result.messages} messages delivered")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Overrides TANDEM_HOST."),
+    port: int | None = typer.Option(None, "--port", help="Overrides TANDEM_PORT."),
+) -> None:
+    """Run the bot: Slack and Teams endpoints, the program scheduler and the sender."""
+    from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
+    from tandem.server import build_core
+    from tandem.server import serve as run_server
+
+    settings = _settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    _logging(settings.log_level)
+
+    async def main() -> None:
+        db = open_database(settings.database_url)
+        try:
+            await check_connection(db)
+            await upgrade(db)
+            await run_server(build_core(db, settings), settings)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(main())
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (also done by `serve` and `demo`)."""
+    from storage.database import DatabaseUnavailable, check_connection, current_revision, open_database, upgrade
+
+    settings = _settings()
+
+    async def main() -> str | None:
+        db = open_database(settings.database_url)
+        try:
+            await check_connection(db)
+            await upgrade(db)
+            return await current_revision(db)
+        finally:
+            await db.dispose()
+
+    try:
+        revision = asyncio.run(main())
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+        return
+    Console().print(f"Database is at revision {revision}.")
+
+
+@app.command()
+def match(
+    input: Path = typer.Option(..., "--input", help="Problem JSON (see docs/matching.md)."),
+    output: Path | None = typer.Option(None, "--output", help="Write the result here instead of stdout."),
+    exact: bool = typer.Option(False, "--exact", help="Use the exact solver (small pools)."),
+) -> None:
+    """Preview a round from a file: groups, reasons and who stays unmatched."""
+    from tandem.match_cli import match as run_match
+
+    run_match(input=input, output=output, exact=exact)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors (unknown option, bad value) become one line and exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="tandem", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Click's usage errors (vendored by Typer) carry format_message() and exit_code: duck-type them.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())
+            sys.exit(0)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        err.print(f"tandem: {exc.format_message()}{where}", markup=False)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

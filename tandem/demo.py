@@ -1,0 +1,284 @@
+"""`tandem demo`: a simulated program, end to end, through the same core the real adapters use.
+
+Simulated people click the buttons they are sent (join, propose a time, accept, answer surveys) by
+sending the same neutral events a Slack or Teams adapter would. Nothing in the core knows it is a demo.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.rule import Rule
+from rich.table import Table
+
+from adapters.console.port import PLATFORM, ConsolePort, Sent
+from adapters.console.render import render_form
+from bot import booking, surveys
+from bot.clock import SimulatedClock
+from bot.core import Tandem
+from bot.events import (
+    ActionEvent,
+    Actor,
+    CommandEvent,
+    DirectMessageEvent,
+    FormErrors,
+    FormSubmittedEvent,
+    MemberJoinedEvent,
+    OpenForm,
+    Place,
+    Reply,
+    Response,
+)
+from bot.handler import JOIN
+from bot.messages import Actions, Button, Mention, Section
+from bot.stats import avg, pct, program_stats
+from bot.timeutil import show
+from bot.wakeup import next_due
+from storage.database import check_connection, open_database, upgrade
+from storage.tables import Program
+from tandem.people import Person, make_people
+
+WORKSPACE = "T-DEMO"
+CHANNEL = "mentoring-circle"
+START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # a Monday morning
+
+
+@dataclass
+class DemoOptions:
+    participants: int = 24
+    weeks: int = 4
+    seed: int = 7
+    db_url: str | None = None
+    console: Console | None = None
+
+
+@dataclass
+class DemoResult:
+    messages: int = 0
+    rounds: int = 0
+    matches: int = 0
+    stats_rows: list[tuple[str, ...]] = field(default_factory=list)
+
+
+class Simulation:
+    def __init__(self, core: Tandem, port: ConsolePort, people: list[Person], rng: random.Random,
+                 console: Console | None) -> None:
+        self.core, self.port, self.people, self.rng, self.console = core, port, people, rng, console
+        self.by_id = {p.user_id: p for p in people}
+        self.seen = 0
+        self.declined: set[str] = set()
+
+    def actor(self, person: Person) -> Actor:
+        return Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=person.user_id, name=person.name,
+                     timezone=person.timezone)
+
+    async def act(self, person: Person, event_factory, note: str = "") -> Response:  # noqa: ANN001
+        response = await self.core.handle(event_factory(self.actor(person)))
+        if isinstance(response, Reply) and not response.replace_original:
+            self.port.show_reply(person.user_id, response.message)
+        return response
+
+    async def click(self, person: Person, sent: Sent, button: Button) -> Response:
+        event_id = f"{sent.ref.message_id}:{person.user_id}:{button.action_id}:{button.value}"
+        return await self.act(person, lambda a: ActionEvent(actor=a, action_id=button.action_id, value=button.value,
+                                                            message=sent.ref, event_id=event_id))
+
+    async def settle(self) -> None:
+        """Send what's waiting, let people react, repeat until quiet."""
+        for _ in range(20):
+            await self.core.dispatch()
+            if self.seen == len(self.port.sent):
+                return
+            fresh = self.port.sent[self.seen :]
+            self.seen = len(self.port.sent)
+            for sent in fresh:
+                await self.react(sent)
+
+    async def react(self, sent: Sent) -> None:
+        buttons = [e for b in sent.message.blocks if isinstance(b, Actions) for e in b.elements
+                   if isinstance(e, Button) and not e.url]
+        if not buttons or sent.channel:
+            return
+        kinds = {b.action_id for b in buttons}
+        audience = [self.by_id[u] for u in sent.audience if u in self.by_id]
+        if JOIN in kinds:
+            for person in audience:
+                await self.click(person, sent, next(b for b in buttons if b.action_id == JOIN))
+                await self.fill_profile(person)
+        elif booking.PROPOSE in kinds:
+            if audience and self.rng.random() < 0.9:
+                proposer = audience[self.rng.randrange(len(audience))]
+                options = [b for b in buttons if b.action_id == booking.PROPOSE]
+                await self.click(proposer, sent, options[self.rng.randrange(len(options))])
+        elif booking.ACCEPT in kinds:
+            proposer = self._mentioned(sent)
+            for person in audience:
+                if person.user_id == proposer:
+                    continue
+                key = next(b.value for b in buttons if b.action_id == booking.ACCEPT)
+                if key not in self.declined and self.rng.random() < 0.12:
+                    self.declined.add(key)
+                    await self.click(person, sent, next(b for b in buttons if b.action_id == booking.DECLINE))
+                    return
+                await self.click(person, sent, next(b for b in buttons if b.action_id == booking.ACCEPT))
+        elif surveys.ANSWER in kinds or surveys.COMMENT in kinds:
+            for person in audience:
+                if self.rng.random() < 0.85:
+                    await self.answer_survey(person, sent, buttons)
+
+    def _mentioned(self, sent: Sent) -> str | None:
+        for block in sent.message.blocks:
+            if isinstance(block, Section):
+                for part in block.text.parts:
+                    if isinstance(part, Mention):
+                        return part.user_id
+        return None
+
+    async def answer_survey(self, person: Person, sent: Sent, buttons: list[Button]) -> None:
+        questions: dict[str, list[Button]] = {}
+        for b in buttons:
+            if b.action_id == surveys.ANSWER:
+                questions.setdefault(b.value.split("|")[1], []).append(b)
+        weights = {"yes": 8, "not_yet": 2, "cant_meet": 0.3, "good_fit": 8, "too_early": 2, "not_a_fit": 0.4,
+                   "1": 0.2, "2": 0.5, "3": 2, "4": 5, "5": 4}
+        for options in questions.values():
+            pick = self.rng.choices(options, weights=[weights.get(b.value.split("|")[2], 1) for b in options])[0]
+            await self.click(person, sent, pick)
+        comments = [b for b in buttons if b.action_id == surveys.COMMENT]
+        if comments and self.rng.random() < 0.25:
+            response = await self.click(person, sent, comments[0])
+            if isinstance(response, OpenForm):
+                text = self.rng.choice(["Great conversation about career paths.", "We swapped book tips!",
+                                        "Hard to find time this week, but worth it."])
+                await self.act(person, lambda a: FormSubmittedEvent(actor=a, form_id=response.form.form_id,
+                                                                    values={"answer": text}, state=response.form.state))
+
+    async def fill_profile(self, person: Person) -> None:
+        response = await self.act(person, lambda a: DirectMessageEvent(actor=a, text="profile"))
+        if not isinstance(response, OpenForm):
+            return
+        values = {"role": person.role, "capacity": "2" if person.role == "mentor" else "1",
+                  "skills_offered": ", ".join(person.skills_offered), "skills_wanted": ", ".join(person.skills_wanted),
+                  "interests": ", ".join(person.interests), "department": person.department,
+                  "timezone": person.timezone, "work_start": person.work_start, "work_end": person.work_end,
+                  "shoutouts": "yes"}
+        result = await self.act(person, lambda a: FormSubmittedEvent(actor=a, form_id=response.form.form_id,
+                                                                     values=values, state=response.form.state))
+        if isinstance(result, FormErrors):
+            raise RuntimeError(f"demo profile rejected: {result.errors}")
+
+
+def _print(console: Console | None, *items: object) -> None:
+    if console is not None:
+        console.print(*items)
+
+
+async def run_demo(options: DemoOptions) -> DemoResult:
+    """Run the whole simulated program; the caller has validated the options."""
+    with tempfile.TemporaryDirectory(prefix="tandem-demo-") as tmp:
+        url = options.db_url or f"sqlite:///{Path(tmp) / 'demo.db'}"
+        db = open_database(url)
+        try:
+            await check_connection(db)
+            await upgrade(db)
+            return await _simulate(db, options)
+        finally:
+            await db.dispose()
+
+
+async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
+    console = options.console
+    rng = random.Random(options.seed)
+    clock = SimulatedClock(START)
+    core = Tandem(db, clock=clock, default_timezone="Europe/London", instance_id="demo")
+    people = make_people(options.participants, rng)
+    port = ConsolePort(clock=clock, console=console, names={p.user_id: p.name for p in people} | {"UADMIN": "Morgan"},
+                       zones={p.user_id: p.timezone for p in people} | {"UADMIN": "Europe/London"})
+    core.register_port(PLATFORM, port)
+    sim = Simulation(core, port, people, rng, console)
+    admin = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id="UADMIN", name="Morgan (program admin)",
+                  timezone="Europe/London", is_platform_admin=True)
+
+    zones = sorted({p.timezone for p in people})
+    _print(console, Rule(f"Tandem demo · {len(people)} people in {len(zones)} time zones · {options.weeks} weeks · "
+                         f"seed {options.seed}"))
+    response = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=CHANNEL)))
+    assert isinstance(response, OpenForm)
+    _print(console, render_form(response.form))
+    created = await core.handle(FormSubmittedEvent(actor=admin, form_id=response.form.form_id, values={
+        "name": "Mentoring Circle", "channel": CHANNEL, "kind": "mentoring", "cadence": "weekly",
+        "weekday": "monday", "time": "10:00", "timezone": "Europe/London", "group_size": "2", "enrolment": "opt_in"}))
+    if isinstance(created, Reply):
+        port.show_reply("UADMIN", created.message)
+
+    _print(console, Rule("People join the channel and say yes"))
+    for person in people:
+        await core.handle(MemberJoinedEvent(actor=sim.actor(person), channel_id=CHANNEL))
+    await sim.settle()
+
+    preview = await core.handle(CommandEvent(actor=admin, text="match preview", place=Place(channel_id=CHANNEL)))
+    if isinstance(preview, Reply):
+        port.show_reply("UADMIN", preview.message)
+
+    pauser = people[min(3, len(people) - 1)]
+    pause_at = START + timedelta(days=8, hours=2)
+    end = START + timedelta(weeks=options.weeks)
+    last_day = None
+    paused = False
+    while True:
+        due = await next_due(core, clock.now())
+        step = min(due, end) if due is not None else end
+        if not paused and step >= pause_at:
+            step = pause_at
+        if step <= clock.now():
+            step = clock.now() + timedelta(minutes=1)
+        if step > end:
+            break
+        clock.set(step)
+        now = clock.now()
+        if now.date() != last_day:
+            last_day = now.date()
+            port.heading = f"Week {(now - START).days // 7 + 1} · {now:%A %-d %B %Y}"
+        await core.tick()
+        await sim.settle()
+        if not paused and now >= pause_at:
+            paused = True
+            port.heading = f"{pauser.name} is going on holiday"
+            await sim.act(pauser, lambda a: DirectMessageEvent(actor=a, text="pause 2w"))
+            await sim.settle()
+        if now >= end:
+            break
+
+    port.heading = None
+    _print(console, Rule("Where things stand"))
+    await sim.act(people[0], lambda a: DirectMessageEvent(actor=a, text="status"))
+    result = DemoResult(messages=len(port.sent))
+    async with db.session() as session:
+        from sqlmodel import select
+
+        program = (await session.exec(select(Program))).one()
+        stats = await program_stats(session, program, clock.now())
+    table = Table(title=f"📊 {program.name}: stats after {options.weeks} weeks "
+                        f"({show(clock.now(), 'Europe/London')})")
+    for column in ("Round", "Matches", "Met (did you meet?)", "Survey response", "Avg pulse", "Waitlisted"):
+        table.add_column(column, justify="right" if column != "Round" else "left")
+    for r in stats.rounds:
+        rate = "–" if r.response_rate is None else f"{r.response_rate:.0%}"
+        row = (str(r.number), str(r.matches), pct(r.meeting_rate), rate, avg(r.average_pulse), str(r.waitlisted))
+        table.add_row(*row)
+        result.stats_rows.append(row)
+    overall = stats.overall()
+    rate = "–" if overall.response_rate is None else f"{overall.response_rate:.0%}"
+    table.add_row("All", str(overall.matches), pct(overall.meeting_rate), rate, avg(overall.average_pulse),
+                  str(stats.waitlisted), style="bold")
+    _print(console, table)
+    _print(console, f"Participants: {stats.active} active, {stats.paused} paused, {stats.waitlisted} waitlisted · "
+                    f"messages delivered: {stats.deliveries_sent}, waiting: {stats.deliveries_pending}, "
+                    f"failed: {stats.deliveries_failed}")
+    result.rounds, result.matches = len(stats.rounds), overall.matches
+    return result
