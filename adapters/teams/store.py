@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.teams.translate import PLATFORM, TeamsContext, split_conversation_id
 from storage.database import Database
@@ -49,17 +49,15 @@ class Person:
 
 
 async def _workspace(session: AsyncSession, tenant_id: str) -> Workspace | None:
-    result = await session.execute(
+    result = await session.exec(
         select(Workspace).where(Workspace.platform == PLATFORM, Workspace.external_id == tenant_id)
     )
-    return result.scalars().first()
+    return result.first()
 
 
 async def _user(session: AsyncSession, workspace_id: int, user_id: str) -> User | None:
-    result = await session.execute(
-        select(User).where(User.workspace_id == workspace_id, User.platform_user_id == user_id)
-    )
-    return result.scalars().first()
+    result = await session.exec(select(User).where(User.workspace_id == workspace_id, User.platform_user_id == user_id))
+    return result.first()
 
 
 async def _ensure_workspace(
@@ -121,12 +119,12 @@ async def _save_address(
     now: datetime,
     user_id: int | None = None,
 ) -> ConversationAddress:
-    result = await session.execute(
+    result = await session.exec(
         select(ConversationAddress).where(
             ConversationAddress.workspace_id == ws_id, ConversationAddress.conversation_id == conversation_id
         )
     )
-    row = result.scalars().first()
+    row = result.first()
     fresh = row is None or row.gone
     if row is None:
         row = ConversationAddress(workspace_id=ws_id, conversation_id=conversation_id, scope=scope)
@@ -241,7 +239,7 @@ async def personal_address(db: Database, tenant_id: str, user_id: str) -> Addres
         user = await _user(session, ws.id, user_id)  # type: ignore[arg-type]
         if user is None:
             return None
-        result = await session.execute(
+        result = await session.exec(
             select(ConversationAddress)
             .where(
                 ConversationAddress.workspace_id == ws.id,
@@ -250,7 +248,7 @@ async def personal_address(db: Database, tenant_id: str, user_id: str) -> Addres
             )
             .order_by(ConversationAddress.updated_at.desc())
         )
-        row = result.scalars().first()
+        row = result.first()
         return _address(row) if row else None
 
 
@@ -262,12 +260,12 @@ async def conversation_address(db: Database, tenant_id: str, conversation_id: st
         if ws is None:
             return None
         for cid in dict.fromkeys((conversation_id, base)):
-            result = await session.execute(
+            result = await session.exec(
                 select(ConversationAddress).where(
                     ConversationAddress.workspace_id == ws.id, ConversationAddress.conversation_id == cid
                 )
             )
-            row = result.scalars().first()
+            row = result.first()
             if row is not None:
                 return _address(row)
     return None

@@ -17,7 +17,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from fake_connector import FakeConnector, recorded_members
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from adapters.teams.config import TeamsConfig
 from adapters.teams.http import RUNTIME_KEY, TeamsRuntime, mount
@@ -141,9 +142,9 @@ class Harness:
     async def count(self, table: Any) -> int:
         assert self.db is not None
         async with self.db.session() as session:
-            return (await session.execute(select(func.count()).select_from(table))).scalar_one()
+            return (await session.exec(select(func.count()).select_from(table))).one()
 
     async def rows(self, table: Any) -> list[Any]:
         assert self.db is not None
         async with self.db.session() as session:
-            return list((await session.execute(select(table))).scalars().all())
+            return list((await session.exec(select(table))).all())
