@@ -8,6 +8,7 @@ whose submit is ``Action.Execute`` with verb ``form:<form_id>``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -62,6 +63,28 @@ def _text(text: Text, mentions: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def _lines(text: str, **style: Any) -> list[dict[str, Any]]:
+    """One TextBlock per line: Teams does not reliably honour single newlines inside a TextBlock.
+    Inline `code` (the core's command usages) is shown in bold, which card markdown supports."""
+    text = _CODE.sub(lambda m: f"**{m.group(1)}**", text)
+    blocks: list[dict[str, Any]] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            if blocks:
+                blocks[-1]["_gap"] = True
+            continue
+        block: dict[str, Any] = {"type": "TextBlock", "text": line, "wrap": True, **style}
+        if blocks:
+            block["spacing"] = "Medium" if blocks[-1].pop("_gap", False) else "None"
+        blocks.append(block)
+    for block in blocks:
+        block.pop("_gap", None)
+    return blocks or [{"type": "TextBlock", "text": " ", "wrap": True, **style}]
+
+
 class CardRenderer:
     """Turns neutral messages and forms into Adaptive Card JSON with signed action data."""
 
@@ -97,20 +120,12 @@ class CardRenderer:
         if isinstance(block, Header):
             return [{"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}]
         if isinstance(block, Section):
-            out: list[dict[str, Any]] = [{"type": "TextBlock", "text": _text(block.text, mentions), "wrap": True}]
+            out = _lines(_text(block.text, mentions))
             if block.fields:
                 out.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in block.fields]})
             return out
         if isinstance(block, Context):
-            return [
-                {
-                    "type": "TextBlock",
-                    "text": _text(block.text, mentions),
-                    "size": "Small",
-                    "isSubtle": True,
-                    "wrap": True,
-                }
-            ]
+            return _lines(_text(block.text, mentions), size="Small", isSubtle=True)
         if isinstance(block, Image):
             return [{"type": "Image", "url": block.url, "altText": block.alt}]
         if isinstance(block, Actions):

@@ -29,7 +29,7 @@ from bot.events import (
 
 PLATFORM = "teams"
 _AT = re.compile(r"<at>(.*?)</at>", re.S)
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS_EXCEPT_MENTIONS = re.compile(r"<(?!@)[^>]+>")
 
 
 class BadActivity(ValueError):
@@ -153,17 +153,19 @@ def actor_of(ctx: TeamsContext, *, is_admin: bool | None = None, email: str | No
 
 
 def command_text(raw: dict[str, Any]) -> str:
-    """The message text with the bot's @mention removed and other mentions kept as ``@Name``."""
+    """The message text with the bot's @mention removed and people's mentions as ``<@29:...>`` (the
+    core's grammar reads mentions in that form, whatever the platform)."""
     text = raw.get("text") or ""
     bot_id = _dict(raw.get("recipient")).get("id")
     for entity in raw.get("entities") or []:
         entity = _dict(entity)
-        if entity.get("type") == "mention" and _dict(entity.get("mentioned")).get("id") == bot_id:
-            tag = entity.get("text")
-            if isinstance(tag, str) and tag:
-                text = text.replace(tag, " ")
+        tag = entity.get("text")
+        mentioned = _dict(entity.get("mentioned")).get("id")
+        if entity.get("type") != "mention" or not isinstance(tag, str) or not tag or not isinstance(mentioned, str):
+            continue
+        text = text.replace(tag, " " if mentioned == bot_id else f" <@{mentioned}> ", 1 if mentioned != bot_id else -1)
     text = _AT.sub(lambda m: "@" + m.group(1), text)
-    text = html.unescape(_TAGS.sub("", text)).replace("\xa0", " ")
+    text = html.unescape(_TAGS_EXCEPT_MENTIONS.sub("", text)).replace("\xa0", " ")
     return " ".join(text.split())
 
 

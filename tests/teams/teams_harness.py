@@ -73,13 +73,14 @@ def load(name: str) -> dict[str, Any]:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, config: TeamsConfig | None = None) -> None:
+    def __init__(self, tmp_path: Path, config: TeamsConfig | None = None, *, real_core: bool = False) -> None:
         self.tmp_path = tmp_path
+        self.real_core = real_core
         self.config = config or TeamsConfig()
         self.time = FakeTime()
         self.connector = FakeConnector(recorded_members(CONFORMANCE))
         self.db: Database | None = None
-        self.core: RecordingTandem | None = None
+        self.core: Any = None
         self.runtime: TeamsRuntime | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -88,7 +89,7 @@ class Harness:
     async def __aenter__(self) -> Harness:
         self.db = open_database(f"sqlite:///{self.tmp_path / 'teams.db'}")
         await upgrade(self.db)
-        self.core = RecordingTandem(self.db)
+        self.core = Tandem(self.db) if self.real_core else RecordingTandem(self.db)
         await self.connector.start()
         app = web.Application()
         mount(app, self.core, self.config, sleep=self.time.sleep, backoff=Backoff(rng=random.Random(7)),
@@ -136,6 +137,17 @@ class Harness:
             except ValueError:
                 payload = text
             return response.status, payload
+
+    def submit(self, card: dict[str, Any], fixture: str = "invoke_adaptiveCard_action_execute",
+               **values: str) -> dict[str, Any]:
+        """What the Teams client sends for the card's Action.Execute: its data plus every input's value."""
+        inputs = {e["id"]: e.get("value", "") for e in card["body"] if e.get("type", "").startswith("Input.")}
+        inputs.update(values)
+        action = card["actions"][0]
+        raw = self.activity(fixture)
+        raw["value"]["action"] = {"type": "Action.Execute", "verb": action["verb"], "title": action["title"],
+                                  "data": {**action["data"], **inputs}}
+        return raw
 
     # --- database -------------------------------------------------------------------------------------
 
