@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
@@ -54,6 +55,19 @@ class TeamsConfig:
             app_type=env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant",
             admin_ids=admins,
             enabled=flag not in ("0", "false", "no", "off"),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TeamsConfig:
+        """From Tandem's pydantic settings (MICROSOFT_APP_ID, ..., TANDEM_TEAMS_ADMINS)."""
+        admins = (getattr(settings, "teams_admins", "") or "").replace(";", ",").split(",")
+        return cls(
+            app_id=(settings.microsoft_app_id or "").strip(),
+            app_password=(settings.microsoft_app_password or "").strip(),
+            tenant_id=(settings.microsoft_app_tenant_id or "").strip(),
+            app_type=settings.microsoft_app_type or "MultiTenant",
+            admin_ids=frozenset(a.strip() for a in admins if a.strip()),
+            enabled=getattr(settings, "teams_enabled", None) is not False,
         )
 
     def botbuilder_settings(self) -> object:
