@@ -40,10 +40,11 @@ async def ensure_user(session: AsyncSession, workspace: Workspace, actor: Actor,
             user.email = actor.email
     if actor.timezone and is_zone(actor.timezone) and not user.timezone_from_profile:
         user.timezone = actor.timezone
-    if actor.is_platform_admin is not None:
+    if actor.is_platform_admin is not None and user.is_platform_admin != actor.is_platform_admin:
         user.is_platform_admin = actor.is_platform_admin
-    user.updated_at = now
-    await session.flush()
+    if user.id is None or session.is_modified(user):
+        user.updated_at = now
+        await session.flush()
     return user
 
 

@@ -108,7 +108,7 @@ def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen:
         blocks.append(Actions(elements=tuple(buttons)))
     elif question.kind is QuestionKind.RATING:
         buttons = [Button(label=("✓ " if chosen == str(n) else "") + str(n), action_id=ANSWER,
-                          value=value_prefix + str(n)) for n in question.scale()]
+                          value=value_prefix + str(n)) for n in question.scale]
         blocks.append(Actions(elements=tuple(buttons)))
         if question.labels:
             blocks.append(Context(text=Text.of(f"{question.min} = {question.labels.low} · "
@@ -203,7 +203,7 @@ def _validate(question: SurveyQuestion, value: str) -> str:
         if value not in {o.value for o in question.options}:
             raise SurveyError("That isn't one of the choices.")
     elif question.kind is QuestionKind.RATING:
-        if not value.isdigit() or int(value) not in question.scale():
+        if not value.isdigit() or int(value) not in question.scale:
             raise SurveyError(f"Please pick a number from {question.min} to {question.max}.")
     else:
         if question.required and not value:
