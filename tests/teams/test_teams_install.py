@@ -74,3 +74,32 @@ async def test_member_lookup_failure_does_not_fail_the_turn(tmp_path):
         status, _ = await h.post(raw)
         assert status == 201
         assert [type(e).__name__ for e in h.core.events] == ["MemberJoinedEvent"]
+
+
+async def test_member_removed_leaves_and_bot_removed_marks_channel_gone(tmp_path):
+    async with Harness(tmp_path) as h:
+        assert (await h.post(h.activity("conversationUpdate_bot_added_to_team")))[0] == 201
+        raw = h.activity("conversationUpdate_bot_added_to_team")
+        raw.pop("membersAdded")
+        raw["membersRemoved"] = [{"id": "29:someone", "aadObjectId": "a1"}]
+        raw["channelData"]["eventType"] = "teamMemberRemoved"
+        assert (await h.post(raw))[0] == 201
+        left = h.core.events[-1]
+        assert type(left).__name__ == "MemberLeftEvent" and left.actor.user_id == "29:someone"
+        raw["membersRemoved"] = [{"id": raw["recipient"]["id"]}]
+        assert (await h.post(raw))[0] == 201
+        [address] = await h.rows(ConversationAddress)
+        assert address.gone is True
+
+
+async def test_installation_update_remove_marks_gone_and_add_brings_it_back(tmp_path):
+    async with Harness(tmp_path) as h:
+        assert (await h.post(h.activity("installationUpdate_add")))[0] == 201
+        assert [type(e).__name__ for e in h.core.events] == ["AppInstalledEvent"]
+        assert (await h.post(h.activity("installationUpdate_add", action="remove")))[0] == 201
+        [address] = await h.rows(ConversationAddress)
+        assert address.gone is True
+        assert (await h.post(h.activity("installationUpdate_add", action="add")))[0] == 201
+        [address] = await h.rows(ConversationAddress)
+        assert address.gone is False
+        assert [type(e).__name__ for e in h.core.events] == ["AppInstalledEvent", "AppInstalledEvent"]
