@@ -57,3 +57,36 @@ async def test_non_admin_is_refused_program_create(tmp_path):
         [reply] = h.connector.calls_to("POST", "/activities/")
         assert "actions" not in card_of(reply)
         assert await h.count(Program) == 0
+
+
+async def _say(h: Harness, member: dict, text: str) -> None:
+    raw = h.activity("message_channel_mention")
+    raw["text"] = f"<at>My Combined</at> {text}"
+    raw["from"] = {"id": member["id"], "name": member["name"], "aadObjectId": member["objectId"]}
+    assert (await h.post(raw))[0] == 201
+
+
+async def test_intros_reach_each_member_1to1_with_a_group_chat_link(tmp_path):
+    async with Harness(tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD})), real_core=True) as h:
+        jordan, alex, sam = h.connector.members
+        await _say(h, alex, "program create")
+        form = card_of(h.connector.calls_to("POST", "/activities/")[-1])
+        invoke = h.submit(form, name="Coffee chats")
+        base = h.activity("message_channel_mention")
+        invoke.update({"from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
+                       "conversation": base["conversation"], "channelData": base["channelData"]})
+        assert (await h.post(invoke))[0] == 200
+        for member in (jordan, alex, sam):
+            await _say(h, member, "join")
+        await _say(h, alex, "match now")
+        h.connector.calls.clear()
+        sent = await h.core.dispatch()
+        assert sent >= 2
+        creates = h.connector.calls_to("POST", "v3/conversations")
+        created_for = {c.body["members"][0]["id"] for c in creates if c.path == "v3/conversations"}
+        assert created_for <= {jordan["id"], alex["id"], sam["id"]} and len(created_for) >= 2
+        intros = [card_of(c) for c in h.connector.calls_to("POST", "/activities")]
+        links = [a["url"] for card in intros for block in card["body"] if block.get("type") == "ActionSet"
+                 for a in block["actions"] if a["type"] == "Action.OpenUrl"]
+        assert links and all(link.startswith("https://teams.microsoft.com/l/chat/0/0?users=") for link in links)
+        assert any("contoso.example" in link for link in links)
