@@ -40,7 +40,6 @@ log = logging.getLogger("tandem.teams")
 
 RAW_KEY = "tandem.teams.raw"
 ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
-NON_ADMIN_ROLES = frozenset({"guest", "anonymous"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
@@ -115,14 +114,17 @@ class TeamsBot(TeamsActivityHandler):
         return person
 
     def _is_admin(self, ctx: TeamsContext, person: Person | None) -> bool | None:
+        """TANDEM_TEAMS_ADMINS (AAD object ids) or an owner/admin role on the member record.
+
+        Known-but-not-admin is False (so removing someone from the list takes effect); ``None`` only when
+        the member look-up failed and nothing is known. Bot Framework's member API reports ``userRole``
+        (user/guest) but usually not team ownership, so the env list is the dependable way."""
         if self.config.is_admin(ctx.aad_object_id or (person.aad_object_id if person else None)):
             return True
-        role = (person.role or "").lower() if person else ""
-        if role in ADMIN_ROLES:
-            return True
-        if role in NON_ADMIN_ROLES:
-            return False
-        return None  # Bot Framework does not say who owns a team; the core's own admin list decides
+        if person is None:
+            return None
+        role = (person.role or "").lower()
+        return role in ADMIN_ROLES
 
     async def _remember(self, turn: TurnContext, ctx: TeamsContext, email: str | None = None) -> bool:
         reference = TurnContext.get_conversation_reference(turn.activity).serialize()
