@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import booking, surveys
@@ -49,6 +48,7 @@ from bot.programs import (
 )
 from storage.enums import Enrolment, MembershipStatus
 from storage.tables import ProcessedEvent, Program
+from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.core import Tandem
@@ -79,11 +79,7 @@ async def handle_event(core: Tandem, event: Event) -> Response:
 
 async def first_time(session: AsyncSession, key: str, now) -> bool:  # noqa: ANN001
     """Record an inbound event id; False if we have seen it before (a platform retry or a double click)."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.exec(insert(ProcessedEvent).values(key=key, at=now)  # type: ignore[call-overload]
-                                .on_conflict_do_nothing(index_elements=["key"]))
-    return bool(result.rowcount)
+    return bool(await insert_ignore(session, ProcessedEvent, [{"key": key, "at": now}], ["key"]))
 
 
 async def _route(ctx: Ctx, event: Event) -> Response:

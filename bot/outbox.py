@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +23,7 @@ from bot.messages import Message
 from bot.port import SendError
 from storage.enums import DeliveryState
 from storage.tables import Delivery, IcebreakerPost, Match, Workspace
+from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.core import Tandem
@@ -85,15 +85,7 @@ async def enqueue(session: AsyncSession, workspace_id: int, items: list[Outgoing
         }
         for item in items
     ]
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    total = 0
-    for start in range(0, len(rows), 500):
-        stmt = insert(Delivery).values(rows[start : start + 500])
-        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = await session.exec(stmt)  # type: ignore[call-overload]
-        total += result.rowcount or 0
-    return total
+    return await insert_ignore(session, Delivery, rows, ["idempotency_key"])
 
 
 def backoff(attempt: int, retry_after: float | None) -> timedelta:

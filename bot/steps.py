@@ -10,7 +10,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +24,7 @@ from bot.rounds import members_of, run_round
 from bot.surveys import close_and_remind, open_survey
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
 from storage.tables import Match, Membership, Program, StepRun, SurveyInstance, User, Workspace
+from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.core import Tandem
@@ -70,14 +70,12 @@ async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence
     late = now - occurrence.due_at > calendar.GRACE.get(occurrence.kind, timedelta(days=1))
     state = StepState.SKIPPED.value if late else StepState.RUNNING.value
     async with core.db.transaction() as session:
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await session.exec(insert(StepRun).values(  # type: ignore[call-overload]
+        inserted = await insert_ignore(session, StepRun, [dict(
             key=key, program_id=program.id, kind=occurrence.kind, round_number=occurrence.round_number,
             due_at=occurrence.due_at, state=state, started_at=now,
             detail="missed while the service was down; past its grace period" if late else None,
-        ).on_conflict_do_nothing(index_elements=["key"]))
-        if result.rowcount:
+        )], ["key"])
+        if inserted:
             if late:
                 log.warning("skipped %s (due %s, now %s): past its grace period", key, occurrence.due_at, now)
                 return "skip"

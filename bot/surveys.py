@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +32,7 @@ from storage.tables import (
     SurveyRecipient,
     User,
 )
+from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.core import Tandem
@@ -94,9 +94,7 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
 
 
 async def _insert_ignore(session: AsyncSession, table: type, values: dict, keys: list[str]) -> None:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.exec(insert(table).values(values).on_conflict_do_nothing(index_elements=keys))  # type: ignore[call-overload]
+    await insert_ignore(session, table, [values], keys)
 
 
 def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen: str | None) -> list:
