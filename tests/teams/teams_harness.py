@@ -73,13 +73,17 @@ def load(name: str) -> dict[str, Any]:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, config: TeamsConfig | None = None, *, real_core: bool = False) -> None:
+    def __init__(self, db: Database | None, tmp_path: Path, config: TeamsConfig | None = None, *,
+                 real_core: bool = False) -> None:
+        """``db``: the shared ``db`` fixture (SQLite, and PostgreSQL when configured); ``None`` makes a
+        SQLite database in ``tmp_path``."""
         self.tmp_path = tmp_path
+        self._own_db = db is None
         self.real_core = real_core
         self.config = config or TeamsConfig()
         self.time = FakeTime()
         self.connector = FakeConnector(recorded_members(CONFORMANCE))
-        self.db: Database | None = None
+        self.db: Database | None = db
         self.core: Any = None
         self.runtime: TeamsRuntime | None = None
         self._runner: web.AppRunner | None = None
@@ -87,8 +91,9 @@ class Harness:
         self.url = ""
 
     async def __aenter__(self) -> Harness:
-        self.db = open_database(f"sqlite:///{self.tmp_path / 'teams.db'}")
-        await upgrade(self.db)
+        if self.db is None:
+            self.db = open_database(f"sqlite:///{self.tmp_path / 'teams.db'}")
+            await upgrade(self.db)
         self.core = Tandem(self.db) if self.real_core else RecordingTandem(self.db)
         await self.connector.start()
         app = web.Application()
@@ -109,7 +114,7 @@ class Harness:
         if self._runner:
             await self._runner.cleanup()
         await self.connector.stop()
-        if self.db:
+        if self.db and self._own_db:
             await self.db.dispose()
 
     # --- activities -----------------------------------------------------------------------------------

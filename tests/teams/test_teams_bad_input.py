@@ -23,9 +23,9 @@ async def _nothing_written(h: Harness) -> None:
         assert await h.count(table) == 0
 
 
-async def test_unsigned_request_gets_401_when_an_app_id_is_configured(tmp_path, caplog):
+async def test_unsigned_request_gets_401_when_an_app_id_is_configured(db, tmp_path, caplog):
     config = TeamsConfig(app_id=APP_ID, app_password="not-a-real-secret")
-    async with Harness(tmp_path, config) as h:
+    async with Harness(db, tmp_path, config) as h:
         with caplog.at_level(logging.WARNING, logger="tandem.teams"):
             status, _ = await h.post(h.activity("message_personal"))
         assert status == 401
@@ -35,9 +35,9 @@ async def test_unsigned_request_gets_401_when_an_app_id_is_configured(tmp_path, 
         await _nothing_written(h)
 
 
-async def test_no_app_id_logs_a_loud_warning_at_startup(tmp_path, caplog):
+async def test_no_app_id_logs_a_loud_warning_at_startup(db, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="tandem.teams"):
-        async with Harness(tmp_path):
+        async with Harness(db, tmp_path):
             pass
     assert "UNAUTHENTICATED" in caplog.text
 
@@ -49,8 +49,8 @@ async def test_no_app_id_logs_a_loud_warning_at_startup(tmp_path, caplog):
     ("{not json", "application/json", 400),
     ("[]", "application/json", 400),
 ])
-async def test_wrong_content_type_or_body(tmp_path, caplog, body, content_type, status):
-    async with Harness(tmp_path) as h:
+async def test_wrong_content_type_or_body(db, tmp_path, caplog, body, content_type, status):
+    async with Harness(db, tmp_path) as h:
         data = json.dumps(h.activity(body)) if not body.startswith(("{", "[")) else body
         with caplog.at_level(logging.WARNING, logger="tandem.teams"):
             got, _ = await h.post(data, content_type=content_type)
@@ -68,8 +68,8 @@ async def test_wrong_content_type_or_body(tmp_path, caplog, body, content_type, 
     pytest.param(lambda raw: raw.pop("from"), id="no-from"),
     pytest.param(lambda raw: raw.update(conversation="x"), id="conversation-not-object"),
 ])
-async def test_malformed_activity_gets_400(tmp_path, caplog, mutate):
-    async with Harness(tmp_path) as h:
+async def test_malformed_activity_gets_400(db, tmp_path, caplog, mutate):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("message_personal")
         mutate(raw)
         with caplog.at_level(logging.WARNING, logger="tandem.teams"):
@@ -79,22 +79,22 @@ async def test_malformed_activity_gets_400(tmp_path, caplog, mutate):
         await _nothing_written(h)
 
 
-async def test_unknown_activity_type_is_acknowledged_and_ignored(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_unknown_activity_type_is_acknowledged_and_ignored(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         status, _ = await h.post(h.activity("message_personal", type="somethingNew"))
         assert status == 201  # what botbuilder answers for activity types it does not know
         await _nothing_written(h)
 
 
-async def test_unknown_invoke_name_gets_501(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_unknown_invoke_name_gets_501(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("invoke_adaptiveCard_action_execute", name="composeExtension/somethingElse")
         status, _ = await h.post(raw)
         assert status == 501
         assert h.core.events == []
 
 
-async def test_get_is_not_allowed(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_get_is_not_allowed(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         async with h._session.get(h.url) as response:
             assert response.status == 405

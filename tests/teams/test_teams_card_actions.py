@@ -48,10 +48,10 @@ def first_execute(card: dict) -> dict:
     return card["actions"][0]
 
 
-async def test_button_click_reaches_core_and_card_is_replaced(tmp_path):
+async def test_button_click_reaches_core_and_card_is_replaced(db, tmp_path):
     message = Message(summary="Did you meet?", blocks=(Actions(elements=(
         Button(label="Yes", action_id="met.yes", value="match:7", style="primary"),)),))
-    async with Harness(tmp_path) as h:
+    async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: Reply(message=text_message("Great, noted!"), replace_original=True)
         action = first_execute(h.runtime.renderer.message_card(message))
         raw = invoke(h, action)
@@ -67,11 +67,11 @@ async def test_button_click_reaches_core_and_card_is_replaced(tmp_path):
         assert event.actor.timezone == "America/Los_Angeles"
 
 
-async def test_choice_pick_sends_the_chosen_value(tmp_path):
+async def test_choice_pick_sends_the_chosen_value(db, tmp_path):
     message = Message(summary="Pause", blocks=(Actions(elements=(Choice(
         action_id="pause.weeks", placeholder="How long?",
         options=(Option(label="1 week", value="1"), Option(label="2 weeks", value="2"))),)),))
-    async with Harness(tmp_path) as h:
+    async with Harness(db, tmp_path) as h:
         card = h.runtime.renderer.message_card(message)
         action = first_execute(card)
         status, body = await h.post(invoke(h, action, **{card["body"][0]["id"]: "2"}))
@@ -80,8 +80,8 @@ async def test_choice_pick_sends_the_chosen_value(tmp_path):
         assert (event.action_id, event.value) == ("pause.weeks", "2")
 
 
-async def test_form_submission_turns_into_its_answered_state(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_form_submission_turns_into_its_answered_state(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: NoReply()
         action = h.runtime.renderer.form_card(SURVEY)["actions"][0]
         status, body = await h.post(invoke(h, action, rating="4", topics="career,tech", note=""))
@@ -97,8 +97,8 @@ async def test_form_submission_turns_into_its_answered_state(tmp_path):
         assert "actions" not in card  # the answered card cannot be submitted again
 
 
-async def test_form_errors_re_render_the_form_with_the_answers_kept(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_form_errors_re_render_the_form_with_the_answers_kept(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: FormErrors(errors={"rating": "Pick a number from 1 to 5."})
         action = h.runtime.renderer.form_card(SURVEY)["actions"][0]
         status, body = await h.post(invoke(h, action, rating="", topics="tech", note="hi"))
@@ -117,10 +117,10 @@ async def _nothing_written(h: Harness) -> None:
         assert await h.count(table) == 0
 
 
-async def test_tampered_value_is_refused_with_400(tmp_path):
+async def test_tampered_value_is_refused_with_400(db, tmp_path):
     message = Message(summary="x", blocks=(Actions(elements=(Button(label="Leave", action_id="leave",
                                                                     value="program:1"),)),))
-    async with Harness(tmp_path) as h:
+    async with Harness(db, tmp_path) as h:
         action = first_execute(h.runtime.renderer.message_card(message))
         action["data"]["_tandem"]["value"] = "program:2"
         status, body = await h.post(invoke(h, action))
@@ -129,8 +129,8 @@ async def test_tampered_value_is_refused_with_400(tmp_path):
         await _nothing_written(h)
 
 
-async def test_unknown_verb_is_refused_with_400(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_unknown_verb_is_refused_with_400(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("invoke_adaptiveCard_action_execute")  # verb-less, data Tandem never signed
         status, body = await h.post(raw)
         assert status == 400 and body["value"]["code"] == "BadRequest"
@@ -142,8 +142,8 @@ async def test_unknown_verb_is_refused_with_400(tmp_path):
         await _nothing_written(h)
 
 
-async def test_non_execute_card_action_is_refused_with_400(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_non_execute_card_action_is_refused_with_400(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("invoke_adaptiveCard_action_execute")
         raw["value"]["action"]["type"] = "Action.Submit"
         status, body = await h.post(raw)
@@ -151,8 +151,8 @@ async def test_non_execute_card_action_is_refused_with_400(tmp_path):
         await _nothing_written(h)
 
 
-async def test_unnamed_invoke_from_legacy_card_gets_501(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_unnamed_invoke_from_legacy_card_gets_501(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         status, _ = await h.post(h.activity("invoke_unnamed_from_card_msteams_invoke"))
         assert status == 501
         assert h.core.events == []

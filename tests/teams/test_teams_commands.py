@@ -14,8 +14,8 @@ pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
 PERSONAL_USER = "29:1kbOecyrymSn1FtrbJlQNF_BvhIpb7CLGbmjaTldT8A8tXXphjq4BcA2KfWGwoI-ahbEJ_Og1syGOt68MsLId1Q"
 
 
-async def test_personal_message_reaches_core_and_reply_is_sent_as_card(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_personal_message_reaches_core_and_reply_is_sent_as_card(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: Reply(message=text_message(f"You said {event.text}"))
         raw = h.activity("message_personal", text="help")
         status, _ = await h.post(raw)
@@ -38,8 +38,8 @@ async def test_personal_message_reaches_core_and_reply_is_sent_as_card(tmp_path)
         assert address.scope == "personal" and address.conversation_id == raw["conversation"]["id"]
 
 
-async def test_channel_mention_is_stripped_and_becomes_a_command(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_channel_mention_is_stripped_and_becomes_a_command(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("message_channel_mention")
         raw["text"] = "<at>My Combined</at> status\n"
         status, _ = await h.post(raw)
@@ -54,8 +54,8 @@ async def test_channel_mention_is_stripped_and_becomes_a_command(tmp_path):
         assert address.conversation_id == "19:097e6717fd7245bdbeba6baa13840db8@thread.skype"
 
 
-async def test_thread_reply_2025_carries_client_timezone(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_thread_reply_2025_carries_client_timezone(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         status, _ = await h.post(h.activity("message_channel_reply_in_thread_2025"))
         assert status == 201
         [event] = h.core.events
@@ -65,11 +65,11 @@ async def test_thread_reply_2025_carries_client_timezone(tmp_path):
         assert user.timezone == "America/Los_Angeles"
 
 
-async def test_member_lookup_fills_upn_and_admin_from_env_list(tmp_path):
+async def test_member_lookup_fills_upn_and_admin_from_env_list(db, tmp_path):
     from adapters.teams.config import TeamsConfig
 
     alex = "6b703ce3-6d14-4fe6-b90c-dc5f03657ae4"
-    async with Harness(tmp_path, TeamsConfig(admin_ids=frozenset({alex.upper()}))) as h:
+    async with Harness(db, tmp_path, TeamsConfig(admin_ids=frozenset({alex.upper()}))) as h:
         status, _ = await h.post(h.activity("message_channel_mention"))
         assert status == 201
         [event] = h.core.events
@@ -80,8 +80,8 @@ async def test_member_lookup_fills_upn_and_admin_from_env_list(tmp_path):
         assert len(h.connector.calls_to("GET", "/members/")) == 1
 
 
-async def test_redelivered_message_is_handled_once(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_redelivered_message_is_handled_once(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("message_personal")
         assert (await h.post(raw))[0] == 201
         assert (await h.post(raw))[0] == 201
@@ -89,9 +89,9 @@ async def test_redelivered_message_is_handled_once(tmp_path):
         assert await h.count(ProcessedEvent) == 1
 
 
-async def test_command_answered_with_a_form_sends_an_input_card(tmp_path):
+async def test_command_answered_with_a_form_sends_an_input_card(db, tmp_path):
     form = Form(form_id="profile", title="Your profile", fields=(TextInput(field_id="bio", label="About you"),))
-    async with Harness(tmp_path) as h:
+    async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: OpenForm(form=form)
         await h.post(h.activity("message_personal", text="profile"))
         [reply] = h.connector.calls_to("POST", "/activities/")
@@ -100,8 +100,8 @@ async def test_command_answered_with_a_form_sends_an_input_card(tmp_path):
         assert card["actions"][0]["type"] == "Action.Execute" and card["actions"][0]["verb"] == "form:profile"
 
 
-async def test_core_failure_answers_sorry_not_500(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_core_failure_answers_sorry_not_500(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         def boom(event):
             raise RuntimeError("core bug")
 

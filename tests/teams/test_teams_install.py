@@ -11,8 +11,8 @@ from storage.tables import ConversationAddress, User, Workspace
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
 
 
-async def test_bot_added_to_team_stores_channel_reference_and_announces_install(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_bot_added_to_team_stores_channel_reference_and_announces_install(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         status, _ = await h.post(h.activity("conversationUpdate_bot_added_to_team"))
         assert status == 201
         [address] = await h.rows(ConversationAddress)
@@ -34,8 +34,8 @@ async def test_bot_added_to_team_stores_channel_reference_and_announces_install(
         assert await h.count(ConversationAddress) == 1
 
 
-async def test_bot_added_in_personal_chat_stores_the_users_reference(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_bot_added_in_personal_chat_stores_the_users_reference(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("conversationUpdate_bot_added_personal")
         raw["conversation"]["id"] = "a:personal-1"
         raw["channelData"]["tenant"]["id"] = "tenant-personal"
@@ -50,8 +50,8 @@ async def test_bot_added_in_personal_chat_stores_the_users_reference(tmp_path):
         assert isinstance(event, AppInstalledEvent) and event.scope == "personal"
 
 
-async def test_member_added_to_team_is_looked_up_and_joins(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_member_added_to_team_is_looked_up_and_joins(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("conversationUpdate_teamMemberAdded_user")
         new = h.connector.members[0]  # the recorded Jordan Kim
         raw["membersAdded"] = [{"id": new["id"], "aadObjectId": new["objectId"]}]
@@ -67,8 +67,8 @@ async def test_member_added_to_team_is_looked_up_and_joins(tmp_path):
         assert users[new["id"]].email == "jordank@contoso.example"
 
 
-async def test_member_lookup_failure_does_not_fail_the_turn(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_member_lookup_failure_does_not_fail_the_turn(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         raw = h.activity("conversationUpdate_groupChat_membersAdded")
         h.connector.fail("GET", "/members/", 500, '{"error":{"code":"ServiceError","message":"boom"}}')
         status, _ = await h.post(raw)
@@ -76,8 +76,8 @@ async def test_member_lookup_failure_does_not_fail_the_turn(tmp_path):
         assert [type(e).__name__ for e in h.core.events] == ["MemberJoinedEvent"]
 
 
-async def test_member_removed_leaves_and_bot_removed_marks_channel_gone(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_member_removed_leaves_and_bot_removed_marks_channel_gone(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         assert (await h.post(h.activity("conversationUpdate_bot_added_to_team")))[0] == 201
         raw = h.activity("conversationUpdate_bot_added_to_team")
         raw.pop("membersAdded")
@@ -92,8 +92,8 @@ async def test_member_removed_leaves_and_bot_removed_marks_channel_gone(tmp_path
         assert address.gone is True
 
 
-async def test_installation_update_remove_marks_gone_and_add_brings_it_back(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_installation_update_remove_marks_gone_and_add_brings_it_back(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         assert (await h.post(h.activity("installationUpdate_add")))[0] == 201
         assert [type(e).__name__ for e in h.core.events] == ["AppInstalledEvent"]
         assert (await h.post(h.activity("installationUpdate_add", action="remove")))[0] == 201

@@ -26,15 +26,15 @@ async def _personal(h: Harness) -> str:
     return raw["conversation"]["id"]
 
 
-async def test_port_implements_the_core_contract(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_port_implements_the_core_contract(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         assert isinstance(h.runtime.port, ChatPort)
         assert h.runtime.port.capabilities.group_conversations is False
         assert h.core.port("teams") is h.runtime.port
 
 
-async def test_send_to_user_uses_the_stored_reference(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_send_to_user_uses_the_stored_reference(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         conversation = await _personal(h)
         ref = await h.runtime.port.send_to_user(TENANT, SAM, text_message("Your intro is ready"))
         [call] = h.connector.calls
@@ -44,8 +44,8 @@ async def test_send_to_user_uses_the_stored_reference(tmp_path):
         assert ref.message_id.startswith("1:act-")
 
 
-async def test_send_to_user_without_reference_creates_the_1to1_chat_and_stores_it(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_send_to_user_without_reference_creates_the_1to1_chat_and_stores_it(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)  # the tenant is known (service URL, bot id); Jordan never wrote to the bot
         jordan = h.connector.members[0]["id"]
         ref = await h.runtime.port.send_to_user(TENANT, jordan, text_message("Hi Jordan"))
@@ -64,15 +64,15 @@ async def test_send_to_user_without_reference_creates_the_1to1_chat_and_stores_i
         assert [c.path for c in h.connector.calls] == [f"v3/conversations/{ref.conversation_id}/activities"]
 
 
-async def test_unknown_tenant_is_a_permanent_error(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_unknown_tenant_is_a_permanent_error(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         with pytest.raises(SendError) as info:
             await h.runtime.port.send_to_user("no-such-tenant", "29:x", text_message("hi"))
         assert not info.value.retryable and not info.value.gone
 
 
-async def test_403_message_writes_blocked_marks_the_address_gone(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_403_message_writes_blocked_marks_the_address_gone(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         h.connector.fail("POST", "/activities", 403, blocked_403_body(CONFORMANCE))
         with pytest.raises(SendError) as info:
@@ -92,8 +92,8 @@ async def test_403_message_writes_blocked_marks_the_address_gone(tmp_path):
         assert address.gone is False
 
 
-async def test_429_is_retried_with_backoff_then_succeeds(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_429_is_retried_with_backoff_then_succeeds(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         h.connector.fail("POST", "/activities", 429, "", times=2)
         ref = await h.runtime.port.send_to_user(TENANT, SAM, text_message("hi"))
@@ -103,8 +103,8 @@ async def test_429_is_retried_with_backoff_then_succeeds(tmp_path):
         assert len(backoffs) == 2  # fake time: no real waiting
 
 
-async def test_502_and_retry_after_are_honoured(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_502_and_retry_after_are_honoured(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         h.connector.fail("POST", "/activities", 502, "", times=1)
         h.connector.fail("POST", "/activities", 429, "", times=1, headers={"Retry-After": "20"})
@@ -113,8 +113,8 @@ async def test_502_and_retry_after_are_honoured(tmp_path):
         assert max(h.time.sleeps) >= 20
 
 
-async def test_429_that_never_ends_is_a_retryable_send_error(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_429_that_never_ends_is_a_retryable_send_error(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         h.connector.fail("POST", "/activities", 429, "", times=100)
         with pytest.raises(SendError) as info:
@@ -125,8 +125,8 @@ async def test_429_that_never_ends_is_a_retryable_send_error(tmp_path):
         assert address.gone is False
 
 
-async def test_400_is_permanent_and_not_retried(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_400_is_permanent_and_not_retried(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         h.connector.fail("POST", "/activities", 400, '{"error":{"code":"BadArgument","message":"card too big"}}')
         with pytest.raises(SendError) as info:
@@ -135,8 +135,8 @@ async def test_400_is_permanent_and_not_retried(tmp_path):
         assert len(h.connector.calls_to("POST", "/activities")) == 1
 
 
-async def test_pacing_keeps_a_conversation_within_seven_per_second(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_pacing_keeps_a_conversation_within_seven_per_second(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         for n in range(9):
             await h.runtime.port.send_to_user(TENANT, SAM, text_message(f"msg {n}"))
@@ -144,8 +144,8 @@ async def test_pacing_keeps_a_conversation_within_seven_per_second(tmp_path):
         assert h.time.sleeps, "the 8th send in the same second has to wait"
 
 
-async def test_post_to_channel_update_message_and_thread_reply(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_post_to_channel_update_message_and_thread_reply(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         assert (await h.post(h.activity("message_channel_mention")))[0] == 201
         h.connector.calls.clear()
         port = h.runtime.port
@@ -159,8 +159,8 @@ async def test_post_to_channel_update_message_and_thread_reply(tmp_path):
         assert put.body["attachments"][0]["content"]["body"][0]["text"] == "edited"
 
 
-async def test_send_to_group_sends_each_member_a_1to1_card_with_the_group_chat_link(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_send_to_group_sends_each_member_a_1to1_card_with_the_group_chat_link(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         people = [m["id"] for m in h.connector.members]
         message = Message(summary="Meet your group", blocks=(
@@ -179,8 +179,8 @@ async def test_send_to_group_sends_each_member_a_1to1_card_with_the_group_chat_l
                                  "&topicName=Coffee%3A%20A%20%26%20B")
 
 
-async def test_send_to_group_fails_only_when_nobody_is_reached(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_send_to_group_fails_only_when_nobody_is_reached(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         await _personal(h)
         h.connector.fail("POST", "/activities", 403, blocked_403_body(CONFORMANCE), times=1)
         with pytest.raises(SendError):

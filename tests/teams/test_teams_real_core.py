@@ -18,8 +18,8 @@ def card_of(call) -> dict:
     return call.body["attachments"][0]["content"]
 
 
-async def test_help_in_a_personal_chat(tmp_path):
-    async with Harness(tmp_path, real_core=True) as h:
+async def test_help_in_a_personal_chat(db, tmp_path):
+    async with Harness(db, tmp_path, real_core=True) as h:
         status, _ = await h.post(h.activity("message_personal", text="help"))
         assert status == 201
         [reply] = h.connector.calls_to("POST", "/activities/")
@@ -27,8 +27,8 @@ async def test_help_in_a_personal_chat(tmp_path):
         assert "Tandem helps you meet people" in text
 
 
-async def test_admin_creates_a_program_from_a_channel_with_the_form_card(tmp_path):
-    async with Harness(tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD})), real_core=True) as h:
+async def test_admin_creates_a_program_from_a_channel_with_the_form_card(db, tmp_path):
+    async with Harness(db, tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD})), real_core=True) as h:
         raw = h.activity("message_channel_mention")
         raw["text"] = "<at>My Combined</at> program create"
         assert (await h.post(raw))[0] == 201
@@ -49,8 +49,8 @@ async def test_admin_creates_a_program_from_a_channel_with_the_form_card(tmp_pat
         assert program.name == "Coffee chats" and program.channel_id == CHANNEL
 
 
-async def test_non_admin_is_refused_program_create(tmp_path):
-    async with Harness(tmp_path, real_core=True) as h:
+async def test_non_admin_is_refused_program_create(db, tmp_path):
+    async with Harness(db, tmp_path, real_core=True) as h:
         raw = h.activity("message_channel_mention")
         raw["text"] = "<at>My Combined</at> program create"
         assert (await h.post(raw))[0] == 201
@@ -66,8 +66,8 @@ async def _say(h: Harness, member: dict, text: str) -> None:
     assert (await h.post(raw))[0] == 201
 
 
-async def test_intros_reach_each_member_1to1_with_a_group_chat_link(tmp_path):
-    async with Harness(tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD})), real_core=True) as h:
+async def test_intros_reach_each_member_1to1_with_a_group_chat_link(db, tmp_path):
+    async with Harness(db, tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD})), real_core=True) as h:
         jordan, alex, sam = h.connector.members
         await _say(h, alex, "program create")
         form = card_of(h.connector.calls_to("POST", "/activities/")[-1])

@@ -28,8 +28,8 @@ def many_members(template: dict, count: int) -> list[dict]:
     return out
 
 
-async def test_team_roster_follows_continuation_tokens_past_one_page(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_team_roster_follows_continuation_tokens_past_one_page(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         assert (await h.post(h.activity("conversationUpdate_bot_added_to_team")))[0] == 201
         h.connector.members = many_members(h.connector.members[0], 1234)
         h.connector.members.append({"id": "28:some-other-bot", "name": "Bot"})
@@ -47,8 +47,8 @@ async def test_team_roster_follows_continuation_tokens_past_one_page(tmp_path):
         assert "28:some-other-bot" not in users
 
 
-async def test_roster_page_rate_limited_is_retried(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_roster_page_rate_limited_is_retried(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         assert (await h.post(h.activity("conversationUpdate_bot_added_to_team")))[0] == 201
         h.connector.members = many_members(h.connector.members[0], 600)
         h.connector.fail("GET", "/pagedmembers", 429, "", times=1)
@@ -56,7 +56,7 @@ async def test_roster_page_rate_limited_is_retried(tmp_path):
         assert len(actors) == 600
 
 
-async def test_roster_of_unknown_channel_is_an_error(tmp_path):
-    async with Harness(tmp_path) as h:
+async def test_roster_of_unknown_channel_is_an_error(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
         with pytest.raises(SendError):
             await h.runtime.port.channel_members(TENANT, "19:unknown@thread.tacv2")
