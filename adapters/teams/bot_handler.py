@@ -6,6 +6,7 @@ turn only meets activities it can act on; the raw JSON body is on the turn state
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -19,7 +20,8 @@ from adapters.teams import store
 from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer
 from adapters.teams.config import TeamsConfig
 from adapters.teams.outbound import card_activity
-from adapters.teams.roster import person_of
+from adapters.teams.port import TeamsPort
+from adapters.teams.roster import enrol_channel, person_of
 from adapters.teams.signing import CardSigner
 from adapters.teams.store import Person
 from adapters.teams.translate import (
@@ -34,6 +36,7 @@ from adapters.teams.translate import (
 )
 from bot.core import Tandem
 from bot.events import FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
+from bot.forms import PROGRAM_CREATE
 from bot.messages import Form, text_message
 
 log = logging.getLogger("tandem.teams")
@@ -91,6 +94,7 @@ class TeamsBot(TeamsActivityHandler):
         self.renderer = renderer
         self.signer = signer
         self.members = MemberCache()
+        self.background: set[asyncio.Task[None]] = set()
 
     # --- helpers --------------------------------------------------------------------------------------
 
@@ -200,9 +204,31 @@ class TeamsBot(TeamsActivityHandler):
             log.exception("teams: the core failed on card action %s", getattr(event, "action_id", None))
             return error_invoke_response(500, "InternalError", SORRY)
         form = self._form_of(payload)
+        if isinstance(event, FormSubmittedEvent) and event.form_id == PROGRAM_CREATE:
+            if not isinstance(response, FormErrors):
+                self._enrol_later(ctx, event)
         if isinstance(event, FormSubmittedEvent):
             return await self._form_answer(turn, response, form, event)
         return await self._action_answer(turn, response)
+
+    def _enrol_later(self, ctx: TeamsContext, event: FormSubmittedEvent) -> None:
+        """A program was just created on a channel: hand the team's existing members to the core in the
+        background (a big team takes longer than Teams waits for the card answer)."""
+        channel = event.values.get("channel") or ctx.channel_id
+        if not isinstance(channel, str) or not channel:
+            return
+        port = self.core.ports.get("teams")
+        if not isinstance(port, TeamsPort):
+            return
+        task = asyncio.create_task(self._enrol(port, ctx.tenant_id, channel))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _enrol(self, port: TeamsPort, tenant_id: str, channel_id: str) -> None:
+        try:
+            await enrol_channel(self.core, port, tenant_id, channel_id)
+        except Exception as exc:  # noqa: BLE001 - logged; people can still join by hand
+            log.warning("teams: could not enrol the members of %s: %s", channel_id, exc)
 
     @staticmethod
     def _form_of(payload: dict[str, Any]) -> Form | None:

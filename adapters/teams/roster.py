@@ -14,11 +14,12 @@ from botbuilder.core.teams import TeamsInfo
 
 from adapters.teams.store import Person
 from adapters.teams.translate import PLATFORM
-from bot.events import Actor
+from bot.events import Actor, MemberJoinedEvent
 from bot.port import SendError
 
 if TYPE_CHECKING:
     from adapters.teams.port import TeamsPort
+    from bot.core import Tandem
 
 log = logging.getLogger("tandem.teams")
 
@@ -75,3 +76,22 @@ async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[
         log.warning("teams: roster of %s stopped after %d pages", channel_id, MAX_PAGES)
     await port.remember_people(tenant_id, list(people.values()))
     return [actor_of_person(tenant_id, p) for p in people.values()]
+
+
+def joined_events(channel_id: str, actors: list[Actor]) -> list[MemberJoinedEvent]:
+    """The roster as the neutral events the core already understands for people arriving in a channel."""
+    return [MemberJoinedEvent(actor=actor, channel_id=channel_id) for actor in actors]
+
+
+async def enrol_channel(core: Tandem, port: TeamsPort, tenant_id: str, channel_id: str) -> int:
+    """Tell the core about everyone already in the team behind ``channel_id`` (after a program is created
+    there). The core decides what that means: an invitation for opt-in programs, a notice for opt-out ones.
+    Returns how many people were handed over."""
+    events = joined_events(channel_id, await team_roster(port, tenant_id, channel_id))
+    for event in events:
+        try:
+            await core.handle(event)
+        except Exception:  # one bad record must not stop the rest of the team
+            log.exception("teams: enrolling %s in %s failed", event.actor.user_id, channel_id)
+    log.info("teams: handed %d members of %s to the core", len(events), channel_id)
+    return len(events)

@@ -28,6 +28,7 @@ from bot.events import (
 )
 
 PLATFORM = "teams"
+EMULATOR_TENANT = "emulator"
 _AT = re.compile(r"<at>(.*?)</at>", re.S)
 _TAGS_EXCEPT_MENTIONS = re.compile(r"<(?!@)[^>]+>")
 
@@ -100,6 +101,8 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
     recipient = _dict(raw.get("recipient"))
     channel_data = _dict(raw.get("channelData"))
     tenant_id = _dict(channel_data.get("tenant")).get("id") or conversation.get("tenantId")
+    if not tenant_id and raw.get("channelId") == "emulator":
+        tenant_id = EMULATOR_TENANT  # the Bot Framework Emulator (local testing) sends no tenant
     conversation_id = conversation.get("id")
     missing = [
         name
@@ -170,11 +173,14 @@ def command_text(raw: dict[str, Any]) -> str:
 
 
 def message_event(raw: dict[str, Any], ctx: TeamsContext, actor: Actor) -> CommandEvent | DirectMessageEvent | None:
-    """A typed message: 1:1 → DirectMessageEvent, channel or group chat (@mention) → CommandEvent."""
+    """A typed message: 1:1 → DirectMessageEvent, channel or group chat (@mention) → CommandEvent.
+
+    A bare @mention in a channel is a command too (the core answers it with help); an empty 1:1 message
+    (an attachment, a sticker) is not."""
     text = command_text(raw)
-    if not text:
-        return None
     if ctx.is_personal:
+        if not text:
+            return None
         return DirectMessageEvent(actor=actor, text=text, place=Place(channel_id=ctx.conversation_id, is_direct=True))
     return CommandEvent(actor=actor, text=text, place=Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id))
 
@@ -225,12 +231,8 @@ def card_action_event(
 
 def installed_event(ctx: TeamsContext, actor: Actor) -> AppInstalledEvent:
     scope = {"personal": "personal", "groupChat": "group", "channel": "team"}.get(ctx.conversation_type, "team")
-    return AppInstalledEvent(
-        actor=actor,
-        scope=scope,  # type: ignore[arg-type]
-        channel_id=ctx.channel_id,
-        workspace_name=ctx.team_name,
-    )
+    # workspace_name stays empty: Tandem's workspace is the tenant, and the team's name is not the tenant's
+    return AppInstalledEvent(actor=actor, scope=scope, channel_id=ctx.channel_id)  # type: ignore[arg-type]
 
 
 def member_actor(ctx: TeamsContext, member: dict[str, Any], email: str | None = None) -> Actor:

@@ -110,3 +110,14 @@ async def test_core_failure_answers_sorry_not_500(db, tmp_path):
         assert status == 201
         [reply] = h.connector.calls_to("POST", "/activities/")
         assert "Sorry" in reply.body["attachments"][0]["content"]["body"][0]["text"]
+
+
+async def test_bot_framework_emulator_activity_without_tenant_is_accepted(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
+        raw = h.activity("message_personal", channelId="emulator", text="status")
+        raw.pop("channelData")
+        raw["conversation"].pop("tenantId")
+        status, _ = await h.post(raw)
+        assert status == 201
+        [event] = h.core.events
+        assert event.actor.workspace_id == "emulator" and event.text == "status"

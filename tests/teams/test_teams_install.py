@@ -24,7 +24,7 @@ async def test_bot_added_to_team_stores_channel_reference_and_announces_install(
         assert (ws.platform, ws.external_id) == ("teams", "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f")
         [event] = h.core.events
         assert isinstance(event, AppInstalledEvent)
-        assert event.scope == "team" and event.workspace_name == "TestTeam2022"
+        assert event.scope == "team" and event.channel_id == "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
         assert event.actor.workspace_id == "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
 
         # the installationUpdate Teams sends for the same install is not a second install

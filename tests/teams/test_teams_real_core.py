@@ -90,3 +90,34 @@ async def test_intros_reach_each_member_1to1_with_a_group_chat_link(db, tmp_path
                  for a in block["actions"] if a["type"] == "Action.OpenUrl"]
         assert links and all(link.startswith("https://teams.microsoft.com/l/chat/0/0?users=") for link in links)
         assert any("contoso.example" in link for link in links)
+
+
+async def test_creating_a_program_enrols_the_existing_team_through_the_roster(db, tmp_path):
+    import asyncio
+
+    from storage.tables import Delivery, Membership
+
+    async with Harness(db, tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD})), real_core=True) as h:
+        jordan, alex, sam = h.connector.members
+        await _say(h, alex, "program create")
+        form = card_of(h.connector.calls_to("POST", "/activities/")[-1])
+        invoke = h.submit(form, name="Coffee chats")
+        base = h.activity("message_channel_mention")
+        invoke.update({"from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
+                       "conversation": base["conversation"], "channelData": base["channelData"]})
+        assert (await h.post(invoke))[0] == 200
+        await asyncio.gather(*h.runtime.bot.background)
+        assert h.connector.calls_to("GET", "/pagedmembers")
+        memberships = await h.rows(Membership)
+        assert len(memberships) == 3 and {m.status for m in memberships} == {"invited"}  # opt-in: asked first
+        welcomes = [d for d in await h.rows(Delivery) if d.step == "welcome"]
+        assert len(welcomes) == 3
+
+
+async def test_bare_mention_in_a_channel_gets_help(db, tmp_path):
+    async with Harness(db, tmp_path, real_core=True) as h:
+        raw = h.activity("message_channel_mention")
+        raw["text"] = "<at>My Combined</at>"
+        assert (await h.post(raw))[0] == 201
+        [reply] = h.connector.calls_to("POST", "/activities/")
+        assert "Tandem helps you meet people" in " ".join(b.get("text", "") for b in card_of(reply)["body"])
