@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -38,12 +39,15 @@ from bot.core import Tandem
 from bot.events import FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
 from bot.forms import PROGRAM_CREATE
 from bot.messages import Form, text_message
+from bot.port import SendError
 
 log = logging.getLogger("tandem.teams")
 
 RAW_KEY = "tandem.teams.raw"
 ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+PRIVATE_NOTE = "📬 I've answered you in our 1:1 chat."
+PRIVATE_FAILED = "I couldn't message you privately. Open a chat with me (Chat → New chat → Tandem) and try again."
 
 
 class MemberCache:
@@ -137,17 +141,36 @@ class TeamsBot(TeamsActivityHandler):
     async def _handle(self, event: Any) -> Response:
         return await self.core.handle(event)
 
-    async def _send_response(self, turn: TurnContext, response: Response) -> None:
-        """Answer a typed message in the same conversation (a channel thread, or the 1:1 chat)."""
+    def _card_of(self, response: Response) -> tuple[dict[str, Any], str] | None:
         if isinstance(response, Reply):
-            card = self.renderer.message_card(response.message)
-            await turn.send_activity(card_activity(card, response.message.summary))
-        elif isinstance(response, OpenForm):
-            await turn.send_activity(card_activity(self.renderer.form_card(response.form), response.form.title))
-        elif isinstance(response, FormErrors):
-            text = "\n".join(f"• {msg}" for msg in response.errors.values())
-            msg = text_message(text)
-            await turn.send_activity(card_activity(self.renderer.message_card(msg), msg.summary))
+            return self.renderer.message_card(response.message), response.message.summary
+        if isinstance(response, OpenForm):
+            return self.renderer.form_card(response.form), response.form.title
+        if isinstance(response, FormErrors):
+            message = text_message("\n".join(f"• {msg}" for msg in response.errors.values()))
+            return self.renderer.message_card(message), message.summary
+        return None
+
+    async def _send_response(self, turn: TurnContext, ctx: TeamsContext, response: Response) -> None:
+        """Answer where the person spoke. Teams has no ephemeral messages, so in a channel or group chat a
+        private answer (an ephemeral reply, a form with their data) goes to their 1:1 chat instead, with a
+        short public pointer in the thread."""
+        rendered = self._card_of(response)
+        if rendered is None:
+            return
+        card, summary = rendered
+        private = isinstance(response, OpenForm | FormErrors) or (isinstance(response, Reply) and response.ephemeral)
+        port = self.core.ports.get("teams")
+        if ctx.is_personal or not private or not isinstance(port, TeamsPort):
+            await turn.send_activity(card_activity(card, summary))
+            return
+        try:
+            await port.send_card_to_user(ctx.tenant_id, ctx.user_id, card, summary)
+            note = PRIVATE_NOTE
+        except SendError as exc:
+            log.warning("teams: private answer to %s failed: %s", ctx.user_id, exc)
+            note = PRIVATE_FAILED
+        await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
 
     # --- messages ---------------------------------------------------------------------------------------
 
@@ -179,7 +202,7 @@ class TeamsBot(TeamsActivityHandler):
             log.exception("teams: the core failed on a message from %s", ctx.user_id)
             await turn.send_activity(card_activity(self.renderer.message_card(text_message(SORRY)), SORRY))
             return
-        await self._send_response(turn, response)
+        await self._send_response(turn, ctx, response)
 
     # --- card actions -----------------------------------------------------------------------------------
 
@@ -300,7 +323,7 @@ class TeamsBot(TeamsActivityHandler):
         for event in membership_events(raw, ctx, actor, emails):
             if type(event).__name__ == "AppInstalledEvent" and not new_here:
                 continue  # installationUpdate already announced this install
-            await self._deliver(turn, event)
+            await self._deliver(turn, ctx, event)
 
     async def on_teams_members_removed(
         self, teams_members_removed: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
@@ -311,25 +334,26 @@ class TeamsBot(TeamsActivityHandler):
             await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
         actor = actor_of(ctx)
         for event in membership_events(raw, ctx, actor):
-            await self._deliver(turn, event)
+            await self._deliver(turn, ctx, event)
 
     async def on_installation_update_add(self, turn: TurnContext) -> None:
         raw = self.raw(turn)
         ctx = context_of(raw)
         if await self._remember(turn, ctx):
-            await self._deliver(turn, installed_event(ctx, actor_of(ctx, is_admin=self._is_admin(ctx, None))))
+            await self._deliver(turn, ctx, installed_event(ctx, actor_of(ctx, is_admin=self._is_admin(ctx, None))))
 
     async def on_installation_update_remove(self, turn: TurnContext) -> None:
         ctx = context_of(self.raw(turn))
         await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
 
-    async def _deliver(self, turn: TurnContext, event: Any) -> None:
+    async def _deliver(self, turn: TurnContext, ctx: TeamsContext, event: Any) -> None:
+        """Hand a membership/installation event to the core; a private answer goes to the event's person."""
         try:
             response = await self._handle(event)
         except Exception:
             log.exception("teams: the core failed on %s", type(event).__name__)
             return
-        await self._send_response(turn, response)
+        await self._send_response(turn, replace(ctx, user_id=event.actor.user_id), response)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn: TurnContext) -> None:
         return  # handled in on_teams_members_added, which sees the Teams details

@@ -94,10 +94,14 @@ class TeamsPort:
     # --- the ChatPort interface ---------------------------------------------------------------------
 
     async def send_to_user(self, workspace_id: str, user_id: str, message: Message) -> SentRef:
+        return await self.send_card_to_user(workspace_id, user_id, self.renderer.message_card(message), message.summary)
+
+    async def send_card_to_user(self, workspace_id: str, user_id: str, card: dict[str, Any], summary: str) -> SentRef:
+        """Any card (a message or a form) in the person's 1:1 chat, opening the chat if needed."""
         address = await store.personal_address(self.db, workspace_id, user_id)
         if address is not None and address.gone:
             raise SendError(f"Teams: {user_id} blocked or removed the bot", retryable=False, gone=True)
-        activity = card_activity(self.renderer.message_card(message), message.summary)
+        activity = card_activity(card, summary)
         if address is None:
             return await self._open_personal_chat(workspace_id, user_id, activity)
         return await self._send(workspace_id, address, address.conversation_id, activity)
@@ -262,11 +266,14 @@ class TeamsPort:
             store.EXTRA_KEY: {"tenant_id": tenant_id},
         }
         await store.save_personal_address(self.db, tenant_id, user_id, reference, self.clock.now())
-        if "error" in box:  # the chat exists now; the message itself failed (retry uses the stored reference)
+        if "error" in box:  # the chat exists now; the message itself failed
+            error = box["error"]
             address = await store.personal_address(self.db, tenant_id, user_id)
-            if address is not None:
+            if address is not None and is_retryable(error):  # retry over the stored reference
                 return await self._send(tenant_id, address, address.conversation_id, activity)
-            raise send_error(box["error"])
+            if address is not None and status_of(error) == 403:
+                await store.mark_gone(self.db, address.id, self.clock.now())
+            raise send_error(error) from error
         return SentRef(conversation_id=box["conversation_id"], message_id=getattr(box["response"], "id", "") or "")
 
     async def _retrying(self, attempt: Callable[[], Awaitable[Any]]) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from teams_harness import SKIP_REASON, Harness, conformance_missing
 
@@ -121,3 +123,35 @@ async def test_bot_framework_emulator_activity_without_tenant_is_accepted(db, tm
         assert status == 201
         [event] = h.core.events
         assert event.actor.workspace_id == "emulator" and event.text == "status"
+
+
+async def test_private_answer_in_a_channel_goes_1to1_and_public_one_stays_in_thread(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
+        await h.post(h.activity("message_personal"))  # the tenant is known; Alex has no 1:1 chat yet
+        h.connector.calls.clear()
+        h.core.answer = lambda event: Reply(message=text_message("Your match is Sam"), ephemeral=True)
+        await h.post(h.activity("message_channel_mention"))
+        create = h.connector.calls_to("POST", "v3/conversations")[0]
+        assert create.path == "v3/conversations"  # the 1:1 chat is opened for the private answer
+        private = [c for c in h.connector.calls_to("POST", "/activities") if c.segments[2].startswith("a:")]
+        assert private[0].body["attachments"][0]["content"]["body"][0]["text"] == "Your match is Sam"
+        thread = [c for c in h.connector.calls_to("POST", "/activities/") if c.segments[2].startswith("19:")]
+        assert "1:1 chat" in thread[0].body["attachments"][0]["content"]["body"][0]["text"]
+
+        h.connector.calls.clear()
+        h.core.answer = lambda event: Reply(message=text_message("Icebreaker posted"), ephemeral=False)
+        await h.post(h.activity("message_channel_mention"))
+        [reply] = h.connector.calls
+        assert reply.segments[2].startswith("19:") and "Icebreaker posted" in json.dumps(reply.body)
+
+
+async def test_private_answer_falls_back_to_a_hint_when_the_user_blocked_the_bot(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
+        await h.post(h.activity("message_personal"))
+        h.connector.calls.clear()
+        h.core.answer = lambda event: Reply(message=text_message("secret"), ephemeral=True)
+        h.connector.fail("POST", "a:fake-personal", 403, '{"errorCode":209,"message":"{}"}')
+        assert (await h.post(h.activity("message_channel_mention")))[0] == 201
+        thread = [c for c in h.connector.calls_to("POST", "/activities/") if c.segments[2].startswith("19:")]
+        assert "couldn't message you privately" in json.dumps(thread[0].body)
+        assert "secret" not in json.dumps(thread[0].body)
