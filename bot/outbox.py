@@ -8,6 +8,7 @@ but not yet recorded) to the length of one database write.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass
@@ -31,7 +32,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.outbox")
 
 MAX_ATTEMPTS = 6
+RECORD_EVERY = 25  # sends recorded per transaction: the crash window is at most this many sends
+SEND_CONCURRENCY = 8  # conversations sent to at once; adapters pace within platform limits
 LEASE = timedelta(minutes=5)  # a claim older than this is taken to be from a sender that died
+
+
+Outcome = tuple[Delivery, "SentRef | None | SendError"]
+
+
+def _lane(delivery: Delivery) -> str:
+    """Messages to the same place keep their order; different places may go in parallel."""
+    target = delivery.target
+    return f"{delivery.workspace_id}:{target.get('kind')}:{target.get('user_id') or target.get('user_ids')}:" \
+           f"{target.get('channel_id')}:{target.get('conversation_id')}"
 
 
 def to_user(user_id: str) -> dict[str, Any]:
@@ -106,11 +119,54 @@ class Dispatcher:
             batch = await self._claim(limit)
             if not batch:
                 return sent_total
-            for delivery, workspace in batch:
-                if await self._send_one(delivery, workspace):
-                    sent_total += 1
+            for start in range(0, len(batch), RECORD_EVERY):
+                outcomes = await self._send_chunk(batch[start : start + RECORD_EVERY])
+                sent_total += await self._record(outcomes)
             if len(batch) < limit:
                 return sent_total
+
+    async def _send_chunk(self, chunk: list[tuple[Delivery, Workspace]]) -> list[Outcome]:
+        """Send concurrently across conversations, in order within one conversation."""
+        lanes: dict[str, list[tuple[Delivery, Workspace]]] = {}
+        for delivery, workspace in chunk:
+            lanes.setdefault(_lane(delivery), []).append((delivery, workspace))
+        limit = asyncio.Semaphore(SEND_CONCURRENCY)
+        outcomes: list[Outcome] = []
+
+        async def lane(items: list[tuple[Delivery, Workspace]]) -> None:
+            for delivery, workspace in items:
+                async with limit:
+                    outcomes.append((delivery, await self._attempt(delivery, workspace)))
+
+        await asyncio.gather(*(lane(items) for items in lanes.values()))
+        return outcomes
+
+    async def _attempt(self, delivery: Delivery, workspace: Workspace) -> SentRef | None | SendError:
+        try:
+            return await self._send(delivery, workspace)
+        except SendError as exc:
+            return exc
+        except Exception as exc:  # an adapter bug must not stop the other deliveries
+            log.exception("delivery %s crashed in the adapter", delivery.idempotency_key)
+            return SendError(f"{type(exc).__name__}: {exc}")
+
+    async def _record(self, outcomes: list[Outcome]) -> int:
+        """One short transaction for a chunk: keeps the sent-but-unrecorded window to one chunk's sends."""
+        now = self.core.clock.now()
+        sent = 0
+        async with self.core.db.transaction() as session:
+            for delivery, result in outcomes:
+                if isinstance(result, SendError):
+                    await self._record_failure(session, delivery, result, now)
+                    continue
+                sent += 1
+                await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(  # type: ignore[call-overload]
+                    state=DeliveryState.SENT.value, sent_at=now, last_error=None,
+                    conversation_id=result.conversation_id if result else None,
+                    platform_message_id=result.message_id if result else None))
+                if result is not None:
+                    await self._after_send(session, delivery, result)
+        return sent
 
     async def _claim(self, limit: int) -> list[tuple[Delivery, Workspace]]:
         now = self.core.clock.now()
@@ -140,26 +196,6 @@ class Dispatcher:
                 .where(col(Delivery.id).in_(ids)).order_by(col(Delivery.id)))).all()
             return [(d, w) for d, w in rows]
 
-    async def _send_one(self, delivery: Delivery, workspace: Workspace) -> bool:
-        now = self.core.clock.now()
-        try:
-            ref = await self._send(delivery, workspace)
-        except SendError as exc:
-            await self._record_failure(delivery, exc, now)
-            return False
-        except Exception as exc:  # an adapter bug must not stop the other deliveries
-            log.exception("delivery %s crashed in the adapter", delivery.idempotency_key)
-            await self._record_failure(delivery, SendError(f"{type(exc).__name__}: {exc}"), now)
-            return False
-        async with self.core.db.transaction() as session:
-            await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(  # type: ignore[call-overload]
-                state=DeliveryState.SENT.value, sent_at=now, last_error=None,
-                conversation_id=ref.conversation_id if ref else None,
-                platform_message_id=ref.message_id if ref else None))
-            if ref is not None:
-                await self._after_send(session, delivery, ref)
-        return True
-
     async def _send(self, delivery: Delivery, workspace: Workspace) -> SentRef | None:
         port = self.core.port(workspace.platform)
         message = Message.model_validate(delivery.message)
@@ -178,7 +214,8 @@ class Dispatcher:
             return ref
         raise SendError(f"unknown delivery target {target!r}", retryable=False)
 
-    async def _record_failure(self, delivery: Delivery, exc: SendError, now: datetime) -> None:
+    async def _record_failure(self, session: AsyncSession, delivery: Delivery, exc: SendError,
+                              now: datetime) -> None:
         attempts = delivery.attempts  # already counted when claimed
         final = exc.gone or not exc.retryable or attempts >= MAX_ATTEMPTS
         values: dict[str, Any] = {"last_error": str(exc)[:2000], "claimed_by": None}
@@ -188,8 +225,7 @@ class Dispatcher:
         else:
             values["state"] = DeliveryState.PENDING.value
             values["next_attempt_at"] = now + backoff(attempts, exc.retry_after)
-        async with self.core.db.transaction() as session:
-            await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(**values))  # type: ignore[call-overload]
+        await session.exec(update(Delivery).where(Delivery.id == delivery.id).values(**values))  # type: ignore[call-overload]
 
     async def _after_send(self, session: AsyncSession, delivery: Delivery, ref: SentRef) -> None:
         """Remember where things were said, so follow-ups go to the same place."""

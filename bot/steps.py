@@ -7,6 +7,7 @@ deliveries with idempotency keys, so re-running a step that crashed half-way sen
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,10 @@ from bot.icebreakers import post_icebreaker
 from bot.messages import Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_group, to_user
 from bot.programs import is_available
-from bot.rounds import members_of, run_round
+from bot.rounds import run_round
 from bot.surveys import close_and_remind, open_survey
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
-from storage.tables import Match, Membership, Program, StepRun, SurveyInstance, User, Workspace
+from storage.tables import Match, MatchMember, Membership, Program, StepRun, SurveyInstance, User, Workspace
 from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
@@ -138,16 +139,40 @@ async def active_matches(session: AsyncSession, program: Program, now: datetime)
     return list((await session.exec(query.order_by(col(Match.id)))).all())
 
 
-async def available_members(session: AsyncSession, program: Program, match: Match, now: datetime) -> list[User]:
-    """Members of a match who may be messaged now (paused people are skipped)."""
-    members = await members_of(session, match.id)
-    ok = []
-    for _, user in members:
-        m = (await session.exec(select(Membership).where(
-            Membership.program_id == program.id, Membership.user_id == user.id))).first()
-        if m is not None and is_available(m, now):
-            ok.append(user)
-    return ok
+@dataclass(frozen=True)
+class GroupView:
+    """An active match with its members and those of them who may be messaged now (not paused)."""
+
+    match: Match
+    members: list[User]
+    available: list[User]
+    asked: frozenset[str]  # survey definitions already sent to this match
+
+
+async def active_groups(session: AsyncSession, program: Program, now: datetime) -> list[GroupView]:
+    """Everything a step needs about the program's active matches, in four queries whatever its size."""
+    matches = await active_matches(session, program, now)
+    if not matches:
+        return []
+    ids = [m.id for m in matches]
+    members: dict[int, list[User]] = {}
+    for mm, user in (await session.exec(select(MatchMember, User).join(User, col(User.id) == MatchMember.user_id)
+                                        .where(col(MatchMember.match_id).in_(ids))
+                                        .order_by(col(MatchMember.id)))).all():
+        members.setdefault(mm.match_id, []).append(user)
+    memberships = {m.user_id: m for m in (await session.exec(select(Membership).where(
+        Membership.program_id == program.id))).all()}
+    asked: dict[int, set[str]] = {}
+    for match_id, definition_id in (await session.exec(select(SurveyInstance.match_id, SurveyInstance.definition_id)
+                                                       .where(col(SurveyInstance.match_id).in_(ids)))).all():
+        asked.setdefault(match_id or 0, set()).add(definition_id)
+    views = []
+    for match in matches:
+        people = members.get(match.id or 0, [])
+        ok = [u for u in people if u.id in memberships and is_available(memberships[u.id], now)]
+        views.append(GroupView(match=match, members=people, available=ok,
+                               asked=frozenset(asked.get(match.id or 0, set()))))
+    return views
 
 
 def match_week(match: Match, at: datetime) -> int:
@@ -162,24 +187,23 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
     assert workspace is not None
     groups = core.port(workspace.platform).capabilities.group_conversations
     items = []
-    for match in await active_matches(session, program, now):
+    for group in await active_groups(session, program, now):
+        match, members = group.match, group.members
         week = match_week(match, at)
         if week < 2 or week > program.track_weeks:
             continue
-        members = await members_of(session, match.id)
-        available = await available_members(session, program, match, now)
-        if len(available) < len(members):
+        if len(group.available) < len(members):
             continue  # someone is away: don't prompt a pair that can't meet
         message = Message(summary=f"Week {week}: a question for your next chat",
                           blocks=tuple(prompt_blocks(program, week)))
         if groups:
             items.append(Outgoing(key=f"match:{match.id}:prompt:{week}", step="prompt", match_id=match.id,
-                                  target=to_group([u.platform_user_id for _, u in members]), message=message,
+                                  target=to_group([u.platform_user_id for u in members]), message=message,
                                   program_id=program.id, round_id=match.round_id))
         else:
             items.extend(Outgoing(key=f"match:{match.id}:prompt:{week}:user:{u.id}", step="prompt",
                                   match_id=match.id, target=to_user(u.platform_user_id), message=message,
-                                  program_id=program.id, round_id=match.round_id) for _, u in members)
+                                  program_id=program.id, round_id=match.round_id) for u in members)
     return await enqueue(session, program.workspace_id, items, now)
 
 
@@ -187,12 +211,10 @@ async def send_checkins(core: Tandem, session: AsyncSession, program: Program, w
     """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses."""
     now = core.clock.now()
     sent = 0
-    for match in await active_matches(session, program, now):
-        recipients = await available_members(session, program, match, now)
+    for group in await active_groups(session, program, now):
+        match, recipients, asked = group.match, group.available, group.asked
         if not recipients:
             continue
-        asked = {row.definition_id for row in (await session.exec(select(SurveyInstance).where(
-            SurveyInstance.match_id == match.id))).all()}
         mweek = match_week(match, now)
         if match.status != MatchStatus.MET.value:
             survey = "did_you_meet"

@@ -83,10 +83,10 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
                                   salt=secrets.token_hex(16) if survey.anonymous else None)
         session.add(instance)
         await session.flush()
+    await insert_ignore(session, SurveyRecipient, [{"instance_id": instance.id, "user_id": u.id, "answered": False}
+                                                    for u in recipients], ["instance_id", "user_id"])
     items = []
     for user in recipients:
-        await _insert_ignore(session, SurveyRecipient, {"instance_id": instance.id, "user_id": user.id,
-                                                         "answered": False}, ["instance_id", "user_id"])
         items.append(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{definition_id}",
                               target=to_user(user.platform_user_id), message=survey_message(instance, survey),
                               program_id=program.id, round_id=round_id, match_id=instance.match_id))
@@ -140,6 +140,11 @@ def survey_message(instance: SurveyInstance, survey: SurveyDefinition, answers: 
 
 
 async def _instance(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+    return (await _instance_and_recipient(session, instance_id, user))[0]
+
+
+async def _instance_and_recipient(session: AsyncSession, instance_id: int,
+                                  user: User) -> tuple[SurveyInstance, SurveyRecipient]:
     instance = await session.get(SurveyInstance, instance_id)
     if instance is None:
         raise SurveyError("I can't find that survey any more.")
@@ -149,7 +154,7 @@ async def _instance(session: AsyncSession, instance_id: int, user: User) -> Surv
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:
         raise SurveyError("This survey has closed; thanks all the same.")
-    return instance
+    return instance, asked
 
 
 def parse_answer_value(value: str) -> tuple[int, str, str]:
@@ -162,7 +167,7 @@ def parse_answer_value(value: str) -> tuple[int, str, str]:
 async def record_answer(core: Tandem, session: AsyncSession, user: User, instance_id: int, question_id: str,
                         value: str) -> tuple[AnswerOutcome, Message]:
     """Store (or change) one answer; a repeated click with the same value changes nothing."""
-    instance = await _instance(session, instance_id, user)
+    instance, recipient = await _instance_and_recipient(session, instance_id, user)
     survey = definition(instance.definition_id)
     question = next((q for q in survey.questions if q.id == question_id), None)
     if question is None:
@@ -170,9 +175,9 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     value = _validate(question, value)
     now = core.clock.now()
     key = respondent_key(instance, user.id or 0)
-    existing = (await session.exec(select(SurveyAnswer).where(
-        SurveyAnswer.instance_id == instance.id, SurveyAnswer.question_id == question.id,
-        SurveyAnswer.respondent_key == key))).first()
+    mine = {row.question_id: row for row in (await session.exec(select(SurveyAnswer).where(
+        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()}
+    existing = mine.get(question.id)
     changed = existing is None or existing.value != value
     if existing is None:
         await _insert_ignore(session, SurveyAnswer, {
@@ -182,15 +187,13 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     elif changed:
         existing.value = value
         existing.answered_at = now
-    recipient = (await session.exec(select(SurveyRecipient).where(
-        SurveyRecipient.instance_id == instance.id, SurveyRecipient.user_id == user.id))).one()
     recipient.answered = True
     flags: tuple[str, ...] = ()
     if question.kind is QuestionKind.CHOICE:
         flags = tuple(str(f) for f in question.option(value).flags)
     if changed:
         await _apply_effects(core, session, instance, question, value, user, flags)
-    answers = await my_answers(session, instance, user)
+    answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
     text = "Thanks, saved." if changed else "Already saved; nothing changed."
     return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(instance, survey, answers)
 

@@ -146,11 +146,13 @@ class Simulation:
                 questions.setdefault(b.value.split("|")[1], []).append(b)
         weights = {"yes": 8, "not_yet": 2, "cant_meet": 0.3, "good_fit": 8, "too_early": 2, "not_a_fit": 0.4,
                    "1": 0.2, "2": 0.5, "3": 2, "4": 5, "5": 4}
-        for options in questions.values():
+        for index, options in enumerate(questions.values()):
+            if index and self.rng.random() > 0.3:
+                break  # most people answer the first question and move on
             pick = self.rng.choices(options, weights=[weights.get(b.value.split("|")[2], 1) for b in options])[0]
             await self.click(person, sent, pick)
         comments = [b for b in buttons if b.action_id == surveys.COMMENT]
-        if comments and self.rng.random() < 0.25:
+        if comments and self.rng.random() < 0.1:
             response = await self.click(person, sent, comments[0])
             if isinstance(response, OpenForm):
                 text = self.rng.choice(["Great conversation about career paths.", "We swapped book tips!",
