@@ -220,13 +220,18 @@ class TeamsBot(TeamsActivityHandler):
         person = await self._member(turn, ctx)
         actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
         event, payload = card_action_event(raw, ctx, actor, self.signer)  # verified already by http.py
+        form = self._form_of(payload)
+        if isinstance(event, FormSubmittedEvent) and raw.get("id"):
+            key = f"teams:invoke:{ctx.conversation_id}:{raw['id']}"
+            if not await store.claim_event(self.core.db, key, self.core.clock.now()):
+                log.info("teams: duplicate form submission %s ignored", key)  # Teams retried a slow answer
+                return self._answered(form, event)
         await self._remember(turn, ctx, email=actor.email)
         try:
             response = await self._handle(event)
         except Exception:
             log.exception("teams: the core failed on card action %s", getattr(event, "action_id", None))
             return error_invoke_response(500, "InternalError", SORRY)
-        form = self._form_of(payload)
         if isinstance(event, FormSubmittedEvent) and event.form_id == PROGRAM_CREATE:
             if not isinstance(response, FormErrors):
                 self._enrol_later(ctx, event)
@@ -272,6 +277,9 @@ class TeamsBot(TeamsActivityHandler):
             return card_invoke_response(self.renderer.message_card(response.message))
         if isinstance(response, OpenForm):
             return card_invoke_response(self.renderer.form_card(response.form))
+        return self._answered(form, event)
+
+    def _answered(self, form: Form | None, event: FormSubmittedEvent) -> InvokeBody:
         if form is not None:
             return card_invoke_response(self.renderer.answered_card(form, event.values))
         return message_invoke_response("Saved.")

@@ -156,3 +156,14 @@ async def test_unnamed_invoke_from_legacy_card_gets_501(db, tmp_path):
         status, _ = await h.post(h.activity("invoke_unnamed_from_card_msteams_invoke"))
         assert status == 501
         assert h.core.events == []
+
+
+async def test_redelivered_form_submission_reaches_the_core_once(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
+        action = h.runtime.renderer.form_card(SURVEY)["actions"][0]
+        raw = invoke(h, action, rating="5", topics="tech", note="")
+        first = await h.post(raw)
+        second = await h.post(raw)
+        assert first[0] == second[0] == 200
+        assert len(h.core.events) == 1
+        assert second[1]["value"]["body"][0]["text"] == first[1]["value"]["body"][0]["text"]
