@@ -66,8 +66,8 @@ def _card_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response(body, status=status)
 
 
-def preflight(raw: Any, signer: CardSigner) -> web.Response | None:
-    """Refuse what the turn could not act on; ``None`` means go ahead."""
+def envelope_problem(raw: Any) -> web.Response | None:
+    """What botbuilder itself checks before authenticating: one object with a type (and a service URL)."""
     if not isinstance(raw, dict):
         return web.json_response({"error": "the body must be one Activity object"}, status=400)
     kind = raw.get("type")
@@ -76,13 +76,18 @@ def preflight(raw: Any, signer: CardSigner) -> web.Response | None:
     service_url = raw.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
         return web.json_response({"error": "activity without a valid serviceUrl"}, status=400)
-    if kind not in _SHAPED_TYPES:
+    return None
+
+
+def shape_problem(raw: dict[str, Any], signer: CardSigner) -> web.Response | None:
+    """After authentication: refuse what the turn could not act on; ``None`` means go ahead."""
+    if raw["type"] not in _SHAPED_TYPES:
         return None
     try:
         ctx = context_of(raw)
     except BadActivity as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    if kind == "invoke" and raw.get("name") == "adaptiveCard/action":
+    if raw["type"] == "invoke" and raw.get("name") == "adaptiveCard/action":
         action = (raw.get("value") or {}).get("action") if isinstance(raw.get("value"), dict) else None
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
             return _card_error(400, "NotSupported", "only Action.Execute card actions are supported")
@@ -91,6 +96,17 @@ def preflight(raw: Any, signer: CardSigner) -> web.Response | None:
         except BadCardAction as exc:
             return _card_error(400, "BadRequest", str(exc))
     return None
+
+
+def _log_refusal(raw: Any, refusal: web.Response) -> None:
+    shaped = isinstance(raw, dict)
+    log.warning(
+        "teams: refused activity %s/%s: %s (%d)",
+        raw.get("type") if shaped else "?",
+        raw.get("id") if shaped else "?",
+        refusal.text,
+        refusal.status,
+    )
 
 
 def make_handler(runtime: TeamsRuntime) -> Any:
@@ -103,28 +119,36 @@ def make_handler(runtime: TeamsRuntime) -> Any:
         except (ValueError, UnicodeDecodeError):
             log.warning("teams: refused a body that is not JSON (400)")
             return web.json_response({"error": "the body is not JSON"}, status=400)
-        refusal = preflight(raw, runtime.signer)
+        refusal = envelope_problem(raw)
+        if refusal is None:
+            try:
+                activity = Activity().deserialize(raw)
+            except (DeserializationError, ValueError, TypeError) as exc:
+                log.warning("teams: botbuilder cannot read the activity: %s", exc)
+                refusal = web.json_response({"error": "malformed activity"}, status=400)
         if refusal is not None:
-            log.warning(
-                "teams: refused activity %s/%s: %s (%d)",
-                raw.get("type") if isinstance(raw, dict) else "?",
-                raw.get("id") if isinstance(raw, dict) else "?",
-                refusal.text,
-                refusal.status,
-            )
+            _log_refusal(raw, refusal)
             return refusal
-        try:
-            activity = Activity().deserialize(raw)
-        except (DeserializationError, ValueError, TypeError) as exc:
-            log.warning("teams: refused an activity botbuilder cannot read: %s (400)", exc)
-            return web.json_response({"error": "malformed activity"}, status=400)
+        auth = runtime.adapter.bot_framework_authentication
+        try:  # the JWT is checked before Tandem looks any closer at the activity
+            authenticated = await auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+        except PermissionError as exc:
+            log.warning("teams: refused an unauthenticated %s activity: %s (401)", raw.get("type"), exc)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        except Exception:  # e.g. the Bot Framework's signing keys could not be fetched
+            log.exception("teams: could not check the request's token")
+            return web.json_response({"error": "could not authenticate the request"}, status=503)
+        refusal = shape_problem(raw, runtime.signer)
+        if refusal is not None:
+            _log_refusal(raw, refusal)
+            return refusal
 
         async def logic(turn: Any) -> None:
             turn.turn_state[RAW_KEY] = raw
             await runtime.bot.on_turn(turn)
 
         try:
-            invoke = await runtime.adapter.process_activity(request.headers.get("Authorization", ""), activity, logic)
+            invoke = await runtime.adapter.process_activity(authenticated, activity, logic)
         except PermissionError as exc:
             log.warning("teams: refused an unauthenticated %s activity: %s (401)", raw.get("type"), exc)
             return web.json_response({"error": "unauthorized"}, status=401)

@@ -98,3 +98,24 @@ async def test_get_is_not_allowed(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         async with h._session.get(h.url) as response:
             assert response.status == 405
+
+
+async def test_authentication_comes_before_any_closer_look(db, tmp_path):
+    """With an app id, an unsigned request is 401 even when its card data is also bad."""
+    config = TeamsConfig(app_id=APP_ID, app_password="not-a-real-secret")
+    async with Harness(db, tmp_path, config) as h:
+        status, _ = await h.post(h.activity("invoke_adaptiveCard_action_execute"))
+        assert status == 401
+        raw = h.activity("message_personal")
+        raw["channelData"].pop("tenant")
+        raw["conversation"].pop("tenantId")
+        assert (await h.post(raw))[0] == 401
+        await _nothing_written(h)
+
+
+async def test_malformed_bearer_token_gets_401(db, tmp_path):
+    config = TeamsConfig(app_id=APP_ID, app_password="not-a-real-secret")
+    async with Harness(db, tmp_path, config) as h:
+        status, _ = await h.post(h.activity("message_personal"), headers={"Authorization": "Basic abc"})
+        assert status == 401
+        await _nothing_written(h)
