@@ -328,7 +328,8 @@ class TeamsBot(TeamsActivityHandler):
             people = [person_of(m) for m in teams_members_added if m.id != ctx.bot_id]
             await store.save_people(self.core.db, ctx.tenant_id, people, self.core.clock.now())
         actor = actor_of(ctx, is_admin=self._is_admin(ctx, None))
-        for event in membership_events(raw, ctx, actor, emails):
+        channels = await store.team_channels(self.core.db, ctx.tenant_id, ctx.team_id) if ctx.team_id else []
+        for event in membership_events(raw, ctx, actor, emails, channels):
             if type(event).__name__ == "AppInstalledEvent" and not new_here:
                 continue  # installationUpdate already announced this install
             await self._deliver(turn, ctx, event)
@@ -341,7 +342,8 @@ class TeamsBot(TeamsActivityHandler):
         if bot_removed(raw, ctx):
             await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
         actor = actor_of(ctx)
-        for event in membership_events(raw, ctx, actor):
+        channels = await store.team_channels(self.core.db, ctx.tenant_id, ctx.team_id) if ctx.team_id else []
+        for event in membership_events(raw, ctx, actor, channels=channels):
             await self._deliver(turn, ctx, event)
 
     async def on_installation_update_add(self, turn: TurnContext) -> None:

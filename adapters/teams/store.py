@@ -271,6 +271,24 @@ async def conversation_address(db: Database, tenant_id: str, conversation_id: st
     return None
 
 
+async def team_channels(db: Database, tenant_id: str, team_id: str) -> list[str]:
+    """The channels of a team that Tandem holds references for (installs, @mentions)."""
+    async with db.session() as session:
+        ws = await _workspace(session, tenant_id)
+        if ws is None:
+            return []
+        result = await session.exec(
+            select(ConversationAddress).where(
+                ConversationAddress.workspace_id == ws.id, ConversationAddress.scope == "channel"
+            )
+        )
+        return [
+            row.conversation_id
+            for row in result.all()
+            if not row.gone and (row.reference or {}).get(EXTRA_KEY, {}).get("team_id") == team_id
+        ]
+
+
 async def workspace_info(db: Database, tenant_id: str) -> tuple[str | None, str | None]:
     """(service URL, bot id) last seen for the tenant, needed to open a 1:1 chat from scratch."""
     async with db.session() as session:

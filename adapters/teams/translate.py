@@ -246,11 +246,20 @@ def member_actor(ctx: TeamsContext, member: dict[str, Any], email: str | None = 
 
 
 def membership_events(
-    raw: dict[str, Any], ctx: TeamsContext, actor: Actor, emails: dict[str, str] | None = None
+    raw: dict[str, Any],
+    ctx: TeamsContext,
+    actor: Actor,
+    emails: dict[str, str] | None = None,
+    channels: list[str] | None = None,
 ) -> list[Any]:
-    """conversationUpdate → AppInstalled (the bot itself was added) or MemberJoined/MemberLeft per person."""
+    """conversationUpdate → AppInstalled (the bot itself was added) or MemberJoined/MemberLeft per person.
+
+    Joining a team means joining all its standard channels, but Teams reports it once (on the team's general
+    channel); ``channels`` lists the team's other channels Tandem knows, so a program on any of them hears
+    about the newcomer."""
     emails = emails or {}
-    where = ctx.channel_id or ctx.conversation_id
+    here = ctx.channel_id or ctx.conversation_id
+    wheres = list(dict.fromkeys([here, *(channels or [])]))
     events: list[Any] = []
     for member in raw.get("membersAdded") or []:
         member = _dict(member)
@@ -259,13 +268,12 @@ def membership_events(
         if member["id"] == ctx.bot_id:
             events.insert(0, installed_event(ctx, actor))
         elif not ctx.is_personal:
-            events.append(
-                MemberJoinedEvent(actor=member_actor(ctx, member, emails.get(member["id"])), channel_id=where)
-            )
+            person = member_actor(ctx, member, emails.get(member["id"]))
+            events.extend(MemberJoinedEvent(actor=person, channel_id=where) for where in wheres)
     for member in raw.get("membersRemoved") or []:
         member = _dict(member)
         if member.get("id") and member["id"] != ctx.bot_id and not ctx.is_personal:
-            events.append(MemberLeftEvent(actor=member_actor(ctx, member), channel_id=where))
+            events.extend(MemberLeftEvent(actor=member_actor(ctx, member), channel_id=where) for where in wheres)
     return events
 
 

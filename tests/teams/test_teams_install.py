@@ -103,3 +103,20 @@ async def test_installation_update_remove_marks_gone_and_add_brings_it_back(db, 
         [address] = await h.rows(ConversationAddress)
         assert address.gone is False
         assert [type(e).__name__ for e in h.core.events] == ["AppInstalledEvent", "AppInstalledEvent"]
+
+
+async def test_new_team_member_is_announced_to_every_known_channel_of_the_team(db, tmp_path):
+    async with Harness(db, tmp_path) as h:
+        assert (await h.post(h.activity("conversationUpdate_bot_added_to_team")))[0] == 201
+        installed = h.activity("conversationUpdate_bot_added_to_team")
+        raw = h.activity("conversationUpdate_teamMemberAdded_user")
+        raw["channelData"] = installed["channelData"]  # same tenant and team, reported on the general channel
+        raw["conversation"] = {**installed["conversation"], "id": "19:general@thread.tacv2"}
+        raw["recipient"] = installed["recipient"]
+        new = h.connector.members[0]
+        raw["membersAdded"] = [{"id": new["id"], "aadObjectId": new["objectId"]}]
+        assert (await h.post(raw))[0] == 201
+        joined = [e for e in h.core.events if isinstance(e, MemberJoinedEvent)]
+        assert sorted(e.channel_id for e in joined) == ["19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2",
+                                                        "19:general@thread.tacv2"]
+        assert {e.actor.user_id for e in joined} == {new["id"]}
