@@ -49,8 +49,18 @@ class Pacer:
         self._tenants: dict[str, SlidingWindows] = defaultdict(lambda: SlidingWindows(TENANT_LIMITS))
         self._lock = asyncio.Lock()
 
+    MAX_TRACKED = 10_000
+
+    def _prune(self, now: float) -> None:
+        """Forget conversations idle for longer than the widest window (keeps memory flat)."""
+        for table in (self._conversations, self._tenants):
+            if len(table) > self.MAX_TRACKED:
+                for key in [k for k, w in table.items() if not w.events or now - w.events[-1] >= w.horizon]:
+                    del table[key]
+
     async def acquire(self, tenant_id: str, conversation_id: str | None) -> None:
         async with self._lock:
+            self._prune(self.clock())
             while True:
                 now = self.clock()
                 windows = [self._tenants[tenant_id]]
