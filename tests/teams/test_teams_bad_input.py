@@ -119,3 +119,13 @@ async def test_malformed_bearer_token_gets_401(db, tmp_path):
         status, _ = await h.post(h.activity("message_personal"), headers={"Authorization": "Basic abc"})
         assert status == 401
         await _nothing_written(h)
+
+
+@pytest.mark.parametrize("fixture", ["message_value_action_submit_with_input",
+                                     "message_value_messageBack_from_adaptive_card"])
+async def test_legacy_action_submit_from_foreign_cards_is_acknowledged_and_ignored(db, tmp_path, fixture):
+    async with Harness(db, tmp_path) as h:
+        status, _ = await h.post(h.activity(fixture))
+        assert status == 201
+        assert h.core.events == []
+        assert h.connector.calls_to("POST") == []
