@@ -213,8 +213,34 @@ async def save_people(db: Database, tenant_id: str, people: list[Person], now: d
 
     async def work(session: AsyncSession) -> None:
         ws = await _ensure_workspace(session, tenant_id, now, service_url=None, bot_id=None)
-        for person in people:
-            await _ensure_user(session, ws, person, now)
+        wanted = {p.user_id: p for p in people}
+        ids = list(wanted)
+        known: dict[str, User] = {}
+        for start in range(0, len(ids), 500):  # one query per roster page, not one per person
+            result = await session.exec(
+                select(User).where(User.workspace_id == ws.id, User.platform_user_id.in_(ids[start : start + 500]))
+            )
+            known.update({u.platform_user_id: u for u in result.all()})
+        for user_id, person in wanted.items():
+            user = known.get(user_id)
+            if user is None:
+                session.add(
+                    User(
+                        workspace_id=ws.id,
+                        platform_user_id=user_id,
+                        display_name=person.name or "",
+                        email=person.email,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                continue
+            if person.name and not user.display_name:
+                user.display_name = person.name
+            if person.email and user.email != person.email:
+                user.email = person.email
+                user.updated_at = now
+        await session.flush()
 
     await _retrying(db, work)
 
