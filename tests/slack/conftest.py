@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from fake_slack import FakeSlack
-from slack_support import SECRET, conformance_dir, interactive_request, json_request
+from slack_harness import Harness, slack_config
+from slack_support import conformance_dir
 
-from adapters.slack.app import SlackAdapter
-from adapters.slack.config import SlackConfig
 from adapters.slack.http import SLACK_ADAPTER, mount
-from adapters.slack.pacing import RateLimits
 from bot.core import Tandem
 from storage.database import Database
 
@@ -39,35 +36,6 @@ async def fake() -> AsyncIterator[FakeSlack]:
     server = await FakeSlack().start()
     yield server
     await server.close()
-
-
-@dataclass
-class Harness:
-    client: TestClient
-    core: Tandem
-    fake: FakeSlack
-    adapter: SlackAdapter
-
-    async def post(self, body: bytes, headers: dict[str, str]) -> Any:
-        return await self.client.post("/slack/events", data=body, headers=headers)
-
-    async def event(self, payload: dict[str, Any], **headers: str) -> Any:
-        body, signed = json_request(payload)
-        return await self.post(body, {**signed, **headers})
-
-    async def interact(self, payload: dict[str, Any]) -> Any:
-        return await self.post(*interactive_request(payload))
-
-    async def settle(self) -> None:
-        """Wait for the work the listeners started after acking (not a sleep: an awaited condition)."""
-        await self.adapter.background.drain()
-
-
-def slack_config(fake: FakeSlack, **overrides: Any) -> SlackConfig:
-    values: dict[str, Any] = dict(bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.api_url,
-                                  http_timeout=2.0, limits=RateLimits(enabled=False))
-    values.update(overrides)
-    return SlackConfig(**values)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ async def test_people_who_are_not_admins_cannot_create_programs(harness) -> None
 async def test_configured_admins_need_not_be_workspace_admins(database, fake) -> None:  # noqa: ANN001
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
-    from conftest import slack_config
+    from slack_harness import slack_config
 
     from adapters.slack.http import mount
     from bot.core import Tandem

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import Harness, slack_config
+from slack_harness import Harness, slack_config
 from slack_sdk.oauth.installation_store import Installation
 from slack_support import form_request, load, slash_command
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
-from conftest import slack_config
+from slack_harness import slack_config
 from sqlmodel import select
 
 from adapters.slack.clients import SlackClients

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import slack_config
+from slack_harness import slack_config
 from slack_support import load
 
 from adapters.slack.http import mount
