@@ -1,0 +1,133 @@
+"""Sparse candidate lists: the best k partners of each person, by exact pair score.
+
+Small pools score every pair. Large pools first propose partners cheaply (people who share a token
+with you, people whose working day sits next to yours, a few at random) and then score only those,
+so cost grows with n * proposals instead of n squared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .features import Features
+from .scoring import Scorer
+
+DENSE_PAIRS = 4_000_000
+_CHUNK = 1_000_000
+
+
+def top_k(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int, tie: np.ndarray) -> tuple:
+    """Keep the k best allowed (row, col) pairs per row, ties broken by `tie`; returns sorted arrays."""
+    keep = np.isfinite(scores)
+    rows, cols, scores, tie = rows[keep], cols[keep], scores[keep], tie[keep]
+    order = np.lexsort((tie, -scores, rows))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    if len(rows) == 0:
+        return rows, cols, scores
+    start = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    counts = np.diff(np.r_[start, len(rows)])
+    rank = np.arange(len(rows)) - np.repeat(start, counts)
+    sel = rank < k
+    return rows[sel], cols[sel], scores[sel]
+
+
+def dense_pairs(row_ids: np.ndarray, col_ids: np.ndarray):
+    """Yield every (row, col) combination in chunks that keep memory bounded."""
+    step = max(1, _CHUNK // max(1, len(col_ids)))
+    for s in range(0, len(row_ids), step):
+        r = row_ids[s : s + step]
+        yield np.repeat(r, len(col_ids)), np.tile(col_ids, len(r))
+
+
+def _token_incidence(masks: list[int], people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ps, ts = [], []
+    for p in people.tolist():
+        m = masks[p]
+        while m:
+            low = m & -m
+            ps.append(p)
+            ts.append(low.bit_length() - 1)
+            m ^= low
+    return np.array(ps, dtype=np.int64), np.array(ts, dtype=np.int64)
+
+
+def _sample_holders(q_people, q_tokens, holders_people, holders_tokens, per_token, rng):
+    """For each (query person, token) draw `per_token` random holders of that token."""
+    if len(q_people) == 0 or len(holders_people) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    order = np.argsort(holders_tokens, kind="stable")
+    h_people, h_tokens = holders_people[order], holders_tokens[order]
+    n_tok = int(max(h_tokens.max(), q_tokens.max())) + 1
+    counts = np.bincount(h_tokens, minlength=n_tok)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    has = counts[q_tokens] > 0
+    qp, qt = np.repeat(q_people[has], per_token), np.repeat(q_tokens[has], per_token)
+    pick = starts[qt] + (rng.random(len(qt)) * counts[qt]).astype(np.int64)
+    return qp, h_people[pick]
+
+
+def _centres(feats: Features, people: np.ndarray) -> np.ndarray:
+    """Middle of each working day on the UTC clock, in quarter hours (circular mean of the mask)."""
+    bits = np.unpackbits(feats.hours_w[people].view(np.uint8), axis=1, bitorder="little")[:, :96]
+    angle = np.arange(96) * (2 * np.pi / 96)
+    x, y = bits @ np.cos(angle), bits @ np.sin(angle)
+    return (np.arctan2(y, x) % (2 * np.pi)) * (96 / (2 * np.pi))
+
+
+def proposals(
+    feats: Features, queries: np.ndarray, targets: np.ndarray, directed: bool, rng: np.random.Generator,
+    per_token: int = 3, near: int = 12, random_extra: int = 4,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cheap partner proposals for each query among targets (may hold duplicates and self pairs)."""
+    rows, cols = [], []
+    token_pairs = [(feats.interests, feats.interests)]  # your interests -> people who share them
+    token_pairs.append((feats.wanted, feats.offered))  # skills you want -> people who offer them
+    if not directed:
+        token_pairs.append((feats.offered, feats.wanted))  # skills you offer -> people who want them
+    for q_masks, t_masks in token_pairs:
+        qp, qt = _token_incidence(q_masks, queries)
+        tp, tt = _token_incidence(t_masks, targets)
+        r, c = _sample_holders(qp, qt, tp, tt, per_token, rng)
+        rows.append(r)
+        cols.append(c)
+    nt = len(targets)
+    t_centre = _centres(feats, targets)
+    order = np.argsort(t_centre, kind="stable")
+    sorted_targets, sorted_centres = targets[order], t_centre[order]
+    pos = np.searchsorted(sorted_centres, _centres(feats, queries))
+    offsets = rng.integers(-near, near + 1, size=(len(queries), near))
+    rows.append(np.repeat(queries, near))
+    cols.append(sorted_targets[(pos[:, None] + offsets).ravel() % nt])
+    rows.append(np.repeat(queries, random_extra))
+    cols.append(targets[rng.integers(0, nt, size=len(queries) * random_extra)])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def candidate_lists(
+    scorer: Scorer, queries: np.ndarray, targets: np.ndarray, k: int, rng: np.random.Generator,
+    symmetric: bool, dense: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-k (row, col, score) per query, dense when the pool is small or `dense` asks for it.
+
+    Directed scorers (mentoring) are called as (target=mentor, query=mentee).
+    """
+    if len(queries) == 0 or len(targets) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    if dense is None:
+        dense = len(queries) * len(targets) <= DENSE_PAIRS
+    if dense:
+        parts = []
+        for r, c in dense_pairs(queries, targets):
+            s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
+            rr, cc, ss = top_k(r, c, s, k, rng.random(len(r)))
+            parts.append((rr, cc, ss))
+        if not parts:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+    r, c = proposals(scorer.f, queries, targets, directed=scorer.directed, rng=rng)
+    if symmetric:
+        r, c = np.concatenate([r, c]), np.concatenate([c, r])
+    keys = np.unique(r * scorer.n + c)
+    r, c = keys // scorer.n, keys % scorer.n
+    s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
+    return top_k(r, c, s, k, rng.random(len(r)))

@@ -1,0 +1,139 @@
+"""Profiles turned into bitsets, so pair scores are a few ANDs and popcounts.
+
+Every eligible person gets an index (participants sorted by id). Skills and interests are matched
+case-insensitively; the first spelling seen is kept for reasons. Each feature exists twice: as Python
+ints (fast for one pair at a time) and as uint64 word arrays (fast for millions of pairs in NumPy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .overlap import working_mask
+from .problem import Participant, PastGroup
+
+_WORD = 64
+_WORD_MASK = (1 << _WORD) - 1
+
+
+class Vocabulary:
+    """Case-insensitive token ids with the first spelling kept for display."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.display: list[str] = []
+
+    def bits(self, words: tuple[str, ...]) -> int:
+        mask = 0
+        for word in words:
+            key = word.casefold()
+            token = self.ids.get(key)
+            if token is None:
+                token = self.ids[key] = len(self.display)
+                self.display.append(word)
+            mask |= 1 << token
+        return mask
+
+    @property
+    def n_words(self) -> int:
+        return max(1, -(-len(self.display) // _WORD))
+
+
+def to_words(masks: list[int], n_words: int) -> np.ndarray:
+    """Split Python-int bitsets into an (n, n_words) uint64 array."""
+    out = np.zeros((len(masks), n_words), dtype=np.uint64)
+    for w in range(n_words):
+        shift = w * _WORD
+        out[:, w] = np.fromiter(((m >> shift) & _WORD_MASK for m in masks), dtype=np.uint64, count=len(masks))
+    return out
+
+
+def pair_key(i: int, j: int, n: int) -> int:
+    return i * n + j if i < j else j * n + i
+
+
+@dataclass(slots=True)
+class Features:
+    """Bitset view of the eligible participants of one round."""
+
+    people: list[Participant]
+    index: dict[str, int]
+    interests: list[int]
+    offered: list[int]
+    wanted: list[int]
+    hours: list[int]
+    dept: list[int]
+    interests_w: np.ndarray
+    offered_w: np.ndarray
+    wanted_w: np.ndarray
+    hours_w: np.ndarray
+    dept_a: np.ndarray
+    avoid: set[int]
+    avoid_keys: np.ndarray
+    last_met: dict[int, int]
+    met_keys: np.ndarray
+    met_rounds: np.ndarray
+    interest_vocab: Vocabulary
+    skill_vocab: Vocabulary
+
+    @property
+    def n(self) -> int:
+        return len(self.people)
+
+    def key(self, i: int, j: int) -> int:
+        return pair_key(i, j, len(self.people))
+
+
+def build_features(people: list[Participant], history: tuple[PastGroup, ...]) -> Features:
+    """Index `people` (already sorted by id) and encode their profiles and shared history."""
+    n = len(people)
+    index = {p.id: i for i, p in enumerate(people)}
+    ivocab, svocab = Vocabulary(), Vocabulary()
+    interests = [ivocab.bits(p.interests) for p in people]
+    offered = [svocab.bits(p.skills_offered) for p in people]
+    wanted = [svocab.bits(p.skills_wanted) for p in people]
+    hours = [working_mask(p.timezone, *p.working_hours) for p in people]
+    dept_ids: dict[str, int] = {}
+    dept = [
+        dept_ids.setdefault(p.department.casefold(), len(dept_ids)) if p.department else -1 for p in people
+    ]
+
+    avoid: set[int] = set()
+    for i, p in enumerate(people):
+        for other in p.avoid:
+            j = index.get(other)
+            if j is not None and j != i:
+                avoid.add(pair_key(i, j, n))
+    last_met: dict[int, int] = {}
+    for group in history:
+        members = sorted({index[m] for m in group.members if m in index})
+        for a_pos, a in enumerate(members):
+            for b in members[a_pos + 1 :]:
+                key = a * n + b
+                if last_met.get(key, -1) < group.round:
+                    last_met[key] = group.round
+    met_keys = np.array(sorted(last_met), dtype=np.int64)
+    met_rounds = np.array([last_met[k] for k in met_keys.tolist()], dtype=np.int64)
+    return Features(
+        people=people,
+        index=index,
+        interests=interests,
+        offered=offered,
+        wanted=wanted,
+        hours=hours,
+        dept=dept,
+        interests_w=to_words(interests, ivocab.n_words),
+        offered_w=to_words(offered, svocab.n_words),
+        wanted_w=to_words(wanted, svocab.n_words),
+        hours_w=to_words(hours, 2),
+        dept_a=np.array(dept, dtype=np.int64),
+        avoid=avoid,
+        avoid_keys=np.array(sorted(avoid), dtype=np.int64),
+        last_met=last_met,
+        met_keys=met_keys,
+        met_rounds=met_rounds,
+        interest_vocab=ivocab,
+        skill_vocab=svocab,
+    )
