@@ -14,16 +14,28 @@ from .scoring import Scorer
 
 DENSE_PAIRS = 4_000_000
 _CHUNK = 1_000_000
+_SHIFT = 5e5
+# Proposals per person: holders per shared token, neighbours on the UTC clock, random picks.
+PROPOSALS = (4, 16, 4)
+HOPS = 1
 
 
-def top_k(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int, tie: np.ndarray) -> tuple:
-    """Keep the k best allowed (row, col) pairs per row, ties broken by `tie`; returns sorted arrays."""
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted unique int64 keys (sort-based; faster than hashing for millions of keys)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+def top_k(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int) -> tuple:
+    """Keep the k best allowed (row, col) pairs per row, best first; ties keep the input order."""
     keep = np.isfinite(scores)
-    rows, cols, scores, tie = rows[keep], cols[keep], scores[keep], tie[keep]
-    order = np.lexsort((tie, -scores, rows))
-    rows, cols, scores = rows[order], cols[order], scores[order]
+    rows, cols, scores = rows[keep], cols[keep], scores[keep]
     if len(rows) == 0:
         return rows, cols, scores
+    # One int64 sort key: row, then score descending quantised to 1e-3 (scores stay within +-5e5).
+    quant = np.clip(np.rint((_SHIFT - scores) * 1000), 0, (1 << 30) - 1).astype(np.int64)
+    order = np.argsort(rows.astype(np.int64) * (1 << 30) + quant, kind="stable")
+    rows, cols, scores = rows[order], cols[order], scores[order]
     start = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
     counts = np.diff(np.r_[start, len(rows)])
     rank = np.arange(len(rows)) - np.repeat(start, counts)
@@ -39,16 +51,11 @@ def dense_pairs(row_ids: np.ndarray, col_ids: np.ndarray):
         yield np.repeat(r, len(col_ids)), np.tile(col_ids, len(r))
 
 
-def _token_incidence(masks: list[int], people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ps, ts = [], []
-    for p in people.tolist():
-        m = masks[p]
-        while m:
-            low = m & -m
-            ps.append(p)
-            ts.append(low.bit_length() - 1)
-            m ^= low
-    return np.array(ps, dtype=np.int64), np.array(ts, dtype=np.int64)
+def _token_incidence(words: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(person, token) pairs for every bit set in the people's bitsets."""
+    bits = np.unpackbits(words[people].view(np.uint8), axis=1, bitorder="little")
+    rows, tokens = np.nonzero(bits)
+    return people[rows].astype(np.int64), tokens.astype(np.int64)
 
 
 def _sample_holders(q_people, q_tokens, holders_people, holders_tokens, per_token, rng):
@@ -76,14 +83,17 @@ def _centres(feats: Features, people: np.ndarray) -> np.ndarray:
 
 def proposals(
     feats: Features, queries: np.ndarray, targets: np.ndarray, directed: bool, rng: np.random.Generator,
-    per_token: int = 3, near: int = 12, random_extra: int = 4,
+    per_token: int | None = None, near: int | None = None, random_extra: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cheap partner proposals for each query among targets (may hold duplicates and self pairs)."""
+    per_token = PROPOSALS[0] if per_token is None else per_token
+    near = PROPOSALS[1] if near is None else near
+    random_extra = PROPOSALS[2] if random_extra is None else random_extra
     rows, cols = [], []
-    token_pairs = [(feats.interests, feats.interests)]  # your interests -> people who share them
-    token_pairs.append((feats.wanted, feats.offered))  # skills you want -> people who offer them
+    token_pairs = [(feats.interests_w, feats.interests_w)]  # your interests -> people who share them
+    token_pairs.append((feats.wanted_w, feats.offered_w))  # skills you want -> people who offer them
     if not directed:
-        token_pairs.append((feats.offered, feats.wanted))  # skills you offer -> people who want them
+        token_pairs.append((feats.offered_w, feats.wanted_w))  # skills you offer -> people who want them
     for q_masks, t_masks in token_pairs:
         qp, qt = _token_incidence(q_masks, queries)
         tp, tt = _token_incidence(t_masks, targets)
@@ -119,15 +129,42 @@ def candidate_lists(
         parts = []
         for r, c in dense_pairs(queries, targets):
             s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
-            rr, cc, ss = top_k(r, c, s, k, rng.random(len(r)))
+            rr, cc, ss = top_k(r, c, s, k)
             parts.append((rr, cc, ss))
         if not parts:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
     r, c = proposals(scorer.f, queries, targets, directed=scorer.directed, rng=rng)
+    n = scorer.n
     if symmetric:
-        r, c = np.concatenate([r, c]), np.concatenate([c, r])
-    keys = np.unique(r * scorer.n + c)
-    r, c = keys // scorer.n, keys % scorer.n
+        r, c, s = _score_symmetric(scorer, r, c, k)
+        for _ in range(HOPS):
+            r2, c2 = _two_hop(r, c, n, rng)
+            r, c, s = _score_symmetric(scorer, np.r_[r, r2], np.r_[c, c2], k)
+        return r, c, s
+    keys = _unique(r * n + c)
+    r, c = keys // n, keys % n
     s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
-    return top_k(r, c, s, k, rng.random(len(r)))
+    return top_k(r, c, s, k)
+
+
+def _score_symmetric(scorer: Scorer, r: np.ndarray, c: np.ndarray, k: int) -> tuple:
+    n = scorer.n
+    keys = _unique(np.minimum(r, c) * n + np.maximum(r, c))
+    lo, hi = keys // n, keys % n
+    s = scorer.pairs(lo, hi)
+    return top_k(np.r_[lo, hi], np.r_[hi, lo], np.r_[s, s], k)
+
+
+def _two_hop(rows: np.ndarray, cols: np.ndarray, n: int, rng: np.random.Generator, per: int = 4):
+    """Partners of your best partners tend to suit you too (one round of NN-descent)."""
+    start = np.searchsorted(rows, np.arange(n))
+    count = np.searchsorted(rows, np.arange(n), side="right") - start
+    has = count > 0
+    src = np.repeat(np.flatnonzero(has), per)
+    first = start[src] + (rng.random(len(src)) * count[src]).astype(np.int64)
+    mid = cols[first]
+    ok = count[mid] > 0
+    src, mid = src[ok], mid[ok]
+    second = start[mid] + (rng.random(len(mid)) * count[mid]).astype(np.int64)
+    return src, cols[second]

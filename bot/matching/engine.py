@@ -58,7 +58,7 @@ def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, exact: b
         arr = np.array(pool, dtype=np.int64)
         dense = len(pool) ** 2 <= DENSE_PAIRS
         cand = candidate_lists(scorer, arr, arr, PEER_TOP_K, rng, symmetric=True, dense=dense)
-        result = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed)
+        result = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed, dense)
         kind = "all pairs scored" if dense else "sampled candidates"
         solver = f"greedy + local search (top-{PEER_TOP_K}, {kind})"
         if exact:

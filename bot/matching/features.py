@@ -86,6 +86,37 @@ class Features:
         return pair_key(i, j, len(self.people))
 
 
+def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int):
+    """Sorted pair keys of everyone who met before, with the last round they met in."""
+    lo: list[int] = []
+    hi: list[int] = []
+    rounds: list[int] = []
+    for group in history:
+        idx = [index[m] for m in group.members if m in index]
+        if len(idx) == 2:
+            a, b = idx
+            if a != b:
+                lo.append(a)
+                hi.append(b)
+                rounds.append(group.round)
+        elif len(idx) > 2:
+            for pos, a in enumerate(idx):
+                for b in idx[pos + 1 :]:
+                    if a != b:
+                        lo.append(a)
+                        hi.append(b)
+                        rounds.append(group.round)
+    a_arr, b_arr = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)
+    keys = np.minimum(a_arr, b_arr) * n + np.maximum(a_arr, b_arr)
+    r_arr = np.array(rounds, dtype=np.int64)
+    if len(keys) == 0:
+        return keys, r_arr
+    order = np.lexsort((r_arr, keys))
+    keys, r_arr = keys[order], r_arr[order]
+    last = np.r_[keys[1:] != keys[:-1], True]
+    return keys[last], r_arr[last]
+
+
 def build_features(people: list[Participant], history: tuple[PastGroup, ...]) -> Features:
     """Index `people` (already sorted by id) and encode their profiles and shared history."""
     n = len(people)
@@ -106,16 +137,8 @@ def build_features(people: list[Participant], history: tuple[PastGroup, ...]) ->
             j = index.get(other)
             if j is not None and j != i:
                 avoid.add(pair_key(i, j, n))
-    last_met: dict[int, int] = {}
-    for group in history:
-        members = sorted({index[m] for m in group.members if m in index})
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1 :]:
-                key = a * n + b
-                if last_met.get(key, -1) < group.round:
-                    last_met[key] = group.round
-    met_keys = np.array(sorted(last_met), dtype=np.int64)
-    met_rounds = np.array([last_met[k] for k in met_keys.tolist()], dtype=np.int64)
+    met_keys, met_rounds = _last_meetings(history, index, n)
+    last_met = dict(zip(met_keys.tolist(), met_rounds.tolist(), strict=True))
     return Features(
         people=people,
         index=index,

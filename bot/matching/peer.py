@@ -12,7 +12,10 @@ import random
 
 import numpy as np
 
+from .candidates import candidate_lists
+from .cyclecover import assignment_dense, assignment_sparse, split_cycles
 from .scoring import FORBIDDEN, Scorer, is_repeat
+from .twoopt import pair_arrays, pairs_from, two_opt
 
 MAX_PASSES = 30
 REPAIR_BUDGET = 2_000_000
@@ -258,17 +261,52 @@ class PeerSearch:
                     self._swap(x, gid, best_y, self.group_of[best_y])
 
 
+def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, dense: bool) -> None:
+    """Pairs at scale: cycle-cover start, re-pair leftovers, then vectorised 2-opt."""
+    scorer = search.scorer
+    rows, cols, scores = cand
+    people = np.array(search.people, dtype=np.int64)
+    if dense:
+        succ = assignment_dense(scorer, people)
+    else:
+        pos = np.full(scorer.n, -1, dtype=np.int64)
+        pos[people] = np.arange(len(people))
+        once = rows < cols
+        succ = assignment_sparse(len(people), pos[rows[once]], pos[cols[once]], scores[once])
+    pairs, _ = split_cycles(succ, lambda a, b: search.s(int(people[a]), int(people[b])))
+    for a, b in pairs:
+        search._add_group([int(people[a]), int(people[b])])
+    for _ in range(3):
+        left = [p for p in search.people if p not in search.group_of]
+        if len(left) < 2:
+            break
+        arr = np.array(left, dtype=np.int64)
+        sub = candidate_lists(scorer, arr, arr, 20, rng, symmetric=True)
+        before = len(search.groups)
+        search.greedy_pairs(*sub)
+        if len(search.groups) == before:
+            break
+    partner, cur = pair_arrays(scorer.n, search.groups, scorer)
+    two_opt(scorer, partner, cur, rows, cols, scores)
+    search.groups = []
+    search.group_of = {}
+    for grp in pairs_from(partner):
+        search._add_group(grp)
+
+
 def solve_peers_heuristic(
-    scorer: Scorer, people: list[int], group_size: int, cand: tuple, seed: int
+    scorer: Scorer, people: list[int], group_size: int, cand: tuple, seed: int, dense: bool = False
 ) -> tuple[list[list[int]], list[int]]:
     """Greedy + local search. `cand` is (rows, cols, scores) of top-k candidate edges."""
     search = PeerSearch(scorer, people, group_size, random.Random(seed))
     rows, cols, scores = cand
     search.set_candidates(rows, cols)
     if search.g == 2:
-        search.greedy_pairs(rows, cols, scores)
-    else:
-        search.greedy_groups()
+        _pair_round(search, cand, np.random.default_rng(seed), dense)
+        unplaced = search.place_leftovers()
+        search.repair_repeats()
+        return search.groups, unplaced
+    search.greedy_groups()
     unplaced = search.place_leftovers()
     search.local_search()
     search.repair_repeats()
