@@ -16,8 +16,8 @@ DENSE_PAIRS = 4_000_000
 _CHUNK = 1_000_000
 _SHIFT = 5e5
 # Proposals per person: holders per shared token, neighbours on the UTC clock, random picks.
-PROPOSALS = (4, 16, 4)
-HOPS = 1
+PROPOSALS = (1, 6, 2)
+HOPS = 0
 
 
 def _unique(keys: np.ndarray) -> np.ndarray:
@@ -81,6 +81,55 @@ def _centres(feats: Features, people: np.ndarray) -> np.ndarray:
     return (np.arctan2(y, x) % (2 * np.pi)) * (96 / (2 * np.pi))
 
 
+def _token_matrix(feats: Features, people: np.ndarray, give: bool, directed: bool) -> np.ndarray:
+    """Boolean person x token matrix: interests, then skills (offered, wanted or both)."""
+    def bits(words: np.ndarray, size: int) -> np.ndarray:
+        return np.unpackbits(words[people].view(np.uint8), axis=1, bitorder="little")[:, :size].astype(bool)
+
+    n_i, n_s = len(feats.interest_vocab.display), len(feats.skill_vocab.display)
+    skills = bits(feats.offered_w, n_s) if (give or not directed) else bits(feats.wanted_w, n_s)
+    if not directed:
+        skills |= bits(feats.wanted_w, n_s)
+    return np.concatenate([bits(feats.interests_w, n_i), skills], axis=1)
+
+
+def _signature_neighbours(
+    feats: Features, queries: np.ndarray, targets: np.ndarray, directed: bool, rng: np.random.Generator,
+    reps: int = 3, window: int = 4,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Min-hash style proposals: sort everyone by their two lowest-ranked tokens (random ranks) and
+    working-day centre, so neighbours in that order share two tokens and similar hours."""
+    same = not directed
+    people = queries if same else np.r_[queries, targets]
+    is_target = np.ones(len(people), bool) if same else np.r_[np.zeros(len(queries), bool),
+                                                                np.ones(len(targets), bool)]
+    tokens = _token_matrix(feats, people, give=False, directed=directed)
+    if not same:
+        tokens[len(queries):] = _token_matrix(feats, targets, give=True, directed=directed)
+    n_tok = tokens.shape[1]
+    centre = _centres(feats, people).astype(np.int64)
+    out_r, out_c = [], []
+    for _ in range(reps):
+        rank = rng.permutation(n_tok)
+        ranked = np.where(tokens, rank[None, :].astype(np.int32), n_tok)
+        first = ranked.min(axis=1)
+        ranked[ranked == first[:, None]] = n_tok
+        second = ranked.min(axis=1).astype(np.int64)
+        key = (first.astype(np.int64) * (n_tok + 1) + second) * 96 + centre
+        order = np.argsort(key, kind="stable")
+        position = np.empty(len(people), dtype=np.int64)
+        position[order] = np.arange(len(people))
+        q_pos = position[: len(queries)] if not same else position
+        for step in range(-window, window + 1):
+            if step == 0:
+                continue
+            nb = order[np.clip(q_pos + step, 0, len(people) - 1)]
+            ok = is_target[nb]
+            out_r.append(queries[ok])
+            out_c.append(people[nb[ok]])
+    return np.concatenate(out_r), np.concatenate(out_c)
+
+
 def proposals(
     feats: Features, queries: np.ndarray, targets: np.ndarray, directed: bool, rng: np.random.Generator,
     per_token: int | None = None, near: int | None = None, random_extra: int | None = None,
@@ -100,6 +149,9 @@ def proposals(
         r, c = _sample_holders(qp, qt, tp, tt, per_token, rng)
         rows.append(r)
         cols.append(c)
+    r, c = _signature_neighbours(feats, queries, targets, directed, rng)
+    rows.append(r)
+    cols.append(c)
     nt = len(targets)
     t_centre = _centres(feats, targets)
     order = np.argsort(t_centre, kind="stable")

@@ -39,7 +39,7 @@ def _blocked_counts(feats: Features) -> Counter[int]:
     return counts
 
 
-def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, exact: bool):
+def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, strategy: str):
     n = feats.n
     if n == 1:
         return [], [(0, txt.ALONE)], "none"
@@ -49,8 +49,9 @@ def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, exact: b
     unmatched = [(p, txt.EXCLUDED) for p in isolated]
     result = None
     solver = ""
+    exact = strategy == "exact"
     small = len(pool) <= AUTO_EXACT_PEOPLE and exact_columns(len(pool), problem.group_size) <= AUTO_COLUMNS
-    if exact or small:
+    if exact or (small and strategy == "auto"):
         result = solve_peers_exact(scorer, pool, problem.group_size)
         solver = "exact (set partitioning MILP, scipy/HiGHS)"
     if result is None:
@@ -127,15 +128,22 @@ def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exa
 
 def solve(problem: MatchProblem, exact: bool = False) -> MatchResult:
     """Match one round. `exact=True` asks for the exact solver even when it is slower."""
+    return solve_with(problem, "exact" if exact else "auto")
+
+
+def solve_with(problem: MatchProblem, strategy: str = "auto") -> MatchResult:
+    """`solve` with an explicit strategy: "auto", "exact" or "heuristic" (tests and benchmarks)."""
+    if strategy not in ("auto", "exact", "heuristic"):
+        raise ValueError(f"unknown strategy {strategy!r}")
     start = perf_counter()
     active = sorted((p for p in problem.participants if not p.paused), key=lambda p: p.id)
     feats = build_features(active, problem.history)
     mentoring = problem.mode == "mentoring"
     scorer = Scorer(feats, problem.weights, mentoring, problem.current_round, problem.avoid_repeat_rounds)
     if mentoring:
-        groups, unmatched, solver = _mentoring_round(problem, feats, scorer, exact)
+        groups, unmatched, solver = _mentoring_round(problem, feats, scorer, strategy == "exact")
     else:
-        groups, unmatched, solver = _peer_round(problem, feats, scorer, exact)
+        groups, unmatched, solver = _peer_round(problem, feats, scorer, strategy)
 
     out_groups: list[MatchGroup] = []
     repeats = 0

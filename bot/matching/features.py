@@ -88,27 +88,27 @@ class Features:
 
 def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int):
     """Sorted pair keys of everyone who met before, with the last round they met in."""
-    lo: list[int] = []
-    hi: list[int] = []
-    rounds: list[int] = []
-    for group in history:
-        idx = [index[m] for m in group.members if m in index]
-        if len(idx) == 2:
-            a, b = idx
-            if a != b:
-                lo.append(a)
-                hi.append(b)
-                rounds.append(group.round)
-        elif len(idx) > 2:
-            for pos, a in enumerate(idx):
-                for b in idx[pos + 1 :]:
-                    if a != b:
-                        lo.append(a)
-                        hi.append(b)
-                        rounds.append(group.round)
-    a_arr, b_arr = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)
-    keys = np.minimum(a_arr, b_arr) * n + np.maximum(a_arr, b_arr)
-    r_arr = np.array(rounds, dtype=np.int64)
+    get = index.get
+    sizes = np.fromiter((len(g.members) for g in history), dtype=np.int64, count=len(history))
+    members = (get(m, -1) for g in history for m in g.members)
+    flat = np.fromiter(members, dtype=np.int64, count=int(sizes.sum()))
+    rounds = np.repeat(np.fromiter((g.round for g in history), dtype=np.int64, count=len(history)), sizes)
+    group = np.repeat(np.arange(len(history)), sizes)
+    known = flat >= 0
+    flat, rounds, group = flat[known], rounds[known], group[known]
+    # All pairs within each group: pair every member with every later member of the same group.
+    lo, hi, rr = [], [], []
+    for shift in range(1, int(sizes.max(initial=0))):
+        same = group[shift:] == group[:-shift]
+        lo.append(flat[:-shift][same])
+        hi.append(flat[shift:][same])
+        rr.append(rounds[shift:][same])
+    if not lo:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b, r_arr = np.concatenate(lo), np.concatenate(hi), np.concatenate(rr)
+    keep = a != b
+    a, b, r_arr = a[keep], b[keep], r_arr[keep]
+    keys = np.minimum(a, b) * n + np.maximum(a, b)
     if len(keys) == 0:
         return keys, r_arr
     order = np.lexsort((r_arr, keys))
