@@ -133,26 +133,92 @@ class PeerSearch:
             left = [p for p in left if p not in self.group_of]
         if self.g == 2:
             left = self._augment_pairs(left)
+        target = group_sizes(sum(len(g) for g in self.groups) + len(left), self.g)
+        hi, lo = max(target, default=self.g), min(target, default=self.g)
+        left.sort(key=lambda p: (len(self.cands[p]), p))
+        while len(self.groups) < len(target) and left:
+            self._add_group([left.pop(0)])  # seed the groups the greedy pass could not fill
         unplaced = []
-        for p in sorted(left, key=lambda p: (len(self.cands[p]), p)):
-            sizes = [len(g) for g in self.groups]
-            smallest = min(sizes, default=0)
-            best, best_val = -1, FORBIDDEN
-            for tier in (smallest, None):
-                for gid, grp in enumerate(self.groups):
-                    if tier is not None and len(grp) != tier:
-                        continue
-                    val = self.fits(p, grp)
-                    if val > best_val:
-                        best, best_val = gid, val
-                if best >= 0:
-                    break
-            if best < 0:
+        for p in left:
+            if not (self._join(p, hi) or self._join_by_swap(p, hi) or self._join(p, None)):
                 unplaced.append(p)
-            else:
-                self.groups[best].append(p)
-                self.group_of[p] = best
+        self._fill_small_groups(lo)
+        for grp in self.groups:
+            if len(grp) == 1:  # nobody could be moved in: fold the seed into any group
+                p = grp.pop()
+                del self.group_of[p]
+                if not self._join(p, None):
+                    unplaced.append(p)
+        self._drop_empty()
         return unplaced
+
+    def _fill_small_groups(self, lo: int) -> None:
+        """Move members from groups above `lo` into groups below it, best fit first."""
+        for gid, grp in enumerate(self.groups):
+            while len(grp) < lo:
+                best = None
+                for oid, other in enumerate(self.groups):
+                    if oid == gid or len(other) <= lo:
+                        continue
+                    for y in other:
+                        val = self.fits(y, grp) - self.fits(y, other)
+                        if self.fits(y, grp) != FORBIDDEN and (best is None or val > best[0]):
+                            best = (val, oid, y)
+                if best is None:
+                    break
+                _, oid, y = best
+                self.groups[oid].remove(y)
+                grp.append(y)
+                self.group_of[y] = gid
+
+    def _drop_empty(self) -> None:
+        groups = [g for g in self.groups if g]
+        self.groups, self.group_of = [], {}
+        for g in groups:
+            self._add_group(g)
+
+    def _join(self, p: int, below: int | None) -> bool:
+        """Put p in the best group smaller than `below` (any group if None)."""
+        best, best_val = -1, FORBIDDEN
+        smallest = min((len(g) for g in self.groups), default=0)
+        for tier in (smallest, None):
+            for gid, grp in enumerate(self.groups):
+                if (below is not None and len(grp) >= below) or (tier is not None and len(grp) != tier):
+                    continue
+                val = self.fits(p, grp)
+                if val > best_val:
+                    best, best_val = gid, val
+            if best >= 0:
+                break
+        if best < 0:
+            return False
+        self.groups[best].append(p)
+        self.group_of[p] = best
+        return True
+
+    def _join_by_swap(self, p: int, below: int) -> bool:
+        """p takes x's seat in some group, and x moves to another group with room."""
+        room = [gid for gid, g in enumerate(self.groups) if len(g) < below]
+        best = None
+        for gid, grp in enumerate(self.groups):
+            for x in grp:
+                if self.fits(p, grp, skip=x) == FORBIDDEN:
+                    continue
+                for hid in room:
+                    if hid == gid:
+                        continue
+                    val = self.fits(p, grp, skip=x) - self.fits(x, grp) + self.fits(x, self.groups[hid])
+                    if val != FORBIDDEN and (best is None or val > best[0]):
+                        best = (val, gid, x, hid)
+        if best is None:
+            return False
+        _, gid, x, hid = best
+        grp = self.groups[gid]
+        grp[grp.index(x)] = p
+        self.group_of[p] = gid
+        self.groups[hid].append(x)
+        self.group_of[x] = hid
+        return True
 
     def _pair_all(self) -> None:
         edges = [(self.s(a, b), a, b) for i, a in enumerate(self.people) for b in self.people[i + 1 :]]
