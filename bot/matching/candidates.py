@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .features import Features
-from .scoring import Scorer
+from .scoring import Scorer, score_matrix
 
 DENSE_PAIRS = 4_000_000
 _CHUNK = 1_000_000
@@ -41,6 +41,19 @@ def top_k(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int) -> tup
     rank = np.arange(len(rows)) - np.repeat(start, counts)
     sel = rank < k
     return rows[sel], cols[sel], scores[sel]
+
+
+def top_k_matrix(matrix: np.ndarray, queries: np.ndarray, targets: np.ndarray, k: int) -> tuple:
+    """Top-k allowed (query, target, score) per row of a dense score matrix, best first."""
+    k = min(k, matrix.shape[1])
+    if k == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    part = np.argpartition(-matrix, k - 1, axis=1)[:, :k] if k < matrix.shape[1] else np.tile(
+        np.arange(matrix.shape[1]), (matrix.shape[0], 1)
+    )
+    rows = np.repeat(np.arange(matrix.shape[0]), k)
+    cols = part.ravel()
+    return top_k(queries[rows], targets[cols], matrix[rows, cols], k)
 
 
 def dense_pairs(row_ids: np.ndarray, col_ids: np.ndarray):
@@ -178,14 +191,10 @@ def candidate_lists(
     if dense is None:
         dense = len(queries) * len(targets) <= DENSE_PAIRS
     if dense:
-        parts = []
-        for r, c in dense_pairs(queries, targets):
-            s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
-            rr, cc, ss = top_k(r, c, s, k)
-            parts.append((rr, cc, ss))
-        if not parts:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+        matrix = score_matrix(scorer, targets, queries).T if scorer.directed else score_matrix(
+            scorer, queries, targets
+        )
+        return top_k_matrix(matrix, queries, targets, k)
     r, c = proposals(scorer.f, queries, targets, directed=scorer.directed, rng=rng)
     n = scorer.n
     if symmetric:

@@ -13,22 +13,13 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from .candidates import dense_pairs
-from .scoring import Scorer
-
 _UNMATCHED = 1e9
 
 
-def assignment_dense(scorer: Scorer, people: np.ndarray) -> np.ndarray:
-    """Successor of each person (positions into `people`) in the best cycle cover of all pairs."""
-    m = len(people)
-    cost = np.empty((m, m))
-    pos = 0
-    for r, c in dense_pairs(people, people):
-        s = scorer.pairs(r, c)
-        s[~np.isfinite(s)] = -_UNMATCHED
-        cost.ravel()[pos : pos + len(s)] = -s
-        pos += len(s)
+def assignment_dense(matrix: np.ndarray) -> np.ndarray:
+    """Successor of each person (positions) in the best cycle cover of a dense score matrix."""
+    cost = -matrix
+    cost[~np.isfinite(cost)] = _UNMATCHED
     np.fill_diagonal(cost, _UNMATCHED)
     _, succ = linear_sum_assignment(cost)
     return succ

@@ -15,14 +15,14 @@ from time import perf_counter
 import numpy as np
 
 from . import reasons as txt
-from .candidates import DENSE_PAIRS, candidate_lists
+from .candidates import DENSE_PAIRS, candidate_lists, top_k_matrix
 from .exact import AUTO_COLUMNS, exact_columns, solve_peers_exact
 from .features import Features, build_features
 from .mentoring import solve_mentoring
 from .peer import solve_peers_heuristic
 from .problem import MatchProblem
 from .result import MatchGroup, MatchResult, MatchStats, Unmatched
-from .scoring import Scorer, is_repeat
+from .scoring import Scorer, is_repeat, score_matrix
 
 PEER_TOP_K = 20
 MENTOR_TOP_K = 25
@@ -58,8 +58,13 @@ def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, strategy
         rng = np.random.default_rng(problem.seed)
         arr = np.array(pool, dtype=np.int64)
         dense = len(pool) ** 2 <= DENSE_PAIRS
-        cand = candidate_lists(scorer, arr, arr, PEER_TOP_K, rng, symmetric=True, dense=dense)
-        result = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed, dense)
+        matrix = None
+        if dense:
+            matrix = score_matrix(scorer, arr, arr)
+            cand = top_k_matrix(matrix, arr, arr, PEER_TOP_K)
+        else:
+            cand = candidate_lists(scorer, arr, arr, PEER_TOP_K, rng, symmetric=True, dense=False)
+        result = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed, matrix)
         kind = "all pairs scored" if dense else "sampled candidates"
         solver = f"greedy + local search (top-{PEER_TOP_K}, {kind})"
         if exact:

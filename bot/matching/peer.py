@@ -327,13 +327,13 @@ class PeerSearch:
                     self._swap(x, gid, best_y, self.group_of[best_y])
 
 
-def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, dense: bool) -> None:
+def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, matrix: np.ndarray | None) -> None:
     """Pairs at scale: cycle-cover start, re-pair leftovers, then vectorised 2-opt."""
     scorer = search.scorer
     rows, cols, scores = cand
     people = np.array(search.people, dtype=np.int64)
-    if dense:
-        succ = assignment_dense(scorer, people)
+    if matrix is not None:
+        succ = assignment_dense(matrix)
     else:
         pos = np.full(scorer.n, -1, dtype=np.int64)
         pos[people] = np.arange(len(people))
@@ -361,14 +361,16 @@ def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, dense
 
 
 def solve_peers_heuristic(
-    scorer: Scorer, people: list[int], group_size: int, cand: tuple, seed: int, dense: bool = False
+    scorer: Scorer, people: list[int], group_size: int, cand: tuple, seed: int,
+    matrix: np.ndarray | None = None,
 ) -> tuple[list[list[int]], list[int]]:
-    """Greedy + local search. `cand` is (rows, cols, scores) of top-k candidate edges."""
+    """Greedy + local search. `cand` is (rows, cols, scores) of top-k candidate edges; `matrix`, when
+    given, is the dense score matrix of `people` (in that order) for the assignment start."""
     search = PeerSearch(scorer, people, group_size, random.Random(seed))
     rows, cols, scores = cand
     search.set_candidates(rows, cols)
     if search.g == 2:
-        _pair_round(search, cand, np.random.default_rng(seed), dense)
+        _pair_round(search, cand, np.random.default_rng(seed), matrix)
         unplaced = search.place_leftovers()
         search.repair_repeats()
         return search.groups, unplaced

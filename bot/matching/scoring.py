@@ -95,3 +95,50 @@ class Scorer:
             bad |= f.avoid_keys[pos] == keys
         score[bad] = FORBIDDEN
         return score
+
+
+def _bits(words: np.ndarray, size: int) -> np.ndarray:
+    """Bitset words to a 0/1 float32 matrix (exact for counts in BLAS products)."""
+    return np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, :size].astype(np.float32)
+
+
+def score_matrix(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """All scores between `rows` (the i side) and `cols` (the j side) via BLAS products.
+
+    Counts come out as exact small integers, and the arithmetic afterwards follows `Scorer.pairs`,
+    so entries equal the scalar scores bit for bit. Meant for pools up to a few thousand.
+    """
+    f, w = scorer.f, scorer.w
+    n_i, n_s = max(1, len(f.interest_vocab.display)), max(1, len(f.skill_vocab.display))
+    off_r, want_c = _bits(f.offered_w[rows], n_s), _bits(f.wanted_w[cols], n_s)
+    skill = (off_r @ want_c.T).astype(np.float64)
+    if not scorer.directed:
+        skill += _bits(f.wanted_w[rows], n_s) @ _bits(f.offered_w[cols], n_s).T
+    shared = (_bits(f.interests_w[rows], n_i) @ _bits(f.interests_w[cols], n_i).T).astype(np.float64)
+    slots = (_bits(f.hours_w[rows], 96) @ _bits(f.hours_w[cols], 96).T).astype(np.float64)
+    hours = np.minimum(slots * 0.25, w.overlap_cap_hours)
+    score = w.skill * skill + w.interest * shared + w.overlap_per_hour * hours
+    di, dj = f.dept_a[rows][:, None], f.dept_a[cols][None, :]
+    known = (di >= 0) & (dj >= 0)
+    score += np.where(known, np.where(di == dj, scorer._same_bonus, scorer._diff_bonus), 0.0)
+    pos_r = np.full(scorer.n, -1, dtype=np.int64)
+    pos_c = np.full(scorer.n, -1, dtype=np.int64)
+    pos_r[rows], pos_c[cols] = np.arange(len(rows)), np.arange(len(cols))
+    if len(f.met_keys):
+        lo, hi = f.met_keys // scorer.n, f.met_keys % scorer.n
+        cost = scorer.repeat_table_a[np.clip(scorer.current_round - f.met_rounds, 0,
+                                             len(scorer.repeat_table_a) - 1)]
+        for a, b in ((lo, hi), (hi, lo)):
+            ra, cb = pos_r[a], pos_c[b]
+            ok = (ra >= 0) & (cb >= 0)
+            score[ra[ok], cb[ok]] -= cost[ok]
+    if len(f.avoid_keys):
+        lo, hi = f.avoid_keys // scorer.n, f.avoid_keys % scorer.n
+        for a, b in ((lo, hi), (hi, lo)):
+            ra, cb = pos_r[a], pos_c[b]
+            ok = (ra >= 0) & (cb >= 0)
+            score[ra[ok], cb[ok]] = FORBIDDEN
+    same = pos_c[rows]
+    hit = same >= 0
+    score[np.flatnonzero(hit), same[hit]] = FORBIDDEN
+    return score

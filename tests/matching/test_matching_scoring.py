@@ -46,3 +46,22 @@ def test_department_preference_is_configurable():
     assert _scorer(people).pair(0, 1) == _scorer(people, weights=Weights(prefer_same_department=True)).pair(
         0, 1
     ) - Weights().department
+
+
+def test_score_matrix_matches_scalar_scores():
+    from bot.matching.scoring import score_matrix
+
+    zones = ["Europe/Berlin", "Asia/Kolkata", "America/Chicago"]
+    people = [
+        Participant(id=f"U{i:02d}", timezone=zones[i % 3], department=["", "Eng", "Ops"][i % 3],
+                    interests=tuple(f"i{j}" for j in range(i % 4)), skills_offered=(f"s{i % 5}",),
+                    skills_wanted=(f"s{(i * 7) % 5}",), avoid=("U03",) if i == 1 else ())
+        for i in range(40)
+    ]
+    history = [PastGroup((f"U{i:02d}", f"U{(i + 3) % 40:02d}"), 1 + i % 20) for i in range(40)]
+    for directed in (False, True):
+        scorer = _scorer(people, history, directed)
+        rows, cols = np.arange(0, 40, 2), np.arange(40)
+        matrix = score_matrix(scorer, rows, cols)
+        expected = np.array([[scorer.pair(int(a), int(b)) for b in cols] for a in rows])
+        assert np.array_equal(matrix, expected)
