@@ -18,6 +18,8 @@ from .scoring import FORBIDDEN, Scorer, is_repeat
 from .twoopt import pair_arrays, pairs_from, two_opt
 
 MAX_PASSES = 30
+RESTARTS = 8
+RESTART_PEOPLE = 1000
 REPAIR_BUDGET = 2_000_000
 _EPS = 1e-9
 
@@ -294,8 +296,6 @@ class PeerSearch:
                             break
                     best_x, best_gain = -1, _EPS
                     for x in A:
-                        if x == a:
-                            continue
                         gain = self.swap_gain(x, c)
                         if gain > best_gain:
                             best_x, best_gain = x, gain
@@ -374,9 +374,20 @@ def solve_peers_heuristic(
         unplaced = search.place_leftovers()
         search.repair_repeats()
         return search.groups, unplaced
-    search.greedy_groups()
-    unplaced = search.place_leftovers()
-    search.local_search()
-    search.repair_repeats()
-    search.local_search()
-    return search.groups, unplaced
+    best: tuple[float, list[list[int]], list[int]] | None = None
+    shared_cache = search.cache
+    # Small pools are cheap: restart from other seeds and keep the best local optimum.
+    for attempt in range(max(1, min(RESTARTS, RESTART_PEOPLE // max(1, len(people))))):
+        if attempt:
+            search = PeerSearch(scorer, people, group_size, random.Random(seed * 1000 + attempt))
+            search.set_candidates(rows, cols)
+            search.cache = shared_cache
+        search.greedy_groups()
+        unplaced = search.place_leftovers()
+        search.local_search()
+        search.repair_repeats()
+        search.local_search()
+        value = sum(search.fits(a, g) for g in search.groups for a in g) / 2
+        if best is None or (len(unplaced), -value) < (len(best[2]), -best[0]):
+            best = (value, [list(g) for g in search.groups], unplaced)
+    return best[1], best[2]
