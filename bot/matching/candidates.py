@@ -18,6 +18,8 @@ _SHIFT = 5e5
 # Proposals per person: holders per shared token, neighbours on the UTC clock, random picks.
 PROPOSALS = (1, 6, 2)
 HOPS = 0
+# Above this many people, fewer proposals per person keep 50,000 people within seconds.
+LARGE_POOL = 20_000
 
 
 def _unique(keys: np.ndarray) -> np.ndarray:
@@ -162,7 +164,8 @@ def proposals(
         r, c = _sample_holders(qp, qt, tp, tt, per_token, rng)
         rows.append(r)
         cols.append(c)
-    r, c = _signature_neighbours(feats, queries, targets, directed, rng)
+    big = len(queries) > LARGE_POOL
+    r, c = _signature_neighbours(feats, queries, targets, directed, rng, reps=2 if big else 3)
     rows.append(r)
     cols.append(c)
     nt = len(targets)

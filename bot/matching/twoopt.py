@@ -73,3 +73,35 @@ def two_opt(
 def pairs_from(partner: np.ndarray) -> list[list[int]]:
     idx = np.flatnonzero(partner > np.arange(len(partner)))
     return [[int(a), int(partner[a])] for a in idx]
+
+
+def mutual_best(
+    n: int, rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, free: np.ndarray, max_rounds: int = 20
+) -> list[list[int]]:
+    """Greedy start in NumPy: each round, free people whose best free candidates choose each other pair up.
+
+    Roughly the classic heaviest-edge-first greedy matching, in a few vectorised rounds.
+    """
+    free = free.copy()
+    keep = rows != cols
+    rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    order = np.lexsort((cols, -scores, rows))  # by row, best score first, then lowest col
+    rows, cols = rows[order], cols[order]
+    pairs: list[list[int]] = []
+    for _ in range(max_rounds):
+        live = free[rows] & free[cols]
+        if not live.any():
+            break
+        r, c = rows[live], cols[live]
+        first = np.r_[True, r[1:] != r[:-1]]
+        choice = np.full(n, -1, dtype=np.int64)
+        choice[r[first]] = c[first]
+        a = np.flatnonzero(choice >= 0)
+        mutual = a[(choice[choice[a]] == a) & (a < choice[a])]
+        if len(mutual) == 0:
+            break
+        partners = choice[mutual]
+        free[mutual] = False
+        free[partners] = False
+        pairs += np.c_[mutual, partners].tolist()
+    return pairs
