@@ -27,6 +27,9 @@ from .scoring import Scorer, is_repeat, score_matrix
 PEER_TOP_K = 20
 MENTOR_TOP_K = 25
 AUTO_EXACT_PEOPLE = 24
+# --exact in mentoring scores every pair up to this many (memory grows with the product).
+EXACT_MENTORING_PAIRS = 16_000_000
+EXACT_MENTOR_TOP_K = 100
 
 
 def _blocked_counts(feats: Features) -> Counter[int]:
@@ -86,17 +89,20 @@ def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exa
     solver = "none"
     rows = cols = np.empty(0, np.int64)
     if active_mentors and mentees:
-        k = len(active_mentors) if exact else MENTOR_TOP_K
+        all_pairs = exact and len(mentees) * len(active_mentors) <= EXACT_MENTORING_PAIRS
+        k = len(active_mentors) if all_pairs else (EXACT_MENTOR_TOP_K if exact else MENTOR_TOP_K)
         rows, cols, scores = candidate_lists(
             scorer, np.array(mentees), np.array(active_mentors), k, rng, symmetric=False,
-            dense=True if exact else None,
+            dense=True if all_pairs else None,
         )
         pairs, waitlist, solver = solve_mentoring(
             rows, cols, scores, active_mentors, capacity, mentees, problem.weights.mentor_spread,
             dense=None,
         )
-        if exact:
+        if all_pairs:
             solver += ", all mentor-mentee pairs"
+        elif exact:
+            solver += f", top-{EXACT_MENTOR_TOP_K} mentors per mentee (too many pairs to use all)"
     unmatched: list[tuple[int, str]] = []
     blocked = {m: 0 for m in mentors} | {m: 0 for m in mentees}
     for key in feats.avoid:
