@@ -6,6 +6,7 @@ intro leads with what actually drove the match. At most three are kept.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 from .overlap import shared_hours
@@ -20,14 +21,25 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+@lru_cache(maxsize=65536)
+def _folded(items: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(x.casefold() for x in items)
+
+
 def _common(lists: list[tuple[str, ...]]) -> list[str]:
     """Items every list shares (case-insensitive), spelled as in the first list."""
-    keys = set.intersection(*({x.casefold() for x in lst} for lst in lists))
+    keys = _folded(lists[0])
+    for lst in lists[1:]:
+        keys = keys & _folded(lst)
+        if not keys:
+            return []
     return [x for x in dict.fromkeys(lists[0]) if x.casefold() in keys]
 
 
 def _helps(giver: Participant, takers: list[Participant]) -> list[str]:
-    wanted = {w.casefold() for t in takers for w in t.skills_wanted}
+    if not giver.skills_offered:
+        return []
+    wanted = frozenset().union(*(_folded(t.skills_wanted) for t in takers))
     return [s for s in dict.fromkeys(giver.skills_offered) if s.casefold() in wanted]
 
 
