@@ -18,6 +18,8 @@ from .scoring import FORBIDDEN, Scorer, is_repeat
 from .twoopt import mutual_best, pair_arrays, pairs_from, two_opt
 
 MAX_PASSES = 30
+# Swap evaluations per local search (about 0.5 s of Python); bounds groups of 3+ on large pools.
+SWAP_BUDGET = 150_000
 RESTARTS = 8
 RESTART_PEOPLE = 1000
 SPARSE_ASSIGNMENT_MAX = 20_000
@@ -290,12 +292,19 @@ class PeerSearch:
             self.fits(x, C, skip=y) - self.fits(y, C, skip=y)
         )
 
-    def local_search(self, max_passes: int = MAX_PASSES) -> None:
-        """Bring each person together with a candidate by swapping out one of their group-mates."""
+    def local_search(self, max_passes: int = MAX_PASSES, budget: int = SWAP_BUDGET) -> None:
+        """Bring each person together with a candidate by swapping out one of their group-mates.
+
+        Stops at a local optimum, after `max_passes` passes or after `budget` evaluated moves
+        (a count, not a clock, so the result stays reproducible).
+        """
         order = [p for p in self.people if p in self.group_of]
         for _ in range(max_passes):
             improved = False
             for a in order:
+                budget -= len(self.cands[a]) * len(self.groups[self.group_of[a]])
+                if budget < 0:
+                    return
                 for c in self.cands[a]:
                     ga, gc = self.group_of[a], self.group_of.get(c, -1)
                     if gc < 0 or gc == ga:
