@@ -165,7 +165,7 @@ def proposals(
         rows.append(r)
         cols.append(c)
     big = len(queries) > LARGE_POOL
-    r, c = _signature_neighbours(feats, queries, targets, directed, rng, reps=2 if big else 3)
+    r, c = _signature_neighbours(feats, queries, targets, directed, rng, reps=2 if big else 5)
     rows.append(r)
     cols.append(c)
     nt = len(targets)
