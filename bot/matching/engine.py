@@ -44,8 +44,8 @@ def _blocked_counts(feats: Features) -> Counter[int]:
 
 def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, strategy: str):
     n = feats.n
-    if n == 1:
-        return [], [(0, txt.ALONE)], "none"
+    if n <= 1:
+        return [], [(0, txt.ALONE)] if n else [], "none"
     blocked = _blocked_counts(feats)
     isolated = [p for p in range(n) if n - 1 - blocked[p] <= 0]
     pool = [p for p in range(n) if n - 1 - blocked[p] > 0]
@@ -73,6 +73,8 @@ def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, strategy
         if exact:
             solver += "; pool too large for the exact solver"
     groups, unplaced = result
+    if not pool:
+        solver = "none"
     unmatched += [(p, txt.NO_FIT if len(pool) > 1 else txt.ALONE) for p in unplaced]
     return [sorted(g) for g in groups], unmatched, solver
 

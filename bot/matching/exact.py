@@ -68,6 +68,49 @@ def _solve(c, a_cover, extra_rows, cover_eq, n_people, n_cols):
     return res
 
 
+def _cover_matrix(people: list[int], cols: list[tuple[int, ...]]) -> csc_array:
+    pos = {p: i for i, p in enumerate(people)}
+    r_idx = [pos[p] for grp in cols for p in grp]
+    c_idx = [j for j, grp in enumerate(cols) for _ in grp]
+    return csc_array((np.ones(len(r_idx)), (r_idx, c_idx)), shape=(len(people), len(cols)))
+
+
+def _strict(scorer: Scorer, people: list[int], sizes: list[int], target: list[int]):
+    """Everyone covered with exactly the target sizes; (None, cols) when that is infeasible."""
+    cols, vals = _enumerate(scorer, people, sizes)
+    if not cols:
+        return None, cols
+    a_cover = _cover_matrix(people, cols)
+    extra = []
+    if len(sizes) > 1:
+        big = np.array([len(g) == sizes[-1] for g in cols], dtype=np.float64)
+        n_big = sum(1 for s in target if s == sizes[-1])
+        extra = [(big[None, :], n_big, n_big)]
+    res = _solve(-vals, a_cover, extra, True, len(people), len(cols))
+    return (res.x if res.status == 0 else None), cols
+
+
+def _lexicographic(scorer: Scorer, people: list[int], sizes: list[int], intended: set[int]):
+    """Max coverage, then fewest groups of an unintended size, then the best score."""
+    m = len(people)
+    cols, vals = _enumerate(scorer, people, sizes)
+    if not cols:
+        return None, cols
+    a_cover = _cover_matrix(people, cols)
+    # With two intended sizes the larger one is the "remainder" size: use as few as possible.
+    top = max(intended)
+    off = np.array([len(g) not in intended or (len(intended) > 1 and len(g) == top) for g in cols],
+                   dtype=np.float64)
+    zeros_u, ones_u, zeros_c = np.zeros(m), np.ones(m), np.zeros(len(cols))
+    res = _solve(np.r_[zeros_c, ones_u], a_cover, [], False, m, len(cols))
+    uncovered = round(res.fun)
+    rows = [(np.r_[zeros_c, ones_u][None, :], uncovered, uncovered)]
+    res = _solve(np.r_[off, zeros_u], a_cover, rows, False, m, len(cols))
+    rows.append((np.r_[off, zeros_u][None, :], round(res.fun), round(res.fun)))
+    res = _solve(np.r_[-vals, zeros_u], a_cover, rows, False, m, len(cols))
+    return res.x[: len(cols)], cols
+
+
 def solve_peers_exact(
     scorer: Scorer, people: list[int], group_size: int, max_columns: int = MAX_COLUMNS
 ) -> tuple[list[list[int]], list[int]] | None:
@@ -78,33 +121,18 @@ def solve_peers_exact(
     sizes = sorted(set(group_sizes(m, group_size)))
     if exact_columns(m, group_size) > max_columns:
         return None
-    cols, vals = _enumerate(scorer, people, sizes)
-    if not cols:
-        return [], list(people)
-    pos = {p: i for i, p in enumerate(people)}
-    r_idx = [pos[p] for grp in cols for p in grp]
-    c_idx = [j for j, grp in enumerate(cols) for _ in grp]
-    a_cover = csc_array((np.ones(len(r_idx)), (r_idx, c_idx)), shape=(m, len(cols)))
-    big = np.array([len(g) == sizes[-1] and len(sizes) > 1 for g in cols], dtype=np.float64)
     target = group_sizes(m, group_size)
-    n_big = sum(1 for s in target if s == sizes[-1]) if len(sizes) > 1 else 0
-
-    # Fast path: everyone covered with exactly the target group sizes.
-    extra = [(big[None, :], n_big, n_big)] if len(sizes) > 1 else []
-    res = _solve(-vals, a_cover, extra, True, m, len(cols))
-    if res.status == 0:
-        x = res.x
-    else:
-        # Lexicographic fallback: max coverage, then fewest oversized groups, then score.
-        zeros_u = np.zeros(m)
-        ones_u = np.ones(m)
-        res = _solve(np.r_[np.zeros(len(cols)), ones_u], a_cover, [], False, m, len(cols))
-        uncovered = round(res.fun)
-        rows = [(np.r_[np.zeros(len(cols)), ones_u][None, :], uncovered, uncovered)]
-        res = _solve(np.r_[big, zeros_u], a_cover, rows, False, m, len(cols))
-        rows.append((np.r_[big, zeros_u][None, :], round(res.fun), round(res.fun)))
-        res = _solve(np.r_[-vals, zeros_u], a_cover, rows, False, m, len(cols))
-        x = res.x[: len(cols)]
+    x, cols = _strict(scorer, people, sizes, target)
+    if x is None:
+        # Hard rules block the target sizes. Allow any size from 2 up to the largest target size
+        # (when that stays small) and solve lexicographically: cover the most people, then use
+        # the fewest groups off the intended size, then maximise the score.
+        loose = list(range(2, sizes[-1] + 1))
+        if sum(comb(m, s) for s in loose) > max_columns:
+            loose = sizes
+        x, cols = _lexicographic(scorer, people, loose, set(target) if len(target) > 1 else {sizes[0]})
+    if x is None:
+        return [], list(people)
     chosen = [list(cols[j]) for j in np.flatnonzero(x > 0.5)]
     placed = {p for g in chosen for p in g}
     return chosen, [p for p in people if p not in placed]

@@ -132,3 +132,10 @@ def test_heuristic_matches_exact_on_small_pools():
     heuristic = solve_with(problem(people, seed=1), "heuristic")
     assert heuristic.stats.objective >= 0.99 * exact.stats.objective
     assert heuristic.stats.objective <= exact.stats.objective + 1e-9
+
+
+def test_smaller_group_when_avoid_lists_block_the_only_group():
+    people = [peer("A"), peer("B", avoid=("A",)), peer("C")]
+    result = solve(problem(people, group_size=8))
+    assert len(result.groups) == 1 and len(result.groups[0].members) == 2
+    assert len(result.unmatched) == 1 and "couldn't fit you" in result.unmatched[0].reason
