@@ -25,7 +25,7 @@ from .result import MatchGroup, MatchResult, MatchStats, Unmatched
 from .scoring import Scorer, is_repeat, score_matrix
 
 PEER_TOP_K = 20
-MENTOR_TOP_K = 25
+MENTOR_TOP_K = 10
 AUTO_EXACT_PEOPLE = 24
 # --exact in mentoring scores every pair up to this many (memory grows with the product).
 EXACT_MENTORING_PAIRS = 16_000_000
