@@ -13,11 +13,9 @@ from .features import Features
 from .scoring import Scorer, score_matrix
 
 DENSE_PAIRS = 4_000_000
-_CHUNK = 1_000_000
 _SHIFT = 5e5
 # Proposals per person: holders per shared token, neighbours on the UTC clock, random picks.
 PROPOSALS = (1, 6, 2)
-HOPS = 0
 # Above this many people, fewer proposals per person keep 50,000 people within seconds.
 LARGE_POOL = 20_000
 
@@ -56,14 +54,6 @@ def top_k_matrix(matrix: np.ndarray, queries: np.ndarray, targets: np.ndarray, k
     rows = np.repeat(np.arange(matrix.shape[0]), k)
     cols = part.ravel()
     return top_k(queries[rows], targets[cols], matrix[rows, cols], k)
-
-
-def dense_pairs(row_ids: np.ndarray, col_ids: np.ndarray):
-    """Yield every (row, col) combination in chunks that keep memory bounded."""
-    step = max(1, _CHUNK // max(1, len(col_ids)))
-    for s in range(0, len(row_ids), step):
-        r = row_ids[s : s + step]
-        yield np.repeat(r, len(col_ids)), np.tile(col_ids, len(r))
 
 
 def _token_incidence(words: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +191,7 @@ def candidate_lists(
     r, c = proposals(scorer.f, queries, targets, directed=scorer.directed, rng=rng)
     n = scorer.n
     if symmetric:
-        r, c, s = _score_symmetric(scorer, r, c, k)
-        for _ in range(HOPS):
-            r2, c2 = _two_hop(r, c, n, rng)
-            r, c, s = _score_symmetric(scorer, np.r_[r, r2], np.r_[c, c2], k)
-        return r, c, s
+        return _score_symmetric(scorer, r, c, k)
     keys = _unique(r * n + c)
     r, c = keys // n, keys % n
     s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
@@ -218,17 +204,3 @@ def _score_symmetric(scorer: Scorer, r: np.ndarray, c: np.ndarray, k: int) -> tu
     lo, hi = keys // n, keys % n
     s = scorer.pairs(lo, hi)
     return top_k(np.r_[lo, hi], np.r_[hi, lo], np.r_[s, s], k)
-
-
-def _two_hop(rows: np.ndarray, cols: np.ndarray, n: int, rng: np.random.Generator, per: int = 4):
-    """Partners of your best partners tend to suit you too (one round of NN-descent)."""
-    start = np.searchsorted(rows, np.arange(n))
-    count = np.searchsorted(rows, np.arange(n), side="right") - start
-    has = count > 0
-    src = np.repeat(np.flatnonzero(has), per)
-    first = start[src] + (rng.random(len(src)) * count[src]).astype(np.int64)
-    mid = cols[first]
-    ok = count[mid] > 0
-    src, mid = src[ok], mid[ok]
-    second = start[mid] + (rng.random(len(mid)) * count[mid]).astype(np.int64)
-    return src, cols[second]
