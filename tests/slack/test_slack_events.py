@@ -175,3 +175,26 @@ async def test_unknown_events_and_interactions_get_a_clean_answer(harness, confo
     await harness.settle()
     assert "isn't something I know" in harness.fake.hooks[-1]["text"]
     assert await count(harness, Membership) == 0
+
+
+async def test_match_now_introduces_pairs_in_group_dms(harness, conformance) -> None:  # noqa: ANN001
+    """Intros end to end: people join, an admin runs `match now`, the outbox opens group DMs and posts."""
+    from test_slack_commands import ADMIN, run
+
+    from storage.tables import Match
+
+    program = await create_program(harness)
+    people = ["U301", "U302", "U303", "U304"]
+    for person in people:
+        await run(harness, "join", user=person)
+    hook = await run(harness, "match now", user=ADMIN)
+    assert "Matching a new round" in hook["text"]
+    await harness.core.dispatch()
+    opened = harness.fake.called("conversations.open")
+    assert len(opened) == 2
+    assert sorted(u for call in opened for u in call.args["users"].split(",")) == people
+    groups = {c.args["channel"] for c in harness.fake.called("chat.postMessage") if c.args["channel"].startswith("G")}
+    assert len(groups) == 2
+    matches = await rows(harness, Match, Match.program_id == program.id)
+    assert len(matches) == 2 and {m.conversation_id for m in matches} == groups
+    assert [d.state for d in await rows(harness, Delivery)] == ["sent"] * len(await rows(harness, Delivery))
