@@ -264,3 +264,4 @@ async def _icebreaker_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 async def my_programs(ctx: Ctx) -> list[int]:
     return [m.program_id for m in await memberships_of(ctx.session, ctx.user.id)]
+from bot import content_commands  # noqa: E402,F401  (registers the content and survey-results commands)

@@ -13,7 +13,7 @@ from adapters.console.render import render_message
 from bot.clock import Clock
 from bot.events import SentRef
 from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError
+from bot.port import PlatformCapabilities, SendError, ThreadReply
 
 PLATFORM = "console"
 
@@ -42,6 +42,7 @@ class ConsolePort:
     sent: list[Sent] = field(default_factory=list)
     fail_next: list[SendError] = field(default_factory=list)
     heading: str | None = None  # printed once, before the next message (e.g. the simulated day)
+    replies: dict[tuple[str, str], list[ThreadReply]] = field(default_factory=dict)  # (channel, thread) → replies
     _counter: int = 0
 
     def _next_id(self) -> str:
@@ -99,6 +100,18 @@ class ConsolePort:
                 self._print(item.audience, item.channel, message, note=" (updated)")
                 return
         raise SendError(f"no message {ref.message_id} to update", retryable=False)
+
+    def add_thread_reply(self, channel_id: str, thread_id: str, user_id: str, text: str, reactions: int = 0) -> None:
+        """Simulate someone answering in a thread (and how many reactions their answer got)."""
+        thread = self.replies.setdefault((channel_id, thread_id), [])
+        permalink = f"console://{channel_id}/{thread_id}/{len(thread) + 1}"
+        thread.append(ThreadReply(user_id=user_id, text=text, reactions=reactions, permalink=permalink))
+
+    async def top_replies(self, workspace_id: str, channel_id: str, thread_id: str, limit: int) -> list[ThreadReply]:
+        """Optional port capability: the most-reacted replies in a thread, earliest first on ties."""
+        thread = self.replies.get((channel_id, thread_id), [])
+        ranked = sorted(enumerate(thread), key=lambda item: (-item[1].reactions, item[0]))
+        return [reply for _, reply in ranked[:limit]]
 
     def show_reply(self, user_id: str, message: Message) -> None:
         """An ephemeral answer to something the person did."""
