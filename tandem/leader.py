@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -34,10 +35,13 @@ def lock_key(name: str = "tandem:scheduler") -> int:
 class SchedulerLeader:
     """Tries to hold the scheduler lock; ``is_leader`` says whether this process should tick."""
 
-    def __init__(self, db: Database, *, key: int | None = None, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(self, db: Database, *, key: int | None = None, retry_seconds: float = RETRY_SECONDS,
+                 on_acquire: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db = db
         self.key = lock_key() if key is None else key
         self.retry_seconds = retry_seconds
+        self.on_acquire = on_acquire  # e.g. tick at once: a new leader shouldn't wait for the next minute
+        self._pending: set[asyncio.Task] = set()
         self._engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
         self._leader = not db.is_postgres
@@ -59,6 +63,10 @@ class SchedulerLeader:
             if got:
                 self._conn, self._leader = conn, True
                 log.info("this process now runs the scheduler (advisory lock %s)", self.key)
+                if self.on_acquire is not None:
+                    task = asyncio.create_task(self.on_acquire())
+                    self._pending.add(task)
+                    task.add_done_callback(self._pending.discard)
                 return True
             await conn.close()
         except Exception as exc:  # the database went away: whoever reconnects first leads

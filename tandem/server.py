@@ -88,6 +88,12 @@ async def serve(core: Tandem, settings: Settings, *, ready: asyncio.Event | None
     if settings.scheduler:
         leader = SchedulerLeader(core.db, retry_seconds=settings.leader_retry_seconds)
         await leader.refresh()  # before the first tick, so a follower never ticks at start-up
+        follower = leader
+
+        async def take_over() -> None:  # a process that takes over ticks at once, not up to a minute later
+            await tick_safely(core, follower)
+
+        leader.on_acquire = take_over
         leadership = asyncio.create_task(leader.run(stop))
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(tick_safely, "interval", seconds=60, args=[core, leader], id="tick", max_instances=1,

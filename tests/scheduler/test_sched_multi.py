@@ -66,7 +66,12 @@ async def _next_step(h: Harness):  # noqa: ANN202
 async def test_only_one_leader_and_release_hands_over(db) -> None:  # noqa: ANN001
     _postgres_only(db)
     key = lock_key(f"test:{uuid.uuid4()}")
-    first, second = SchedulerLeader(db, key=key), SchedulerLeader(db, key=key)
+    ticks: list[str] = []
+
+    async def tick_now() -> None:
+        ticks.append("tick")
+
+    first, second = SchedulerLeader(db, key=key), SchedulerLeader(db, key=key, on_acquire=tick_now)
     try:
         assert await first.refresh() is True
         assert await second.refresh() is False
@@ -75,6 +80,9 @@ async def test_only_one_leader_and_release_hands_over(db) -> None:  # noqa: ANN0
         await first.release()
         assert not first.is_leader
         assert await second.refresh() is True and second.is_leader
+        await asyncio.sleep(0)
+        assert ticks == ["tick"], "the new leader ticks at once instead of waiting for the next minute"
+        assert await second.refresh() is True and ticks == ["tick"]
         assert await first.refresh() is False
     finally:
         await first.release()
@@ -113,3 +121,16 @@ async def test_leader_that_dies_is_replaced_at_the_next_attempt(db) -> None:  # 
 async def test_sqlite_process_always_leads(sqlite_db) -> None:  # noqa: ANN001
     leader = SchedulerLeader(sqlite_db)
     assert leader.is_leader and await leader.refresh()
+
+
+def test_grace_and_leader_settings_reach_the_core(monkeypatch, sqlite_db) -> None:  # noqa: ANN001
+    from tandem.server import build_core
+    from tandem.settings import load_settings
+
+    monkeypatch.setenv("TANDEM_STEP_GRACE_HOURS", "72")
+    monkeypatch.setenv("TANDEM_LEADER_RETRY_SECONDS", "5")
+    settings = load_settings()
+    assert build_core(sqlite_db, settings).step_grace == timedelta(hours=72)
+    assert settings.leader_retry_seconds == 5
+    monkeypatch.delenv("TANDEM_STEP_GRACE_HOURS")
+    assert build_core(sqlite_db, load_settings()).step_grace is None
