@@ -4,8 +4,9 @@ The idempotency key (program, round, match, step, recipient) makes writing a mes
 step that is retried after a crash can simply enqueue again. A sender claims a batch under a unique claim
 token (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of senders share the queue), sends it, and
 records outcomes in small flushes while it keeps sending. The one unavoidable window, sent by the platform
-but not yet recorded, is at most ``record_every`` sends or ``flush_seconds`` long, and only opens on a hard
-kill: a cancelled sender records what it sent before it stops. See docs/delivery.md.
+but not yet recorded, covers at most the sends in flight plus ``record_every`` outcomes (or ``flush_seconds``
+of them), and only opens on a hard kill: a cancelled sender records what it sent and hands back the rest
+before it stops. See docs/delivery.md.
 """
 
 from __future__ import annotations
