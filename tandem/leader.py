@@ -5,7 +5,8 @@ the others don't all do the same work each minute. The lock is held by a dedicat
 process dies, PostgreSQL drops the session and the lock with it, and another process takes it over at its
 next attempt (every ``retry_seconds``, 15 s by default). Correctness does not depend on this lock: the step
 ledger lets only one process run each step even if two briefly believe they lead. SQLite means one
-process, which always leads.
+process, which always leads. The lock key is derived from the schema, so deployments (or test runs) that
+share one PostgreSQL database in different schemas don't block each other.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class SchedulerLeader:
     def __init__(self, db: Database, *, key: int | None = None, retry_seconds: float = RETRY_SECONDS,
                  on_acquire: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db = db
-        self.key = lock_key() if key is None else key
+        self.key = key  # None: derived from the schema at first use, so deployments sharing a database differ
         self.retry_seconds = retry_seconds
         self.on_acquire = on_acquire  # e.g. tick at once: a new leader shouldn't wait for the next minute
         self._pending: set[asyncio.Task] = set()
@@ -58,6 +59,10 @@ class SchedulerLeader:
             if self._conn is not None:
                 await self._conn.execute(text("SELECT 1"))
                 return True
+            if self.key is None:
+                async with self.db.engine.connect() as main:  # the app's own connection knows its schema
+                    schema = (await main.execute(text("SELECT current_schema()"))).scalar()
+                self.key = lock_key(f"tandem:scheduler:{schema}")
             conn = await self._connect()
             got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})).scalar()
             if got:

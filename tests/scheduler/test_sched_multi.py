@@ -134,3 +134,45 @@ def test_grace_and_leader_settings_reach_the_core(monkeypatch, sqlite_db) -> Non
     assert settings.leader_retry_seconds == 5
     monkeypatch.delenv("TANDEM_STEP_GRACE_HOURS")
     assert build_core(sqlite_db, load_settings()).step_grace is None
+
+
+async def test_two_serve_processes_one_scheduler_and_takeover(db, caplog) -> None:  # noqa: ANN001
+    """The wiring: two `tandem serve` instances on one PostgreSQL schema; stopping the leader hands over."""
+    _postgres_only(db)
+    import logging
+    import socket
+
+    from tandem.server import build_core, serve
+    from tandem.settings import load_settings
+
+    def settings():  # noqa: ANN202
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        return load_settings(TANDEM_PORT=port, TANDEM_LEADER_RETRY_SECONDS=0.1)
+
+    def acquired() -> int:
+        return sum("now runs the scheduler" in r.getMessage() for r in caplog.records)
+
+    caplog.set_level(logging.INFO, logger="tandem.leader")
+    servers = []
+    for _ in range(2):
+        ready, stop = asyncio.Event(), asyncio.Event()
+        conf = settings()
+        servers.append((asyncio.create_task(serve(build_core(db, conf), conf, ready=ready, stop=stop)), stop))
+        await asyncio.wait_for(ready.wait(), 10)
+    try:
+        await asyncio.sleep(0.5)
+        assert acquired() == 1, "exactly one of the two runs the scheduler"
+        first_task, first_stop = servers[0]
+        first_stop.set()
+        await first_task
+        for _ in range(50):
+            if acquired() == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert acquired() == 2, "the other server took over"
+    finally:
+        for task, stop in servers:
+            stop.set()
+            await task
