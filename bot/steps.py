@@ -7,11 +7,11 @@ deliveries with idempotency keys, so re-running a step that crashed half-way sen
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +27,17 @@ from bot.programs import is_available
 from bot.rounds import run_round
 from bot.surveys import close_and_remind, open_survey
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
-from storage.tables import Match, MatchMember, Membership, Program, StepRun, SurveyInstance, User, Workspace
+from storage.tables import (
+    Match,
+    MatchMember,
+    Membership,
+    Program,
+    Round,
+    StepRun,
+    SurveyInstance,
+    User,
+    Workspace,
+)
 from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
@@ -83,7 +93,7 @@ async def _skip_late(core: Tandem, program: Program, late: list[calendar.Occurre
     detail = "missed while the service was down; past its grace period"
     async with core.db.transaction() as session:
         fresh = await insert_ignore(session, StepRun, [dict(
-            key=o.key(program.id or 0), program_id=program.id, kind=o.kind, round_number=o.round_number,
+            key=o.key(program.id or 0), program_id=program.id, kind=o.kind, round_number=None,
             due_at=o.due_at, state=StepState.SKIPPED.value, started_at=now, finished_at=now, detail=detail,
         ) for o in late], ["key"])
         # a step that failed or was interrupted and is now past its grace is given up on, too
@@ -98,35 +108,49 @@ async def _skip_late(core: Tandem, program: Program, late: list[calendar.Occurre
                     program.id, fresh, names)
 
 
-async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> bool:
+async def _next_round_number(session: AsyncSession, program_id: int | None) -> int:
+    """After every round made so far (scheduled or 'match now') and every round step still under way."""
+    made = (await session.exec(select(func.max(Round.number)).where(Round.program_id == program_id))).one()
+    claimed = (await session.exec(select(func.max(StepRun.round_number)).where(
+        StepRun.program_id == program_id, StepRun.kind == "round"))).one()
+    return max(made or 0, claimed or 0) + 1
+
+
+async def _claim(core: Tandem, program: Program, occurrence: calendar.Occurrence,
+                 now: datetime) -> tuple[bool, int | None]:
     """Claim the step by inserting its ledger row, or by taking over an interrupted or failed run.
 
-    Every path is one atomic statement, so two schedulers can never both win the same step.
+    Every path is one atomic statement, so two schedulers can never both win the same step. A round step
+    fixes its round number in the ledger when first claimed, so a re-run makes (or finds) that same round,
+    and a cadence change or a 'match now' in between never makes the schedule reuse a number.
     """
     key = occurrence.key(program.id or 0)
     async with core.db.transaction() as session:
+        number = await _next_round_number(session, program.id) if occurrence.kind == "round" else None
         inserted = await insert_ignore(session, StepRun, [dict(
-            key=key, program_id=program.id, kind=occurrence.kind, round_number=occurrence.round_number,
+            key=key, program_id=program.id, kind=occurrence.kind, round_number=number,
             due_at=occurrence.due_at, state=StepState.RUNNING.value, started_at=now,
         )], ["key"])
         if inserted:
-            return True
+            return True, number
         stale = and_(StepRun.state == StepState.RUNNING.value, col(StepRun.started_at) < now - STALE_RUN)
         retry = and_(StepRun.state == StepState.FAILED.value, col(StepRun.finished_at) < now - RETRY_FAILED_AFTER)
         taken = (await session.exec(update(StepRun).where(  # type: ignore[call-overload]
             StepRun.key == key, or_(stale, retry)).values(
-            state=StepState.RUNNING.value, started_at=now, finished_at=None).returning(StepRun.id))).all()
+            state=StepState.RUNNING.value, started_at=now, finished_at=None).returning(StepRun.round_number))).all()
         if taken:
             log.warning("running step %s again (it was interrupted or failed)", key)
-        return bool(taken)
+            return True, taken[0][0]
+        return False, None
 
 
 async def _run_once(core: Tandem, program: Program, occurrence: calendar.Occurrence, now: datetime) -> bool:
-    if not await _claim(core, program, occurrence, now):
+    claimed, number = await _claim(core, program, occurrence, now)
+    if not claimed:
         return False
     key = occurrence.key(program.id or 0)
     try:
-        await run_step(core, program.id or 0, occurrence)
+        await run_step(core, program.id or 0, replace(occurrence, round_number=number or occurrence.round_number))
     except Exception as exc:
         log.exception("step %s failed", key)
         await _finish(core, key, StepState.FAILED.value, f"{type(exc).__name__}: {exc}")

@@ -107,3 +107,28 @@ async def test_rounds_are_introduced_at_ten_local_and_each_step_runs_once(db, tz
         deliveries = (await s.exec(select(Delivery))).all()
         assert {d.state for d in deliveries} == {"sent"}
         assert len(deliveries) == len(h.port.sent), "each delivery went out exactly once"
+
+
+async def test_cadence_change_and_match_now_never_reuse_a_round_number(db) -> None:  # noqa: ANN001
+    from bot.events import OpenForm
+    from storage.tables import Round
+
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 09:00 Berlin
+    h = Harness.create(db, start)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin)
+    for uid, name in (("U1", "Ana"), ("U2", "Ben")):
+        await h.enrol(h.actor(uid, name), profile=PROFILE)
+    await _run_until(h, start + timedelta(weeks=2, days=1))  # weekly: rounds 1, 2, 3
+    await h.command(admin, "match now")  # round 4, by hand
+    form = await h.command(admin, "program settings")
+    assert isinstance(form, OpenForm)
+    await h.submit(admin, form, {"name": "Coffee", "channel": "coffee", "kind": "peer", "cadence": "biweekly",
+                                 "weekday": "monday", "time": "10:00", "timezone": "Europe/Berlin",
+                                 "group_size": "2", "enrolment": "opt_in"})
+    await _run_until(h, start + timedelta(weeks=6, days=1))  # biweekly: weeks 4 and 6 have rounds
+    async with db.session() as s:
+        numbers = sorted((await s.exec(select(Round.number))).all())
+    assert numbers == [1, 2, 3, 4, 5, 6], "the schedule keeps making new rounds after the change"
+    intros = [s for s in h.port.sent if "matched in" in s.message.plain_text()]
+    assert [int(t.message.plain_text().split("(round ")[1].split(")")[0]) for t in intros] == [1, 2, 3, 4, 5, 6]
