@@ -18,6 +18,7 @@ from tandem.settings import Settings
 
 log = logging.getLogger("tandem.server")
 
+SHUTDOWN_SECONDS = 10.0  # how long a stopping server lets the sender finish its pass
 CORE_KEY = web.AppKey("core", Tandem)
 DB_KEY = web.AppKey("db", Database)
 
@@ -112,7 +113,12 @@ async def serve(core: Tandem, settings: Settings, *, ready: asyncio.Event | None
             scheduler.shutdown(wait=False)
         if leadership is not None:
             await leadership  # stop is set: it releases the lock so another process takes over at once
+        stop.set()
         core.wakeup.set()
+        # let the current send pass finish (it stops after it); cancelling is the fallback, and even then the
+        # sender records what it sent and hands back the rest of its claim (docs/delivery.md)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(sender), timeout=SHUTDOWN_SECONDS)
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sender
