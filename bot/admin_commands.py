@@ -35,7 +35,8 @@ for _spec in (
     grammar.CommandSpec("export", "export [program]", "CSV files of participants, matches, meetings and surveys "
                                                       "(sent to you in a DM).", admin=True),
     grammar.CommandSpec("import", "import [program]", "Add participants from a CSV file you send me.", admin=True),
-    grammar.CommandSpec("announce", "announce [program] text", "Post an announcement in the program's channel.",
+    grammar.CommandSpec("announce", "announce [program] text", "Post an announcement in the program's channel "
+                                                               "(`announce lunch club: text` names it exactly).",
                         admin=True),
     grammar.CommandSpec("remove", "remove @person [program]", "Take someone out of a program.", admin=True),
     grammar.CommandSpec("pause @person", "pause @person until 2026-12-24 [program]", "Pause someone's matches.",
@@ -176,13 +177,28 @@ async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
 
 
 async def _split_program(ctx: Ctx, words: list[str]) -> tuple[Program, list[str]]:
-    """'announce coffee chats Hello all': the longest leading words naming a program, else the default one."""
+    """Which program an announcement is for, and its text.
+
+    ``announce lunch club: Pizza!`` always names the program. Without the colon, leading words naming a
+    program count only outside a program's channel: in #coffee, ``announce Coffee is back`` is all text.
+    """
     programs = await programs_in(ctx.session, ctx.workspace.id)
-    for cut in range(min(len(words), 6), 0, -1):
-        key = _slug(" ".join(words[:cut]).lstrip("#"))
-        hit = next((p for p in programs if key in (str(p.id), _slug(p.name), _slug(p.channel_id))), None)
-        if hit is not None and cut < len(words):
-            return hit, words[cut:]
+
+    def named(text: str) -> Program | None:
+        key = _slug(text.lstrip("#"))
+        return next((p for p in programs if key and key in (str(p.id), _slug(p.name), _slug(p.channel_id))), None)
+
+    joined = " ".join(words)
+    head, colon, tail = joined.partition(":")
+    explicit = named(head) if colon and tail.strip() else None
+    if explicit is not None:
+        return explicit, tail.split()
+    in_program_channel = any(p.channel_id == ctx.place.channel_id for p in programs)
+    if not in_program_channel:
+        for cut in range(min(len(words) - 1, 6), 0, -1):
+            hit = named(" ".join(words[:cut]))
+            if hit is not None:
+                return hit, words[cut:]
     return await _program(ctx, []), words
 
 
