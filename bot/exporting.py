@@ -44,11 +44,21 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (=HYPERLINK…) gets a leading apostrophe; imports strip it."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(header: tuple[str, ...] | list[str], rows: list[list[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 

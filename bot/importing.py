@@ -95,6 +95,11 @@ def _header(raw: list[str]) -> list[str]:
     return [ALIASES.get(n, n) for n in names]
 
 
+def _unquote(cell: str) -> str:
+    """Undo the apostrophe exports put before formula-like text (see bot/exporting.safe_cell)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
+
+
 def _roles(program: Program) -> set[str]:
     if program.kind == ProgramKind.MENTORING.value:
         return {Role.MENTOR.value, Role.MENTEE.value}
@@ -135,7 +140,7 @@ def parse_rows(program: Program, csv_text: str) -> tuple[list[ImportRow], list[R
             if len(cells) > len(header):
                 problems.append(RowProblem(line, "row", f"{len(cells)} values but only {len(header)} columns"))
                 continue
-            values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
+            values = {name: _unquote(cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
             row = _check_row(line, values, roles, program, problems)
             if row is not None:
                 rows.append(row)

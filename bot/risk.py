@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Actions, Button, Context, Header, Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_user
+from bot.programs import is_paused
 from bot.timeutil import show
 from storage.enums import MatchStatus, MembershipStatus
 from storage.tables import (
@@ -167,8 +168,8 @@ async def update_ignored_intros(core: Tandem, session: AsyncSession, program: Pr
     for match in matches:
         for user in members.get(match.id or 0, []):
             member = memberships.get(user.id or 0)
-            if member is None or member.status != MembershipStatus.ACTIVE.value:
-                continue
+            if member is None or member.status != MembershipStatus.ACTIVE.value or is_paused(member, now):
+                continue  # away on a pause they asked for: silence is expected
             key = (match.id or 0, user.id or 0)
             if _met(match) or key in answered or key in booked:
                 member.ignored_intros = 0
@@ -224,12 +225,18 @@ def digest_message(program: Program, items: list[RiskItem], paused: list[User]) 
     return Message(summary=f"{program.name}: {len(items)} pair(s) may need a hand", blocks=tuple(blocks))
 
 
-async def send_digest(core: Tandem, session: AsyncSession, program: Program, week: int) -> int:
-    """The weekly admin digest step: update intro counts, then DM each admin the at-risk list."""
+async def send_digest(core: Tandem, session: AsyncSession, program: Program, week: int,
+                      due_at: datetime | None = None) -> int:
+    """The weekly admin digest step: update intro counts, then DM each admin the at-risk list.
+
+    The intro window hangs off the step's due time (not the clock), so a digest that runs late after
+    downtime still looks at exactly its own week of intros.
+    """
     from bot.notify import program_admins
 
     now = core.clock.now()
-    paused = await update_ignored_intros(core, session, program, now - 2 * INTRO_GRACE, now - INTRO_GRACE)
+    anchor = due_at or now
+    paused = await update_ignored_intros(core, session, program, anchor - 2 * INTRO_GRACE, anchor - INTRO_GRACE)
     items = await find_at_risk(session, program, now)
     if not items and not paused:
         return 0

@@ -131,7 +131,7 @@ async def run_step(core: Tandem, program_id: int, occurrence: calendar.Occurrenc
         elif occurrence.kind == "icebreaker":
             await post_icebreaker(core, session, program, f"week:{occurrence.week}")
         elif occurrence.kind == "digest":
-            await send_digest(core, session, program, occurrence.week)
+            await send_digest(core, session, program, occurrence.week, occurrence.due_at)
 
 
 async def active_matches(session: AsyncSession, program: Program, now: datetime) -> list[Match]:

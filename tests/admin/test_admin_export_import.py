@@ -191,3 +191,37 @@ async def test_non_admin_upload_is_refused(db, start_time) -> None:  # noqa: ANN
     assert "only program admins" in text_of(reply)
     after = await _counts(db)
     assert after[1:] == before[1:] and after[0] == before[0] + 1  # only the uploader became known
+
+
+async def test_formula_like_cells_are_defused_on_export_and_restored_on_import(db, start_time) -> None:  # noqa: ANN001
+    from bot.importing import parse_rows
+
+    h = Harness.create(db, start_time)
+    admin, people = await program_with_people(h)
+    async with db.transaction() as s:
+        member = (await s.exec(select(Membership).join(User, User.id == Membership.user_id)
+                               .where(User.platform_user_id == "U1"))).one()
+        member.department = '=HYPERLINK("http://evil.example","click")'
+    async with db.session() as s:
+        files = await export_program(s, (await s.exec(select(Program))).one())
+    exported = rows_of(files["participants.csv"])
+    assert exported[0]["department"].startswith("'=HYPERLINK")
+    rows, problems = parse_rows(Program(name="x", channel_id="x", kind="peer", workspace_id=1),
+                                files["participants.csv"])
+    assert problems == [] and rows[0].department == member.department
+
+
+async def test_unknown_upload_and_wrong_text_get_a_hint(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin)
+    photo = await h.core.handle(FileUploadedEvent(actor=admin, filename="cat.jpg", content=b"\xff\xd8"))
+    assert "import [program]" in text_of(photo)
+    other = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"x", text="stats"))
+    assert "only know what to do with participant CSV" in text_of(other)
+    binary = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"\xff\xfe\x00bad",
+                                                   text="import coffee"))
+    assert "UTF-8" in text_of(binary)
+    nowhere = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"x",
+                                                    text="import tennis"))
+    assert "can't find a program called 'tennis'" in text_of(nowhere)
