@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import re
 
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlmodel import col, or_, select
 
 from bot import grammar
 from bot.charts import render_chart
@@ -67,9 +68,10 @@ async def _target(ctx: Ctx, cmd: grammar.ParsedCommand) -> tuple[User | None, li
         return None, rest
     rest.remove(named)
     key = named[1:]
-    users = (await ctx.session.exec(select(User).where(User.workspace_id == ctx.workspace.id))).all()
-    found = next((u for u in users if u.platform_user_id == key), None) or next(
-        (u for u in users if _slug(u.display_name) == _slug(key)), None)
+    candidates = (await ctx.session.exec(select(User).where(
+        User.workspace_id == ctx.workspace.id,
+        or_(User.platform_user_id == key, func.lower(User.display_name) == key.lower())))).all()
+    found = next((u for u in candidates if u.platform_user_id == key), None) or next(iter(candidates), None)
     return found, rest
 
 

@@ -48,6 +48,7 @@ from bot.programs import (
     program_for_channel,
     resume,
 )
+from bot.risk import note_activity
 from storage.enums import Enrolment, MembershipStatus
 from storage.tables import ProcessedEvent, Program
 from storage.upsert import insert_ignore
@@ -72,6 +73,8 @@ async def handle_event(core: Tandem, event: Event) -> Response:
         if isinstance(event, ActionEvent) and event.event_id and not await first_time(
                 session, f"{actor.platform}:action:{event.event_id}", core.clock.now()):
             return NoReply()
+        if isinstance(event, ActionEvent | FormSubmittedEvent):
+            await note_activity(session, user.id)  # acting resets the ignored-intros count (bot/risk.py)
         response = await _route(ctx, event)
     for job in ctx.later:
         await job()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -136,6 +137,12 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
         if text not in item.reasons:
             item.reasons.append(text)
     return sorted(items.values(), key=lambda i: i.match.id or 0)
+
+
+async def note_activity(session: AsyncSession, user_id: int | None) -> None:
+    """Someone clicked or answered something: they're not ignoring us, so their ignored-intro count resets."""
+    await session.exec(update(Membership).where(  # type: ignore[call-overload]
+        Membership.user_id == user_id, col(Membership.ignored_intros) > 0).values(ignored_intros=0))
 
 
 async def update_ignored_intros(core: Tandem, session: AsyncSession, program: Program, since: datetime,

@@ -135,3 +135,18 @@ async def test_risk_command_lists_pairs_for_admins_only(db, start_time) -> None:
     await _seed_risky(h)
     assert "Elif said it's not a good fit" in text_of(await h.command(admin, "risk"))
     assert "only program admins" in text_of(await h.command(people[0], "risk"))
+
+
+async def test_any_click_resets_the_ignored_intro_count(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin, people = await program_with_people(h)
+    async with db.transaction() as s:
+        for member in (await s.exec(select(Membership))).all():
+            member.ignored_intros = 2
+    await h.command(admin, "match now")
+    await h.core.dispatch()
+    await h.click(people[0], h.last_to("U1"), "book:propose")
+    async with db.session() as s:
+        counts = {u.platform_user_id: m.ignored_intros for m, u in (await s.exec(
+            select(Membership, User).join(User, User.id == Membership.user_id))).all()}
+    assert counts["U1"] == 0 and counts["U2"] == 2
