@@ -276,6 +276,12 @@ def _details(details: dict) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
+def _who(entry: AuditEntry, names: dict[int | None, str]) -> str:
+    if entry.actor_user_id:
+        return names.get(entry.actor_user_id, f"user {entry.actor_user_id}")
+    return "command line" if entry.details.get("via") == "command line" else "Tandem (automatic)"
+
+
 @command("audit")
 async def _audit(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     program = await _program(ctx, cmd.args)
@@ -287,7 +293,6 @@ async def _audit(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     actor_ids = {e.actor_user_id for e in entries if e.actor_user_id}
     names = {u.id: u.display_name for u in (await ctx.session.exec(select(User).where(
         col(User.id).in_(actor_ids)))).all()} if actor_ids else {}
-    lines = [f"• {show(e.at, ctx.user.timezone) if e.at else '?'} · "
-             f"{names.get(e.actor_user_id, 'Tandem') if e.actor_user_id else 'Tandem / command line'} · "
-             f"**{e.action}**" + (f" · {_details(e.details)}" if e.details else "") for e in entries]
+    lines = [f"• {show(e.at, ctx.user.timezone) if e.at else '?'} · {_who(e, names)} · **{e.action}**"
+             + (f" · {_details(e.details)}" if e.details else "") for e in entries]
     return say_lines(f"Audit log of {program.name} (latest {AUDIT_LINES})", lines or ["Nothing recorded yet."])

@@ -98,6 +98,7 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
         Match.program_id == program.id, col(Match.status).not_in([MatchStatus.ENDED.value]))
         .order_by(col(Match.id)))).all())
     flagged: list[tuple[int, str, int | None]] = []  # (match id, reason, user id the reason is about)
+    open_ids = {m.id for m in open_matches}
     counts = await prompts_sent(session, [m.id for m in open_matches if m.id is not None])
     for match in open_matches:
         sent = counts.get(match.id or 0, 0)
@@ -111,7 +112,7 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
         .order_by(col(SurveyAnswer.id)))).all()
     for answer, instance in answers:
         if instance.definition_id == "pulse" and answer.question_id == "match_rating" and answer.value.isdigit() \
-                and int(answer.value) <= LOW_PULSE:
+                and int(answer.value) <= LOW_PULSE and instance.match_id in open_ids:
             flagged.append((instance.match_id or 0, f"pulse rating {answer.value}/5 from {{name}}", answer.user_id))
         elif instance.definition_id == "good_fit" and answer.question_id == "fit" and answer.value == "not_a_fit":
             flagged.append((instance.match_id or 0, "{name} said it's not a good fit", answer.user_id))

@@ -26,6 +26,9 @@ async def _seed_risky(h: Harness) -> None:
         await sd.survey(unhappy, "pulse", {"U3": "2", "U4": "4"}, "match_rating")
         misfit = await sd.match(rnd, ["U5", "U6"], met=True)
         await sd.survey(misfit, "good_fit", {"U5": "not_a_fit", "U6": "good_fit"}, "fit")
+        over = await sd.match(rnd, ["U2", "U5"], met=True)
+        over.status = "ended"  # a finished pair's old low pulse is history, not a warning sign
+        await sd.survey(over, "pulse", {"U2": "1", "U5": None}, "match_rating")
         fine = await sd.match(rnd, ["U1", "U3"], met=True)
         await sd.survey(fine, "pulse", {"U1": "5", "U3": "3"}, "match_rating")
 
