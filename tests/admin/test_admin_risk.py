@@ -125,11 +125,14 @@ async def test_three_ignored_intros_in_a_row_pause_and_tell_acting_resets(db, st
 async def test_digest_is_a_weekly_step(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     await program_with_people(h)
-    h.clock.advance(timedelta(days=3))
+    await _seed_risky(h)
+    h.clock.advance(timedelta(days=2, hours=2))  # the digest is due two days after Monday's 10:00 anchor
     await h.core.tick()
     async with db.session() as s:
         run = (await s.exec(select(StepRun).where(StepRun.kind == "digest"))).one()
         assert run.state == "done" and run.key.endswith(":digest:week:0")
+    digest = h.last_to("UADMIN").message.plain_text()
+    assert "pairs that may need a hand" in digest and "Elif said it's not a good fit" in digest
 
 
 async def test_risk_command_lists_pairs_for_admins_only(db, start_time) -> None:  # noqa: ANN001
