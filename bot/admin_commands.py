@@ -88,6 +88,7 @@ async def _stats(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     program = await _program(ctx, cmd.args)
     if not ctx.is_admin(program):
         return say(REFUSAL)
+    await ctx.audit("stats", program)  # reading figures about people is an admin action too
     s = await program_stats(ctx.session, program, ctx.now)
     o = s.overall()
     lines = [f"Participants: {s.active} active, {s.paused} paused, {s.waitlisted} waitlisted "
@@ -113,6 +114,7 @@ async def _risk(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     if not ctx.is_admin(program):
         return say(REFUSAL)
     items = await find_at_risk(ctx.session, program, ctx.now)
+    await ctx.audit("risk", program, pairs=len(items))
     return Reply(message=digest_message(program, items, []))
 
 
