@@ -262,7 +262,7 @@ def _consent_message(program: Program, enrolled: bool) -> Message:
     return Message(summary=f"About {program.name}", blocks=(Section(text=Text.of(text)), Actions(elements=(button,))))
 
 
-async def import_participants(core: Tandem | None, session: AsyncSession, program: Program, csv_text: str,
+async def import_participants(core: Tandem, session: AsyncSession, program: Program, csv_text: str,
                               actor: User | None, *, filename: str = "") -> ImportResult:
     """Check the whole file, then add everyone with consent; returns counts, or the problems and no changes."""
     workspace = await session.get(Workspace, program.workspace_id)
@@ -272,7 +272,7 @@ async def import_participants(core: Tandem | None, session: AsyncSession, progra
     result = ImportResult(problems=sorted(problems, key=lambda p: (p.line, p.field)))
     if problems:
         return result
-    now = core.clock.now() if core is not None else _utcnow()
+    now = core.clock.now()
     items: list[Outgoing] = []
     for row in rows:
         assert row.resolved is not None
@@ -314,9 +314,3 @@ async def import_participants(core: Tandem | None, session: AsyncSession, progra
                            details={"file": filename, "invited": result.invited, "enrolled": result.enrolled,
                                     "updated": result.updated, "via": "chat" if actor else "command line"}))
     return result
-
-
-def _utcnow():  # noqa: ANN202
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
