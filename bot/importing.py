@@ -19,15 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.directory import find_user
 from bot.messages import Actions, Button, Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_user
 from bot.port import LOOKUP_BY_EMAIL, SendError, UserInfo
-from bot.programs import default_role, join, membership, split_list
+from bot.programs import default_role, join, split_list
 from bot.timeutil import BadTime, is_zone, parse_hhmm
 from storage.enums import Enrolment, MembershipStatus, ProgramKind, Role
 from storage.tables import AuditEntry, Membership, Program, User, Workspace
@@ -194,11 +192,10 @@ def _check_row(line: int, v: dict[str, str], roles: set[str], program: Program,
                      work_end=hours["work_end"])
 
 
-async def lookup_email(core: Tandem | None, session: AsyncSession, workspace: Workspace,
+async def lookup_email(core: Tandem | None, workspace: Workspace, known: dict[str, User],
                        email: str) -> UserInfo | None:
     """Known people first (no platform call); then the adapter's directory, when it has one."""
-    user = (await session.exec(select(User).where(User.workspace_id == workspace.id,
-                                                  func.lower(User.email) == email.lower()))).first()
+    user = known.get(email.lower())
     if user is not None:
         return UserInfo(user_id=user.platform_user_id, name=user.display_name, email=user.email,
                         timezone=user.timezone)
@@ -209,16 +206,22 @@ async def lookup_email(core: Tandem | None, session: AsyncSession, workspace: Wo
     return await lookup(workspace.external_id, email)
 
 
+async def _people(session: AsyncSession, workspace: Workspace) -> list[User]:
+    """Everyone the bot knows in the workspace, in one query (imports touch many of them)."""
+    return list((await session.exec(select(User).where(User.workspace_id == workspace.id))).all())
+
+
 async def resolve_rows(core: Tandem | None, session: AsyncSession, workspace: Workspace,
                        rows: list[ImportRow]) -> list[RowProblem]:
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
+    known = {u.email.lower(): u for u in await _people(session, workspace) if u.email} if rows else {}
     for row in rows:
         if row.platform_user_id:
             row.resolved = UserInfo(user_id=row.platform_user_id, name=row.name, email=row.email or None)
         else:
             try:
-                row.resolved = await lookup_email(core, session, workspace, row.email)
+                row.resolved = await lookup_email(core, workspace, known, row.email)
             except SendError as exc:
                 problems.append(RowProblem(row.line, "email", f"couldn't look up '{row.email}': {exc}"))
                 continue
@@ -274,9 +277,12 @@ async def import_participants(core: Tandem, session: AsyncSession, program: Prog
         return result
     now = core.clock.now()
     items: list[Outgoing] = []
+    users = {u.platform_user_id: u for u in await _people(session, workspace)}
+    members = {m.user_id: m for m in (await session.exec(select(Membership).where(
+        Membership.program_id == program.id))).all()}
     for row in rows:
         assert row.resolved is not None
-        user = await find_user(session, workspace.id, row.resolved.user_id)
+        user = users.get(row.resolved.user_id)
         if user is None:
             user = User(workspace_id=workspace.id, platform_user_id=row.resolved.user_id,
                         display_name=row.name or row.resolved.name or row.resolved.user_id,
@@ -287,7 +293,7 @@ async def import_participants(core: Tandem, session: AsyncSession, program: Prog
             await session.flush()
         elif row.email and not user.email:
             user.email = row.email
-        member = await membership(session, program.id, user.id)
+        member = members.get(user.id or 0)
         if member is not None and member.status == MembershipStatus.ACTIVE.value:
             _apply_profile(member, user, row, program)
             result.updated += 1
