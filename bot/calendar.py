@@ -28,6 +28,9 @@ GRACE = {
 }
 
 
+ORDER = ("round", "prompt", "icebreaker", "checkin")  # at the same instant: match first, then prompt the rest
+
+
 @dataclass(frozen=True)
 class Occurrence:
     kind: str
@@ -77,12 +80,16 @@ def occurrences(program: Program, until: datetime) -> list[Occurrence]:
         if is_round_week(program, week, anchor):
             rounds += 1
             out.append(Occurrence("round", week, anchor, rounds))
-        else:
-            out.append(Occurrence("prompt", week, anchor))
+        # every week: ongoing groups (mentoring pairs, or peers between rounds) get that week's prompt
+        out.append(Occurrence("prompt", week, anchor))
         out.append(Occurrence("icebreaker", week, anchor + ICEBREAKER_DELAY))
         out.append(Occurrence("checkin", week, anchor + CHECKIN_DELAY))
         out.append(Occurrence("digest", week, anchor + DIGEST_DELAY))
-    return sorted((o for o in out if o.due_at <= until), key=lambda o: (o.due_at, o.kind))
+    return sorted((o for o in out if o.due_at <= until), key=_order)
+
+
+def _order(o: Occurrence) -> tuple[datetime, int, str]:
+    return o.due_at, ORDER.index(o.kind) if o.kind in ORDER else len(ORDER), o.kind
 
 
 def next_occurrence(program: Program, after: datetime, kind: str = "round") -> datetime | None:

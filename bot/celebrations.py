@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Mention, Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_channel
 from bot.rounds import members_of
-from storage.tables import Match, Program
+from storage.enums import MeetingState
+from storage.tables import Match, Meeting, Program
 
 if TYPE_CHECKING:
     from bot.core import Tandem
 
 MILESTONES = {1: "had their first chat 🎉", 4: "have met four times 🌟"}
+COMPLETED = "completed the program together 🎓 Thank you both!"
 
 
 async def on_meeting_reported(core: Tandem, session: AsyncSession, match: Match) -> bool:
@@ -24,7 +28,38 @@ async def on_meeting_reported(core: Tandem, session: AsyncSession, match: Match)
     return await celebrate(core, session, match, f"meetings:{match.meetings_count}", milestone)
 
 
+async def count_meetings(core: Tandem) -> int:
+    """Count booked chats whose time has passed, so a pair's fourth meeting gets its shout-out too.
+
+    "Did you meet?" only reports the first meeting; later ones are the confirmed bookings that have ended.
+    The count only ever goes up (a first meeting reported and also booked counts once).
+    """
+    now = core.clock.now()
+    celebrated = 0
+    async with core.db.transaction() as session:
+        past = (select(Meeting.match_id, func.count().label("n"))
+                .where(Meeting.state == MeetingState.CONFIRMED.value, col(Meeting.end_at) <= now)
+                .group_by(col(Meeting.match_id)).subquery())
+        rows = (await session.exec(select(Match, past.c.n).join(past, past.c.match_id == Match.id)
+                                   .where(col(Match.meetings_count) < past.c.n))).all()
+        for match, count in rows:
+            before, match.meetings_count = match.meetings_count, int(count)
+            match.met_at = match.met_at or now
+            for reached in sorted(MILESTONES):
+                if before < reached <= match.meetings_count:
+                    celebrated += await celebrate(core, session, match, f"meetings:{reached}", MILESTONES[reached])
+    return celebrated
+
+
+async def on_program_completed(core: Tandem, session: AsyncSession, match: Match) -> bool:
+    """The end of a mentoring track (when its wrap-up survey goes out); only pairs who actually met."""
+    if match.meetings_count < 1 and match.met_at is None:
+        return False
+    return await celebrate(core, session, match, "completed", COMPLETED)
+
+
 async def celebrate(core: Tandem, session: AsyncSession, match: Match, key: str, what: str) -> bool:
+    """One shout-out per match and milestone (the key makes it idempotent); none if anyone opted out."""
     members = await members_of(session, match.id)
     if not members or any(not u.shoutouts for _, u in members):
         return False

@@ -245,4 +245,5 @@ async def my_programs(ctx: Ctx) -> list[int]:
     return [m.program_id for m in await memberships_of(ctx.session, ctx.user.id)]
 
 
-from bot import admin_commands  # noqa: E402,F401  (registers the admin insight commands)
+# Feature modules register their commands on import (kept last: they import from this module).
+from bot import admin_commands, content_commands  # noqa: E402,F401

@@ -20,11 +20,15 @@ def prompt_for(program: Program, week: int) -> TrackPrompt:
     return library().prompt_for_week(track_kind(program), week)
 
 
-def prompt_blocks(program: Program, week: int, *, heading: bool = True) -> list:
+def prompt_blocks(program: Program, week: int, *, heading: bool = True,
+                  extra: list[str] | tuple[str, ...] = ()) -> list:
+    """The library prompt for the week, plus the program team's own questions for that week (``extra``)."""
     prompt = prompt_for(program, week)
     blocks: list = []
     if heading:
         blocks.append(Header(text=f"Week {week} · {prompt.title}"))
     blocks.append(Section(text=Text.of(f"💬 **{prompt.question}**")))
     blocks.append(Context(text=Text.of("\n".join(f"• {q}" for q in prompt.follow_ups))))
+    for question in extra:
+        blocks.append(Section(text=Text.of(f"✨ From your program team: **{question}**")))
     return blocks

@@ -160,11 +160,13 @@ async def on_action(ctx: Ctx, event: ActionEvent) -> Response:
             instance_id, question_id, answer = surveys.parse_answer_value(value)
             outcome, updated = await surveys.record_answer(ctx.core, ctx.session, ctx.user, instance_id,
                                                            question_id, answer)
+            if outcome.text == surveys.REMATCH_NOTE:  # say what happens next, not just "saved"
+                updated = updated.model_copy(update={"blocks": (*updated.blocks, Section(text=Text.of(outcome.text)))})
             return Reply(message=updated, replace_original=True)
         if action == surveys.COMMENT:
             instance_id, _, question_id = value.partition("|")
             instance = await surveys._instance(ctx.session, _int(instance_id) or -1, ctx.user)
-            question = next((q for q in surveys.definition(instance.definition_id).questions
+            question = next((q for q in (await surveys.definition_for(ctx.session, instance)).questions
                              if q.id == question_id), None)
             if question is None:
                 return say("That question is not part of this survey.")

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking import offer, offer_blocks
 from bot.conversation import prompt_blocks
+from bot.custom_content import custom_prompts
 from bot.messages import Actions, Context, GroupChatButton, Header, Mention, Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_group, to_user
 from bot.rounds import match_groups
@@ -45,7 +46,7 @@ def _title(program: Program) -> str:
 
 
 def intro_for_group(program: Program, rnd: Round, members: list[tuple[str, User]], reasons: list[str],
-                    booking: list) -> Message:
+                    booking: list, *, extra: list[str] | tuple[str, ...] = ()) -> Message:
     users = [u for _, u in members]
     who = _who_line(program, members)
     blocks: list = [
@@ -54,13 +55,13 @@ def intro_for_group(program: Program, rnd: Round, members: list[tuple[str, User]
     ]
     if reasons:
         blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
-    blocks.extend(prompt_blocks(program, 1, heading=False))
+    blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
     return Message(summary=f"You're matched with {_names(users)}", blocks=tuple(blocks))
 
 
 def intro_for_person(program: Program, rnd: Round, viewer: User, members: list[tuple[str, User]], reasons: list[str],
-                     booking: list) -> Message:
+                     booking: list, *, extra: list[str] | tuple[str, ...] = ()) -> Message:
     """For platforms where the bot can't open group chats: a 1:1 card with a button that opens one."""
     others = [(r, u) for r, u in members if u.id != viewer.id]
     users = [u for _, u in members]
@@ -74,7 +75,7 @@ def intro_for_person(program: Program, rnd: Round, viewer: User, members: list[t
     blocks.append(Actions(elements=(GroupChatButton(
         label="Start a group chat", user_ids=tuple(u.platform_user_id for u in users),
         emails=tuple(u.email for u in users if u.email), topic=f"{program.name}: {_names(users)}"),)))
-    blocks.extend(prompt_blocks(program, 1, heading=False))
+    blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
     return Message(summary=f"You're matched with {_names([u for _, u in others])}", blocks=tuple(blocks))
 
@@ -85,6 +86,7 @@ async def enqueue_round_messages(core: Tandem, session: AsyncSession, program: P
     workspace = await session.get(Workspace, program.workspace_id)
     assert workspace is not None
     groups_supported = core.port(workspace.platform).capabilities.group_conversations
+    extra = (await custom_prompts(session, program)).get(1, [])  # the program team's own week-1 questions
     items: list[Outgoing] = []
     for match, members in await match_groups(session, rnd.id):
         ordered = sorted(members, key=lambda mu: (mu[0].role != Role.MENTOR.value, mu[1].id or 0))
@@ -93,14 +95,15 @@ async def enqueue_round_messages(core: Tandem, session: AsyncSession, program: P
         meeting, plan = await offer(session, program, match, users, now)
         base = f"program:{program.id}:round:{rnd.number}:match:{match.id}:intro"
         if groups_supported:
-            message = intro_for_group(program, rnd, people, match.reasons, offer_blocks(meeting, plan, users))
+            message = intro_for_group(program, rnd, people, match.reasons, offer_blocks(meeting, plan, users),
+                                      extra=extra)
             target = to_group([u.platform_user_id for u in users])
             items.append(Outgoing(key=f"{base}:group", step="intro", target=target, message=message,
                                   program_id=program.id, round_id=rnd.id, match_id=match.id))
         else:
             for user in users:
                 message = intro_for_person(program, rnd, user, people, match.reasons,
-                                           offer_blocks(meeting, plan, users, viewer=user))
+                                           offer_blocks(meeting, plan, users, viewer=user), extra=extra)
                 items.append(Outgoing(key=f"{base}:user:{user.id}", step="intro", target=to_user(user.platform_user_id),
                                       message=message, program_id=program.id, round_id=rnd.id, match_id=match.id))
     waitlisted = (await session.exec(_waitlist_query(rnd.id))).all()

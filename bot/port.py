@@ -39,9 +39,29 @@ class UserInfo:
     timezone: str | None = None
 
 
+@dataclass(frozen=True)
+class ThreadReply:
+    """An answer someone wrote in a thread, with how many reactions it got (0 where there are none)."""
+
+    user_id: str  # the platform's user id
+    text: str
+    reactions: int = 0
+    permalink: str | None = None
+
+
 @runtime_checkable
 class ChatPort(Protocol):
-    """Implemented by each adapter. Every method raises ``SendError`` on failure."""
+    """Implemented by each adapter. Every method raises ``SendError`` on failure.
+
+    Optional capabilities (the core checks with ``getattr`` and works without them):
+
+    ``async def top_replies(self, workspace_id: str, channel_id: str, thread_id: str, limit: int)
+    -> list[ThreadReply]``
+        The best-loved human replies in a thread, most reactions first (ties: earliest first), at most
+        ``limit``; bot replies excluded. Used to link last week's favourite icebreaker answers. Slack: read
+        ``conversations.replies`` (reactions come with each message). Platforms without readable threads or
+        reactions (Teams) simply don't define it, and the core shows no highlight.
+    """
 
     capabilities: PlatformCapabilities
 

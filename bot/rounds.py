@@ -32,7 +32,7 @@ class Pool:
 
 def round_seed(program_id: int, number: int) -> int:
     digest = hashlib.sha256(f"tandem:{program_id}:{number}".encode()).hexdigest()
-    return int(digest[:8], 16)
+    return int(digest[:8], 16) % 2**31  # fits a signed 32-bit column (PostgreSQL INTEGER)
 
 
 async def pool_for(session: AsyncSession, program: Program, now: datetime) -> Pool:
@@ -71,6 +71,35 @@ async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: 
     return pairs
 
 
+async def rematch_avoids(session: AsyncSession, program: Program, pool: Pool) -> list[tuple[int, int]]:
+    """(person, old partner) for everyone who asked for a rematch ("not a good fit", "we can't meet").
+
+    The old partner goes into both people's ``avoid`` list for this round only: avoid is a hard rule in the
+    engine (history is only a soft penalty, and none at all when ``avoid_repeat_rounds`` is 0), and
+    ``wants_rematch`` is cleared once the round is matched, so later rounds may pair them again.
+    """
+    wanting = [u.id for m, u in pool.members if m.wants_rematch]
+    if not wanting:
+        return []
+    rows = (await session.exec(select(MatchMember.match_id, MatchMember.user_id)
+                               .join(Match, col(Match.id) == MatchMember.match_id)
+                               .where(Match.program_id == program.id, col(MatchMember.user_id).in_(wanting))
+                               .order_by(col(MatchMember.match_id).desc()))).all()
+    latest: dict[int, int] = {}
+    for match_id, user_id in rows:
+        latest.setdefault(user_id, match_id)
+    if not latest:
+        return []
+    members = (await session.exec(select(MatchMember.match_id, MatchMember.user_id).where(
+        col(MatchMember.match_id).in_(sorted(set(latest.values())))))).all()
+    pairs = []
+    for match_id, other in members:
+        for person, their_match in latest.items():
+            if their_match == match_id and other != person:
+                pairs.append((person, other))
+    return sorted(pairs)
+
+
 async def build_problem(session: AsyncSession, program: Program, number: int, now: datetime,
                         pool: Pool) -> dict[str, Any]:
     """The engine's JSON contract (docs/matching.md), with our user ids as participant ids."""
@@ -79,6 +108,10 @@ async def build_problem(session: AsyncSession, program: Program, number: int, no
     if user_ids:
         for row in (await session.exec(select(Avoidance).where(col(Avoidance.user_id).in_(user_ids)))).all():
             avoid.setdefault(row.user_id, []).append(str(row.avoided_user_id))
+    for person, partner in await rematch_avoids(session, program, pool):
+        for a, b in ((person, partner), (partner, person)):
+            if str(b) not in avoid.setdefault(a, []):
+                avoid[a].append(str(b))
     participants = []
     for m, u in pool.members:
         capacity = max(0, m.capacity - pool.continuing.get(u.id, 0)) if m.role == Role.MENTOR.value else 1

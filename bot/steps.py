@@ -16,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import calendar
 from bot.booking import send_due_reminders
+from bot.celebrations import count_meetings
 from bot.conversation import prompt_blocks
+from bot.custom_content import custom_prompts
 from bot.icebreakers import post_icebreaker
 from bot.messages import Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_group, to_user
@@ -53,6 +55,7 @@ async def run_due_steps(core: Tandem) -> int:
                 ran += 1
     await close_and_remind(core)
     await send_due_reminders(core)
+    await count_meetings(core)
     await welcome_back(core)
     return ran
 
@@ -189,6 +192,7 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
     workspace = await session.get(Workspace, program.workspace_id)
     assert workspace is not None
     groups = core.port(workspace.platform).capabilities.group_conversations
+    extra = await custom_prompts(session, program)  # the program team's own questions, by week
     items = []
     for group in await active_groups(session, program, now):
         match, members = group.match, group.members
@@ -198,7 +202,7 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
         if len(group.available) < len(members):
             continue  # someone is away: don't prompt a pair that can't meet
         message = Message(summary=f"Week {week}: a question for your next chat",
-                          blocks=tuple(prompt_blocks(program, week)))
+                          blocks=tuple(prompt_blocks(program, week, extra=extra.get(week, []))))
         if groups:
             items.append(Outgoing(key=f"match:{match.id}:prompt:{week}", step="prompt", match_id=match.id,
                                   target=to_group([u.platform_user_id for u in members]), message=message,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.content import OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
+from bot.content import END_OF_PROGRAM, OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
 from bot.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.outbox import Outgoing, enqueue, to_user
 from storage.enums import MatchStatus
@@ -46,6 +46,10 @@ OPEN_FOR = timedelta(days=4)
 REMIND_AFTER = timedelta(days=2)
 
 
+REMATCH_NOTE = ("Thanks for telling us. You'll get a new match in the next round (not with the same person), and "
+                "the program team has been told privately.")
+
+
 class SurveyError(ValueError):
     """A survey click that can't be taken; the message is for the person."""
 
@@ -58,7 +62,16 @@ class AnswerOutcome:
 
 
 def definition(definition_id: str) -> SurveyDefinition:
+    """The library survey alone (use ``definition_for`` to include the program's own questions)."""
     return load_library().survey(definition_id)
+
+
+async def definition_for(session: AsyncSession, instance: SurveyInstance) -> SurveyDefinition:
+    """The survey as this instance was sent: library questions plus the program's, as of opening time."""
+    from bot.custom_content import with_custom_questions
+
+    return await with_custom_questions(session, instance.program_id, definition(instance.definition_id),
+                                       instance.opened_at)
 
 
 def respondent_key(instance: SurveyInstance, user_id: int) -> str:
@@ -74,15 +87,20 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
                       recipients: list[User], *, match: Match | None = None, round_id: int | None = None) -> int:
     """Create the instance (once per key) and write one message per recipient to the outbox."""
     now = core.clock.now()
-    survey = definition(definition_id)
+    anonymous = definition(definition_id).anonymous
     instance = (await session.exec(select(SurveyInstance).where(SurveyInstance.key == key))).first()
     if instance is None:
         instance = SurveyInstance(key=key, program_id=program.id, round_id=round_id,
                                   match_id=match.id if match else None, definition_id=definition_id,
-                                  anonymous=survey.anonymous, opened_at=now, closes_at=now + OPEN_FOR,
-                                  salt=secrets.token_hex(16) if survey.anonymous else None)
+                                  anonymous=anonymous, opened_at=now, closes_at=now + OPEN_FOR,
+                                  salt=secrets.token_hex(16) if anonymous else None)
         session.add(instance)
         await session.flush()
+        if definition_id == END_OF_PROGRAM and match is not None:
+            from bot.celebrations import on_program_completed
+
+            await on_program_completed(core, session, match)
+    survey = await definition_for(session, instance)
     await insert_ignore(session, SurveyRecipient, [{"instance_id": instance.id, "user_id": u.id, "answered": False}
                                                     for u in recipients], ["instance_id", "user_id"])
     items = []
@@ -168,7 +186,7 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
                         value: str) -> tuple[AnswerOutcome, Message]:
     """Store (or change) one answer; a repeated click with the same value changes nothing."""
     instance, recipient = await _instance_and_recipient(session, instance_id, user)
-    survey = definition(instance.definition_id)
+    survey = await definition_for(session, instance)
     question = next((q for q in survey.questions if q.id == question_id), None)
     if question is None:
         raise SurveyError("That question is not part of this survey.")
@@ -179,14 +197,16 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
         SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()}
     existing = mine.get(question.id)
     changed = existing is None or existing.value != value
+    # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
+    stamp = now.replace(hour=0, minute=0, second=0, microsecond=0) if instance.anonymous else now
     if existing is None:
         await _insert_ignore(session, SurveyAnswer, {
             "instance_id": instance.id, "question_id": question.id, "respondent_key": key,
-            "user_id": None if instance.anonymous else user.id, "value": value, "answered_at": now,
+            "user_id": None if instance.anonymous else user.id, "value": value, "answered_at": stamp,
         }, ["instance_id", "question_id", "respondent_key"])
     elif changed:
         existing.value = value
-        existing.answered_at = now
+        existing.answered_at = stamp
     recipient.answered = True
     flags: tuple[str, ...] = ()
     if question.kind is QuestionKind.CHOICE:
@@ -195,6 +215,8 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
         await _apply_effects(core, session, instance, question, value, user, flags)
     answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
     text = "Thanks, saved." if changed else "Already saved; nothing changed."
+    if OptionFlag.REMATCH.value in flags:
+        text = REMATCH_NOTE
     return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(instance, survey, answers)
 
 
@@ -252,7 +274,7 @@ async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyIn
             Membership.program_id == instance.program_id, Membership.user_id == user.id))).first()
         if member is not None:
             member.wants_rematch = True
-        if match is not None and instance.definition_id == "good_fit":
+        if match is not None:  # "not a fit" or "can't meet": stop prompting and checking in on this pair
             match.status = MatchStatus.ENDED.value
     if OptionFlag.NOTIFY_ADMINS.value in flags:
         program = await session.get(Program, instance.program_id)
@@ -272,7 +294,7 @@ async def close_and_remind(core: Tandem) -> None:
             col(SurveyInstance.opened_at) <= now - REMIND_AFTER))).all()
         for instance in to_remind:
             program = await session.get(Program, instance.program_id)
-            survey = definition(instance.definition_id)
+            survey = await definition_for(session, instance)
             rows = (await session.exec(select(User).join(SurveyRecipient, col(SurveyRecipient.user_id) == User.id)
                                        .where(SurveyRecipient.instance_id == instance.id,
                                               col(SurveyRecipient.answered).is_(False)))).all()

@@ -175,6 +175,15 @@ class Simulation:
             raise RuntimeError(f"demo profile rejected: {result.errors}")
 
 
+def _ceil_half_hour(instant: datetime) -> datetime:
+    """Simulated time moves in half hours at most as finely: like a scheduler that wakes every 30 min."""
+    base = instant.replace(minute=0, second=0, microsecond=0)
+    for step in (base, base + timedelta(minutes=30), base + timedelta(hours=1)):
+        if step >= instant:
+            return step
+    return base + timedelta(hours=1)
+
+
 def _print(console: Console | None, *items: object) -> None:
     if console is not None:
         console.print(*items)
@@ -234,7 +243,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     paused = False
     while True:
         due = await next_due(core, clock.now())
-        step = min(due, end) if due is not None else end
+        step = min(_ceil_half_hour(due), end) if due is not None else end
         if not paused and step >= pause_at:
             step = pause_at
         if step <= clock.now():

@@ -13,7 +13,7 @@ from adapters.console.render import render_message
 from bot.clock import Clock
 from bot.events import SentRef
 from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError, UserInfo
+from bot.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
 
 PLATFORM = "console"
 
@@ -43,6 +43,7 @@ class ConsolePort:
     fail_next: list[SendError] = field(default_factory=list)
     directory: dict[str, UserInfo] = field(default_factory=dict)  # e-mail (lower case) → person, for imports
     heading: str | None = None  # printed once, before the next message (e.g. the simulated day)
+    replies: dict[tuple[str, str], list[ThreadReply]] = field(default_factory=dict)  # (channel, thread) → replies
     _counter: int = 0
 
     def _next_id(self) -> str:
@@ -104,6 +105,18 @@ class ConsolePort:
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """The optional directory lookup (see bot/port.py), answered from the in-memory directory."""
         return self.directory.get(email.strip().lower())
+
+    def add_thread_reply(self, channel_id: str, thread_id: str, user_id: str, text: str, reactions: int = 0) -> None:
+        """Simulate someone answering in a thread (and how many reactions their answer got)."""
+        thread = self.replies.setdefault((channel_id, thread_id), [])
+        permalink = f"console://{channel_id}/{thread_id}/{len(thread) + 1}"
+        thread.append(ThreadReply(user_id=user_id, text=text, reactions=reactions, permalink=permalink))
+
+    async def top_replies(self, workspace_id: str, channel_id: str, thread_id: str, limit: int) -> list[ThreadReply]:
+        """Optional port capability: the most-reacted replies in a thread, earliest first on ties."""
+        thread = self.replies.get((channel_id, thread_id), [])
+        ranked = sorted(enumerate(thread), key=lambda item: (-item[1].reactions, item[0]))
+        return [reply for _, reply in ranked[:limit]]
 
     def show_reply(self, user_id: str, message: Message) -> None:
         """An ephemeral answer to something the person did."""
