@@ -225,3 +225,22 @@ async def test_unknown_upload_and_wrong_text_get_a_hint(db, start_time) -> None:
     nowhere = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"x",
                                                     text="import tennis"))
     assert "can't find a program called 'tennis'" in text_of(nowhere)
+
+
+async def test_export_lists_booked_meetings_and_the_import_command_explains_itself(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin, people = await program_with_people(h)
+    await h.command(admin, "match now")
+    await h.core.dispatch()
+    intro = h.last_to("U1")
+    partner = next(p for p in people if p.user_id in intro.audience and p.user_id != "U1")
+    await h.click(people[0], intro, "book:propose")
+    await h.core.dispatch()
+    await h.click(partner, h.last_to(partner.user_id), "book:accept")
+    async with db.session() as s:
+        files = await export_program(s, (await s.exec(select(Program))).one())
+    meetings = rows_of(files["meetings.csv"])
+    assert [m["state"] for m in meetings].count("confirmed") == 1
+    assert all(m["start_at"] for m in meetings if m["state"] == "confirmed")
+    hint = text_of(await h.command(admin, "import"))
+    assert "import Coffee" in hint and "platform_user_id" in hint
