@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import and_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Actor
@@ -26,9 +27,10 @@ async def ensure_workspace(session: AsyncSession, platform: str, external_id: st
     return found
 
 
-async def ensure_user(session: AsyncSession, workspace: Workspace, actor: Actor, now: datetime) -> User:
+async def ensure_user(session: AsyncSession, workspace: Workspace, actor: Actor, now: datetime,
+                      known: User | None = None) -> User:
     """The person behind ``actor``; refreshes name, e-mail and zone unless they set their own zone."""
-    user = await find_user(session, workspace.id, actor.user_id)
+    user = known or await find_user(session, workspace.id, actor.user_id)
     if user is None:
         user = User(workspace_id=workspace.id, platform_user_id=actor.user_id,
                     display_name=actor.name or actor.user_id, email=actor.email, created_at=now)
@@ -54,6 +56,14 @@ async def find_user(session: AsyncSession, workspace_id: int | None, platform_us
 
 
 async def actor_context(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Workspace, User]:
+    """Workspace and person in one query on the hot path (every event), creating them when new."""
+    row = (await session.exec(
+        select(Workspace, User).join(User, and_(col(User.workspace_id) == Workspace.id,
+                                                User.platform_user_id == actor.user_id))
+        .where(Workspace.platform == actor.platform, Workspace.external_id == actor.workspace_id))).first()
+    if row is not None:
+        workspace, user = row
+        return workspace, await ensure_user(session, workspace, actor, now, known=user)
     workspace = await ensure_workspace(session, actor.platform, actor.workspace_id, now)
     user = await ensure_user(session, workspace, actor, now)
     return workspace, user

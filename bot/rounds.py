@@ -132,7 +132,7 @@ async def build_problem(session: AsyncSession, program: Program, number: int, no
         members = (await session.exec(select(MatchMember.user_id).where(MatchMember.match_id == match.id))).all()
         history.append({"members": [str(x) for x in members], "round": past_number})
     weights = dict(program.weights)
-    weights.setdefault("prefer_different_department", program.prefer_different_department)
+    weights.setdefault("prefer_same_department", not program.prefer_different_department)
     return {
         "mode": "mentoring" if program.kind == ProgramKind.MENTORING.value else "peer",
         "group_size": program.group_size,

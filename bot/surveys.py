@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -163,11 +164,14 @@ async def _instance(session: AsyncSession, instance_id: int, user: User) -> Surv
 
 async def _instance_and_recipient(session: AsyncSession, instance_id: int,
                                   user: User) -> tuple[SurveyInstance, SurveyRecipient]:
-    instance = await session.get(SurveyInstance, instance_id)
-    if instance is None:
+    row = (await session.exec(
+        select(SurveyInstance, SurveyRecipient).outerjoin(
+            SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
+                                  SurveyRecipient.user_id == user.id))
+        .where(SurveyInstance.id == instance_id))).first()
+    if row is None:
         raise SurveyError("I can't find that survey any more.")
-    asked = (await session.exec(select(SurveyRecipient).where(
-        SurveyRecipient.instance_id == instance.id, SurveyRecipient.user_id == user.id))).first()
+    instance, asked = row
     if asked is None:
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from tandem.match_cli import match as match_command
 from tandem.settings import SettingsError, load_settings
 
 app = typer.Typer(name="tandem", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -130,16 +130,7 @@ def db_upgrade() -> None:
     Console().print(f"Database is at revision {revision}.")
 
 
-@app.command()
-def match(
-    input: Path = typer.Option(..., "--input", help="Problem JSON (see docs/matching.md)."),
-    output: Path | None = typer.Option(None, "--output", help="Write the result here instead of stdout."),
-    exact: bool = typer.Option(False, "--exact", help="Use the exact solver (small pools)."),
-) -> None:
-    """Preview a round from a file: groups, reasons and who stays unmatched."""
-    from tandem.match_cli import match as run_match
-
-    run_match(input=input, output=output, exact=exact)
+app.command("match", help="Preview a round from a file: groups, reasons and who stays unmatched.")(match_command)
 
 
 def _database_url(db: str | None) -> str:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
     teams_admins: str = Field(default="", alias="TANDEM_TEAMS_ADMINS")
+    # Teams is mounted when MICROSOFT_APP_ID is set; TANDEM_TEAMS_ENABLED=true also mounts it without an
+    # app id (unauthenticated, for local testing), and false turns it off.
+    teams_enabled: bool | None = Field(default=None, alias="TANDEM_TEAMS_ENABLED")
 
     @field_validator("database_url")
     @classmethod

@@ -58,7 +58,7 @@ def test_demo_shows_every_step_and_is_reproducible(tmp_path: Path) -> None:
     first = tandem("demo", "--participants", "8", "--weeks", "2", "--seed", "3", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     out = first.stdout
-    for step in ("New program", "Want in?", "Preview of round 1", "Meet your mentoring match",
+    for step in ("New program", "Want in?", "Preview of round 1", "Meet your mentoring match", "Why you",
                  "Propose option", "proposed a coffee chat", "Your coffee chat is booked", "Did you meet?",
                  "Icebreaker of the week", "going on holiday", "Paused until", "stats after 2 weeks"):
         assert step in out, step

@@ -1,0 +1,333 @@
+"""The bolt ``AsyncApp``: listeners that acknowledge Slack at once, translate, and hand the event to the core.
+
+Every listener acks first and does the slow part (users.info, the core, the answer) in a background task,
+so Slack always gets its answer well inside 3 s. The one exception is a modal submission: its answer *is*
+the validation result, so the core gets up to ``VIEW_ANSWER_BUDGET`` seconds before we ack without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import IntegrityError
+
+from adapters.slack import dedupe, translate
+from adapters.slack.background import Background
+from adapters.slack.clients import SlackClients
+from adapters.slack.config import BOT_SCOPES, SlackConfig
+from adapters.slack.installations import DatabaseInstallationStore, DatabaseStateStore
+from adapters.slack.port import SlackPort
+from adapters.slack.render import home_view, render_form
+from adapters.slack.respond import Origin, deliver, form_errors
+from bot.core import Tandem
+from bot.events import Actor, AppInstalledEvent, Event, FormErrors, OpenForm, Reply, Response
+
+log = logging.getLogger("tandem.slack")
+
+VIEW_ANSWER_BUDGET = 2.5  # seconds; Slack gives a view_submission 3 s
+ANY = re.compile(r".*")
+ANY_COMMAND = re.compile(r"^/.+")
+
+
+class SlackAdapter:
+    """Owns the Slack side of one Tandem process: clients, port, bolt app and background work."""
+
+    def __init__(self, core: Tandem, config: SlackConfig) -> None:
+        self.core = core
+        self.config = config
+        self.background = Background(config.background_concurrency)
+        self.installations = DatabaseInstallationStore(core.db) if config.oauth_enabled else None
+        lookup = self.installations.bot_token if self.installations else None
+        self.clients = SlackClients(config, token_lookup=lookup)
+        self.port = SlackPort(self.clients)
+        self.bolt = build_bolt_app(self)
+        # One person's events are handled one at a time, in arrival order: a double click or a quick
+        # "join" + "profile" then never race each other (e.g. both creating the person's first row).
+        self._person_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = \
+            weakref.WeakValueDictionary()
+
+    async def actor(self, workspace_id: str, user_id: str, fallback_name: str | None = None) -> Actor:
+        profile = await self.port.profile(workspace_id, user_id)
+        return translate.actor(workspace_id, user_id, profile, fallback_name)
+
+    async def run(self, origin: Origin, make_event: Callable[[Actor], Event], *, claim: str | None = None,
+                  fallback_name: str | None = None) -> None:
+        """Background half of every listener: dedupe, enrich the actor, ask the core, deliver the answer."""
+        if claim and not await dedupe.claim(self.core.db, claim):
+            return
+        try:
+            who = await self.actor(origin.workspace_id, origin.user_id, fallback_name)
+            async with self.person_lock(origin.workspace_id, origin.user_id):
+                response = await self.handle(make_event(who))
+        except BaseException:
+            if claim:  # let Slack's retry try again
+                await dedupe.release(self.core.db, claim)
+            raise
+        await deliver(self.port, origin, response)
+
+    async def handle(self, event: Event) -> Response:
+        """``core.handle``, run once more if its transaction lost a race on a unique key.
+
+        The core handles an event in one transaction, so a rolled-back attempt left nothing behind; the
+        typical loser is the first burst of events from a new workspace, all creating its row at once.
+        """
+        try:
+            return await self.core.handle(event)
+        except IntegrityError:
+            log.info("slack: %s conflicted with a concurrent write; running it again", type(event).__name__)
+            return await self.core.handle(event)
+
+    def person_lock(self, workspace_id: str, user_id: str) -> asyncio.Lock:
+        key = (workspace_id, user_id)
+        lock = self._person_locks.get(key)
+        if lock is None:
+            lock = self._person_locks[key] = asyncio.Lock()
+        return lock
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> None:
+        self.background.spawn(coro, name)  # type: ignore[arg-type]
+
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Let answers already being worked on go out (briefly), then stop."""
+        try:
+            async with asyncio.timeout(grace_seconds):
+                await self.background.drain()
+        except TimeoutError:
+            log.warning("slack: %d answers still running at shutdown; stopping them", self.background.pending)
+        await self.background.cancel_all()
+        await self.clients.close()
+
+
+def build_bolt_app(adapter: SlackAdapter) -> AsyncApp:
+    config = adapter.config
+    socket = config.socket_mode and not config.signing_secret
+    common: dict[str, Any] = {
+        "name": "tandem",
+        "signing_secret": config.signing_secret or "socket-mode",
+        "request_verification_enabled": not socket,
+        "process_before_response": True,  # listeners only ack and spawn, so this is fast and avoids polling
+    }
+    if config.oauth_enabled:
+        assert adapter.installations is not None
+        app = AsyncApp(
+            **common,
+            client=adapter.clients.for_token(None),
+            installation_store=adapter.installations,
+            oauth_settings=AsyncOAuthSettings(
+                client_id=config.client_id,
+                client_secret=config.client_secret,
+                scopes=list(config.scopes or BOT_SCOPES),
+                installation_store=adapter.installations,
+                state_store=DatabaseStateStore(adapter.core.db),
+                callback_options=AsyncCallbackOptions(success=_on_installed(adapter), failure=_on_install_failed),
+            ),
+        )
+    else:
+        app = AsyncApp(**common, client=adapter.clients.for_token(config.bot_token))
+    app.use(_known_workspace(config))
+    register_listeners(app, adapter)
+    return app
+
+
+def _known_workspace(config: SlackConfig) -> Callable[..., Awaitable[BoltResponse]]:
+    """With one bot token, payloads from any other workspace are answered 200 and dropped."""
+
+    async def middleware(req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+                         ) -> BoltResponse:
+        ctx = req.context
+        auth = ctx.authorize_result
+        if config.oauth_enabled or auth is None or not auth.team_id:
+            return await next()
+        same_team = ctx.team_id in (None, auth.team_id)
+        same_org = bool(ctx.enterprise_id and ctx.enterprise_id == auth.enterprise_id)
+        if not same_team and not same_org:
+            log.warning("slack: dropped a payload from workspace %s (this bot is installed in %s)",
+                        ctx.team_id, auth.team_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware
+
+
+def _on_installed(adapter: SlackAdapter) -> Callable[[AsyncSuccessArgs], Awaitable[BoltResponse]]:
+    async def success(args: AsyncSuccessArgs) -> BoltResponse:
+        inst = args.installation
+        workspace = inst.team_id or inst.enterprise_id or ""
+        who = translate.actor(workspace, inst.user_id)
+        event = AppInstalledEvent(actor=who, workspace_name=inst.team_name or inst.enterprise_name)
+        adapter.spawn(adapter.core.handle(event), "app installed")
+        return await args.default.success(args)
+
+    return success
+
+
+async def _on_install_failed(args: AsyncFailureArgs) -> BoltResponse:
+    log.warning("slack: installation failed: %s", args.reason)
+    return await args.default.failure(args)
+
+
+def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
+
+    @app.command(ANY_COMMAND)
+    async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=body.get("user_id", ""),
+                        channel_id=body.get("channel_id"), trigger_id=body.get("trigger_id"),
+                        response_url=body.get("response_url"))
+        adapter.spawn(adapter.run(origin, lambda who: translate.command_event(body, who),
+                                  fallback_name=body.get("user_name")), "slash command")
+
+    @app.action(ANY)
+    async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        actions = body.get("actions") or []
+        user = body.get("user") or {}
+        if not actions or not user.get("id"):
+            log.info("slack: block_actions without actions or user; ignored")
+            return
+        action = actions[0]
+        action_ts = action.get("action_ts") or body.get("action_ts") or ""
+        # The core records this id in processed_event inside the click's own transaction, so a double
+        # click (or Slack resending the payload) acts once, atomically with the effect.
+        click_id = f"{user['id']}:{action.get('action_id', '')}:{action_ts}" if action_ts else None
+        container = body.get("container") or {}
+        origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=user["id"],
+                        channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                        trigger_id=body.get("trigger_id"), response_url=body.get("response_url"))
+        adapter.spawn(adapter.run(origin, lambda who: translate.action_event(body, action, who, click_id),
+                                  fallback_name=user.get("name")), "click")
+
+    @app.view_submission(ANY)
+    async def on_view(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        user = body.get("user") or {}
+        workspace = translate.workspace_of(body) or ""
+        origin = Origin(workspace_id=workspace, user_id=user.get("id", ""), trigger_id=body.get("trigger_id"))
+
+        async def submit() -> Response:
+            who = await adapter.actor(workspace, user.get("id", ""), user.get("name"))
+            async with adapter.person_lock(workspace, user.get("id", "")):
+                return await adapter.handle(translate.form_event(body, who))
+
+        task = asyncio.ensure_future(submit())
+        try:
+            response = await asyncio.wait_for(asyncio.shield(task), VIEW_ANSWER_BUDGET)
+        except TimeoutError:
+            await ack()  # the core is slow: close the modal, answer by DM when it is done
+            adapter.spawn(_finish_late(adapter, origin, task), "late form answer")
+            return
+        except Exception:
+            log.exception("slack: form %s failed in the core", (body.get("view") or {}).get("callback_id"))
+            await ack(response_action="errors", errors=_first_block_error(body, "Something went wrong; try again."))
+            return
+        if isinstance(response, FormErrors):
+            await ack(**form_errors(response))
+        elif isinstance(response, OpenForm):
+            await ack(response_action="update", view=render_form(response.form))
+        else:
+            await ack()
+            if isinstance(response, Reply):
+                adapter.spawn(deliver(adapter.port, origin, response), "form answer")
+
+    @app.view_closed(ANY)
+    async def on_view_closed(ack: Callable[..., Awaitable[None]]) -> None:
+        await ack()
+
+    @app.options(ANY)
+    async def on_options(ack: Callable[..., Awaitable[None]]) -> None:
+        await ack(options=[])
+
+    @app.shortcut(ANY)
+    async def on_shortcut(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        log.info("slack: shortcut %s is not used by Tandem; ignored", body.get("callback_id"))
+
+    @app.event("app_mention")
+    async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+        workspace = translate.workspace_of(body) or ""
+        origin = Origin(workspace_id=workspace, user_id=event.get("user", ""), channel_id=event.get("channel"),
+                        thread_ts=event.get("thread_ts") or event.get("ts"), in_thread=True)
+        adapter.spawn(adapter.run(origin, lambda who: translate.mention_event(event, who),
+                                  claim=_event_claim(body)), "mention")
+
+    @app.event("message")
+    async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not translate.is_plain_dm(event):
+            return
+        workspace = translate.workspace_of(body) or ""
+        origin = Origin(workspace_id=workspace, user_id=event["user"], channel_id=event.get("channel"),
+                        thread_ts=event.get("thread_ts"), in_thread=True)
+        adapter.spawn(adapter.run(origin, lambda who: translate.direct_message_event(event, who),
+                                  claim=_event_claim(body)), "direct message")
+
+    @app.event("member_joined_channel")
+    async def on_joined(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        if event.get("user") and event.get("user") == context.get("bot_user_id"):
+            log.info("slack: Tandem itself joined %s", event.get("channel"))
+            return
+        origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=event.get("user", ""))
+        adapter.spawn(adapter.run(origin, lambda who: translate.member_joined(event, who),
+                                  claim=_event_claim(body)), "member joined")
+
+    @app.event("member_left_channel")
+    async def on_left(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        if event.get("user") and event.get("user") == context.get("bot_user_id"):
+            return
+        origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=event.get("user", ""))
+        adapter.spawn(adapter.run(origin, lambda who: translate.member_left(event, who),
+                                  claim=_event_claim(body)), "member left")
+
+    @app.event("app_home_opened")
+    async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        adapter.spawn(_publish_home(adapter, translate.workspace_of(body) or "", event["user"]), "home tab")
+
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    async def on_uninstalled(body: dict[str, Any]) -> None:
+        """Forget the workspace's token so nothing keeps writing with it (OAuth installs only)."""
+        if adapter.installations is None:
+            log.warning("slack: the app was uninstalled or its tokens revoked; SLACK_BOT_TOKEN no longer works")
+            return
+        enterprise = body.get("enterprise_id")
+        team = body.get("team_id")
+        adapter.clients.forget_token(team or enterprise or "")
+        adapter.spawn(adapter.installations.async_delete_installation(enterprise_id=enterprise, team_id=team),
+                      "uninstall")
+
+    @app.event(ANY)
+    async def on_other_event(body: dict[str, Any]) -> None:
+        log.debug("slack: event %s is not used by Tandem", (body.get("event") or {}).get("type"))
+
+
+def _event_claim(body: dict[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return dedupe.event_key(event_id) if event_id else None
+
+
+def _first_block_error(body: dict[str, Any], message: str) -> dict[str, str]:
+    blocks = (body.get("view") or {}).get("blocks") or []
+    ids = [b.get("block_id") for b in blocks if b.get("type") == "input" and b.get("block_id")]
+    return {ids[0]: message} if ids else {}
+
+
+async def _publish_home(adapter: SlackAdapter, workspace: str, user_id: str) -> None:
+    who = await adapter.actor(workspace, user_id)
+    message = await adapter.core.home(who)
+    await adapter.port.publish_home(workspace, user_id, home_view(message))
+
+
+async def _finish_late(adapter: SlackAdapter, origin: Origin, task: asyncio.Future[Response]) -> None:
+    response = await task
+    if isinstance(response, Reply):
+        await deliver(adapter.port, origin, response)

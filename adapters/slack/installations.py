@@ -1,0 +1,139 @@
+"""Slack OAuth installations and OAuth state, kept in Tandem's own database.
+
+Bolt's OAuth flow needs an installation store (who installed, which bot token) and a state store (CSRF
+protection for /slack/install → /slack/oauth_redirect). Both live in existing tables — ``installation`` and
+``processed_event`` — so a multi-server deployment shares them without extra infrastructure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from sqlalchemy import delete
+from sqlmodel import select
+
+from storage.database import Database
+from storage.tables import Installation as InstallationRow
+from storage.tables import ProcessedEvent
+
+log = logging.getLogger("tandem.slack.oauth")
+PLATFORM = "slack"
+
+
+def installation_key(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool) -> str:
+    """Org-wide installs are keyed by the enterprise id, workspace installs by the team id."""
+    if is_enterprise_install or not team_id:
+        return enterprise_id or ""
+    return team_id
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o)))
+
+
+class DatabaseInstallationStore(AsyncInstallationStore):
+    """Saves one row per workspace (or org) in ``installation``; the newest install wins."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_save(self, installation: Installation) -> None:
+        key = installation_key(installation.enterprise_id, installation.team_id,
+                               installation.is_enterprise_install)
+        data = _jsonable(installation.to_dict())
+        async with self.db.transaction() as session:
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
+            if row is None:
+                row = InstallationRow(platform=PLATFORM, external_id=key)
+            row.enterprise_id = installation.enterprise_id
+            row.bot_token = installation.bot_token
+            row.bot_user_id = installation.bot_user_id
+            row.bot_id = installation.bot_id
+            row.installer_user_id = installation.user_id
+            row.data = data
+            row.installed_at = datetime.now(UTC)
+            session.add(row)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        """Bots are saved as part of their installation (``async_save``)."""
+
+    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                      user_id: str | None = None, is_enterprise_install: bool | None = False,
+                                      ) -> Installation | None:
+        key = installation_key(enterprise_id, team_id, bool(is_enterprise_install))
+        if not key:
+            return None
+        async with self.db.session() as session:
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
+        if row is None or not row.bot_token:
+            return None
+        data = dict(row.data or {})
+        data.setdefault("user_id", row.installer_user_id or "")
+        data["bot_token"] = row.bot_token
+        allowed = Installation.__init__.__code__.co_varnames
+        return Installation(**{k: v for k, v in data.items() if k in allowed and k != "self"})
+
+    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
+                             is_enterprise_install: bool | None = False) -> Bot | None:
+        found = await self.async_find_installation(enterprise_id=enterprise_id, team_id=team_id,
+                                                   is_enterprise_install=is_enterprise_install)
+        return found.to_bot() if found else None
+
+    async def async_delete_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                        user_id: str | None = None) -> None:
+        key = installation_key(enterprise_id, team_id, team_id is None)
+        async with self.db.transaction() as session:
+            await session.exec(delete(  # type: ignore[call-overload]
+                InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+    async def bot_token(self, workspace_id: str) -> str | None:
+        """The bot token for a team (or org) id, for outbound sends."""
+        async with self.db.session() as session:
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == workspace_id))).first()
+        return row.bot_token if row else None
+
+
+class DatabaseStateStore(AsyncOAuthStateStore):
+    """One-time OAuth ``state`` values as ``processed_event`` rows, valid for ``expiration_seconds``."""
+
+    PREFIX = "slack:oauth_state:"
+
+    def __init__(self, db: Database, expiration_seconds: int = 600) -> None:
+        self.db = db
+        self.expiration = timedelta(seconds=expiration_seconds)
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        state = secrets.token_urlsafe(24)
+        async with self.db.transaction() as session:
+            session.add(ProcessedEvent(key=self.PREFIX + state, at=datetime.now(UTC)))
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        oldest = datetime.now(UTC) - self.expiration
+        async with self.db.transaction() as session:
+            result = await session.exec(delete(  # type: ignore[call-overload]
+                ProcessedEvent).where(
+                ProcessedEvent.key == self.PREFIX + state, ProcessedEvent.at >= oldest))
+        return (result.rowcount or 0) == 1

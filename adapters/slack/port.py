@@ -1,0 +1,157 @@
+"""``SlackPort``: the core's ``ChatPort`` on Slack's Web API (send, group DM, channel post, update)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.clients import NoToken, SlackClients, retry_handlers
+from adapters.slack.directory import Directory, Profile
+from adapters.slack.errors import to_send_error
+from adapters.slack.pacing import Pacer
+from adapters.slack.render import Rendered, render_message, render_single
+from bot.events import SentRef
+from bot.messages import Message
+from bot.port import PlatformCapabilities, SendError
+
+log = logging.getLogger("tandem.slack")
+GROUP_CACHE_SIZE = 20_000
+
+
+class SlackPort:
+    """Implements ``bot.port.ChatPort``; every failure surfaces as ``SendError``."""
+
+    capabilities = PlatformCapabilities(group_conversations=True, threads=True, reactions=True)
+
+    def __init__(self, clients: SlackClients, pacer: Pacer | None = None, directory: Directory | None = None) -> None:
+        self.clients = clients
+        self.pacer = pacer or Pacer(clients.config.limits)
+        self.directory = directory or Directory(clients.config.user_cache_seconds)
+        # Slack gives the same group DM for the same people, so a retry (or their next round) skips the
+        # Tier 3 conversations.open call, the scarcest budget in a big round.
+        self._groups: dict[tuple[str, str], str] = {}
+
+    # --- ChatPort -------------------------------------------------------------------------------------
+
+    async def send_to_user(self, workspace_id: str, user_id: str, message: Message) -> SentRef:
+        """Posting to a user id lands in the app's DM with them (no conversations.open round trip)."""
+        return await self._post(workspace_id, user_id, message)
+
+    async def send_to_group(self, workspace_id: str, user_ids: list[str], message: Message) -> SentRef:
+        """Open (or reopen: Slack returns the same one) the group DM, then post the intro there."""
+        if len(user_ids) == 1:
+            return await self.send_to_user(workspace_id, user_ids[0], message)
+        key = (workspace_id, ",".join(sorted(user_ids)))
+        channel = self._groups.get(key)
+        if channel is None:
+            resp = await self._call(workspace_id, "conversations.open", users=",".join(user_ids), return_im=False)
+            channel = (resp.get("channel") or {}).get("id")
+            if not channel:
+                raise SendError("conversations.open: no channel in the answer", retryable=True)
+            if len(self._groups) >= GROUP_CACHE_SIZE:
+                self._groups.pop(next(iter(self._groups)))
+            self._groups[key] = channel
+        try:
+            return await self._post(workspace_id, channel, message)
+        except SendError as exc:
+            if exc.gone:
+                self._groups.pop(key, None)
+            raise
+
+    async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,
+                              thread_id: str | None = None) -> SentRef:
+        return await self._post(workspace_id, channel_id, message, thread_id)
+
+    async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
+        rendered = render_single(message)
+        await self._call(workspace_id, "chat.update", channel=ref.conversation_id, ts=ref.message_id,
+                         text=rendered.text, blocks=rendered.blocks)
+
+    # --- helpers used by the listeners (a person is waiting: interactive client) -----------------------
+
+    async def client(self, workspace_id: str, *, outbound: bool = False) -> AsyncWebClient:
+        try:
+            return await self.clients.for_workspace(workspace_id, outbound=outbound)
+        except NoToken as exc:
+            raise SendError(str(exc), retryable=False) from exc
+
+    async def profile(self, workspace_id: str, user_id: str) -> Profile | None:
+        try:
+            client = await self.client(workspace_id)
+        except SendError:
+            return None
+        return await self.directory.profile(client, workspace_id, user_id)
+
+    async def reply(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None = None) -> SentRef:
+        return await self._post(workspace_id, channel, message, thread_ts, outbound=False)
+
+    async def post_ephemeral(self, workspace_id: str, channel: str, user_id: str, message: Message) -> None:
+        rendered = render_single(message)
+        await self._call(workspace_id, "chat.postEphemeral", outbound=False, channel=channel, user=user_id,
+                         text=rendered.text, blocks=rendered.blocks)
+
+    async def respond(self, response_url: str, body: dict[str, Any]) -> None:
+        """Answer through a ``response_url`` (on the shared connection pool, unlike bolt's ``respond()``)."""
+        config = self.clients.config
+        webhook = AsyncWebhookClient(response_url, session=self.clients.http(),
+                                     timeout=max(1, int(config.http_timeout)),
+                                     retry_handlers=retry_handlers(False, config.retry_backoff))
+        try:
+            resp = await webhook.send_dict(body)
+        except Exception as exc:
+            raise to_send_error("response_url", exc) from exc
+        if resp.status_code != 200:
+            log.warning("slack: response_url answered %s: %s", resp.status_code, resp.body)
+
+    async def open_view(self, workspace_id: str, trigger_id: str, view: dict[str, Any]) -> None:
+        await self._call(workspace_id, "views.open", outbound=False, trigger_id=trigger_id, view=view)
+
+    async def publish_home(self, workspace_id: str, user_id: str, view: dict[str, Any]) -> None:
+        await self._call(workspace_id, "views.publish", outbound=False, user_id=user_id, view=view)
+
+    # --- plumbing -------------------------------------------------------------------------------------
+
+    async def _post(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None = None,
+                    *, outbound: bool = True) -> SentRef:
+        rendered: Rendered = render_message(message)
+        first: SentRef | None = None
+        for chunk in rendered.chunks:
+            args: dict[str, Any] = {"channel": channel, "text": rendered.text, "blocks": chunk,
+                                    "unfurl_links": False}
+            if thread_ts:
+                args["thread_ts"] = thread_ts
+            resp = await self._call(workspace_id, "chat.postMessage", outbound=outbound, pace_channel=channel,
+                                    **args)
+            ref = SentRef(conversation_id=str(resp.get("channel") or channel), message_id=str(resp.get("ts")))
+            first = first or ref
+        assert first is not None
+        if message.files:
+            await self._upload(workspace_id, first.conversation_id, message, thread_ts)
+        return first
+
+    async def _upload(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None) -> None:
+        uploads = [{"content": base64.b64decode(f.content_b64), "filename": f.filename, "title": f.title or f.filename}
+                   for f in message.files]
+        client = await self.client(workspace_id, outbound=True)
+        await self.pacer.wait(workspace_id, "files.getUploadURLExternal")
+        try:
+            await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts)
+        except Exception as exc:
+            raise to_send_error("files.upload", exc) from exc
+
+    async def _call(self, workspace_id: str, method: str, *, outbound: bool = True, pace_channel: str | None = None,
+                    **kwargs: Any) -> Any:
+        client = await self.client(workspace_id, outbound=outbound)
+        await self.pacer.wait(workspace_id, method, pace_channel)
+        try:
+            return await getattr(client, method.replace(".", "_"))(**kwargs)
+        except Exception as exc:
+            err = to_send_error(method, exc)
+            log.warning("slack: %s failed (%s)", method, err)
+            if any(code in str(err) for code in ("invalid_auth", "token_revoked", "account_inactive_token")):
+                self.clients.forget_token(workspace_id)  # look it up again: the app may have been reinstalled
+            raise err from exc

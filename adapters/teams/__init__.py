@@ -1,0 +1,1 @@
+"""Microsoft Teams adapter (Bot Framework). Every botbuilder import in Tandem lives under this package."""

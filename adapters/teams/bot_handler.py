@@ -1,0 +1,369 @@
+"""The Teams bot: each inbound turn → store the conversation reference → neutral event → core → reply.
+
+``http.py`` has already checked the request (content type, JSON, activity shape, card signatures), so the
+turn only meets activities it can act on; the raw JSON body is on the turn state under ``RAW_KEY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import replace
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+
+from adapters.teams import store
+from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer
+from adapters.teams.config import TeamsConfig
+from adapters.teams.outbound import card_activity
+from adapters.teams.port import TeamsPort
+from adapters.teams.roster import enrol_channel, person_of
+from adapters.teams.signing import CardSigner
+from adapters.teams.store import Person
+from adapters.teams.translate import (
+    TeamsContext,
+    actor_of,
+    bot_removed,
+    card_action_event,
+    context_of,
+    installed_event,
+    membership_events,
+    message_event,
+)
+from bot.core import Tandem
+from bot.events import FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
+from bot.forms import PROGRAM_CREATE
+from bot.messages import Form, text_message
+from bot.port import SendError
+
+log = logging.getLogger("tandem.teams")
+
+RAW_KEY = "tandem.teams.raw"
+ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+PRIVATE_NOTE = "📬 I've answered you in our 1:1 chat."
+PRIVATE_FAILED = "I couldn't message you privately. Open a chat with me (Chat → New chat → Tandem) and try again."
+
+
+class MemberCache:
+    """Member look-ups (UPN, role) cached for a while: one connector call per person, not per message."""
+
+    def __init__(self, ttl: float = 600.0, size: int = 5000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: dict[tuple[str, str], tuple[float, Person | None]] = {}
+
+    def get(self, key: tuple[str, str]) -> tuple[bool, Person | None]:
+        hit = self._items.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return True, hit[1]
+        return False, None
+
+    def put(self, key: tuple[str, str], person: Person | None) -> None:
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = (time.monotonic(), person)
+
+
+# Universal Actions invoke responses as plain JSON: botbuilder's AdaptiveCardInvokeResponse model cannot
+# serialize the string ``value`` that the "activity.message" type requires.
+InvokeBody = dict[str, Any]
+
+
+def card_invoke_response(card: dict[str, Any]) -> InvokeBody:
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
+
+
+def message_invoke_response(text: str) -> InvokeBody:
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+def error_invoke_response(status: int, code: str, message: str) -> InvokeBody:
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
+
+
+class TeamsBot(TeamsActivityHandler):
+    def __init__(self, core: Tandem, config: TeamsConfig, renderer: CardRenderer, signer: CardSigner) -> None:
+        self.core = core
+        self.config = config
+        self.renderer = renderer
+        self.signer = signer
+        self.members = MemberCache()
+        self.background: set[asyncio.Task[None]] = set()
+
+    # --- helpers --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def raw(turn: TurnContext) -> dict[str, Any]:
+        return turn.turn_state.get(RAW_KEY) or turn.activity.serialize()
+
+    async def _member(self, turn: TurnContext, ctx: TeamsContext) -> Person | None:
+        """Best effort: the sender's UPN and role from the connector (cached)."""
+        key = (ctx.tenant_id, ctx.user_id)
+        found, person = self.members.get(key)
+        if found:
+            return person
+        try:
+            member = await TeamsInfo.get_member(turn, ctx.user_id)
+            person = person_of(member)
+        except Exception as exc:  # noqa: BLE001 - a missing UPN or role must not fail the turn
+            log.info("teams: member look-up for %s failed: %s", ctx.user_id, exc)
+            person = None
+        self.members.put(key, person)
+        return person
+
+    def _is_admin(self, ctx: TeamsContext, person: Person | None) -> bool | None:
+        """TANDEM_TEAMS_ADMINS (AAD object ids) or an owner/admin role on the member record.
+
+        Known-but-not-admin is False (so removing someone from the list takes effect); ``None`` only when
+        the member look-up failed and nothing is known. Bot Framework's member API reports ``userRole``
+        (user/guest) but usually not team ownership, so the env list is the dependable way."""
+        if self.config.is_admin(ctx.aad_object_id or (person.aad_object_id if person else None)):
+            return True
+        if person is None:
+            return None
+        role = (person.role or "").lower()
+        return role in ADMIN_ROLES
+
+    async def _remember(self, turn: TurnContext, ctx: TeamsContext, email: str | None = None) -> bool:
+        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
+        return await store.remember_turn(self.core.db, ctx, reference, self.core.clock.now(), email=email)
+
+    async def _handle(self, event: Any) -> Response:
+        return await self.core.handle(event)
+
+    def _card_of(self, response: Response) -> tuple[dict[str, Any], str] | None:
+        if isinstance(response, Reply):
+            return self.renderer.message_card(response.message), response.message.summary
+        if isinstance(response, OpenForm):
+            return self.renderer.form_card(response.form), response.form.title
+        if isinstance(response, FormErrors):
+            message = text_message("\n".join(f"• {msg}" for msg in response.errors.values()))
+            return self.renderer.message_card(message), message.summary
+        return None
+
+    async def _send_response(self, turn: TurnContext, ctx: TeamsContext, response: Response) -> None:
+        """Answer where the person spoke. Teams has no ephemeral messages, so in a channel or group chat a
+        private answer (an ephemeral reply, a form with their data) goes to their 1:1 chat instead, with a
+        short public pointer in the thread."""
+        rendered = self._card_of(response)
+        if rendered is None:
+            return
+        card, summary = rendered
+        private = isinstance(response, OpenForm | FormErrors) or (isinstance(response, Reply) and response.ephemeral)
+        port = self.core.ports.get("teams")
+        if ctx.is_personal or not private or not isinstance(port, TeamsPort):
+            await turn.send_activity(card_activity(card, summary))
+            return
+        try:
+            await port.send_card_to_user(ctx.tenant_id, ctx.user_id, card, summary)
+            note = PRIVATE_NOTE
+        except SendError as exc:
+            log.warning("teams: private answer to %s failed: %s", ctx.user_id, exc)
+            note = PRIVATE_FAILED
+        await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
+
+    # --- messages ---------------------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn: TurnContext) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        if not raw.get("text") and raw.get("value") is not None:
+            log.info(
+                "teams: ignoring a legacy Action.Submit from %s (Tandem cards use Action.Execute)",
+                ctx.user_id,
+            )
+            return
+        key = f"teams:activity:{ctx.conversation_id}:{raw.get('id')}"
+        if raw.get("id") and not await store.claim_event(self.core.db, key, self.core.clock.now()):
+            log.info("teams: duplicate delivery of %s ignored", key)
+            return
+        person = await self._member(turn, ctx)
+        await self._remember(turn, ctx, email=person.email if person else None)
+        event = message_event(
+            raw,
+            ctx,
+            actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None),
+        )
+        if event is None:
+            return
+        try:
+            response = await self._handle(event)
+        except Exception:
+            log.exception("teams: the core failed on a message from %s", ctx.user_id)
+            await turn.send_activity(card_activity(self.renderer.message_card(text_message(SORRY)), SORRY))
+            return
+        await self._send_response(turn, ctx, response)
+
+    # --- card actions -----------------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn: TurnContext) -> InvokeResponse:
+        """``adaptiveCard/action`` is answered here with a plain JSON body; other invokes go to botbuilder
+        (which answers 501 for the ones Tandem does not handle)."""
+        if turn.activity.name == "adaptiveCard/action":
+            body = await self._card_action(turn)
+            return InvokeResponse(status=500 if body["statusCode"] >= 500 else 200, body=body)
+        return await super().on_invoke_activity(turn)
+
+    async def _card_action(self, turn: TurnContext) -> InvokeBody:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        person = await self._member(turn, ctx)
+        actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
+        event, payload = card_action_event(raw, ctx, actor, self.signer)  # verified already by http.py
+        form = self._form_of(payload)
+        if isinstance(event, FormSubmittedEvent) and raw.get("id"):
+            key = f"teams:invoke:{ctx.conversation_id}:{raw['id']}"
+            if not await store.claim_event(self.core.db, key, self.core.clock.now()):
+                log.info("teams: duplicate form submission %s ignored", key)  # Teams retried a slow answer
+                return self._answered(form, event)
+        await self._remember(turn, ctx, email=actor.email)
+        try:
+            response = await self._handle(event)
+        except Exception:
+            log.exception("teams: the core failed on card action %s", getattr(event, "action_id", None))
+            return error_invoke_response(500, "InternalError", SORRY)
+        if isinstance(event, FormSubmittedEvent) and event.form_id == PROGRAM_CREATE:
+            if not isinstance(response, FormErrors):
+                self._enrol_later(ctx, event)
+        if isinstance(event, FormSubmittedEvent):
+            return await self._form_answer(turn, response, form, event)
+        return await self._action_answer(turn, response)
+
+    def _enrol_later(self, ctx: TeamsContext, event: FormSubmittedEvent) -> None:
+        """A program was just created on a channel: hand the team's existing members to the core in the
+        background (a big team takes longer than Teams waits for the card answer)."""
+        channel = event.values.get("channel") or ctx.channel_id
+        if not isinstance(channel, str) or not channel:
+            return
+        port = self.core.ports.get("teams")
+        if not isinstance(port, TeamsPort):
+            return
+        task = asyncio.create_task(self._enrol(port, ctx.tenant_id, channel))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _enrol(self, port: TeamsPort, tenant_id: str, channel_id: str) -> None:
+        try:
+            await enrol_channel(self.core, port, tenant_id, channel_id)
+        except Exception as exc:  # noqa: BLE001 - logged; people can still join by hand
+            log.warning("teams: could not enrol the members of %s: %s", channel_id, exc)
+
+    @staticmethod
+    def _form_of(payload: dict[str, Any]) -> Form | None:
+        try:
+            return Form.model_validate(payload["form"]) if payload.get("form") else None
+        except ValueError:
+            return None
+
+    async def _form_answer(
+        self, turn: TurnContext, response: Response, form: Form | None, event: FormSubmittedEvent
+    ) -> InvokeBody:
+        """A submitted form turns into its answered state, or comes back with the problems marked."""
+        if isinstance(response, FormErrors):
+            if form is None:
+                return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
+            return card_invoke_response(self.renderer.form_card(form, response.errors, event.values))
+        if isinstance(response, Reply):
+            return card_invoke_response(self.renderer.message_card(response.message))
+        if isinstance(response, OpenForm):
+            return card_invoke_response(self.renderer.form_card(response.form))
+        return self._answered(form, event)
+
+    def _answered(self, form: Form | None, event: FormSubmittedEvent) -> InvokeBody:
+        if form is not None:
+            return card_invoke_response(self.renderer.answered_card(form, event.values))
+        return message_invoke_response("Saved.")
+
+    async def _action_answer(self, turn: TurnContext, response: Response) -> InvokeBody:
+        if isinstance(response, Reply):
+            if response.replace_original:
+                return card_invoke_response(self.renderer.message_card(response.message))
+            await turn.send_activity(
+                card_activity(self.renderer.message_card(response.message), response.message.summary)
+            )
+            return message_invoke_response(response.message.summary or "Done.")
+        if isinstance(response, OpenForm):
+            return card_invoke_response(self.renderer.form_card(response.form))
+        if isinstance(response, FormErrors):
+            return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
+        assert isinstance(response, NoReply)
+        return message_invoke_response("Done.")
+
+    # --- membership and installation -------------------------------------------------------------------
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
+        """Like botbuilder's, but a failed member look-up falls back to the activity's own data instead of
+        failing the whole install turn."""
+        accounts: list[TeamsChannelAccount] = []
+        for member in members_added:
+            account = TeamsChannelAccount(id=member.id, name=member.name, aad_object_id=member.aad_object_id)
+            if member.id != turn.activity.recipient.id:
+                try:
+                    account = await TeamsInfo.get_member(turn, member.id)
+                except Exception as exc:  # noqa: BLE001 - best effort, see docstring
+                    log.info("teams: look-up of new member %s failed: %s", member.id, exc)
+            accounts.append(account)
+        await self.on_teams_members_added(accounts, team_info, turn)
+
+    async def on_teams_members_added(
+        self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        emails = {m.id: p.email for m in teams_members_added if (p := person_of(m)).email}
+        new_here = await self._remember(turn, ctx, email=emails.get(ctx.user_id))
+        if emails:
+            people = [person_of(m) for m in teams_members_added if m.id != ctx.bot_id]
+            await store.save_people(self.core.db, ctx.tenant_id, people, self.core.clock.now())
+        actor = actor_of(ctx, is_admin=self._is_admin(ctx, None))
+        channels = await store.team_channels(self.core.db, ctx.tenant_id, ctx.team_id) if ctx.team_id else []
+        for event in membership_events(raw, ctx, actor, emails, channels):
+            if type(event).__name__ == "AppInstalledEvent" and not new_here:
+                continue  # installationUpdate already announced this install
+            await self._deliver(turn, ctx, event)
+
+    async def on_teams_members_removed(
+        self, teams_members_removed: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        if bot_removed(raw, ctx):
+            await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
+        actor = actor_of(ctx)
+        channels = await store.team_channels(self.core.db, ctx.tenant_id, ctx.team_id) if ctx.team_id else []
+        for event in membership_events(raw, ctx, actor, channels=channels):
+            await self._deliver(turn, ctx, event)
+
+    async def on_installation_update_add(self, turn: TurnContext) -> None:
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        if await self._remember(turn, ctx):
+            await self._deliver(turn, ctx, installed_event(ctx, actor_of(ctx, is_admin=self._is_admin(ctx, None))))
+
+    async def on_installation_update_remove(self, turn: TurnContext) -> None:
+        ctx = context_of(self.raw(turn))
+        await store.mark_conversation_gone(self.core.db, ctx.tenant_id, ctx.conversation_id, self.core.clock.now())
+
+    async def _deliver(self, turn: TurnContext, ctx: TeamsContext, event: Any) -> None:
+        """Hand a membership/installation event to the core; a private answer goes to the event's person."""
+        try:
+            response = await self._handle(event)
+        except Exception:
+            log.exception("teams: the core failed on %s", type(event).__name__)
+            return
+        await self._send_response(turn, replace(ctx, user_id=event.actor.user_id), response)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn: TurnContext) -> None:
+        return  # handled in on_teams_members_added, which sees the Teams details

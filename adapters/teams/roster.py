@@ -1,0 +1,97 @@
+"""Team rosters, page by page, as neutral ``Actor`` records the core can enrol.
+
+The connector returns at most 500 members a page; following the continuation token is what makes teams
+over 5,000 members work (the unpaged members call stops there).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+
+from adapters.teams.store import Person
+from adapters.teams.translate import PLATFORM
+from bot.events import Actor, MemberJoinedEvent
+from bot.port import SendError
+
+if TYPE_CHECKING:
+    from adapters.teams.port import TeamsPort
+    from bot.core import Tandem
+
+log = logging.getLogger("tandem.teams")
+
+PAGE_SIZE = 500
+MAX_PAGES = 1000  # 500,000 people: a guard against a connector that never stops handing out tokens
+
+
+def person_of(member: Any) -> Person:
+    """A TeamsChannelAccount as a Person; the UPN is preferred because Teams deep links need it."""
+    return Person(
+        user_id=member.id,
+        name=member.name,
+        email=getattr(member, "user_principal_name", None) or getattr(member, "email", None),
+        aad_object_id=getattr(member, "aad_object_id", None),
+        role=getattr(member, "user_role", None),
+    )
+
+
+def actor_of_person(tenant_id: str, person: Person) -> Actor:
+    return Actor(
+        platform=PLATFORM,
+        workspace_id=tenant_id,
+        user_id=person.user_id,
+        name=person.name,
+        email=person.email,
+    )
+
+
+async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[Actor]:
+    """Every member of the team (or group chat) behind ``channel_id``; also stores their names and UPNs."""
+    from adapters.teams import store
+
+    address = await store.conversation_address(port.db, tenant_id, channel_id)
+    if address is None:
+        raise SendError(f"Teams: the bot is not installed in {channel_id}", retryable=False)
+    team_id = address.extra.get("team_id") or address.conversation_id
+    people: dict[str, Person] = {}
+    token: str | None = None
+    for _page in range(MAX_PAGES):
+
+        async def fetch(turn: TurnContext, token: str | None = token) -> Any:
+            if address.scope == "channel":
+                return await TeamsInfo.get_paged_team_members(turn, team_id, token, PAGE_SIZE)
+            return await TeamsInfo.get_paged_members(turn, token, PAGE_SIZE)
+
+        page = await port.with_turn(tenant_id, address, fetch)
+        for member in page.members or []:
+            if member.id and not member.id.startswith("28:"):
+                people[member.id] = person_of(member)
+        token = page.continuation_token
+        if not token:
+            break
+    else:
+        log.warning("teams: roster of %s stopped after %d pages", channel_id, MAX_PAGES)
+    await port.remember_people(tenant_id, list(people.values()))
+    return [actor_of_person(tenant_id, p) for p in people.values()]
+
+
+def joined_events(channel_id: str, actors: list[Actor]) -> list[MemberJoinedEvent]:
+    """The roster as the neutral events the core already understands for people arriving in a channel."""
+    return [MemberJoinedEvent(actor=actor, channel_id=channel_id) for actor in actors]
+
+
+async def enrol_channel(core: Tandem, port: TeamsPort, tenant_id: str, channel_id: str) -> int:
+    """Tell the core about everyone already in the team behind ``channel_id`` (after a program is created
+    there). The core decides what that means: an invitation for opt-in programs, a notice for opt-out ones.
+    Returns how many people were handed over."""
+    events = joined_events(channel_id, await team_roster(port, tenant_id, channel_id))
+    for event in events:
+        try:
+            await core.handle(event)
+        except Exception:  # one bad record must not stop the rest of the team
+            log.exception("teams: enrolling %s in %s failed", event.actor.user_id, channel_id)
+    log.info("teams: handed %d members of %s to the core", len(events), channel_id)
+    return len(events)

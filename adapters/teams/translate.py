@@ -1,0 +1,281 @@
+"""Teams activities (raw JSON dicts, as Teams sent them) → Tandem's neutral events.
+
+Works on the raw body rather than botbuilder's ``Activity`` because the msrest model drops fields Tandem
+needs (``conversation.tenantId``, the ``clientInfo`` entity's ``timezone``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from adapters.teams.cards import CHOICE_INPUT_PREFIX, FORM_VERB_PREFIX
+from adapters.teams.signing import DATA_KEY, CardSigner
+from bot.events import (
+    ActionEvent,
+    Actor,
+    AppInstalledEvent,
+    CommandEvent,
+    DirectMessageEvent,
+    FormSubmittedEvent,
+    MemberJoinedEvent,
+    MemberLeftEvent,
+    Place,
+    SentRef,
+)
+
+PLATFORM = "teams"
+EMULATOR_TENANT = "emulator"
+_AT = re.compile(r"<at>(.*?)</at>", re.S)
+_TAGS_EXCEPT_MENTIONS = re.compile(r"<(?!@)[^>]+>")
+
+
+class BadActivity(ValueError):
+    """The activity lacks what Tandem needs to act on it (answered with HTTP 400)."""
+
+
+class BadCardAction(BadActivity):
+    """A card action Tandem did not make: unknown verb, missing or altered data."""
+
+
+@dataclass(frozen=True)
+class TeamsContext:
+    """Where and by whom an activity happened, pulled out once per turn."""
+
+    tenant_id: str
+    user_id: str
+    aad_object_id: str | None
+    user_name: str | None
+    conversation_id: str
+    conversation_type: str  # personal, groupChat, channel
+    bot_id: str
+    service_url: str
+    team_id: str | None = None
+    team_name: str | None = None
+    channel_id: str | None = None  # the channel (without ;messageid=) for channel conversations
+    thread_id: str | None = None
+    timezone: str | None = None
+
+    @property
+    def is_personal(self) -> bool:
+        return self.conversation_type == "personal"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def valid_timezone(name: Any) -> str | None:
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def client_timezone(raw: dict[str, Any]) -> str | None:
+    """The zone Teams' client reported (clientInfo entity, else ``localTimezone``)."""
+    for entity in raw.get("entities") or []:
+        if _dict(entity).get("type") == "clientInfo":
+            tz = valid_timezone(entity.get("timezone"))
+            if tz:
+                return tz
+    return valid_timezone(raw.get("localTimezone"))
+
+
+def split_conversation_id(conversation_id: str) -> tuple[str, str | None]:
+    """``19:abc@thread.tacv2;messageid=123`` → (``19:abc@thread.tacv2``, ``123``)."""
+    base, _, rest = conversation_id.partition(";messageid=")
+    return base, (rest or None)
+
+
+def context_of(raw: dict[str, Any]) -> TeamsContext:
+    """Everything about the turn's whereabouts; raises ``BadActivity`` when a required part is missing."""
+    conversation = _dict(raw.get("conversation"))
+    sender = _dict(raw.get("from"))
+    recipient = _dict(raw.get("recipient"))
+    channel_data = _dict(raw.get("channelData"))
+    tenant_id = _dict(channel_data.get("tenant")).get("id") or conversation.get("tenantId")
+    if not tenant_id and raw.get("channelId") == "emulator":
+        tenant_id = EMULATOR_TENANT  # the Bot Framework Emulator (local testing) sends no tenant
+    conversation_id = conversation.get("id")
+    missing = [
+        name
+        for name, value in (
+            ("tenant id", tenant_id),
+            ("from.id", sender.get("id")),
+            ("conversation.id", conversation_id),
+            ("recipient.id", recipient.get("id")),
+            ("serviceUrl", raw.get("serviceUrl")),
+        )
+        if not isinstance(value, str) or not value
+    ]
+    if missing:
+        raise BadActivity(f"activity without {', '.join(missing)}")
+    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
+    team = _dict(channel_data.get("team"))
+    channel_id: str | None = None
+    thread_id: str | None = None
+    if kind == "channel":
+        base, thread_id = split_conversation_id(conversation_id)
+        channel_id = _dict(channel_data.get("channel")).get("id") or base
+    elif kind == "groupChat":
+        channel_id = conversation_id
+    return TeamsContext(
+        tenant_id=tenant_id,
+        user_id=sender["id"],
+        aad_object_id=sender.get("aadObjectId"),
+        user_name=sender.get("name"),
+        conversation_id=conversation_id,
+        conversation_type=kind,
+        bot_id=recipient["id"],
+        service_url=raw["serviceUrl"],
+        team_id=team.get("id"),
+        team_name=team.get("name"),
+        channel_id=channel_id,
+        thread_id=thread_id,
+        timezone=client_timezone(raw),
+    )
+
+
+def actor_of(ctx: TeamsContext, *, is_admin: bool | None = None, email: str | None = None) -> Actor:
+    return Actor(
+        platform=PLATFORM,
+        workspace_id=ctx.tenant_id,
+        user_id=ctx.user_id,
+        name=ctx.user_name,
+        email=email,
+        timezone=ctx.timezone,
+        is_platform_admin=is_admin,
+    )
+
+
+def command_text(raw: dict[str, Any]) -> str:
+    """The message text with the bot's @mention removed and people's mentions as ``<@29:...>`` (the
+    core's grammar reads mentions in that form, whatever the platform)."""
+    text = raw.get("text") or ""
+    bot_id = _dict(raw.get("recipient")).get("id")
+    for entity in raw.get("entities") or []:
+        entity = _dict(entity)
+        tag = entity.get("text")
+        mentioned = _dict(entity.get("mentioned")).get("id")
+        if entity.get("type") != "mention" or not isinstance(tag, str) or not tag or not isinstance(mentioned, str):
+            continue
+        text = text.replace(tag, " " if mentioned == bot_id else f" <@{mentioned}> ", 1 if mentioned != bot_id else -1)
+    text = _AT.sub(lambda m: "@" + m.group(1), text)
+    text = html.unescape(_TAGS_EXCEPT_MENTIONS.sub("", text)).replace("\xa0", " ")
+    return " ".join(text.split())
+
+
+def message_event(raw: dict[str, Any], ctx: TeamsContext, actor: Actor) -> CommandEvent | DirectMessageEvent | None:
+    """A typed message: 1:1 → DirectMessageEvent, channel or group chat (@mention) → CommandEvent.
+
+    A bare @mention in a channel is a command too (the core answers it with help); an empty 1:1 message
+    (an attachment, a sticker) is not."""
+    text = command_text(raw)
+    if ctx.is_personal:
+        if not text:
+            return None
+        return DirectMessageEvent(actor=actor, text=text, place=Place(channel_id=ctx.conversation_id, is_direct=True))
+    return CommandEvent(actor=actor, text=text, place=Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id))
+
+
+def card_action_event(
+    raw: dict[str, Any], ctx: TeamsContext, actor: Actor, signer: CardSigner
+) -> tuple[ActionEvent | FormSubmittedEvent, dict[str, Any]]:
+    """An ``adaptiveCard/action`` invoke → (event, our sealed payload). Raises ``BadCardAction``."""
+    action = _dict(_dict(raw.get("value")).get("action"))
+    verb = action.get("verb")
+    if not isinstance(verb, str) or not verb:
+        raise BadCardAction("card action without a verb")
+    data = action.get("data")
+    payload = signer.open(verb, data)
+    if payload is None:
+        raise BadCardAction(f"card action {verb!r} carries data Tandem did not sign")
+    inputs = {k: v for k, v in data.items() if k != DATA_KEY}
+    if verb.startswith(FORM_VERB_PREFIX):
+        multi = set(payload.get("multi") or ())
+        values: dict[str, str | list[str] | None] = {}
+        for key, value in inputs.items():
+            if value is not None and not isinstance(value, str | int | float):
+                raise BadCardAction(f"form {verb!r}: field {key!r} is not text")
+            text = "" if value is None else str(value).strip()
+            if key in multi:
+                values[key] = [v for v in (p.strip() for p in text.split(",")) if v]
+            else:
+                values[key] = text or None
+        state = payload.get("state") or ""
+        return FormSubmittedEvent(
+            actor=actor, form_id=verb[len(FORM_VERB_PREFIX) :], values=values, state=state
+        ), payload
+    if "choice" in payload:
+        value = inputs.get(payload["choice"])
+        if not isinstance(value, str) or not payload["choice"].startswith(CHOICE_INPUT_PREFIX):
+            raise BadCardAction(f"choice {verb!r} without a picked option")
+    else:
+        value = payload.get("value")
+        if not isinstance(value, str):
+            raise BadCardAction(f"button {verb!r} without a value")
+    reply_to = raw.get("replyToId") or _dict(_dict(raw.get("channelData")).get("legacy")).get("replyToId")
+    ref = SentRef(conversation_id=ctx.conversation_id, message_id=reply_to) if reply_to else None
+    place = Place(channel_id=ctx.channel_id or ctx.conversation_id, thread_id=ctx.thread_id, is_direct=ctx.is_personal)
+    return ActionEvent(
+        actor=actor, action_id=verb, value=value, message=ref, place=place, event_id=raw.get("id")
+    ), payload
+
+
+def installed_event(ctx: TeamsContext, actor: Actor) -> AppInstalledEvent:
+    scope = {"personal": "personal", "groupChat": "group", "channel": "team"}.get(ctx.conversation_type, "team")
+    # workspace_name stays empty: Tandem's workspace is the tenant, and the team's name is not the tenant's
+    return AppInstalledEvent(actor=actor, scope=scope, channel_id=ctx.channel_id)  # type: ignore[arg-type]
+
+
+def member_actor(ctx: TeamsContext, member: dict[str, Any], email: str | None = None) -> Actor:
+    return Actor(
+        platform=PLATFORM,
+        workspace_id=ctx.tenant_id,
+        user_id=member["id"],
+        name=member.get("name"),
+        email=email,
+    )
+
+
+def membership_events(
+    raw: dict[str, Any],
+    ctx: TeamsContext,
+    actor: Actor,
+    emails: dict[str, str] | None = None,
+    channels: list[str] | None = None,
+) -> list[Any]:
+    """conversationUpdate → AppInstalled (the bot itself was added) or MemberJoined/MemberLeft per person.
+
+    Joining a team means joining all its standard channels, but Teams reports it once (on the team's general
+    channel); ``channels`` lists the team's other channels Tandem knows, so a program on any of them hears
+    about the newcomer."""
+    emails = emails or {}
+    here = ctx.channel_id or ctx.conversation_id
+    wheres = list(dict.fromkeys([here, *(channels or [])]))
+    events: list[Any] = []
+    for member in raw.get("membersAdded") or []:
+        member = _dict(member)
+        if not member.get("id"):
+            continue
+        if member["id"] == ctx.bot_id:
+            events.insert(0, installed_event(ctx, actor))
+        elif not ctx.is_personal:
+            person = member_actor(ctx, member, emails.get(member["id"]))
+            events.extend(MemberJoinedEvent(actor=person, channel_id=where) for where in wheres)
+    for member in raw.get("membersRemoved") or []:
+        member = _dict(member)
+        if member.get("id") and member["id"] != ctx.bot_id and not ctx.is_personal:
+            events.extend(MemberLeftEvent(actor=member_actor(ctx, member), channel_id=where) for where in wheres)
+    return events
+
+
+def bot_removed(raw: dict[str, Any], ctx: TeamsContext) -> bool:
+    return any(_dict(m).get("id") == ctx.bot_id for m in raw.get("membersRemoved") or [])

@@ -1,0 +1,244 @@
+"""Benchmark for the matching engine: prints time, peak memory and quality for several pool sizes.
+
+Run:  .venv/bin/python benchmarks/matching.py            (all sections)
+      .venv/bin/python benchmarks/matching.py --quick    (smaller sizes)
+      .venv/bin/python benchmarks/matching.py --sizes 1000,10000 --bound-max 10000
+
+Each case runs in a fresh process so peak memory is that case's own. Quality is reported against the
+strongest reference that is computable for the size: the exact optimum (MILP) for small pools, the
+assignment (cycle-cover) upper bound on all pairs for pools up to --bound-max, and a random shuffle
+with the same group sizes (what a naive tool does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import resource
+import sys
+import time
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.profiles import make_people, mentoring_problem, peer_problem, random_history  # noqa: E402
+from bot.matching import MatchProblem, PastGroup, solve  # noqa: E402
+from bot.matching.engine import solve_with  # noqa: E402
+from bot.matching.features import build_features  # noqa: E402
+from bot.matching.scoring import FORBIDDEN, Scorer, is_repeat  # noqa: E402
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _scorer(problem: MatchProblem) -> tuple[Scorer, dict[str, int]]:
+    active = sorted((p for p in problem.participants if not p.paused), key=lambda p: p.id)
+    feats = build_features(active, problem.history)
+    scorer = Scorer(feats, problem.weights, problem.mode == "mentoring", problem.current_round,
+                    problem.avoid_repeat_rounds)
+    return scorer, feats.index
+
+
+def even_peer_problem(n: int, seed: int = 1, group_size: int = 2) -> MatchProblem:
+    """A peer problem whose active headcount divides evenly, so all-pairs bounds apply."""
+    problem = peer_problem(n, seed=seed, group_size=group_size)
+    people = list(problem.participants)
+    active = [i for i, p in enumerate(people) if not p.paused]
+    for i in active[len(active) - len(active) % group_size :]:
+        p = people[i]
+        people[i] = type(p)(**{f: getattr(p, f) for f in p.__slots__} | {"paused": True})
+    return MatchProblem("peer", tuple(people), group_size=group_size, seed=seed, history=problem.history)
+
+
+def profile_objective(problem: MatchProblem, groups: list[list[str]]) -> tuple[float, int, int]:
+    """Sum of pair scores without the hard in-window repeat cost (the soft fading penalty stays),
+    plus the number of in-window repeats and of avoid-list breaches, for any grouping."""
+    hard, index = _scorer(problem)
+    soft = Scorer(hard.f, problem.weights, problem.mode == "mentoring", problem.current_round, 0)
+    total, repeats, breaches = 0.0, 0, 0
+    for grp in groups:
+        for a, b in combinations([index[m] for m in grp], 2):
+            s = soft.pair(a, b)
+            if s == FORBIDDEN:
+                breaches += 1
+                continue
+            repeats += is_repeat(hard.pair(a, b))
+            total += s
+    return total, repeats, breaches
+
+
+def random_groups(problem: MatchProblem, seed: int = 99) -> list[list[str]]:
+    """A random shuffle into the same group sizes, ignoring every rule (what a naive tool does)."""
+    order = sorted(p.id for p in problem.participants if not p.paused)
+    random.Random(seed).shuffle(order)
+    g = problem.group_size
+    groups = [order[i : i + g] for i in range(0, len(order) - len(order) % g, g)]
+    for k, extra in enumerate(order[len(groups) * g :]):
+        groups[k % len(groups)].append(extra)
+    return groups
+
+
+def pair_bound(problem: MatchProblem) -> float:
+    """Upper bound on any pairing: half the best cycle cover of the full score matrix."""
+    from bot.matching.cyclecover import assignment_dense
+    from bot.matching.scoring import score_matrix
+
+    scorer, _ = _scorer(problem)
+    people = np.arange(scorer.n)
+    succ = assignment_dense(score_matrix(scorer, people, people))
+    return float(scorer.pairs(people, succ).sum() / 2)
+
+
+def _timed_case(kind: str, args: dict) -> dict:
+    """Runs in a child process: build the problem, then time one solve and record peak memory."""
+    if kind == "peer":
+        problem = even_peer_problem(args["n"], group_size=args.get("g", 2))
+    else:
+        problem = mentoring_problem(args["mentees"], args["mentors"], capacity=args["cap"])
+    before = _rss_mb()
+    start, cpu = time.perf_counter(), time.process_time()
+    result = solve_with(problem, args.get("strategy", "auto"))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {
+        "active": sum(not p.paused for p in problem.participants),
+        "time": elapsed, "cpu": cpu, "peak_mb": peak, "solve_mb": max(0.0, peak - before),
+        "objective": result.stats.objective, "repeats": result.stats.repeats,
+        "unmatched": len(result.unmatched), "solver": result.stats.solver,
+    }
+    if kind == "peer":
+        out["profile"] = profile_objective(problem, [list(g.members) for g in result.groups])
+        out["random"] = profile_objective(problem, random_groups(problem))
+        if args.get("bound"):
+            out["bound"] = pair_bound(problem)
+    else:
+        scorer, index = _scorer(problem)
+        out["mentees_waiting"] = sum(1 for u in result.unmatched if u.id.startswith("E"))
+        if args.get("exact_too"):
+            exact = solve(problem, exact=True)
+            out["exact"] = exact.stats.objective
+            out["exact_time"] = exact.stats.elapsed_s
+    return out
+
+
+def run_case(kind: str, **args) -> dict:
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_timed_case, (kind, args))
+
+
+def peers(sizes: list[int], bound_max: int) -> None:
+    print("\n## Peer rounds (pairs), 12 rounds of random history, ~3% paused, ~1% with avoid lists")
+    print(f"{'people':>7} {'time s':>7} {'cpu s':>6} {'peak MB':>8} {'solve MB':>8} {'objective':>11} "
+          f"{'repeats':>7} "
+          f"{'vs bound':>8} {'vs random':>9} {'random: repeats, avoid breaches':>31}  solver")
+    for n in sizes:
+        r = run_case("peer", n=n, bound=n <= bound_max)
+        ratio = f"{r['objective'] / r['bound']:.4f}" if "bound" in r else "-"
+        rand_obj, rand_rep, rand_breach = r["random"]
+        print(f"{r['active']:>7} {r['time']:>7.2f} {r['cpu']:>6.2f} {r['peak_mb']:>8.0f} "
+              f"{r['solve_mb']:>8.0f} "
+              f"{r['objective']:>11.1f} {r['repeats']:>7} {ratio:>8} {r['profile'][0] / rand_obj:>9.2f} "
+              f"{f'{rand_rep}, {rand_breach}':>31}  {r['solver']}")
+
+
+def small_exact(group_sizes: list[int], samples: int, n: int) -> None:
+    print(f"\n## Heuristic vs exact MILP on {samples} random {n}-person sub-samples "
+          "(from a 2,000-person pool)")
+    pool = make_people(2000, seed=5, paused_share=0.0)
+    history = random_history([p.id for p in pool], 12, seed=6)
+    for g in group_sizes:
+        ratios, t_exact, t_heur = [], 0.0, 0.0
+        for s in range(samples):
+            chosen = random.Random(s).sample(pool, n)
+            ids = {p.id for p in chosen}
+            hist = tuple(h for h in history if set(h.members) <= ids)
+            problem = MatchProblem("peer", tuple(chosen), group_size=g, seed=s, history=hist)
+            exact = solve_with(problem, "exact")
+            heur = solve_with(problem, "heuristic")
+            t_exact += exact.stats.elapsed_s
+            t_heur += heur.stats.elapsed_s
+            ratios.append(heur.stats.objective / exact.stats.objective)
+        print(f"group size {g}: heuristic/exact min {min(ratios):.4f} mean {np.mean(ratios):.4f}; "
+              f"mean time exact {t_exact / samples:.3f} s, heuristic {t_heur / samples:.3f} s")
+
+
+def groups_large(sizes: list[int], g: int) -> None:
+    print(f"\n## Peer rounds in groups of {g}")
+    for n in sizes:
+        r = run_case("peer", n=n, g=g)
+        rand_obj, rand_rep, rand_breach = r["random"]
+        print(f"{r['active']:>7} people: {r['time']:.2f} s (cpu {r['cpu']:.2f} s), "
+              f"peak {r['peak_mb']:.0f} MB, objective "
+              f"{r['objective']:.1f}, repeats {r['repeats']}, {r['profile'][0] / rand_obj:.2f}x a random "
+              f"shuffle (which has {rand_rep} repeats, {rand_breach} avoid breaches); {r['solver']}")
+
+
+def mentoring(cases: list[tuple[int, int, int]], exact_max: int) -> None:
+    print("\n## Mentoring rounds (mentors with capacity 3, 6 rounds of history)")
+    for mentees, mentors, cap in cases:
+        r = run_case("mentoring", mentees=mentees, mentors=mentors, cap=cap, exact_too=mentees <= exact_max)
+        line = (f"{mentees} mentees / {mentors} mentors: {r['time']:.2f} s (cpu {r['cpu']:.2f} s), "
+                f"peak {r['peak_mb']:.0f} MB "
+                f"(solve +{r['solve_mb']:.0f} MB), objective {r['objective']:.1f}, repeats {r['repeats']}, "
+                f"waitlisted {r['mentees_waiting']}, {r['solver']}")
+        if "exact" in r:
+            line += f"\n    exact on all pairs: {r['exact']:.1f} in {r['exact_time']:.2f} s -> ratio " \
+                    f"{r['objective'] / r['exact']:.4f}"
+        print(line)
+
+
+def repeats_check(n: int = 200, rounds: int = 12) -> None:
+    print(f"\n## Repeats: {n}-person pool, {rounds} rounds matched by the engine, then round {rounds + 1}")
+    people = make_people(n, seed=11, paused_share=0.0, avoid_share=0.02)
+    history: list[PastGroup] = []
+    per_round = []
+    for rnd in range(1, rounds + 2):
+        problem = MatchProblem("peer", tuple(people), seed=rnd, history=tuple(history))
+        result = solve(problem)
+        per_round.append(result.stats.repeats)
+        history += [PastGroup(g.members, rnd) for g in result.groups]
+    print(f"in-window repeats per round: {per_round} (round {rounds + 1}: {per_round[-1]})")
+    rand = MatchProblem("peer", tuple(people), seed=1, history=tuple(history[: -(n // 2)]))
+    print(f"random shuffle for round {rounds + 1} against the same history: "
+          f"{profile_objective(rand, random_groups(rand))[1]} repeats")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", help="comma-separated peer pool sizes")
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--bound-max", type=int, default=2000, help="largest pool for the all-pairs bound")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: "
+                        "peers,exact,groups,mentoring,repeats")
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
+        [200, 1000, 10000] if args.quick else [200, 1000, 2000, 10000, 50000])
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else "?"
+    print(f"matching benchmark, {mp.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load}")
+    if "peers" not in skip:
+        peers(sizes, args.bound_max)
+    if "exact" not in skip:
+        small_exact([2, 3, 4], samples=3 if args.quick else 6, n=20 if args.quick else 24)
+    if "groups" not in skip:
+        groups_large([1000] if args.quick else [1000, 10000], 3)
+    if "mentoring" not in skip:
+        cases = [(1000, 400, 3)] if args.quick else [(1000, 400, 3), (10000, 4000, 3)]
+        mentoring(cases, exact_max=2000)
+    if "repeats" not in skip:
+        repeats_check()
+
+
+if __name__ == "__main__":
+    main()

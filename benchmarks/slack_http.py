@@ -1,0 +1,317 @@
+"""Slack adapter benchmark (not a test): ack latency over HTTP, and delivery of a 1,000-pair round.
+
+    .venv/bin/python benchmarks/slack_http.py [--rate 100] [--seconds 10] [--pairs 1000] [--api-rate 40]
+
+Part 1 runs Tandem (bolt app, core, SQLite) and a fake Slack Web API in a child process on 127.0.0.1 and
+fires signed slash commands and button clicks at it from this process at a fixed rate (open loop), then
+as fast as 32 concurrent senders allow. It reports the ack latency Slack would see: the time until the
+HTTP answer, which must come within 3 s (target here: p99 ≤ 50 ms at 100 req/s).
+
+Part 2 writes 1,000 group intros to the core's outbox and lets ``Tandem.dispatch()`` deliver them through
+``SlackPort`` to a fake Web API that allows ``--api-rate`` calls/s per method (like Slack's per-method
+limits) and answers 5 % of calls with 429 + Retry-After: 1. Target: ≥ 90 % of that rate, nothing lost,
+nothing sent twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "slack")]
+
+from fake_slack import FakeSlack  # noqa: E402
+from slack_support import SECRET, sign  # noqa: E402
+
+from adapters.slack.config import SlackConfig  # noqa: E402
+from adapters.slack.http import SLACK_ADAPTER, mount  # noqa: E402
+from adapters.slack.pacing import RateLimits  # noqa: E402
+from bot.core import Tandem  # noqa: E402
+from bot.messages import text_message  # noqa: E402
+from bot.outbox import Outgoing, enqueue, to_group  # noqa: E402
+from storage.database import open_database, upgrade  # noqa: E402
+from storage.tables import Delivery, Workspace  # noqa: E402
+
+TEAM = "T111"
+
+
+# --- part 1: the server, in its own process ---------------------------------------------------------------
+
+
+def _fake(ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    """The fake Slack Web API in its own process, so it doesn't share Tandem's event loop."""
+
+    async def run() -> None:
+        fake = await FakeSlack().start()
+        ports.put(fake.base)
+        await asyncio.to_thread(stop.wait)
+        ports.put({"hooks": len(fake.hooks), "api_calls": len(fake.calls)})
+        await fake.close()
+
+    asyncio.run(run())
+
+
+def _serve(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    asyncio.run(_serve_async(folder, fake_base, ports, stop))
+
+
+async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    db = open_database(f"sqlite:///{folder}/bench.db")
+    await upgrade(db)
+    core = Tandem(db)
+    app = web.Application()
+    concurrency = int(os.environ.get("BENCH_BACKGROUND", "2"))
+    mount(app, core, SlackConfig(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake_base + "/api/",
+                                 background_concurrency=concurrency))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    ports.put(port)
+    await asyncio.to_thread(stop.wait)
+    adapter = app[SLACK_ADAPTER]
+    started = time.perf_counter()
+    await adapter.background.drain()
+    ports.put({"backlog_seconds_at_stop": round(time.perf_counter() - started, 2)})
+    await runner.cleanup()
+    await db.dispose()
+
+
+def _command(i: int, hook: str) -> tuple[bytes, dict[str, str]]:
+    fields = {"token": "x", "team_id": TEAM, "team_domain": "bench", "channel_id": "C111", "channel_name": "bench",
+              "user_id": f"U{i % 50:04d}", "user_name": f"user{i % 50}", "command": "/tandem",
+              "text": ("help", "status", "resume")[i % 3], "response_url": hook, "trigger_id": f"{i}.1.x"}
+    body = urlencode(fields).encode()
+    return body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+
+
+def _click(i: int, hook: str) -> tuple[bytes, dict[str, str]]:
+    payload = {"type": "block_actions", "user": {"id": f"U{i % 50:04d}", "name": "u", "team_id": TEAM},
+               "api_app_id": "A111", "token": "x", "trigger_id": f"{i}.2.x",
+               "team": {"id": TEAM, "domain": "bench"}, "channel": {"id": "D111", "name": "directmessage"},
+               "container": {"type": "message", "message_ts": "1.1", "channel_id": "D111", "is_ephemeral": False},
+               "response_url": hook,
+               "actions": [{"action_id": "pause:resume", "block_id": "b", "value": "",
+                            "type": "button", "action_ts": f"{1700000000 + i}.{i:06d}"}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+
+
+async def _one(session: aiohttp.ClientSession, url: str, i: int, hook: str, out: list[float],
+               errors: Counter) -> None:
+    body, headers = (_command if i % 2 else _click)(i, hook)
+    start = time.perf_counter()
+    try:
+        async with session.post(url, data=body, headers=headers) as resp:
+            await resp.read()
+            if resp.status != 200:
+                errors[resp.status] += 1
+    except aiohttp.ClientError as exc:
+        errors[type(exc).__name__] += 1
+        return
+    out.append((time.perf_counter() - start) * 1000)
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    ports, stop, fake_ports, fake_stop = ctx.Queue(), ctx.Event(), ctx.Queue(), ctx.Event()
+    with tempfile.TemporaryDirectory() as folder:
+        fake_proc = ctx.Process(target=_fake, args=(fake_ports, fake_stop), daemon=True)
+        fake_proc.start()
+        fake_base = fake_ports.get(timeout=60)
+        proc = ctx.Process(target=_serve, args=(folder, fake_base, ports, stop), daemon=True)
+        proc.start()
+        port = ports.get(timeout=60)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        hook = f"{fake_base}/hooks/bench"
+        connector = aiohttp.TCPConnector(limit=200)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            warm: list[float] = []
+            await _one(session, url, 0, hook, warm, Counter())
+            await asyncio.gather(*(_one(session, url, i, hook, warm, Counter()) for i in range(100)))
+            # open loop at a fixed rate
+            latencies: list[float] = []
+            errors: Counter = Counter()
+            total = int(rate * seconds)
+            t0 = time.perf_counter()
+            tasks = []
+            for i in range(total):
+                delay = t0 + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(_one(session, url, 1000 + i, hook, latencies, errors)))
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - t0
+            # every request gets an answer through its response_url: when has the last one arrived?
+            expected = 100 + total  # the warm-up repeats click 0 once: a double click, answered once
+            answers_lag = None
+            while time.perf_counter() - t0 < elapsed + 120:
+                async with session.get(f"{fake_base}/stats") as resp:
+                    if (await resp.json())["hooks"] >= expected:
+                        answers_lag = round(time.perf_counter() - t0 - elapsed, 2)
+                        break
+                await asyncio.sleep(0.05)
+            # closed loop: how many acks per second the server can give
+            done: list[float] = []
+            max_errors: Counter = Counter()
+            counter = iter(range(100_000, 10_000_000))
+            deadline = time.perf_counter() + min(seconds, 5)
+
+            async def worker() -> None:
+                while time.perf_counter() < deadline:
+                    await _one(session, url, next(counter), hook, done, max_errors)
+
+            t1 = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(32)))
+            max_elapsed = time.perf_counter() - t1
+        stop.set()
+        server_stats = ports.get(timeout=300)
+        proc.join(timeout=30)
+        fake_stop.set()
+        fake_stats = fake_ports.get(timeout=30)
+        fake_proc.join(timeout=30)
+    return {
+        "offered_rate": rate, "requests": total, "achieved_rate": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_pct(latencies, 50), 2), "p99_ms": round(_pct(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2) if latencies else None, "errors": dict(errors),
+        "last_answer_after_last_request_s": answers_lag,
+        "max_throughput_rps": round(len(done) / max_elapsed, 1), "max_p99_ms": round(_pct(done, 99), 2),
+        "max_errors": dict(max_errors), "answers_posted": fake_stats.get("hooks"), **server_stats,
+    }
+
+
+# --- part 2: delivering a round ----------------------------------------------------------------------
+
+
+async def round_delivery(pairs: int, api_rate: float, fraction_429: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(f"sqlite:///{folder}/round.db")
+        await upgrade(db)
+        fake = await FakeSlack(rate_per_second=api_rate, random_429=fraction_429).start()
+        core = Tandem(db)
+        # pace just under the fake's limit; a burst of 4 (the fake, like Slack, tolerates 5) lets the pacer
+        # make up a slot lost while a delivery was being recorded
+        limits = RateLimits(per_method={"conversations.open": api_rate * 60 * 0.99,
+                                        "chat.postMessage": api_rate * 60 * 0.99},
+                            post_per_channel_per_second=1.0, burst=4)
+        app = web.Application()
+        mount(app, core, SlackConfig(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url,
+                                     limits=limits))
+        now = datetime.now(UTC)
+        async with db.transaction() as s:
+            ws = Workspace(platform="slack", external_id=TEAM, name="Bench")
+            s.add(ws)
+            await s.flush()
+            items = [Outgoing(key=f"bench:intro:{i}", step="intro",
+                              target=to_group([f"U{2 * i:05d}", f"U{2 * i + 1:05d}"]),
+                              message=text_message(f"Meet each other! (pair {i})")) for i in range(pairs)]
+            await enqueue(s, ws.id or 0, items, now)
+        t0 = time.perf_counter()
+        while True:
+            await core.dispatch()
+            async with db.session() as s:
+                from sqlmodel import func, select
+
+                pending = (await s.exec(select(func.count()).select_from(Delivery).where(
+                    Delivery.state.in_(("pending", "sending"))))).one()  # type: ignore[attr-defined]
+                nxt = (await s.exec(select(func.min(Delivery.next_attempt_at)).where(
+                    Delivery.state == "pending"))).one()
+            if not pending:
+                break
+            wait = max(0.01, (nxt - datetime.now(UTC)).total_seconds()) if nxt else 0.05
+            await asyncio.sleep(min(wait, 1.0))
+        elapsed = time.perf_counter() - t0
+        async with db.session() as s:
+            from sqlmodel import select
+
+            rows = (await s.exec(select(Delivery))).all()
+        ok_posts = [c for c in fake.calls if c.method == "chat.postMessage" and c.ok]
+        per_channel = Counter(c.args.get("channel") for c in ok_posts)
+        states = Counter(r.state for r in rows)
+        answered_429 = fake.answered_429
+        api_calls = len([c for c in fake.calls if c.method != "auth.test"])
+        await app[SLACK_ADAPTER].close()
+        await fake.close()
+        await db.dispose()
+    rate = pairs / elapsed
+    return {
+        "pairs": pairs, "api_rate_per_method": api_rate, "seconds": round(elapsed, 2),
+        "pairs_per_second": round(rate, 1), "fraction_of_rate": round(rate / api_rate, 3),
+        "delivered": states.get("sent", 0), "failed": states.get("failed", 0),
+        "lost": pairs - states.get("sent", 0) - states.get("failed", 0),
+        "duplicates": sum(n - 1 for n in per_channel.values() if n > 1),
+        "distinct_conversations": len(per_channel), "api_calls": api_calls, "answered_429": answered_429,
+        "share_429": round(answered_429 / max(1, api_calls), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="offered requests per second (part 1)")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--pairs", type=int, default=1000)
+    parser.add_argument("--api-rate", type=float, default=40.0, help="fake Web API calls/s per method (part 2)")
+    parser.add_argument("--share-429", type=float, default=0.05)
+    parser.add_argument("--retry-after-backoff", action="store_true",
+                        help="experiment: retry a rate-limited delivery after exactly Retry-After (+≤20 %% jitter) "
+                             "instead of the outbox's exponential backoff")
+    parser.add_argument("--skip-ack", action="store_true")
+    parser.add_argument("--skip-round", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_ack:
+        ack = asyncio.run(ack_latency(args.rate, args.seconds))
+        print("ack latency:", json.dumps(ack))
+        verdict = "OK" if ack["p99_ms"] <= 50 and not ack["errors"] else "MISSED"
+        print(f"  {ack['achieved_rate']} req/s, p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms "
+              f"(target p99 ≤ 50 ms: {verdict}); max {ack['max_throughput_rps']} req/s")
+    if args.retry_after_backoff:
+        import random
+        from datetime import timedelta
+
+        import bot.outbox
+
+        exponential = bot.outbox.backoff
+
+        def retry_after_backoff(attempt: int, retry_after: float | None) -> timedelta:
+            if retry_after:
+                return timedelta(seconds=retry_after * (1 + random.random() / 5))
+            return exponential(attempt, retry_after)
+
+        bot.outbox.backoff = retry_after_backoff
+    if not args.skip_round:
+        result = asyncio.run(round_delivery(args.pairs, args.api_rate, args.share_429))
+        print("round delivery:", json.dumps(result))
+        ok = result["fraction_of_rate"] >= 0.9 and not result["lost"] and not result["duplicates"]
+        print(f"  {result['pairs_per_second']} pairs/s = {100 * result['fraction_of_rate']:.0f} % of "
+              f"{args.api_rate}/s, lost {result['lost']}, duplicates {result['duplicates']}, "
+              f"429s {result['answered_429']} (target ≥ 90 %, 0, 0: {'OK' if ok else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Short human sentences for intro messages and for people who could not be matched.
+
+Group reasons are ranked by how much each fact adds to the score under the program's weights, so the
+intro leads with what actually drove the match. At most three are kept.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import combinations
+
+from .overlap import shared_hours
+from .problem import Participant, Weights
+
+MAX_REASONS = 3
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@lru_cache(maxsize=65536)
+def _folded(items: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(x.casefold() for x in items)
+
+
+def _common(lists: list[tuple[str, ...]]) -> list[str]:
+    """Items every list shares (case-insensitive), spelled as in the first list."""
+    keys = _folded(lists[0])
+    for lst in lists[1:]:
+        keys = keys & _folded(lst)
+        if not keys:
+            return []
+    return [x for x in dict.fromkeys(lists[0]) if x.casefold() in keys]
+
+
+def _helps(giver: Participant, takers: list[Participant]) -> list[str]:
+    if not giver.skills_offered:
+        return []
+    wanted = frozenset().union(*(_folded(t.skills_wanted) for t in takers))
+    return [s for s in dict.fromkeys(giver.skills_offered) if s.casefold() in wanted]
+
+
+def _hours_text(h: float) -> str:
+    text = f"{h:.0f}" if h == int(h) else f"{h:.2f}".rstrip("0")
+    return f"{text} h of shared working hours"
+
+
+def group_reasons(
+    members: list[Participant], masks: list[int], weights: Weights, mentoring: bool
+) -> tuple[str, ...]:
+    """Why these people were put together, best first. In mentoring, members[0] is the mentor."""
+    found: list[tuple[float, str]] = []
+    everyone = "both" if len(members) == 2 else "all"
+    shared = _common([m.interests for m in members])
+    if shared:
+        found.append((weights.interest * len(shared), f"You {everyone} like {_join(shared[:2])}"))
+    elif len(members) > 2:
+        for a, b in combinations(members, 2):
+            pair_shared = _common([a.interests, b.interests])
+            if pair_shared:
+                text = f"{a.display_name} and {b.display_name} both like {_join(pair_shared[:2])}"
+                found.append((weights.interest * len(pair_shared), text))
+                break
+    givers = members[:1] if mentoring else members
+    for giver in givers:
+        others = [m for m in members if m is not giver]
+        skills = _helps(giver, others)
+        if skills:
+            text = f"{giver.display_name} can help with {_join(skills[:2])}"
+            found.append((weights.skill * len(skills), text))
+    hours = shared_hours(*masks)
+    if hours >= 1:
+        found.append((weights.overlap_per_hour * min(hours, weights.overlap_cap_hours), _hours_text(hours)))
+    depts = list(dict.fromkeys(m.department for m in members if m.department))
+    known = all(m.department for m in members)
+    if known and len(depts) == len(members) and not weights.prefer_same_department:
+        found.append((weights.department, f"You work in different teams: {_join(depts)}"))
+    elif known and len({d.casefold() for d in depts}) == 1 and weights.prefer_same_department:
+        found.append((weights.department, f"You {everyone} work in {depts[0]}"))
+    found.sort(key=lambda item: -item[0])
+    reasons = [text for _, text in found[:MAX_REASONS]]
+    return tuple(reasons) if reasons else ("A fresh face: you haven't been matched recently",)
+
+
+ALONE = "You were the only person available this round."
+EXCLUDED = (
+    "Everyone else in this round is on your avoid list or can't be paired with you, "
+    "so there was nobody to match you with. You'll be included again next round."
+)
+NO_FIT = (
+    "We couldn't fit you into a group this round without breaking someone's matching rules. "
+    "You'll be included again next round."
+)
+NO_MENTORS = "No mentors are available this round; you're {place} on the waitlist for the next round."
+MENTORS_FULL = "All mentors are at capacity this round; you're {place} on the waitlist for the next round."
+MENTORS_EXCLUDED = (
+    "None of this round's mentors can be paired with you; "
+    "you're {place} on the waitlist for the next round."
+)
+MENTOR_NO_MENTEES = "There were no mentees looking for a mentor this round."
+MENTOR_ZERO_CAPACITY = "Your mentoring capacity is set to 0, so no mentee was assigned to you."
+MENTOR_ALL_TAKEN = (
+    "Every mentee this round was matched with another mentor; you'll be considered first next round."
+)
+MENTOR_EXCLUDED = "None of this round's mentees can be paired with you, so no mentee was assigned to you."
+
+
+def place_text(position: int) -> str:
+    """'first', 'second', ... for the waitlist message."""
+    words = ["first", "second", "third", "fourth", "fifth"]
+    return words[position - 1] if position <= len(words) else f"number {position}"

@@ -1,0 +1,50 @@
+"""`tandem match`: run the matching engine on a JSON problem file (contract in docs/matching.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from bot.matching import ProblemError, problem_from_json, result_to_json, solve
+
+
+def _fail(message: str) -> typer.Exit:
+    """One line on stderr, exit code 2, nothing on stdout."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def match(
+    input: Path = typer.Option(..., "--input", help="Problem JSON file."),
+    output: Path | None = typer.Option(None, "--output", help="Write the result here instead of stdout."),
+    exact: bool = typer.Option(False, "--exact", help="Use the exact solver even when it is slower."),
+) -> None:
+    """Match one round from a problem file and print or write the result JSON."""
+    try:
+        text = input.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _fail(f"input file not found: {input}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read input file {input}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(f"{input}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    try:
+        problem = problem_from_json(data)
+    except ProblemError as exc:
+        raise _fail(str(exc)) from None
+    document = json.dumps(result_to_json(solve(problem, exact=exact)), indent=2, ensure_ascii=False)
+    if output is None:
+        typer.echo(document)
+    else:
+        try:
+            output.write_text(document + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"cannot write output file {output}: {exc}") from None
+
+
+if __name__ == "__main__":
+    typer.run(match)

@@ -1,0 +1,78 @@
+"""Multi-workspace (OAuth) mode: each workspace's own bot token, strangers turned away, uninstall forgets."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from slack_harness import Harness, slack_config
+from slack_sdk.oauth.installation_store import Installation
+from slack_support import form_request, load, slash_command
+
+from adapters.slack.http import SLACK_ADAPTER, mount
+from bot.core import Tandem
+
+
+@pytest.fixture
+async def oauth(database, fake) -> AsyncIterator[Harness]:  # noqa: ANN001
+    core = Tandem(database)
+    app = web.Application()
+    mount(app, core, slack_config(fake, bot_token=None, client_id="111.222", client_secret="shh"))
+    adapter = app[SLACK_ADAPTER]
+    assert adapter.installations is not None
+    await adapter.installations.async_save(Installation(
+        app_id="A111", team_id="T111", team_name="Test", bot_token="xoxb-T111-token", bot_id="B111",
+        bot_user_id="W23456789", bot_scopes="chat:write,commands", user_id="W111"))
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    h = Harness(client=client, core=core, fake=fake, adapter=adapter)
+    yield h
+    await h.settle()
+    await client.close()
+
+
+async def test_installed_workspace_is_served_with_its_own_token(oauth) -> None:  # noqa: ANN001
+    fields = slash_command("help", user="U222", channel="C111", response_url=oauth.fake.hook_url("c"))
+    resp = await oauth.post(*form_request(fields))
+    assert resp.status == 200
+    await oauth.settle()
+    assert "join" in oauth.fake.hooks[-1]["text"] + str(oauth.fake.hooks[-1]["blocks"])
+    assert {c.token for c in oauth.fake.called("users.info")} == {"xoxb-T111-token"}
+    ref = await oauth.adapter.port.send_to_user("T111", "U222", load_text("hello"))
+    assert ref.message_id
+    assert oauth.fake.called("chat.postMessage")[-1].token == "xoxb-T111-token"
+
+
+async def test_workspaces_without_an_installation_are_turned_away(oauth) -> None:  # noqa: ANN001
+    fields = slash_command("help", user="U9", channel="C9", response_url=oauth.fake.hook_url("c"), team="T999")
+    resp = await oauth.post(*form_request(fields))
+    assert resp.status == 200
+    await oauth.settle()
+    assert oauth.fake.calls == []  # no Web API call, no core work
+    assert len(oauth.fake.hooks) == 1
+    assert "reinstall this app" in oauth.fake.hooks[0]["text"]  # bolt's note to the person
+    async with oauth.core.db.session() as s:
+        from sqlmodel import func, select
+
+        from storage.tables import Workspace
+
+        assert (await s.exec(select(func.count()).select_from(Workspace))).one() == 0
+
+
+async def test_uninstall_forgets_the_token(oauth) -> None:  # noqa: ANN001
+    payload = copy.deepcopy(load("events/event_callback_member_joined_channel.json"))
+    payload["event"] = {"type": "app_uninstalled", "event_ts": "1.1"}
+    payload["event_id"] = "Ev-uninstall"
+    payload.pop("enterprise_id")
+    assert (await oauth.event(payload)).status == 200
+    await oauth.settle()
+    assert await oauth.adapter.installations.bot_token("T111") is None
+
+
+def load_text(text: str):  # noqa: ANN201
+    from bot.messages import text_message
+
+    return text_message(text)

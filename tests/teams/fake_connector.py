@@ -1,0 +1,147 @@
+"""A fake Bot Connector (the service Teams bots call back) on 127.0.0.1, for end-to-end tests.
+
+Answers the REST calls botbuilder makes with the response shapes recorded from real Teams traffic
+(``shared/conformance/teams/connector_rest``), records every request, and can be told to fail the next
+matching requests (429 / 502 / 403 MessageWritesBlocked) to exercise retries and "gone" handling.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+PREFIX = "/amer/"  # Teams service URLs carry a region path; keep one so path handling is exercised
+
+
+@dataclass
+class Call:
+    method: str
+    path: str  # decoded, without PREFIX
+    segments: list[str]
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Fault:
+    method: str
+    contains: str
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+
+
+def recorded_members(conformance: Path) -> list[dict[str, Any]]:
+    """The three TeamsChannelAccount objects of the recorded ``GET .../members`` response."""
+    path = conformance / "teams/connector_rest/recorded/GET_v3_conversations_id_members.recording.json"
+    return json.loads(path.read_text())["response"]
+
+
+def blocked_403_body(conformance: Path) -> str:
+    """The documented 403 body Teams sends when the user blocked or removed the bot."""
+    raw = (conformance / "teams/connector_rest/error_403_MessageWritesBlocked.http").read_text()
+    return raw.split("\n\n", 1)[1].strip()
+
+
+class FakeConnector:
+    def __init__(self, members: list[dict[str, Any]] | None = None) -> None:
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.members: list[dict[str, Any]] = list(members or [])
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # --- control --------------------------------------------------------------------------------------
+
+    @property
+    def service_url(self) -> str:
+        return self.base_url + PREFIX
+
+    def fail(self, method: str, contains: str, status: int, body: str = "", *, times: int = 1,
+             headers: dict[str, str] | None = None) -> None:
+        """Answer the next ``times`` requests whose method matches and decoded path contains ``contains``."""
+        self.faults.append(Fault(method, contains, status, body, headers or {}, times))
+
+    def calls_to(self, method: str, contains: str = "") -> list[Call]:
+        return [c for c in self.calls if c.method == method and contains in c.path]
+
+    # --- server ---------------------------------------------------------------------------------------
+
+    async def start(self) -> FakeConnector:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw_path = request.rel_url.raw_path
+        if not raw_path.startswith(PREFIX):
+            return web.json_response({"error": {"code": "BadPath", "message": raw_path}}, status=404)
+        segments = [unquote(s) for s in raw_path[len(PREFIX):].split("/") if s]
+        text = await request.text()
+        body = json.loads(text) if text else None
+        call = Call(request.method, "/".join(segments), segments, dict(request.query), body,
+                    dict(request.headers))
+        self.calls.append(call)
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == request.method and fault.contains in call.path:
+                fault.times -= 1
+                return web.Response(status=fault.status, text=fault.body, headers=fault.headers,
+                                    content_type="application/json")
+        return self._route(call)
+
+    def _route(self, call: Call) -> web.Response:
+        seg = call.segments
+        if seg[:2] != ["v3", "conversations"]:
+            return _error(404, "NotFound", call.path)
+        if call.method == "POST" and len(seg) == 2:
+            # create conversation → ConversationResourceResponse, 201 like the recorded Teams answer
+            member = (call.body or {}).get("members") or [{}]
+            conversation_id = f"a:fake-personal-{member[0].get('id', 'x')}"
+            return web.json_response({"id": conversation_id, "activityId": f"1:{next(self._ids)}"}, status=201)
+        if len(seg) >= 4 and seg[3] == "activities":
+            if call.method == "POST":
+                return web.json_response({"id": f"1:act-{next(self._ids)}"}, status=201)
+            if call.method == "PUT" and len(seg) == 5:
+                return web.json_response({"id": seg[4]}, status=200)
+        if call.method == "GET" and len(seg) == 5 and seg[3] == "members":
+            for member in self.members:
+                if member["id"] == seg[4]:
+                    return web.json_response(member)
+            return _error(404, "MemberNotFoundInConversation", seg[4])
+        if call.method == "GET" and len(seg) == 4 and seg[3] == "members":
+            return web.json_response(self.members)
+        if call.method == "GET" and len(seg) == 4 and seg[3] == "pagedmembers":
+            return self._paged(call)
+        return _error(404, "NotFound", call.path)
+
+    def _paged(self, call: Call) -> web.Response:
+        size = int(call.query.get("pageSize") or 500)
+        start = int(call.query.get("continuationToken") or 0)
+        page = self.members[start:start + size]
+        body: dict[str, Any] = {"members": page}
+        if start + size < len(self.members):
+            body["continuationToken"] = str(start + size)
+        return web.json_response(body)
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
