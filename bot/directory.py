@@ -11,17 +11,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.events import Actor
 from bot.timeutil import is_zone
 from storage.tables import User, Workspace
+from storage.upsert import insert_ignore
 
 
 async def ensure_workspace(session: AsyncSession, platform: str, external_id: str, now: datetime,
                            name: str | None = None) -> Workspace:
-    found = (await session.exec(select(Workspace).where(
-        Workspace.platform == platform, Workspace.external_id == external_id))).first()
-    if found is None:
-        found = Workspace(platform=platform, external_id=external_id, name=name or external_id,
-                          installed_at=now)
-        session.add(found)
-        await session.flush()
+    query = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
+    found = (await session.exec(query)).first()
+    if found is None:  # insert-or-ignore: two first events from a new workspace may race
+        await insert_ignore(session, Workspace, [{"platform": platform, "external_id": external_id,
+                                                  "name": name or external_id, "installed_at": now,
+                                                  "settings": {}}], ["platform", "external_id"])
+        found = (await session.exec(query)).one()
     elif name and found.name != name:
         found.name = name
     return found
@@ -31,10 +32,14 @@ async def ensure_user(session: AsyncSession, workspace: Workspace, actor: Actor,
                       known: User | None = None) -> User:
     """The person behind ``actor``; refreshes name, e-mail and zone unless they set their own zone."""
     user = known or await find_user(session, workspace.id, actor.user_id)
-    if user is None:
-        user = User(workspace_id=workspace.id, platform_user_id=actor.user_id,
-                    display_name=actor.name or actor.user_id, email=actor.email, created_at=now)
-        session.add(user)
+    if user is None:  # insert-or-ignore: a person's first two events may race
+        await insert_ignore(session, User, [{
+            "workspace_id": workspace.id, "platform_user_id": actor.user_id,
+            "display_name": actor.name or actor.user_id, "email": actor.email, "created_at": now,
+            "timezone": "UTC", "timezone_from_profile": False, "work_start": "09:00", "work_end": "17:00",
+            "is_platform_admin": False, "shoutouts": True, "is_bot": False}], ["workspace_id", "platform_user_id"])
+        user = await find_user(session, workspace.id, actor.user_id)
+        assert user is not None
     else:
         if actor.name and user.display_name != actor.name:
             user.display_name = actor.name

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.timeutil import BadTime, parse_hhmm, parse_weekday, zone
 from storage.enums import Cadence, Enrolment, MembershipStatus, ProgramKind, ProgramStatus, Role
 from storage.tables import Avoidance, Membership, Program, User, Workspace
+from storage.upsert import insert_ignore
 
 MAX_GROUP_SIZE = 8
 
@@ -165,26 +166,31 @@ def default_role(program: Program) -> str:
 
 async def invite(session: AsyncSession, program: Program, user: User, now: datetime) -> Membership:
     """Note that someone was told about an opt-in program; they are not enrolled until they say yes."""
+    return await _membership_row(session, program, user)
+
+
+async def _membership_row(session: AsyncSession, program: Program, user: User) -> Membership:
+    """The person's row in the program, created as 'invited' if missing (insert-or-ignore: events may race)."""
     found = await membership(session, program.id, user.id)
-    if found is None:
-        found = Membership(program_id=program.id, user_id=user.id, role=default_role(program),
-                           status=MembershipStatus.INVITED.value)
-        session.add(found)
-        await session.flush()
+    if found is not None:
+        return found
+    await insert_ignore(session, Membership, [{
+        "program_id": program.id, "user_id": user.id, "role": default_role(program), "capacity": 1,
+        "skills_offered": [], "skills_wanted": [], "interests": [], "status": MembershipStatus.INVITED.value,
+        "opted_out": False, "wants_rematch": False, "ignored_intros": 0}], ["program_id", "user_id"])
+    found = await membership(session, program.id, user.id)
+    assert found is not None
     return found
 
 
 async def join(session: AsyncSession, program: Program, user: User, now: datetime,
                role: str | None = None) -> tuple[Membership, bool]:
     """Enrol with consent; returns the membership and whether it is new."""
-    found = await membership(session, program.id, user.id)
     if role is not None:
         check_role(program, role)
-    created = found is None or found.status != MembershipStatus.ACTIVE.value
-    if found is None:
-        found = Membership(program_id=program.id, user_id=user.id, role=role or default_role(program))
-        session.add(found)
-    elif role is not None:
+    found = await _membership_row(session, program, user)
+    created = found.status != MembershipStatus.ACTIVE.value
+    if role is not None:
         found.role = role
     found.status = MembershipStatus.ACTIVE.value
     found.opted_out = False

@@ -27,8 +27,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def build_core(db: Database, settings: Settings) -> Tandem:
-    admins = AdminPolicy(extra_admins={"slack": Settings.id_list(settings.slack_admins),
-                                       "teams": Settings.id_list(settings.teams_admins)})
+    # TANDEM_TEAMS_ADMINS holds AAD object ids, which only the Teams adapter sees: it marks those people
+    # as admins on their events itself. Slack admin ids are platform user ids, which the core compares.
+    admins = AdminPolicy(extra_admins={"slack": Settings.id_list(settings.slack_admins)})
     return Tandem(db, admins=admins, default_timezone=settings.default_timezone)
 
 

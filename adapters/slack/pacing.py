@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 METHOD_TIER: dict[str, int] = {
     "conversations.open": 3,
     "conversations.members": 4,
+    "conversations.replies": 3,
+    "chat.getPermalink": 4,
     "chat.update": 3,
     "chat.postEphemeral": 4,
     "users.info": 4,

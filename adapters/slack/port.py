@@ -16,7 +16,7 @@ from adapters.slack.pacing import Pacer
 from adapters.slack.render import Rendered, render_message, render_single
 from bot.events import SentRef
 from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError
+from bot.port import PlatformCapabilities, SendError, ThreadReply
 
 log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
@@ -70,6 +70,27 @@ class SlackPort:
         rendered = render_single(message)
         await self._call(workspace_id, "chat.update", channel=ref.conversation_id, ts=ref.message_id,
                          text=rendered.text, blocks=rendered.blocks)
+
+    async def top_replies(self, workspace_id: str, channel_id: str, thread_id: str, limit: int) -> list[ThreadReply]:
+        """Best-loved human answers in an icebreaker thread: most reactions first, then earliest."""
+        resp = await self._call(workspace_id, "conversations.replies", channel=channel_id, ts=thread_id, limit=200)
+        replies = []
+        for index, msg in enumerate(resp.get("messages") or []):
+            if msg.get("ts") == thread_id or msg.get("bot_id") or msg.get("subtype") or not msg.get("user"):
+                continue
+            count = sum(int(r.get("count", 0)) for r in msg.get("reactions") or [])
+            replies.append((-count, index, msg))
+        best = []
+        for negative, _, msg in sorted(replies, key=lambda r: (r[0], r[1]))[:limit]:
+            link = None
+            try:
+                link = (await self._call(workspace_id, "chat.getPermalink", channel=channel_id,
+                                         message_ts=msg["ts"])).get("permalink")
+            except SendError:
+                pass  # a highlight without a link is still a highlight
+            best.append(ThreadReply(user_id=str(msg["user"]), text=str(msg.get("text", "")), reactions=-negative,
+                                    permalink=link))
+        return best
 
     # --- helpers used by the listeners (a person is waiting: interactive client) -----------------------
 

@@ -227,3 +227,19 @@ async def test_platform_without_group_chats_gets_one_to_one_intros(db, start_tim
     assert sorted(s.audience[0] for s in intros) == ["U1", "U2", "U3"]
     assert any(isinstance(e, GroupChatButton) for b in intros[0].message.blocks if isinstance(b, Actions)
                for e in b.elements)
+
+
+async def test_concurrent_first_events_from_a_new_person_do_not_collide(db, start_time) -> None:  # noqa: ANN001
+    import asyncio
+
+    from bot.events import MemberJoinedEvent
+
+    h = Harness.create(db, start_time)
+    await h.create_program(h.actor("UADMIN", admin=True))
+    newcomer = h.actor("UNEW", "Nia")
+    results = await asyncio.gather(h.command(newcomer, "status"), h.command(newcomer, "join"),
+                                   h.core.handle(MemberJoinedEvent(actor=newcomer, channel_id="coffee")))
+    assert all(r is not None for r in results)
+    async with db.session() as s:
+        assert len((await s.exec(select(User).where(User.platform_user_id == "UNEW"))).all()) == 1
+        assert len((await s.exec(select(Membership))).all()) == 1

@@ -95,6 +95,7 @@ class FakeSlack:
         self.open_ok = _load("conversations.open.ok.json", {"ok": True, "channel": {"id": "D1"}})
         self.users_ok = _load("users.info.ok.json", {"ok": True, "user": {"id": "U1", "profile": {}}})
         self.members_ok = _load("conversations.members.ok.json", {"ok": True, "members": []})
+        self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
         self.body_429 = (conformance_dir() / "slack/web_api/rate_limited_429.body.json").read_text() \
             if conformance_dir() else '{"ok":false,"error":"ratelimited"}'
 
@@ -258,6 +259,12 @@ class FakeSlack:
             return out
         if method == "conversations.members":
             return copy.deepcopy(self.members_ok)
+        if method == "conversations.replies":
+            return {"ok": True, "messages": copy.deepcopy(self.thread_replies.get(str(args.get("ts")), [])),
+                    "has_more": False}
+        if method == "chat.getPermalink":
+            return {"ok": True, "channel": args.get("channel"),
+                    "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{args.get('message_ts')}"}
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "V0001", **(args.get("view") or {})}}
         if method == "chat.update":

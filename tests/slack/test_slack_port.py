@@ -143,3 +143,20 @@ async def test_a_429_in_a_round_is_retried_by_the_outbox_after_retry_after(datab
     assert d.state == "sent" and d.conversation_id.startswith("G") and d.platform_message_id
     assert len([c for c in fake.called("chat.postMessage") if c.args.get("text") == "Meet!"]) == 2
     await app[SLACK_ADAPTER].close()
+
+
+async def test_top_replies_ranks_human_answers_by_reactions(port, fake) -> None:  # noqa: ANN001
+    fake.thread_replies["111.000"] = [
+        {"ts": "111.000", "user": "UBOT", "bot_id": "B1", "text": "Icebreaker: mountains or beaches?"},
+        {"ts": "111.001", "user": "U1", "text": "Mountains!", "reactions": [{"name": "+1", "count": 2}]},
+        {"ts": "111.002", "user": "U2", "text": "Beaches", "reactions": [{"name": "+1", "count": 3},
+                                                                         {"name": "ocean", "count": 2}]},
+        {"ts": "111.003", "bot_id": "B1", "text": "bot chatter", "reactions": [{"name": "x", "count": 9}]},
+        {"ts": "111.004", "user": "U3", "text": "Both", "subtype": "thread_broadcast"},
+        {"ts": "111.005", "user": "U4", "text": "Lakes"},
+    ]
+    best = await port.top_replies("T111", "C1", "111.000", 2)
+    assert [(r.user_id, r.text, r.reactions) for r in best] == [("U2", "Beaches", 5), ("U1", "Mountains!", 2)]
+    assert best[0].permalink and "p111.002" in best[0].permalink
+    [call] = fake.called("conversations.replies")
+    assert call.args["channel"] == "C1" and call.args["ts"] == "111.000"
