@@ -16,6 +16,7 @@ from storage.tables import Program
 
 CHECKIN_DELAY = timedelta(days=3)
 ICEBREAKER_DELAY = timedelta(days=1)
+DIGEST_DELAY = timedelta(days=2)  # the weekly at-risk digest for admins (bot/risk.py)
 
 # How late a missed step may still run after downtime; older ones are skipped (and logged). An intro three
 # days late is still useful; an icebreaker posted the next day is not. TANDEM_STEP_GRACE_HOURS overrides all.
@@ -24,6 +25,7 @@ GRACE = {
     "prompt": timedelta(days=2),
     "checkin": timedelta(days=2),
     "icebreaker": timedelta(hours=20),
+    "digest": timedelta(days=2),
 }
 DEFAULT_GRACE = timedelta(days=1)
 
@@ -89,6 +91,7 @@ def occurrences(program: Program, until: datetime) -> list[Occurrence]:
         out.append(Occurrence("prompt", week, anchor))
         out.append(Occurrence("icebreaker", week, anchor + ICEBREAKER_DELAY))
         out.append(Occurrence("checkin", week, anchor + CHECKIN_DELAY))
+        out.append(Occurrence("digest", week, anchor + DIGEST_DELAY))
     return sorted((o for o in out if o.due_at <= until), key=_order)
 
 

@@ -13,7 +13,7 @@ from bot.directory import find_user
 from bot.events import OpenForm, Reply, Response
 from bot.forms import profile_form, program_form
 from bot.icebreakers import post_icebreaker
-from bot.messages import Header, Message, Section, Text
+from bot.messages import Message, Section, Text
 from bot.programs import (
     ProgramError,
     add_avoid,
@@ -27,7 +27,7 @@ from bot.programs import (
     resume,
 )
 from bot.rounds import build_problem, next_round_number, pool_for, preview, run_round
-from bot.stats import avg, pct, program_stats
+from bot.stats import program_stats
 from bot.status import status_lines
 from bot.timeutil import WEEKDAYS, BadTime, parse_pause, show
 from storage.tables import User
@@ -233,24 +233,6 @@ async def _match_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     return say(f"Matching a new round of {program.name} now; intros are on their way.")
 
 
-@command("stats")
-async def _stats(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _admin_program_ref(cmd),
-                                 ctx.place.channel_id)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
-    s = await program_stats(ctx.session, program, ctx.now)
-    o = s.overall()
-    lines = [f"Participants: {s.active} active, {s.paused} paused, {s.waitlisted} waitlisted",
-             f"Rounds: {len(s.rounds)} · matches: {o.matches}",
-             f"Meeting rate: {pct(o.meeting_rate)} · survey response rate: {pct(o.response_rate)} · "
-             f"average pulse: {avg(o.average_pulse)}"]
-    lines += [f"Round {r.number}: {r.matches} matches, met {pct(r.meeting_rate)}, pulse {avg(r.average_pulse)}"
-              for r in s.rounds]
-    return Reply(message=Message(summary=f"Stats for {program.name}", blocks=(
-        Header(text=f"📊 {program.name}"), Section(text=Text.of("\n".join(lines))))))
-
-
 @command("icebreaker now")
 async def _icebreaker_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _admin_program_ref(cmd),
@@ -264,4 +246,7 @@ async def _icebreaker_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 async def my_programs(ctx: Ctx) -> list[int]:
     return [m.program_id for m in await memberships_of(ctx.session, ctx.user.id)]
-from bot import content_commands  # noqa: E402,F401  (registers the content and survey-results commands)
+
+
+# Feature modules register their commands on import (kept last: they import from this module).
+from bot import admin_commands, content_commands  # noqa: E402,F401

@@ -97,6 +97,20 @@ class HomeOpenedEvent:
     actor: Actor
 
 
+@dataclass(frozen=True)
+class FileUploadedEvent:
+    """A file someone sent the bot (e.g. a participants CSV in a DM), already downloaded by the adapter.
+
+    ``text`` is the message that came with it (e.g. ``import coffee``); the core decides what to do.
+    """
+
+    actor: Actor
+    filename: str
+    content: bytes
+    text: str = ""
+    place: Place = field(default_factory=lambda: Place(is_direct=True))
+
+
 Event = (
     CommandEvent
     | DirectMessageEvent
@@ -106,6 +120,7 @@ Event = (
     | MemberLeftEvent
     | AppInstalledEvent
     | HomeOpenedEvent
+    | FileUploadedEvent
 )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import booking, surveys
+from bot.admin_actions import ADMIN_ACTIONS
 from bot.commands import run_command
 from bot.context import Ctx, say
 from bot.directory import actor_context
@@ -21,6 +22,7 @@ from bot.events import (
     CommandEvent,
     DirectMessageEvent,
     Event,
+    FileUploadedEvent,
     FormErrors,
     FormSubmittedEvent,
     HomeOpenedEvent,
@@ -46,6 +48,7 @@ from bot.programs import (
     program_for_channel,
     resume,
 )
+from bot.risk import note_activity
 from storage.enums import Enrolment, MembershipStatus
 from storage.tables import ProcessedEvent, Program
 from storage.upsert import insert_ignore
@@ -70,6 +73,8 @@ async def handle_event(core: Tandem, event: Event) -> Response:
         if isinstance(event, ActionEvent) and event.event_id and not await first_time(
                 session, f"{actor.platform}:action:{event.event_id}", core.clock.now()):
             return NoReply()
+        if isinstance(event, ActionEvent | FormSubmittedEvent):
+            await note_activity(session, user.id)  # acting resets the ignored-intros count (bot/risk.py)
         response = await _route(ctx, event)
     for job in ctx.later:
         await job()
@@ -100,6 +105,10 @@ async def _route(ctx: Ctx, event: Event) -> Response:
         return await on_installed(ctx, event)
     if isinstance(event, HomeOpenedEvent):
         return NoReply()
+    if isinstance(event, FileUploadedEvent):
+        from bot.admin_commands import on_file_uploaded
+
+        return await on_file_uploaded(ctx, event)
     log.warning("unhandled event type %s", type(event).__name__)
     return NoReply()
 
@@ -165,6 +174,8 @@ async def on_action(ctx: Ctx, event: ActionEvent) -> Response:
             return OpenForm(form=surveys.comment_form(instance.id or 0, question, current))
         if action.startswith("link:"):
             return NoReply()
+        if action in ADMIN_ACTIONS:  # the at-risk digest's buttons (bot/admin_actions.py)
+            return await ADMIN_ACTIONS[action](ctx, value)
     except (booking.BookingError, surveys.SurveyError, ProgramError) as exc:
         return say(str(exc))
     log.info("unknown action id %r ignored", action)

@@ -30,6 +30,16 @@ class PlatformCapabilities:
 
 
 @dataclass(frozen=True)
+class UserInfo:
+    """What a platform's directory says about a person (used to resolve e-mails on import)."""
+
+    user_id: str  # the platform's user id
+    name: str = ""
+    email: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
 class ThreadReply:
     """An answer someone wrote in a thread, with how many reactions it got (0 where there are none)."""
 
@@ -71,3 +81,16 @@ class ChatPort(Protocol):
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
         """Replace a message sent earlier."""
         ...
+
+
+# --- optional methods -----------------------------------------------------------------------------------
+#
+# Adapters MAY also implement these; the core checks with ``getattr`` and falls back when one is missing.
+#
+#     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None
+#         Find a person in the platform's directory by e-mail (Slack users.lookupByEmail, Graph for Teams).
+#         Return None when nobody has that address; raise SendError when the platform can't be asked.
+#         Used by participant imports (bot/importing.py); without it, e-mails resolve against people the
+#         bot already knows in the database.
+
+LOOKUP_BY_EMAIL = "lookup_user_by_email"

@@ -92,26 +92,43 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
             stats.left += 1
     rounds = (await session.exec(select(Round).where(Round.program_id == program.id)
                                  .order_by(col(Round.number)))).all()
-    for rnd in rounds:
-        rs = RoundStats(number=rnd.number)
-        matches = (await session.exec(select(Match).where(Match.round_id == rnd.id))).all()
-        rs.matches = len(matches)
-        rs.met = sum(1 for m in matches if m.met_at is not None or m.status == MatchStatus.MET.value)
-        rs.waitlisted = len((await session.exec(select(Waitlist).where(Waitlist.round_id == rnd.id))).all())
-        instances = (await session.exec(select(SurveyInstance).where(SurveyInstance.round_id == rnd.id))).all()
-        for inst in instances:
-            recipients = (await session.exec(select(SurveyRecipient).where(
-                SurveyRecipient.instance_id == inst.id))).all()
-            rs.asked += len(recipients)
-            rs.answered += sum(1 for r in recipients if r.answered)
-            answers = (await session.exec(select(SurveyAnswer).where(SurveyAnswer.instance_id == inst.id))).all()
-            for a in answers:
-                if inst.definition_id == "did_you_meet" and a.question_id == "met":
-                    rs.did_you_meet_answers += 1
-                    rs.did_you_meet_yes += a.value == "yes"
-                elif inst.definition_id == "pulse" and a.question_id == "match_rating" and a.value.isdigit():
-                    rs.pulse.append(int(a.value))
-        stats.rounds.append(rs)
+    by_id = {rnd.id: RoundStats(number=rnd.number) for rnd in rounds}
+    stats.rounds = list(by_id.values())
+    # a fixed handful of queries whatever the number of rounds (admins' home views call this often)
+    for round_id, status, met_at in (await session.exec(select(Match.round_id, Match.status, Match.met_at).where(
+            Match.program_id == program.id))).all():
+        rs = by_id.get(round_id)
+        if rs is not None:
+            rs.matches += 1
+            rs.met += met_at is not None or status == MatchStatus.MET.value
+    for round_id, count in (await session.exec(
+            select(Waitlist.round_id, func.count()).join(Round, col(Round.id) == Waitlist.round_id)
+            .where(Round.program_id == program.id).group_by(Waitlist.round_id))).all():
+        if round_id in by_id:
+            by_id[round_id].waitlisted = count
+    for round_id, answered, count in (await session.exec(
+            select(SurveyInstance.round_id, SurveyRecipient.answered, func.count())
+            .join(SurveyInstance, col(SurveyInstance.id) == SurveyRecipient.instance_id)
+            .where(SurveyInstance.program_id == program.id)
+            .group_by(SurveyInstance.round_id, SurveyRecipient.answered))).all():
+        rs = by_id.get(round_id)
+        if rs is not None:
+            rs.asked += count
+            rs.answered += count if answered else 0
+    for round_id, definition_id, question_id, value in (await session.exec(
+            select(SurveyInstance.round_id, SurveyInstance.definition_id, SurveyAnswer.question_id, SurveyAnswer.value)
+            .join(SurveyInstance, col(SurveyInstance.id) == SurveyAnswer.instance_id)
+            .where(SurveyInstance.program_id == program.id,
+                   col(SurveyInstance.definition_id).in_(["did_you_meet", "pulse"]))
+            .order_by(col(SurveyAnswer.id)))).all():
+        rs = by_id.get(round_id)
+        if rs is None:
+            continue
+        if definition_id == "did_you_meet" and question_id == "met":
+            rs.did_you_meet_answers += 1
+            rs.did_you_meet_yes += value == "yes"
+        elif definition_id == "pulse" and question_id == "match_rating" and value.isdigit():
+            rs.pulse.append(int(value))
     stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0
     counts = (await session.exec(select(Delivery.state, func.count()).where(Delivery.program_id == program.id)
                                  .group_by(Delivery.state))).all()

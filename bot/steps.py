@@ -24,6 +24,7 @@ from bot.icebreakers import post_icebreaker
 from bot.messages import Message, Section, Text
 from bot.outbox import Outgoing, enqueue, to_group, to_user
 from bot.programs import is_available
+from bot.risk import send_digest
 from bot.rounds import run_round
 from bot.surveys import close_and_remind, open_survey
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
@@ -179,6 +180,8 @@ async def run_step(core: Tandem, program_id: int, occurrence: calendar.Occurrenc
             await send_checkins(core, session, program, occurrence.week)
         elif occurrence.kind == "icebreaker":
             await post_icebreaker(core, session, program, f"week:{occurrence.week}")
+        elif occurrence.kind == "digest":
+            await send_digest(core, session, program, occurrence.week, occurrence.due_at)
 
 
 async def active_matches(session: AsyncSession, program: Program, now: datetime) -> list[Match]:

@@ -1,10 +1,11 @@
-"""The `tandem` command line: demo, serve, db upgrade, match."""
+"""The `tandem` command line: demo, serve, db upgrade, match, export, import."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -131,6 +132,61 @@ def db_upgrade() -> None:
 
 
 app.command("match", help="Preview a round from a file: groups, reasons and who stays unmatched.")(match_command)
+
+
+def _database_url(db: str | None) -> str:
+    """--db when given (checked), else the configured TANDEM_DATABASE_URL."""
+    from storage.urls import DatabaseUrlError, normalize_database_url
+
+    if db is None:
+        return _settings().database_url
+    try:
+        normalize_database_url(db)
+    except DatabaseUrlError as exc:
+        fail(f"--db: {exc}")
+    return db
+
+
+@app.command("export")
+def export_cmd(
+    program: str = typer.Option(..., "--program", help="Program name, channel or id."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the CSV files to (created if missing)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: TANDEM_DATABASE_URL)."),
+) -> None:
+    """Export a program's participants, matches, meetings and survey answers as CSV files."""
+    from tandem.admin_cli import AdminCliError, run_export
+
+    if out.exists() and not out.is_dir():
+        fail(f"--out: {out} exists and is not a folder")
+    try:
+        written = asyncio.run(run_export(_database_url(db), program, out))
+    except AdminCliError as exc:
+        fail(str(exc))
+        return
+    Console(highlight=False).print(f"Wrote {len(written)} files to {out}: {', '.join(p.name for p in written)}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="CSV of participants (email or platform_user_id, role, ...)."),
+    program: str = typer.Option(..., "--program", help="Program name, channel or id."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: TANDEM_DATABASE_URL)."),
+) -> None:
+    """Add participants from a CSV file, all or nothing; they are invited or told, never silently enrolled."""
+    from tandem.admin_cli import AdminCliError, run_import
+
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    try:
+        result = asyncio.run(run_import(_database_url(db), program, file))
+    except AdminCliError as exc:
+        fail(str(exc))
+        return
+    if not result.ok:
+        for problem in result.problems:
+            err.print(f"tandem: {file.name} {problem}", markup=False)
+        fail(f"{file.name}: {result.summary()}")
+    Console(highlight=False).print(f"{file.name}: {result.summary()} Messages go out when the bot runs.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from adapters.console.render import render_message
 from bot.clock import Clock
 from bot.events import SentRef
 from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError, ThreadReply
+from bot.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
 
 PLATFORM = "console"
 
@@ -41,6 +41,7 @@ class ConsolePort:
     capabilities: PlatformCapabilities = field(default_factory=PlatformCapabilities)
     sent: list[Sent] = field(default_factory=list)
     fail_next: list[SendError] = field(default_factory=list)
+    directory: dict[str, UserInfo] = field(default_factory=dict)  # e-mail (lower case) → person, for imports
     heading: str | None = None  # printed once, before the next message (e.g. the simulated day)
     replies: dict[tuple[str, str], list[ThreadReply]] = field(default_factory=dict)  # (channel, thread) → replies
     _counter: int = 0
@@ -100,6 +101,10 @@ class ConsolePort:
                 self._print(item.audience, item.channel, message, note=" (updated)")
                 return
         raise SendError(f"no message {ref.message_id} to update", retryable=False)
+
+    async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
+        """The optional directory lookup (see bot/port.py), answered from the in-memory directory."""
+        return self.directory.get(email.strip().lower())
 
     def add_thread_reply(self, channel_id: str, thread_id: str, user_id: str, text: str, reactions: int = 0) -> None:
         """Simulate someone answering in a thread (and how many reactions their answer got)."""

@@ -1,0 +1,68 @@
+"""The command-line side of exports and imports: open the database, find the program, call the core."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.core import Tandem
+from bot.exporting import export_program, find_program_anywhere, write_export
+from bot.importing import ImportResult, import_participants
+from bot.programs import ProgramError
+from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
+
+
+class AdminCliError(Exception):
+    """Bad input or an unreachable database; the message is one line for the terminal."""
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8-sig")
+
+
+async def _open(url: str):  # noqa: ANN202
+    db = open_database(url)
+    try:
+        await check_connection(db)
+        await upgrade(db)
+    except DatabaseUnavailable as exc:
+        await db.dispose()
+        raise AdminCliError(str(exc)) from None
+    return db
+
+
+async def run_export(url: str, ref: str, out: Path) -> list[Path]:
+    db = await _open(url)
+    try:
+        async with db.session() as session:
+            try:
+                program = await find_program_anywhere(session, ref)
+            except ProgramError as exc:
+                raise AdminCliError(f"--program: {exc}") from None
+            files = await export_program(session, program)
+        try:
+            return await write_export(out, files)
+        except OSError as exc:
+            raise AdminCliError(f"--out: cannot write to {out}: {exc.strerror or exc}") from None
+    finally:
+        await db.dispose()
+
+
+async def run_import(url: str, ref: str, path: Path) -> ImportResult:
+    try:
+        text = await asyncio.to_thread(_read_text, path)
+    except UnicodeDecodeError:
+        raise AdminCliError(f"{path.name}: not a UTF-8 text file (save it as CSV UTF-8)") from None
+    except OSError as exc:
+        raise AdminCliError(f"{path}: {exc.strerror or exc}") from None
+    db = await _open(url)
+    try:
+        core = Tandem(db)
+        async with db.transaction() as session:
+            try:
+                program = await find_program_anywhere(session, ref)
+            except ProgramError as exc:
+                raise AdminCliError(f"--program: {exc}") from None
+            return await import_participants(core, session, program, text, None, filename=path.name)
+    finally:
+        await db.dispose()
