@@ -101,8 +101,8 @@ async def test_rounds_are_introduced_at_ten_local_and_each_step_runs_once(db, tz
                                                                  for s in intros}) == 2
     async with db.session() as s:
         runs = (await s.exec(select(StepRun))).all()
-        assert Counter(r.kind for r in runs) == Counter(round=weeks + 1, prompt=weeks + 1, icebreaker=weeks + 1,
-                                                          checkin=weeks + 1)
+        kinds = Counter(r.kind for r in runs if r.kind != "digest")  # the admins' digest is tested in tests/admin
+        assert kinds == Counter(round=weeks + 1, prompt=weeks + 1, icebreaker=weeks + 1, checkin=weeks + 1)
         assert {r.state for r in runs} == {"done"}
         deliveries = (await s.exec(select(Delivery))).all()
         assert {d.state for d in deliveries} == {"sent"}
@@ -131,4 +131,7 @@ async def test_cadence_change_and_match_now_never_reuse_a_round_number(db) -> No
         numbers = sorted((await s.exec(select(Round.number))).all())
     assert numbers == [1, 2, 3, 4, 5, 6], "the schedule keeps making new rounds after the change"
     intros = [s for s in h.port.sent if "matched in" in s.message.plain_text()]
-    assert [int(t.message.plain_text().split("(round ")[1].split(")")[0]) for t in intros] == [1, 2, 3, 4, 5, 6]
+    introduced = [int(t.message.plain_text().split("(round ")[1].split(")")[0]) for t in intros]
+    # Ana and Ben never answer, so after three ignored intros the at-risk digest pauses them (tests/admin):
+    # later rounds have nobody to introduce, but no round number is ever introduced twice.
+    assert introduced == sorted(set(introduced)) and introduced[:4] == [1, 2, 3, 4]

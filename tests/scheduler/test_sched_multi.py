@@ -34,7 +34,7 @@ async def test_two_schedulers_ticking_at_once_make_one_round(db, start_time) -> 
     other = Tandem(db, clock=h.clock, instance_id="second-server")
     other.register_port("console", h.port)
     before = len(h.port.sent)
-    for _ in range(3):  # the round (with its prompt step), its icebreaker and check-in, both servers racing
+    for _ in range(4):  # the round (with its prompt step), icebreaker, admin digest, check-in; both servers racing
         due = await _next_step(h)
         h.clock.set(due)
         await asyncio.gather(h.core.tick(), other.tick(), h.core.tick(), other.tick())
@@ -42,7 +42,8 @@ async def test_two_schedulers_ticking_at_once_make_one_round(db, start_time) -> 
         assert len((await s.exec(select(Round))).all()) == 1
         assert len((await s.exec(select(Match))).all()) == 2
         runs = (await s.exec(select(StepRun))).all()
-        assert Counter(r.kind for r in runs) == Counter(round=1, prompt=1, icebreaker=1, checkin=1)
+        assert Counter(r.kind for r in runs) == Counter(round=1, prompt=1, icebreaker=1, digest=1,
+                                                                  checkin=1)
     new = h.port.sent[before:]
     intros = [s for s in new if "matched in" in s.message.plain_text()]
     assert len(intros) == 2, "one intro per group, not one per server"
