@@ -189,6 +189,23 @@ def import_cmd(
     Console(highlight=False).print(f"{file.name}: {result.summary()} Messages go out when the bot runs.")
 
 
+@app.command("teams-package")
+def teams_package(
+    app_id: str = typer.Option(..., "--app-id", help="The bot's Microsoft App ID (a GUID)."),
+    host: str = typer.Option(..., "--host", help="Public host name Tandem is served on, e.g. tandem.example.com."),
+    out: Path = typer.Option(Path("tandem-teams.zip"), "--out", help="Zip file (or folder) to write."),
+) -> None:
+    """Build the Microsoft Teams app package (manifest + icons) to upload in Teams."""
+    from adapters.teams.package import PackageError, build_package
+
+    try:
+        path = build_package(app_id, host, out)
+    except PackageError as exc:
+        fail(str(exc))
+        return
+    Console().print(f"Wrote {path}. Upload it in Teams: Apps → Manage your apps → Upload an app.")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors (unknown option, bad value) become one line and exit code 2."""
     command = typer.main.get_command(app)

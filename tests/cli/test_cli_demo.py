@@ -69,3 +69,15 @@ def test_demo_shows_every_step_and_is_reproducible(tmp_path: Path) -> None:
     other = tandem("demo", "--participants", "8", "--weeks", "2", "--seed", "4", cwd=tmp_path)
     assert other.stdout != out
     assert list(tmp_path.iterdir()) == [], "the demo keeps its database in a throwaway folder"
+
+
+def test_teams_package_writes_an_uploadable_zip(tmp_path: Path) -> None:
+    import zipfile
+
+    out = tmp_path / "tandem-teams.zip"
+    result = tandem("teams-package", "--app-id", "00000000-0000-0000-0000-000000000001", "--host",
+                    "tandem.example.com", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(zipfile.ZipFile(out).namelist()) == ["color.png", "manifest.json", "outline.png"]
+    bad = tandem("teams-package", "--app-id", "nope", "--host", "x", cwd=tmp_path)
+    assert bad.returncode == 2 and "GUID" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
