@@ -22,6 +22,7 @@ METHOD_TIER: dict[str, int] = {
     "chat.update": 3,
     "chat.postEphemeral": 4,
     "users.info": 4,
+    "users.lookupByEmail": 3,
     "views.open": 4,
     "views.publish": 4,
     "files.getUploadURLExternal": 4,

@@ -16,7 +16,7 @@ from adapters.slack.pacing import Pacer
 from adapters.slack.render import Rendered, render_message, render_single
 from bot.events import SentRef
 from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError, ThreadReply
+from bot.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
 
 log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
@@ -91,6 +91,19 @@ class SlackPort:
             best.append(ThreadReply(user_id=str(msg["user"]), text=str(msg.get("text", "")), reactions=-negative,
                                     permalink=link))
         return best
+
+    async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
+        """Resolve an imported e-mail to a Slack user (users.lookupByEmail); None when Slack has nobody."""
+        try:
+            resp = await self._call(workspace_id, "users.lookupByEmail", email=email)
+        except SendError as exc:
+            if "users_not_found" in str(exc):
+                return None
+            raise
+        user = resp.get("user") or {}
+        profile = user.get("profile") or {}
+        return UserInfo(user_id=str(user.get("id")), name=profile.get("display_name") or user.get("real_name") or "",
+                        email=profile.get("email") or email, timezone=user.get("tz"))
 
     # --- helpers used by the listeners (a person is waiting: interactive client) -----------------------
 

@@ -96,6 +96,7 @@ class FakeSlack:
         self.users_ok = _load("users.info.ok.json", {"ok": True, "user": {"id": "U1", "profile": {}}})
         self.members_ok = _load("conversations.members.ok.json", {"ok": True, "members": []})
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
+        self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
         self.body_429 = (conformance_dir() / "slack/web_api/rate_limited_429.body.json").read_text() \
             if conformance_dir() else '{"ok":false,"error":"ratelimited"}'
 
@@ -259,6 +260,15 @@ class FakeSlack:
             return out
         if method == "conversations.members":
             return copy.deepcopy(self.members_ok)
+        if method == "users.lookupByEmail":
+            email = str(args.get("email", ""))
+            if email not in self.emails:
+                return {"ok": False, "error": "users_not_found"}
+            out = copy.deepcopy(self.users_ok)
+            out["user"].update(id=self.emails[email], team_id=TEAM_ID, tz="Europe/Berlin")
+            out["user"]["profile"] = {**out["user"].get("profile", {}), "display_name": f"name-{self.emails[email]}",
+                                      "email": email}
+            return out
         if method == "conversations.replies":
             return {"ok": True, "messages": copy.deepcopy(self.thread_replies.get(str(args.get("ts")), [])),
                     "has_more": False}

@@ -160,3 +160,11 @@ async def test_top_replies_ranks_human_answers_by_reactions(port, fake) -> None:
     assert best[0].permalink and "p111.002" in best[0].permalink
     [call] = fake.called("conversations.replies")
     assert call.args["channel"] == "C1" and call.args["ts"] == "111.000"
+
+
+async def test_imported_emails_resolve_with_users_lookup_by_email(port, fake) -> None:  # noqa: ANN001
+    fake.emails["ana@example.com"] = "U77"
+    found = await port.lookup_user_by_email("T111", "ana@example.com")
+    assert found is not None and found.user_id == "U77" and found.timezone == "Europe/Berlin"
+    assert await port.lookup_user_by_email("T111", "nobody@example.com") is None
+    assert [c.args["email"] for c in fake.called("users.lookupByEmail")] == ["ana@example.com", "nobody@example.com"]
