@@ -22,7 +22,7 @@ from bot.exporting import attachments, export_program
 from bot.importing import IMPORT_COLUMNS, import_participants
 from bot.messages import FileAttachment, Header, Message, Section, Text, text_message
 from bot.outbox import Outgoing, enqueue, to_channel, to_user
-from bot.programs import ProgramError, _slug, find_program, leave, membership, pause, programs_in
+from bot.programs import ProgramError, _slug, leave, membership, pause, programs_in
 from bot.risk import digest_message, find_at_risk
 from bot.stats import avg, pct, program_stats
 from bot.timeutil import parse_pause, show
@@ -55,7 +55,7 @@ def _ref(words: list[str]) -> str | None:
 
 
 async def _program(ctx: Ctx, words: list[str]) -> Program:
-    return await find_program(ctx.session, ctx.workspace.id, ctx.user, _ref(words), ctx.place.channel_id)
+    return await ctx.program(_ref(words))
 
 
 async def _target(ctx: Ctx, cmd: grammar.ParsedCommand) -> tuple[User | None, list[str]]:

@@ -17,7 +17,6 @@ from bot.messages import Message, Section, Text
 from bot.programs import (
     ProgramError,
     add_avoid,
-    find_program,
     join,
     leave,
     membership,
@@ -95,8 +94,7 @@ async def _join(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
             return say("Say which role: `join as mentor` or `join as mentee`.")
         role = args[at + 1]
         args = args[:at] + args[at + 2 :]
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, " ".join(args) or None,
-                                 ctx.place.channel_id)
+    program = await ctx.program(" ".join(args) or None)
     member, created = await join(ctx.session, program, ctx.user, ctx.now, role)
     if not created:
         return say(f"You're already in {program.name} (as {member.role}).")
@@ -106,7 +104,7 @@ async def _join(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 @command("leave")
 async def _leave(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _program_ref(cmd), ctx.place.channel_id)
+    program = await ctx.program(_program_ref(cmd))
     if await leave(ctx.session, program, ctx.user, ctx.now):
         return say(f"You've left {program.name}. You won't be matched again. `join` any time to come back.")
     return say(f"You're not in {program.name}.")
@@ -114,7 +112,7 @@ async def _leave(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 @command("profile")
 async def _profile(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _program_ref(cmd), ctx.place.channel_id)
+    program = await ctx.program(_program_ref(cmd))
     member = await membership(ctx.session, program.id, ctx.user.id)
     if member is None or member.status != "active":
         return say(f"Join {program.name} first with `join`, then set up your profile.")
@@ -168,10 +166,6 @@ async def _avoid(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     return say(f"{note}: I won't match you with {other.display_name}. This stays private.")
 
 
-def _admin_program_ref(cmd: grammar.ParsedCommand) -> str | None:
-    return _program_ref(cmd)
-
-
 @command("program create")
 async def _program_create(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     if not ctx.is_admin():
@@ -195,8 +189,7 @@ async def _program_list(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 @command("program settings")
 async def _program_settings(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _admin_program_ref(cmd),
-                                 ctx.place.channel_id)
+    program = await ctx.program(_program_ref(cmd))
     if not ctx.is_admin(program):
         return say(REFUSAL)
     return OpenForm(form=program_form(ctx.core.default_timezone, program=program))
@@ -204,8 +197,7 @@ async def _program_settings(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 @command("match preview")
 async def _match_preview(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _admin_program_ref(cmd),
-                                 ctx.place.channel_id)
+    program = await ctx.program(_program_ref(cmd))
     if not ctx.is_admin(program):
         return say(REFUSAL)
     number = await next_round_number(ctx.session, program.id)
@@ -223,8 +215,7 @@ async def _match_preview(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 @command("match now")
 async def _match_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _admin_program_ref(cmd),
-                                 ctx.place.channel_id)
+    program = await ctx.program(_program_ref(cmd))
     if not ctx.is_admin(program):
         return say(REFUSAL)
     await ctx.audit("match_now", program)
@@ -235,8 +226,7 @@ async def _match_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 
 @command("icebreaker now")
 async def _icebreaker_now(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, _admin_program_ref(cmd),
-                                 ctx.place.channel_id)
+    program = await ctx.program(_program_ref(cmd))
     if not ctx.is_admin(program):
         return say(REFUSAL)
     await ctx.audit("icebreaker_now", program)

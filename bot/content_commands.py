@@ -17,7 +17,7 @@ from bot.content import IcebreakerCategory, load_library
 from bot.context import REFUSAL, Ctx, say, say_lines
 from bot.custom_content import ICEBREAKER, KINDS, MAX_TEXT, PROMPT, QUESTION, describe
 from bot.events import Response
-from bot.programs import find_program, program_for_channel, programs_in
+from bot.programs import program_for_channel, programs_in
 from bot.survey_reports import report_lines, survey_report, surveys_with_instances
 from storage.tables import CustomContent, Program
 
@@ -58,7 +58,7 @@ async def _program(ctx: Ctx, ref: str | None, *, required: bool = True) -> Progr
     if ref is None and not required:
         return await program_for_channel(ctx.session, ctx.workspace.id, ctx.place.channel_id) \
             if ctx.place.channel_id else None
-    return await find_program(ctx.session, ctx.workspace.id, ctx.user, ref, ctx.place.channel_id)
+    return await ctx.program(ref)
 
 
 def _check_text(text: str) -> str | None:
@@ -186,8 +186,7 @@ async def _content_remove(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 async def _survey_results(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     words = list(cmd.args)
     survey_id = words.pop().lower() if words and words[-1].lower() in load_library().surveys else None
-    program = await find_program(ctx.session, ctx.workspace.id, ctx.user, " ".join(words).lstrip("#") or None,
-                                 ctx.place.channel_id)
+    program = await ctx.program(" ".join(words).lstrip("#") or None)
     if not ctx.is_admin(program):
         return say(REFUSAL)
     await ctx.audit("survey_results", program, survey=survey_id)

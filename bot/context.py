@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Actor, Place, Reply
 from bot.messages import Message, Section, Text, text_message
+from bot.programs import find_program
 from storage.tables import AuditEntry, Program, User, Workspace
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ class Ctx:
     @property
     def now(self):  # noqa: ANN201
         return self.core.clock.now()
+
+    async def program(self, ref: str | None) -> Program:
+        """The program a command means: named by ``ref``, else this channel's, else the person's only one."""
+        return await find_program(self.session, self.workspace.id, self.user, ref, self.place.channel_id)
 
     def is_admin(self, program: Program | None = None) -> bool:
         """Workspace admins/owners, configured admins, and a program's creator (for that program)."""
