@@ -319,6 +319,7 @@ class Meeting(SQLModel, table=True):
     confirmed_at: datetime | None = _utc(default=None)
     reminder_at: datetime | None = _utc(default=None)
     created_at: datetime | None = _utc(default=None)
+    nudged_at: datetime | None = _utc(default=None)  # when the group was reminded to pick a time (once per offer)
 
 
 class IcebreakerPost(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:36:11.061299
+Create Date: 2026-11-23 16:10:24.736674
 """
 
 from collections.abc import Sequence
@@ -336,6 +336,7 @@ def upgrade() -> None:
     sa.Column('confirmed_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('reminder_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('nudged_at', storage.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['match_id'], ['match.id'], ),
     sa.ForeignKeyConstraint(['proposed_by_user_id'], ['tandem_user.id'], ),
     sa.PrimaryKeyConstraint('id')
