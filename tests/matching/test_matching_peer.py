@@ -139,3 +139,24 @@ def test_smaller_group_when_avoid_lists_block_the_only_group():
     result = solve(problem(people, group_size=8))
     assert len(result.groups) == 1 and len(result.groups[0].members) == 2
     assert len(result.unmatched) == 1 and "couldn't fit you" in result.unmatched[0].reason
+
+
+def test_a_forced_repeat_is_said_plainly_in_the_reasons():
+    result = solve(problem([peer("A", name="Ana"), peer("B", name="Ben")], history=[PastGroup(("A", "B"), 3)]))
+    (group,) = result.groups
+    assert group.reasons[0] == ("You were matched before (round 3): this round there was nobody new left "
+                                "to pair you with")
+    assert result.stats.repeats == 1
+
+
+def test_an_old_meeting_outside_the_window_and_a_trio_repeat_are_named():
+    old = solve(problem([peer("A"), peer("B")], history=[PastGroup(("A", "B"), 1), PastGroup(("A", "C"), 20)]))
+    assert old.groups[0].reasons[0] == "It's been a while: you last met in round 1"
+    trio = solve(problem([peer("A", name="Ana"), peer("B", name="Ben"), peer("C", name="Cy")],
+                         history=[PastGroup(("A", "C"), 5)]))
+    assert trio.groups[0].reasons[0].startswith("Ana and Cy were matched before (round 5)")
+
+
+def test_fresh_pairs_carry_no_repeat_note():
+    result = solve(problem([peer("A"), peer("B"), peer("C"), peer("D")], history=[PastGroup(("A", "B"), 1)]))
+    assert not any("before" in r or "a while" in r for g in result.groups for r in g.reasons)
