@@ -334,7 +334,7 @@ class PeerSearch:
         """Last resort for in-window repeats: try swapping each involved person with anyone."""
         for gid in range(len(self.groups)):
             grp = self.groups[gid]
-            bad = [x for x in grp for y in grp if x < y and is_repeat(self.s(x, y))]
+            bad = [z for x in grp for y in grp if x < y and is_repeat(self.s(x, y)) for z in (x, y)]
             for x in dict.fromkeys(bad):
                 if budget <= 0 or self.group_of.get(x) != gid:
                     return

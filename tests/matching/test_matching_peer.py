@@ -160,3 +160,13 @@ def test_an_old_meeting_outside_the_window_and_a_trio_repeat_are_named():
 def test_fresh_pairs_carry_no_repeat_note():
     result = solve(problem([peer("A"), peer("B"), peer("C"), peer("D")], history=[PastGroup(("A", "B"), 1)]))
     assert not any("before" in r or "a while" in r for g in result.groups for r in g.reasons)
+
+
+def test_repeat_repair_may_move_either_person_of_the_repeated_pair():
+    """Found by hypothesis: moving U0 out of the trio breaks an avoid or repeats again; moving U2 fixes it."""
+    people = [peer("U0"), peer("U1", paused=True), peer("U2"), peer("U3"), peer("U4"), peer("U5", paused=True),
+              peer("U6", avoid=("U4",))]
+    history = [PastGroup(("U0", "U2"), 1), PastGroup(("U6", "U0"), 1)]
+    for strategy in ("exact", "heuristic"):
+        result = solve_with(problem(people, history), strategy)
+        assert result.stats.repeats == 0, (strategy, result.groups)
