@@ -20,6 +20,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from adapters.teams import store
 from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer
 from adapters.teams.config import TeamsConfig
+from adapters.teams.files import DownloadError, FileDownloader, SentFile, sent_files
 from adapters.teams.outbound import card_activity
 from adapters.teams.port import TeamsPort
 from adapters.teams.roster import enrol_channel, person_of
@@ -31,12 +32,13 @@ from adapters.teams.translate import (
     bot_removed,
     card_action_event,
     context_of,
+    file_event,
     installed_event,
     membership_events,
     message_event,
 )
 from bot.core import Tandem
-from bot.events import FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
+from bot.events import Actor, FileUploadedEvent, FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
 from bot.forms import PROGRAM_CREATE
 from bot.messages import Form, text_message
 from bot.port import SendError
@@ -48,6 +50,11 @@ ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 PRIVATE_NOTE = "📬 I've answered you in our 1:1 chat."
 PRIVATE_FAILED = "I couldn't message you privately. Open a chat with me (Chat → New chat → Tandem) and try again."
+FILES_IN_PERSONAL_CHAT = (
+    "I can only read files sent to me in our 1:1 chat: open a chat with me (Chat → New chat → Tandem), attach the "
+    "CSV file and write `import [program]`."
+)
+ONE_FILE = "Please send one file at a time, with the text `import [program]`."
 
 
 class MemberCache:
@@ -98,6 +105,7 @@ class TeamsBot(TeamsActivityHandler):
         self.renderer = renderer
         self.signer = signer
         self.members = MemberCache()
+        self.downloads = FileDownloader()
         self.background: set[asyncio.Task[None]] = set()
 
     # --- helpers --------------------------------------------------------------------------------------
@@ -189,20 +197,45 @@ class TeamsBot(TeamsActivityHandler):
             return
         person = await self._member(turn, ctx)
         await self._remember(turn, ctx, email=person.email if person else None)
-        event = message_event(
-            raw,
-            ctx,
-            actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None),
-        )
+        actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
+        files = sent_files(raw)
+        if files:
+            event: Any = await self._file_event(turn, raw, ctx, actor, files)
+        else:
+            event = message_event(raw, ctx, actor)
         if event is None:
             return
         try:
             response = await self._handle(event)
         except Exception:
             log.exception("teams: the core failed on a message from %s", ctx.user_id)
-            await turn.send_activity(card_activity(self.renderer.message_card(text_message(SORRY)), SORRY))
+            await self._say(turn, SORRY)
             return
         await self._send_response(turn, ctx, response)
+
+    async def _say(self, turn: TurnContext, text: str) -> None:
+        await turn.send_activity(card_activity(self.renderer.message_card(text_message(text)), text))
+
+    async def _file_event(
+        self, turn: TurnContext, raw: dict[str, Any], ctx: TeamsContext, actor: Actor, files: list[SentFile]
+    ) -> FileUploadedEvent | None:
+        """A message with a file: downloaded in the 1:1 chat and handed to the core (a participant import);
+        anywhere else Teams gives the bot no file to read, so the person is pointed to the 1:1 chat.
+        Returns the event, or ``None`` once the person has been answered here."""
+        if not ctx.is_personal:
+            await self._say(turn, FILES_IN_PERSONAL_CHAT)
+            return None
+        if len(files) > 1:
+            await self._say(turn, ONE_FILE)
+            return None
+        [file] = files
+        try:
+            content = await self.downloads.fetch(file)
+        except DownloadError as exc:
+            await self._say(turn, str(exc))
+            return None
+        log.info("teams: %s sent %s (%d bytes)", ctx.user_id, file.name, len(content))
+        return file_event(raw, ctx, actor, file.name, content)
 
     # --- card actions -----------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from adapters.teams.store import Address, Person
 from bot.clock import Clock
 from bot.events import Actor, SentRef
 from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError
+from bot.port import PlatformCapabilities, SendError, UserInfo
 from storage.database import Database
 
 log = logging.getLogger("tandem.teams")
@@ -292,3 +292,20 @@ class TeamsPort:
 
     async def remember_people(self, workspace_id: str, people: list[Person]) -> None:
         await store.save_people(self.db, workspace_id, people, self.clock.now())
+
+    # --- participant imports ------------------------------------------------------------------------
+
+    @property
+    def directory(self) -> Any:
+        """The per-tenant roster cache that resolves e-mails (made on first use)."""
+        from adapters.teams.directory import EmailDirectory
+
+        if getattr(self, "_directory", None) is None:
+            self._directory = EmailDirectory(self)
+        return self._directory
+
+    async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
+        """An imported e-mail → the person's Teams id (29:…): people Tandem already stored first, then the
+        rosters of the tenant's teams, matched on mail address or UPN (case-insensitive) and cached for a
+        few minutes. None when nobody matches; ``SendError`` when the connector can't be asked."""
+        return await self.directory.lookup(workspace_id, email)
