@@ -330,8 +330,12 @@ class PeerSearch:
             if not improved:
                 break
 
-    def repair_repeats(self, budget: int = REPAIR_BUDGET) -> None:
-        """Last resort for in-window repeats: try swapping each involved person with anyone."""
+    def repair_repeats(self, unplaced: list[int] | None = None, budget: int = REPAIR_BUDGET) -> None:
+        """Last resort for in-window repeats: try swapping each involved person with anyone.
+
+        ``unplaced`` (people no group could take, updated in place) are candidates too: when someone has to
+        sit this round out anyway, it should not be at the price of a repeat."""
+        waiting = unplaced if unplaced is not None else []
         for gid in range(len(self.groups)):
             grp = self.groups[gid]
             bad = [z for x in grp for y in grp if x < y and is_repeat(self.s(x, y)) for z in (x, y)]
@@ -347,7 +351,18 @@ class PeerSearch:
                         gain = self.swap_gain(x, y)
                         if gain > best_gain:
                             best_y, best_gain = y, gain
-                if best_y >= 0:
+                best_out, out_gain = -1, best_gain
+                for u in waiting:
+                    budget -= 1
+                    gain = self.fits(u, grp, skip=x) - self.fits(x, grp, skip=x)
+                    if gain > out_gain:
+                        best_out, out_gain = u, gain
+                if best_out >= 0:
+                    grp[grp.index(x)] = best_out
+                    del self.group_of[x]
+                    self.group_of[best_out] = gid
+                    waiting[waiting.index(best_out)] = x
+                elif best_y >= 0:
                     self._swap(x, gid, best_y, self.group_of[best_y])
 
 
@@ -406,7 +421,7 @@ def solve_peers_heuristic(
     if search.g == 2:
         _pair_round(search, cand, np.random.default_rng(seed), matrix)
         unplaced = search.place_leftovers()
-        search.repair_repeats()
+        search.repair_repeats(unplaced)
         return search.groups, unplaced
     best: tuple[float, list[list[int]], list[int]] | None = None
     shared_cache = search.cache
@@ -419,7 +434,7 @@ def solve_peers_heuristic(
         search.greedy_groups()
         unplaced = search.place_leftovers()
         search.local_search()
-        search.repair_repeats()
+        search.repair_repeats(unplaced)
         search.local_search()
         value = sum(search.fits(a, g) for g in search.groups for a in g) / 2
         if best is None or (len(unplaced), -value) < (len(best[2]), -best[0]):

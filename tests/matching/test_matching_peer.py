@@ -170,3 +170,12 @@ def test_repeat_repair_may_move_either_person_of_the_repeated_pair():
     for strategy in ("exact", "heuristic"):
         result = solve_with(problem(people, history), strategy)
         assert result.stats.repeats == 0, (strategy, result.groups)
+
+
+def test_someone_who_must_sit_out_anyway_sits_out_rather_than_a_repeat():
+    """Found by hypothesis: U2 can only meet U1, and U0 met U1 last round; one of the three sits out."""
+    people = [peer("U0"), peer("U1"), peer("U2", avoid=("U0",)), peer("U3", paused=True)]
+    for strategy in ("exact", "heuristic"):
+        result = solve_with(problem(people, [PastGroup(("U0", "U1"), 1)], group_size=3), strategy)
+        assert result.stats.repeats == 0, (strategy, result.groups)
+        assert [u.id for u in result.unmatched] == ["U0"]
