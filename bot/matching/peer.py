@@ -9,6 +9,7 @@ clocks, bound the search, so the same seed always gives the same groups.
 from __future__ import annotations
 
 import random
+from itertools import combinations
 
 import numpy as np
 
@@ -364,6 +365,38 @@ class PeerSearch:
                     waiting[waiting.index(best_out)] = x
                 elif best_y >= 0:
                     self._swap(x, gid, best_y, self.group_of[best_y])
+                elif self._split(gid):
+                    break
+
+    def _group_value(self, members: list[int] | tuple[int, ...]) -> float:
+        return sum(self.s(a, b) for a, b in combinations(members, 2))
+
+    def _split(self, gid: int) -> bool:
+        """An oversized group (someone joined it as a last resort) becomes two groups when that is better.
+
+        Only for groups of 4 to 8, where every split can be tried; a group of 5 holding a repeat may split
+        into 3 + 2 that keep the two apart."""
+        grp = self.groups[gid]
+        if not 4 <= len(grp) <= 8 or len(grp) <= self.g:
+            return False
+        whole = self._group_value(grp)
+        best, best_gain = None, _EPS
+        first, rest = grp[0], grp[1:]
+        for size in range(1, len(grp) - 2):
+            for others in combinations(rest, size):
+                a = [first, *others]
+                b = [p for p in rest if p not in others]
+                gain = self._group_value(a) + self._group_value(b) - whole
+                if gain > best_gain:
+                    best, best_gain = (a, b), gain
+        if best is None:
+            return False
+        a, b = best
+        self.groups[gid] = a
+        self.groups.append(b)
+        for p in b:
+            self.group_of[p] = len(self.groups) - 1
+        return True
 
 
 def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, matrix: np.ndarray | None) -> None:

@@ -179,3 +179,12 @@ def test_someone_who_must_sit_out_anyway_sits_out_rather_than_a_repeat():
         result = solve_with(problem(people, [PastGroup(("U0", "U1"), 1)], group_size=3), strategy)
         assert result.stats.repeats == 0, (strategy, result.groups)
         assert [u.id for u in result.unmatched] == ["U0"]
+
+
+def test_an_oversized_group_splits_to_keep_a_repeated_pair_apart():
+    """Found by hypothesis: U1 fits only with U2 and U9, so the others pile into one group of five with a repeat."""
+    people = [peer("U1", avoid=("U4",)), peer("U2"), peer("U3", avoid=("U1",)), peer("U4"),
+              *(peer(f"U{i}", avoid=("U1",)) for i in (5, 6, 7)), peer("U9")]
+    result = solve_with(problem(people, [PastGroup(("U3", "U4"), 1)], group_size=3), "heuristic")
+    assert result.stats.repeats == 0 and not result.unmatched
+    assert max(len(g.members) for g in result.groups) <= 4
