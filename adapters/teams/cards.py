@@ -68,6 +68,8 @@ class RenderedMessage:
 def files_note(placement: FilePlacement, files: tuple[FileAttachment, ...] | list[FileAttachment]) -> str:
     names = ", ".join(f.filename for f in files)
     if placement is FilePlacement.BELOW:
+        if len(files) == 1:
+            return f"📎 {names} follows as a file: Teams asks you before saving it to your OneDrive."
         return f"📎 {names} follow as files: Teams asks you before saving each one to your OneDrive."
     if placement is FilePlacement.PRIVATE:
         return f"📎 I've sent {names} to our 1:1 chat."

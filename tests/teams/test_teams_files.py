@@ -150,7 +150,7 @@ async def test_an_image_too_big_for_a_card_is_offered_as_a_file_instead(db, tmp_
         rendered = h.runtime.renderer.render(message, FilePlacement.BELOW)
         assert rendered.files == (big,)
         assert not [b for b in rendered.card["body"] if b.get("type") == "Image"]
-        assert "big.png follow as files" in texts(rendered.card)[-1]
+        assert "big.png follows as a file" in texts(rendered.card)[-1]
 
         await say_personal(h, "hello")  # stores Alex's 1:1 reference
         h.connector.calls.clear()
