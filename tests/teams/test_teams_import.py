@@ -15,7 +15,7 @@ from teams_harness import SKIP_REASON, Harness, conformance_missing
 from test_teams_roster import many_members
 
 from adapters.teams.config import TeamsConfig
-from adapters.teams.files import FILE_DOWNLOAD_INFO, FileDownloader
+from adapters.teams.downloads import FILE_DOWNLOAD_INFO, FileDownloader
 from bot.port import SendError
 from bot.programs import ProgramSpec, create_program
 from storage.tables import AuditEntry, Delivery, Membership, ProcessedEvent, User, Workspace
