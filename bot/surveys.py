@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,7 +89,7 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
     """Create the instance (once per key) and write one message per recipient to the outbox."""
     now = core.clock.now()
     anonymous = definition(definition_id).anonymous
-    instance = (await session.exec(select(SurveyInstance).where(SurveyInstance.key == key))).first()
+    instance = (await session.exec(_BY_KEY, params={"key": key})).first()
     if instance is None:
         instance = SurveyInstance(key=key, program_id=program.id, round_id=round_id,
                                   match_id=match.id if match else None, definition_id=definition_id,
@@ -162,13 +162,21 @@ async def _instance(session: AsyncSession, instance_id: int, user: User) -> Surv
     return (await _instance_and_recipient(session, instance_id, user))[0]
 
 
+# Statements on the path of every survey click, built once (building one costs more than running it).
+_INSTANCE_AND_RECIPIENT = (
+    select(SurveyInstance, SurveyRecipient).outerjoin(
+        SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
+                              SurveyRecipient.user_id == bindparam("user_id")))
+    .where(SurveyInstance.id == bindparam("instance_id")))
+_ANSWERS = select(SurveyAnswer).where(SurveyAnswer.instance_id == bindparam("instance_id"),
+                                      SurveyAnswer.respondent_key == bindparam("respondent_key"))
+_BY_KEY = select(SurveyInstance).where(SurveyInstance.key == bindparam("key"))
+
+
 async def _instance_and_recipient(session: AsyncSession, instance_id: int,
                                   user: User) -> tuple[SurveyInstance, SurveyRecipient]:
-    row = (await session.exec(
-        select(SurveyInstance, SurveyRecipient).outerjoin(
-            SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
-                                  SurveyRecipient.user_id == user.id))
-        .where(SurveyInstance.id == instance_id))).first()
+    row = (await session.exec(_INSTANCE_AND_RECIPIENT,
+                              params={"instance_id": instance_id, "user_id": user.id})).first()
     if row is None:
         raise SurveyError("I can't find that survey any more.")
     instance, asked = row
@@ -197,8 +205,8 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     value = _validate(question, value)
     now = core.clock.now()
     key = respondent_key(instance, user.id or 0)
-    mine = {row.question_id: row for row in (await session.exec(select(SurveyAnswer).where(
-        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()}
+    mine = {row.question_id: row for row in (await session.exec(
+        _ANSWERS, params={"instance_id": instance.id, "respondent_key": key})).all()}
     existing = mine.get(question.id)
     changed = existing is None or existing.value != value
     # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
@@ -242,8 +250,7 @@ def _validate(question: SurveyQuestion, value: str) -> str:
 
 async def my_answers(session: AsyncSession, instance: SurveyInstance, user: User) -> dict[str, str]:
     key = respondent_key(instance, user.id or 0)
-    rows = (await session.exec(select(SurveyAnswer).where(
-        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()
+    rows = (await session.exec(_ANSWERS, params={"instance_id": instance.id, "respondent_key": key})).all()
     return {row.question_id: row.value for row in rows}
 
 
