@@ -15,8 +15,9 @@ Custom items get stable ids ``custom-<row id>`` so icebreaker rotation and surve
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,6 +80,16 @@ async def _question_rows(session: AsyncSession, program_id: int) -> list[CustomC
     if program_id not in memo:
         memo[program_id] = list((await session.exec(_QUESTIONS, params={"program_id": program_id})).all())
     return memo[program_id]
+
+
+def questions_exist(program_id: Any) -> Any:
+    """A boolean column for a query that also fetches the program: does it have custom questions at all?"""
+    return exists().where(CustomContent.program_id == program_id, CustomContent.kind == QUESTION)
+
+
+def note_no_questions(session: AsyncSession, program_id: int) -> None:
+    """The caller's query (with ``questions_exist``) found none: spare the transaction the lookup."""
+    session.info.setdefault(_MEMO, {}).setdefault(program_id, [])
 
 
 def forget(session: AsyncSession) -> None:

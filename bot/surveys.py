@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.content import END_OF_PROGRAM, OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
+from bot.custom_content import note_no_questions, questions_exist
 from bot.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.outbox import Outgoing, enqueue, to_user
 from storage.enums import MatchStatus
@@ -163,10 +164,13 @@ async def _instance(session: AsyncSession, instance_id: int, user: User) -> Surv
 
 
 # Statements on the path of every survey click, built once (building one costs more than running it).
+# The click's survey, the person's recipient row, the pair's match (answers may update it) and whether the
+# program has custom questions at all, in one query.
 _INSTANCE_AND_RECIPIENT = (
-    select(SurveyInstance, SurveyRecipient).outerjoin(
-        SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
-                              SurveyRecipient.user_id == bindparam("user_id")))
+    select(SurveyInstance, SurveyRecipient, Match, questions_exist(SurveyInstance.program_id).label("custom"))
+    .outerjoin(SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
+                                     SurveyRecipient.user_id == bindparam("user_id")))
+    .outerjoin(Match, col(Match.id) == SurveyInstance.match_id)
     .where(SurveyInstance.id == bindparam("instance_id")))
 _ANSWERS = select(SurveyAnswer).where(SurveyAnswer.instance_id == bindparam("instance_id"),
                                       SurveyAnswer.respondent_key == bindparam("respondent_key"))
@@ -179,7 +183,9 @@ async def _instance_and_recipient(session: AsyncSession, instance_id: int,
                               params={"instance_id": instance_id, "user_id": user.id})).first()
     if row is None:
         raise SurveyError("I can't find that survey any more.")
-    instance, asked = row
+    instance, asked, _match, custom = row  # the match stays in the session: session.get() finds it there
+    if not custom:
+        note_no_questions(session, instance.program_id)
     if asked is None:
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:
