@@ -15,7 +15,7 @@ from bot import grammar
 from bot.commands import command
 from bot.content import IcebreakerCategory, load_library
 from bot.context import REFUSAL, Ctx, say, say_lines
-from bot.custom_content import ICEBREAKER, KINDS, MAX_TEXT, PROMPT, QUESTION, describe
+from bot.custom_content import ICEBREAKER, KINDS, MAX_TEXT, PROMPT, QUESTION, describe, forget
 from bot.events import Response
 from bot.programs import program_for_channel, programs_in
 from bot.survey_reports import report_lines, survey_report, surveys_with_instances
@@ -74,6 +74,7 @@ async def _store(ctx: Ctx, program: Program | None, kind: str, payload: dict) ->
                         payload=payload, created_by_user_id=ctx.user.id, created_at=ctx.now)
     ctx.session.add(row)
     await ctx.session.flush()
+    forget(ctx.session)
     await ctx.audit("content_add", program, content_id=row.id, content_kind=kind, payload=payload)
     return row
 
@@ -179,6 +180,7 @@ async def _content_remove(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
         return say(REFUSAL)
     await ctx.audit("content_remove", program, content_id=row.id, content_kind=row.kind, payload=dict(row.payload))
     await ctx.session.delete(row)
+    forget(ctx.session)
     return say(f"Removed #{raw}. Answers already given to it stay in the database but no longer show in reports.")
 
 

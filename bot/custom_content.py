@@ -15,7 +15,9 @@ Custom items get stable ids ``custom-<row id>`` so icebreaker rotation and surve
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam, exists
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,12 +69,38 @@ def as_question(row: CustomContent) -> SurveyQuestion:
                           max_length=1000)
 
 
+_QUESTIONS = (select(CustomContent).where(CustomContent.program_id == bindparam("program_id"),
+                                          CustomContent.kind == QUESTION).order_by(col(CustomContent.id)))
+_MEMO = "tandem.custom_questions"  # session.info key: this transaction's question rows, by program
+
+
+async def _question_rows(session: AsyncSession, program_id: int) -> list[CustomContent]:
+    """A program's custom questions, read once per transaction: steps open and remind surveys in loops."""
+    memo: dict[int, list[CustomContent]] = session.info.setdefault(_MEMO, {})
+    if program_id not in memo:
+        memo[program_id] = list((await session.exec(_QUESTIONS, params={"program_id": program_id})).all())
+    return memo[program_id]
+
+
+def questions_exist(program_id: Any) -> Any:
+    """A boolean column for a query that also fetches the program: does it have custom questions at all?"""
+    return exists().where(CustomContent.program_id == program_id, CustomContent.kind == QUESTION)
+
+
+def note_no_questions(session: AsyncSession, program_id: int) -> None:
+    """The caller's query (with ``questions_exist``) found none: spare the transaction the lookup."""
+    session.info.setdefault(_MEMO, {}).setdefault(program_id, [])
+
+
+def forget(session: AsyncSession) -> None:
+    """Drop the transaction's memo after adding or removing custom content in it."""
+    session.info.pop(_MEMO, None)
+
+
 async def with_custom_questions(session: AsyncSession, program_id: int, survey: SurveyDefinition,
                                 opened_at: datetime | None) -> SurveyDefinition:
     """The library survey plus this program's questions for it that existed when the survey was opened."""
-    rows = (await session.exec(select(CustomContent).where(
-        CustomContent.program_id == program_id, CustomContent.kind == QUESTION)
-        .order_by(col(CustomContent.id)))).all()
+    rows = await _question_rows(session, program_id)
     extra = tuple(as_question(row) for row in rows if row.payload.get("survey", "pulse") == survey.id
                   and (opened_at is None or row.created_at is None or row.created_at <= opened_at))
     if not extra:

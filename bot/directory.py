@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,12 +60,16 @@ async def find_user(session: AsyncSession, workspace_id: int | None, platform_us
         User.workspace_id == workspace_id, User.platform_user_id == platform_user_id))).first()
 
 
+# built once: every event runs it, and building a statement costs more than running it
+_ACTOR = (select(Workspace, User).join(User, and_(col(User.workspace_id) == Workspace.id,
+                                                  User.platform_user_id == bindparam("user_id")))
+          .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace_id")))
+
+
 async def actor_context(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Workspace, User]:
     """Workspace and person in one query on the hot path (every event), creating them when new."""
-    row = (await session.exec(
-        select(Workspace, User).join(User, and_(col(User.workspace_id) == Workspace.id,
-                                                User.platform_user_id == actor.user_id))
-        .where(Workspace.platform == actor.platform, Workspace.external_id == actor.workspace_id))).first()
+    row = (await session.exec(_ACTOR, params={"user_id": actor.user_id, "platform": actor.platform,
+                                              "workspace_id": actor.workspace_id})).first()
     if row is not None:
         workspace, user = row
         return workspace, await ensure_user(session, workspace, actor, now, known=user)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -140,10 +140,15 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
     return sorted(items.values(), key=lambda i: i.match.id or 0)
 
 
+_MEMBERSHIP = Membership.__table__  # type: ignore[attr-defined]
+# built once (every click runs it); a Core statement, as no Membership is loaded yet when it runs
+_RESET_IGNORED = update(_MEMBERSHIP).where(_MEMBERSHIP.c.user_id == bindparam("b_user_id"),
+                                           _MEMBERSHIP.c.ignored_intros > 0).values(ignored_intros=0)
+
+
 async def note_activity(session: AsyncSession, user_id: int | None) -> None:
     """Someone clicked or answered something: they're not ignoring us, so their ignored-intro count resets."""
-    await session.exec(update(Membership).where(  # type: ignore[call-overload]
-        Membership.user_id == user_id, col(Membership.ignored_intros) > 0).values(ignored_intros=0))
+    await (await session.connection()).execute(_RESET_IGNORED, {"b_user_id": user_id})
 
 
 async def update_ignored_intros(core: Tandem, session: AsyncSession, program: Program, since: datetime,

@@ -61,9 +61,14 @@ async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: 
     matches = (await session.exec(select(Match).where(
         Match.program_id == program.id, Match.created_at >= since,
         col(Match.status).not_in([MatchStatus.ENDED.value])))).all()
+    by_match: dict[int, list[MatchMember]] = {}
+    if matches:  # every member of those matches in one query, not one per match
+        for member in (await session.exec(select(MatchMember).where(
+                col(MatchMember.match_id).in_([m.id for m in matches])).order_by(col(MatchMember.id)))).all():
+            by_match.setdefault(member.match_id, []).append(member)
     pairs = []
     for match in matches:
-        members = (await session.exec(select(MatchMember).where(MatchMember.match_id == match.id))).all()
+        members = by_match.get(match.id or 0, [])
         mentors = [m.user_id for m in members if m.role == Role.MENTOR.value]
         mentees = [m.user_id for m in members if m.role == Role.MENTEE.value]
         if mentors and mentees:
@@ -128,8 +133,13 @@ async def build_problem(session: AsyncSession, program: Program, number: int, no
     past = (await session.exec(
         select(Match, Round.number).join(Round, col(Round.id) == Match.round_id)
         .where(Match.program_id == program.id))).all()
+    members_by_match: dict[int, list[int]] = {}
+    for match_id, user_id in (await session.exec(  # every past member in one query, not one per match
+            select(MatchMember.match_id, MatchMember.user_id).join(Match, col(Match.id) == MatchMember.match_id)
+            .where(Match.program_id == program.id).order_by(col(MatchMember.id)))).all():
+        members_by_match.setdefault(match_id, []).append(user_id)
     for match, past_number in past:
-        members = (await session.exec(select(MatchMember.user_id).where(MatchMember.match_id == match.id))).all()
+        members = members_by_match.get(match.id or 0, [])
         history.append({"members": [str(x) for x in members], "round": past_number})
     weights = dict(program.weights)
     weights.setdefault("prefer_same_department", not program.prefer_different_department)
@@ -214,10 +224,13 @@ Group = tuple[Match, list[tuple[MatchMember, User]]]
 
 async def match_groups(session: AsyncSession, round_id: int | None) -> list[Group]:
     matches = (await session.exec(select(Match).where(Match.round_id == round_id).order_by(col(Match.id)))).all()
-    out = []
-    for match in matches:
-        out.append((match, await members_of(session, match.id)))
-    return out
+    members: dict[int, list[tuple[MatchMember, User]]] = {}
+    for mm, user in (await session.exec(  # the whole round's members in one query, not one per match
+            select(MatchMember, User).join(User, col(User.id) == MatchMember.user_id)
+            .join(Match, col(Match.id) == MatchMember.match_id)
+            .where(Match.round_id == round_id).order_by(col(MatchMember.id)))).all():
+        members.setdefault(mm.match_id, []).append((mm, user))
+    return [(match, members.get(match.id or 0, [])) for match in matches]
 
 
 async def members_of(session: AsyncSession, match_id: int | None) -> list[tuple[MatchMember, User]]:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.content import END_OF_PROGRAM, OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
+from bot.custom_content import note_no_questions, questions_exist
 from bot.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.outbox import Outgoing, enqueue, to_user
 from storage.enums import MatchStatus
@@ -89,7 +90,7 @@ async def open_survey(core: Tandem, session: AsyncSession, program: Program, def
     """Create the instance (once per key) and write one message per recipient to the outbox."""
     now = core.clock.now()
     anonymous = definition(definition_id).anonymous
-    instance = (await session.exec(select(SurveyInstance).where(SurveyInstance.key == key))).first()
+    instance = (await session.exec(_BY_KEY, params={"key": key})).first()
     if instance is None:
         instance = SurveyInstance(key=key, program_id=program.id, round_id=round_id,
                                   match_id=match.id if match else None, definition_id=definition_id,
@@ -162,16 +163,29 @@ async def _instance(session: AsyncSession, instance_id: int, user: User) -> Surv
     return (await _instance_and_recipient(session, instance_id, user))[0]
 
 
+# Statements on the path of every survey click, built once (building one costs more than running it).
+# The click's survey, the person's recipient row, the pair's match (answers may update it) and whether the
+# program has custom questions at all, in one query.
+_INSTANCE_AND_RECIPIENT = (
+    select(SurveyInstance, SurveyRecipient, Match, questions_exist(SurveyInstance.program_id).label("custom"))
+    .outerjoin(SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
+                                     SurveyRecipient.user_id == bindparam("user_id")))
+    .outerjoin(Match, col(Match.id) == SurveyInstance.match_id)
+    .where(SurveyInstance.id == bindparam("instance_id")))
+_ANSWERS = select(SurveyAnswer).where(SurveyAnswer.instance_id == bindparam("instance_id"),
+                                      SurveyAnswer.respondent_key == bindparam("respondent_key"))
+_BY_KEY = select(SurveyInstance).where(SurveyInstance.key == bindparam("key"))
+
+
 async def _instance_and_recipient(session: AsyncSession, instance_id: int,
                                   user: User) -> tuple[SurveyInstance, SurveyRecipient]:
-    row = (await session.exec(
-        select(SurveyInstance, SurveyRecipient).outerjoin(
-            SurveyRecipient, and_(col(SurveyRecipient.instance_id) == SurveyInstance.id,
-                                  SurveyRecipient.user_id == user.id))
-        .where(SurveyInstance.id == instance_id))).first()
+    row = (await session.exec(_INSTANCE_AND_RECIPIENT,
+                              params={"instance_id": instance_id, "user_id": user.id})).first()
     if row is None:
         raise SurveyError("I can't find that survey any more.")
-    instance, asked = row
+    instance, asked, _match, custom = row  # the match stays in the session: session.get() finds it there
+    if not custom:
+        note_no_questions(session, instance.program_id)
     if asked is None:
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:
@@ -197,8 +211,8 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     value = _validate(question, value)
     now = core.clock.now()
     key = respondent_key(instance, user.id or 0)
-    mine = {row.question_id: row for row in (await session.exec(select(SurveyAnswer).where(
-        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()}
+    mine = {row.question_id: row for row in (await session.exec(
+        _ANSWERS, params={"instance_id": instance.id, "respondent_key": key})).all()}
     existing = mine.get(question.id)
     changed = existing is None or existing.value != value
     # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
@@ -242,8 +256,7 @@ def _validate(question: SurveyQuestion, value: str) -> str:
 
 async def my_answers(session: AsyncSession, instance: SurveyInstance, user: User) -> dict[str, str]:
     key = respondent_key(instance, user.id or 0)
-    rows = (await session.exec(select(SurveyAnswer).where(
-        SurveyAnswer.instance_id == instance.id, SurveyAnswer.respondent_key == key))).all()
+    rows = (await session.exec(_ANSWERS, params={"instance_id": instance.id, "respondent_key": key})).all()
     return {row.question_id: row.value for row in rows}
 
 

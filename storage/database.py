@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_driver
 from storage.urls import describe, is_sqlite, normalize_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -63,6 +64,7 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
     kwargs: dict = {}
     if is_sqlite(url):
         connect_args["timeout"] = 30
+        kwargs["module"] = sqlite_driver.dbapi()  # one thread hand-off per statement (storage/sqlite_driver.py)
     else:
         connect_args["connect_timeout"] = 5
         if schema:

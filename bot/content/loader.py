@@ -50,7 +50,14 @@ def load_library(root: Path | None = None) -> ContentLibrary:
     Results are cached per resolved directory, so edits on disk need ``clear_cache()`` (or a
     restart) to be seen.
     """
+    if root is None and not os.environ.get(ENV_VAR, "").strip():
+        return _load_cached(_shipped_root())  # the hot path: no path resolving (file system calls) per call
     return _load_cached((root if root is not None else default_root()).resolve())
+
+
+@functools.cache
+def _shipped_root() -> Path:
+    return default_root().resolve()
 
 
 def clear_cache() -> None:
