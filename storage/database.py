@@ -15,8 +15,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import sqlite_driver
 from storage.urls import describe, is_sqlite, normalize_database_url
+
+try:  # builds on SQLAlchemy's aiosqlite adapter classes; a release that reshapes them falls back to stock
+    from storage import sqlite_driver
+except ImportError:  # pragma: no cover
+    sqlite_driver = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -64,7 +68,8 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
     kwargs: dict = {}
     if is_sqlite(url):
         connect_args["timeout"] = 30
-        kwargs["module"] = sqlite_driver.dbapi()  # one thread hand-off per statement (storage/sqlite_driver.py)
+        if sqlite_driver is not None:  # one thread hand-off per statement (storage/sqlite_driver.py)
+            kwargs["module"] = sqlite_driver.dbapi()
     else:
         connect_args["connect_timeout"] = 5
         if schema:
