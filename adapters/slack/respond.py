@@ -3,6 +3,9 @@
 Where an answer goes depends on how the person asked: a slash command answers through its
 ``response_url`` (ephemeral), a click can replace the clicked message, an @-mention is answered in its
 thread, a DM in the DM, and a form opens as a modal with the request's ``trigger_id``.
+
+A ``response_url`` or an ephemeral message can't carry files, so an answer's files (the ``stats`` chart)
+follow in the person's DM with Tandem: only they see them, as only they saw the answer.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from adapters.slack.port import SlackPort
 from adapters.slack.render import render_form, render_single
 from bot.events import FormErrors, NoReply, OpenForm, Reply, Response
-from bot.messages import text_message
+from bot.messages import Message, Section, Text, text_message
 from bot.port import SendError
 
 log = logging.getLogger("tandem.slack")
@@ -75,9 +78,21 @@ async def _reply(port: SlackPort, origin: Origin, reply: Reply) -> None:
         else:
             body.update(replace_original=False, response_type="ephemeral" if reply.ephemeral else "in_channel")
         await port.respond(origin.response_url, body)
+        await _files_to_dm(port, origin, reply.message)
         return
     if reply.ephemeral and origin.channel_id and not origin.channel_id.startswith("D"):
         await port.post_ephemeral(origin.workspace_id, origin.channel_id, origin.user_id, reply.message)
+        await _files_to_dm(port, origin, reply.message)
         return
     # nowhere else to put it (e.g. a click inside a modal): the person's DM with Tandem
     await port.reply(origin.workspace_id, origin.user_id, reply.message)
+
+
+async def _files_to_dm(port: SlackPort, origin: Origin, message: Message) -> None:
+    """The files of an answer that went where files can't go, sent to the person's DM with Tandem."""
+    if not message.files:
+        return
+    names = ", ".join(f.title or f.filename for f in message.files)
+    note = Message(summary=f"📎 {message.summary}", files=message.files,
+                   blocks=(Section(text=Text.of(f"📎 {message.summary}: {names}")),))
+    await port.reply(origin.workspace_id, origin.user_id, note)

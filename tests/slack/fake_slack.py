@@ -397,8 +397,9 @@ class FakeSlack:
             await self._notify()
 
     async def _upload(self, request: web.Request) -> web.Response:
-        await request.read()
-        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"]}, None, time.monotonic()))
+        body = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "body": body}, None,
+                               time.monotonic()))
         await self._notify()
         return web.Response(text="OK - 123")
 

@@ -159,3 +159,16 @@ async def test_an_expired_trigger_gets_an_apology_instead_of_silence(harness) ->
     harness.fake.fail_next("views.open", "expired_trigger_id")
     hook = await run(harness, "program create", user=ADMIN)
     assert "took me too long" in hook["text"]
+
+
+async def test_stats_chart_follows_the_ephemeral_answer_in_the_admins_dm(harness) -> None:  # noqa: ANN001
+    await create_program(harness)
+    answer = await run(harness, "stats", user=ADMIN)
+    assert "Coffee chats" in str(answer) and answer.get("response_type") == "ephemeral"
+    uploads = harness.fake.called("files.completeUploadExternal")
+    assert len(uploads) == 1
+    assert uploads[0].args["channel_id"].startswith("D"), "the chart goes to the admin's DM, not the channel"
+    (upload,) = harness.fake.called("upload")
+    assert b"\x89PNG\r\n\x1a\n" in upload.args["body"], "the chart itself, as a PNG"
+    nothing = await run(harness, "help", user=ADMIN)
+    assert nothing and len(harness.fake.called("files.completeUploadExternal")) == 1, "answers without files: none"
