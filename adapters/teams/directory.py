@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from adapters.teams import store
-from adapters.teams.outbound import GONE_STATUSES, is_retryable, send_error, status_of
-from adapters.teams.port import TeamsPort, bf_reference
+from adapters.teams.outbound import GONE_STATUSES, send_error, status_of
+from adapters.teams.port import TeamsPort
 from adapters.teams.roster import roster_members
 from adapters.teams.store import Address
 from bot.port import SendError, UserInfo
@@ -120,36 +119,9 @@ class EmailDirectory:
         self, tenant_id: str, address: Address
     ) -> Callable[[Callable[[TurnContext], Awaitable[Any]]], Awaitable[Any]]:
         """One connector call in a proactive turn, paced and retried like the port's sends, writing nothing."""
-        port = self.port
-        reference = bf_reference(address)
 
         async def run(call: Callable[[TurnContext], Awaitable[Any]]) -> Any:
-            async def attempt() -> Any:
-                await port.pacer.acquire(tenant_id, None)
-                box: dict[str, Any] = {}
-
-                async def logic(turn: TurnContext) -> None:
-                    try:
-                        box["result"] = await call(turn)
-                    except Exception as exc:  # noqa: BLE001 - re-raised below, outside botbuilder's pipeline
-                        box["error"] = exc
-
-                await port.adapter.continue_conversation(reference, logic, bot_app_id=port.config.app_id or None)
-                if "error" in box:
-                    raise box["error"]
-                return box.get("result")
-
-            retrying = AsyncRetrying(
-                stop=stop_after_attempt(port.attempts),
-                wait=port.backoff,
-                retry=retry_if_exception(is_retryable),
-                sleep=port.sleep,
-                reraise=True,
-            )
-            async for try_ in retrying:
-                with try_:
-                    return await attempt()
-            return None  # pragma: no cover - reraise=True always returns or raises above
+            return await self.port.in_turn(tenant_id, address, None, call)
 
         return run
 

@@ -209,6 +209,23 @@ class TeamsPort:
         *,
         updating: bool = False,
     ) -> Any:
+        try:
+            return await self.in_turn(workspace_id, address, conversation_id, call)
+        except Exception as exc:
+            error = send_error(exc)
+            status = status_of(exc)
+            if status == 403 or (status == 404 and not updating):
+                log.warning("teams: marking %s gone after %s", address.conversation_id, exc)
+                await store.mark_gone(self.db, address.id, self.clock.now())
+            elif error.gone:
+                error = SendError(str(error), retryable=False)
+            raise error from exc
+
+    async def in_turn(self, workspace_id: str, address: Address, conversation_id: str | None,
+                      call: Callable[[TurnContext], Awaitable[Any]]) -> Any:
+        """One connector call in a proactive turn, paced and retried; raises the last error as it came.
+
+        Writes nothing, so it may run inside the core's transaction (the e-mail look-up does)."""
         reference = bf_reference(address)
 
         async def attempt() -> Any:
@@ -226,17 +243,7 @@ class TeamsPort:
                 raise box["error"]
             return box.get("result")
 
-        try:
-            return await self._retrying(attempt)
-        except Exception as exc:
-            error = send_error(exc)
-            status = status_of(exc)
-            if status == 403 or (status == 404 and not updating):
-                log.warning("teams: marking %s gone after %s", address.conversation_id, exc)
-                await store.mark_gone(self.db, address.id, self.clock.now())
-            elif error.gone:
-                error = SendError(str(error), retryable=False)
-            raise error from exc
+        return await self._retrying(attempt)
 
     async def _open_personal_chat(self, tenant_id: str, user_id: str, activity: Activity) -> SentRef:
         """No reference yet: create the 1:1 chat with the tenant id, send, and store the new reference."""
