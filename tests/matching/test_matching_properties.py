@@ -99,11 +99,14 @@ def test_no_repeats_when_a_repeat_free_matching_exists(problem):
     exact = solve_with(problem, "exact")
     heuristic = solve_with(problem, "heuristic")
     check_invariants(problem, exact)
-    assert heuristic.stats.repeats >= exact.stats.repeats or len(heuristic.unmatched) > len(exact.unmatched)
-    if exact.stats.repeats == 0 and len(heuristic.unmatched) == len(exact.unmatched):
-        assert heuristic.stats.repeats == 0
     same_shape = sorted(map(len, (g.members for g in heuristic.groups))) == sorted(
         map(len, (g.members for g in exact.groups))
     )
+    # The exact solver is optimal among the intended group sizes; a heuristic that had to fall back to other
+    # sizes (someone joining any group as a last resort) may dodge a repeat the intended sizes force.
+    if same_shape:
+        assert heuristic.stats.repeats >= exact.stats.repeats or len(heuristic.unmatched) > len(exact.unmatched)
+    if exact.stats.repeats == 0 and len(heuristic.unmatched) == len(exact.unmatched):
+        assert heuristic.stats.repeats == 0
     if same_shape and heuristic.unmatched == exact.unmatched:
         assert heuristic.stats.objective <= exact.stats.objective + 1e-6
