@@ -305,7 +305,7 @@ async def _deliver_all(core: Tandem, db: Any) -> float:
 
 
 def _phase(fake: SlackLimitsFake, calls: list[Any], rows: list[Any], pairs: int, elapsed: float,
-           speedup: float) -> dict[str, Any]:
+           speedup: float, over_limit: int) -> dict[str, Any]:
     ok = [c for c in calls if c.ok]
     bounds = fake.bound_seconds(ok)
     binding = max(bounds, key=lambda k: bounds[k])
@@ -321,6 +321,7 @@ def _phase(fake: SlackLimitsFake, calls: list[Any], rows: list[Any], pairs: int,
         "lost": pairs - states.get("sent", 0) - states.get("failed", 0),
         "duplicates": sum(n - 1 for n in posts.values() if n > 1), "distinct_conversations": len(posts),
         "calls": dict(Counter(c.method for c in calls)), "answered_429": sum(1 for c in calls if c.status == 429),
+        "over_limit_429": over_limit,
     }
 
 
@@ -350,12 +351,13 @@ async def round_delivery(pairs: int, speedup: float, fraction_429: float) -> lis
                                   target=to_group([f"U{2 * i:05d}", f"U{2 * i + 1:05d}"]),
                                   message=text_message(text.format(i=i))) for i in range(pairs)]
                 await enqueue(s, ws_id, items, datetime.now(UTC))
-            first = len(fake.calls)
+            first, over_limit = len(fake.calls), fake.over_limit
             elapsed = await _deliver_all(core, db)
             async with db.session() as s:
                 rows = (await s.exec(select(Delivery).where(Delivery.step == phase))).all()
             calls = [c for c in fake.calls[first:] if c.method != "auth.test"]
-            results.append({"phase": phase, **_phase(fake, calls, rows, pairs, elapsed, speedup)})
+            results.append({"phase": phase, **_phase(fake, calls, rows, pairs, elapsed, speedup,
+                                                     fake.over_limit - over_limit)})
         await app[SLACK_ADAPTER].close()
         await fake.close()
         await db.dispose()
@@ -393,6 +395,7 @@ def main() -> None:
                   f"(= {result['slack_minutes']} min at Slack's rates), {100 * result['fraction_of_rate']:.0f} % of "
                   f"the {result['binding']} limit ({100 * result['fraction_incl_429']:.0f} % counting 429s), "
                   f"lost {result['lost']}, duplicates {result['duplicates']}, 429s {result['answered_429']} "
+                  f"({result['over_limit_429']} over a limit) "
                   f"(target ≥ 90 %, 0, 0: {'OK' if ok else 'MISSED'})")
 
 
