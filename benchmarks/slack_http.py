@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import multiprocessing as mp
@@ -325,7 +326,14 @@ def _phase(fake: SlackLimitsFake, calls: list[Any], rows: list[Any], pairs: int,
     }
 
 
-async def round_delivery(pairs: int, speedup: float, fraction_429: float) -> list[dict[str, Any]]:
+def _limits(speedup: float, burst: int | None) -> RateLimits:
+    """The pacer's production defaults, sped up like the fake (and with another burst, for experiments)."""
+    limits = RateLimits().scaled(speedup)
+    return limits if burst is None else dataclasses.replace(limits, burst=burst)
+
+
+async def round_delivery(pairs: int, speedup: float, fraction_429: float,
+                         burst: int | None = None) -> list[dict[str, Any]]:
     """Phase 1: a round's group intros (conversations.open + chat.postMessage each). Phase 2: the next message
     to every pair (the group DM is remembered: posts only), so both binding limits are measured."""
     from sqlmodel import select
@@ -339,7 +347,7 @@ async def round_delivery(pairs: int, speedup: float, fraction_429: float) -> lis
         core = Tandem(db)
         app = web.Application()
         mount(app, core, SlackConfig(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url,
-                                     limits=RateLimits().scaled(speedup)))
+                                     limits=_limits(speedup, burst)))
         async with db.transaction() as s:
             ws = Workspace(platform="slack", external_id=TEAM, name="Bench")
             s.add(ws)
@@ -372,6 +380,7 @@ def main() -> None:
     parser.add_argument("--speedup", type=float, default=20.0,
                         help="part 2: Slack's limits this many times faster (1: real time, ~20 min per 1,000 pairs)")
     parser.add_argument("--share-429", type=float, default=0.05)
+    parser.add_argument("--burst", type=int, default=None, help="experiment: the pacer's burst (default: production)")
     parser.add_argument("--no-pause", action="store_true",
                         help="experiment: a 429 delays only the delivery that got it, not its method (as before)")
     parser.add_argument("--skip-ack", action="store_true")
@@ -388,7 +397,7 @@ def main() -> None:
         print(f"  {ack['achieved_rate']} req/s, p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms "
               f"(target p99 ≤ 50 ms: {verdict}); max {ack['max_throughput_rps']} req/s")
     if not args.skip_round:
-        for result in asyncio.run(round_delivery(args.pairs, args.speedup, args.share_429)):
+        for result in asyncio.run(round_delivery(args.pairs, args.speedup, args.share_429, args.burst)):
             print("round delivery:", json.dumps(result))
             ok = result["fraction_of_rate"] >= 0.9 and not result["lost"] and not result["duplicates"]
             print(f"  {result['phase']}: {result['pairs']} pairs in {result['seconds']} s "
