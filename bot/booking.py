@@ -23,10 +23,11 @@ from bot.messages import (
     Text,
 )
 from bot.outbox import Outgoing, enqueue, to_group, to_user
+from bot.programs import is_available
 from bot.slots import Availability, SlotPlan, find_slots
 from bot.timeutil import show
-from storage.enums import MatchStatus, MeetingState
-from storage.tables import Match, MatchMember, Meeting, Program, User
+from storage.enums import MatchStatus, MeetingState, ProgramStatus
+from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
 
 if TYPE_CHECKING:
     from bot.core import Tandem
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 PROPOSE = "book:propose"
 ACCEPT = "book:accept"
 DECLINE = "book:decline"
+NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
 
 
 def plan_for(program: Program, users: list[User], after: datetime) -> SlotPlan:
@@ -70,9 +72,13 @@ def slot_lines(starts: list[datetime], users: list[User]) -> list[str]:
     return lines
 
 
-def offer_blocks(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None = None) -> list:
-    """The 'pick a time' part of an intro. ``viewer`` set: times shown in that one person's zone."""
-    starts = [datetime.fromisoformat(s) for s in meeting.slots]
+def offer_blocks(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None = None,
+                 first: int = 0) -> list:
+    """The 'pick a time' part of an intro. ``viewer`` set: times shown in that one person's zone.
+
+    ``first`` offers only the meeting's slots from that index on (a nudge appends fresh ones, and the
+    buttons keep their index so older messages' buttons still mean what they said)."""
+    starts = [datetime.fromisoformat(s) for s in meeting.slots[first:]]
     if not starts:
         return [Section(text=Text.of("I couldn't find any working day in the next week to suggest. "
                                      "Try agreeing a time in this chat."))]
@@ -89,7 +95,7 @@ def offer_blocks(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: Us
     else:
         lines = slot_lines(starts, users)
     blocks.append(Section(text=Text.of("\n".join(lines))))
-    buttons = [Button(label=f"Propose option {i}", action_id=PROPOSE, value=f"{meeting.id}:{i - 1}")
+    buttons = [Button(label=f"Propose option {i}", action_id=PROPOSE, value=f"{meeting.id}:{first + i - 1}")
                for i in range(1, len(starts) + 1)]
     blocks.append(Actions(elements=tuple(buttons)))
     return blocks
@@ -148,9 +154,7 @@ async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match,
     assert match is not None
     program = await session.get(Program, match.program_id)
     assert program is not None
-    users = list((await session.exec(select(User).join(MatchMember, col(MatchMember.user_id) == User.id)
-                                     .where(MatchMember.match_id == match.id).order_by(col(User.id)))).all())
-    return meeting, match, program, users
+    return meeting, match, program, await _members(session, match.id or 0)
 
 
 def _group_target(core: Tandem, platform: str, users: list[User]) -> list[tuple[str, dict]]:
@@ -167,10 +171,14 @@ async def propose(core: Tandem, session: AsyncSession, platform: str, actor: Use
         raise BookingError("This booking belongs to another group.")
     if meeting.state == MeetingState.CONFIRMED.value:
         return "This chat is already booked. Use “Can't make it” on the confirmation to change it."
+    if meeting.state == MeetingState.CANCELLED.value:
+        raise BookingError("Those times were replaced by newer ones: pick one from the latest message.")
     if not 0 <= slot_index < len(meeting.slots):
         raise BookingError("That time is no longer on offer.")
     now = core.clock.now()
     start = datetime.fromisoformat(meeting.slots[slot_index])
+    if start <= now:
+        raise BookingError("That time has already passed: pick a later one.")
     meeting.state = MeetingState.PROPOSED.value
     meeting.start_at = start
     meeting.end_at = start + timedelta(minutes=program.meeting_minutes)
@@ -237,6 +245,59 @@ async def decline(core: Tandem, session: AsyncSession, platform: str, actor: Use
              for who, target in _group_target(core, platform, users)]
     await enqueue(session, program.workspace_id, items, now)
     return "No problem, I've offered new times to the group."
+
+
+async def send_booking_nudges(core: Tandem) -> int:
+    """One nudge, with fresh times, to a group that hasn't picked a time ``NUDGE_AFTER`` after the offer.
+
+    "Nobody actually scheduled the chat" is the commonest way a match quietly fails. The fresh times are
+    appended to the same offer, so the intro's buttons keep working for times still ahead.
+    """
+    now = core.clock.now()
+    count = 0
+    async with core.db.transaction() as session:
+        due = (await session.exec(select(Meeting, Match, Program, Workspace)
+                                  .join(Match, col(Match.id) == Meeting.match_id)
+                                  .join(Program, col(Program.id) == Match.program_id)
+                                  .join(Workspace, col(Workspace.id) == Program.workspace_id)
+                                  .where(Meeting.state == MeetingState.OFFERED.value,
+                                         col(Meeting.nudged_at).is_(None),
+                                         col(Meeting.created_at) <= now - NUDGE_AFTER)
+                                  .order_by(col(Meeting.id)))).all()
+        for meeting, match, program, workspace in due:
+            meeting.nudged_at = now
+            if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
+                continue  # they met, booked elsewhere, the match ended or the program is paused: leave them be
+            users = await _members(session, match.id or 0)
+            memberships = {m.user_id: m for m in (await session.exec(select(Membership).where(
+                Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])))).all()}
+            if any(u.id not in memberships or not is_available(memberships[u.id], now) for u in users):
+                continue  # someone is away or left: a nudge would only nag the others
+            plan = plan_for(program, users, now)
+            known = set(meeting.slots)
+            fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
+            first = len(meeting.slots)
+            meeting.slots = [*meeting.slots, *fresh]
+            if not fresh:
+                continue
+            items = []
+            for who, target in _group_target(core, workspace.platform, users):
+                viewer = next((u for u in users if u.platform_user_id == who), None)
+                message = Message(summary="Still looking for a time for your coffee chat?", blocks=(
+                    Section(text=Text.of("☕ Nobody has picked a time for your coffee chat yet. "
+                                         "Here are some fresh options; one click proposes it to the others.")),
+                    *offer_blocks(meeting, plan, users, viewer=viewer, first=first),
+                    Context(text=Text.of("Already agreed a time elsewhere? No problem: just ignore this.")),
+                ))
+                items.append(Outgoing(key=f"meeting:{meeting.id}:nudge:{who}", step="booking", target=target,
+                                      message=message, program_id=program.id, match_id=match.id))
+            count += await enqueue(session, program.workspace_id, items, now)
+    return count
+
+
+async def _members(session: AsyncSession, match_id: int) -> list[User]:
+    return list((await session.exec(select(User).join(MatchMember, col(MatchMember.user_id) == User.id)
+                                    .where(MatchMember.match_id == match_id).order_by(col(User.id)))).all())
 
 
 async def send_due_reminders(core: Tandem) -> int:

@@ -3,6 +3,9 @@
 Rendering uses matplotlib's object API on the Agg canvas (no pyplot global state, so it is safe in a
 worker thread) and runs through ``asyncio.to_thread``: drawing takes long enough to stall the event loop.
 Rounds without enough answers are drawn as gaps, never as numbers (anonymous-survey rule).
+The PNG is stored with a small palette: a chart of flat colours looks the same and is about a quarter of
+the size, which keeps it small enough to travel inside a message (Teams shows it inline in a card, and a
+Teams message must stay under about 28 KB).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from bot.stats import ProgramStats
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PALETTE_COLOURS = 64  # enough for the anti-aliased edges of two series, text and grid
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,18 @@ def render_png(series: ChartSeries) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _compact(buffer.getvalue())
+
+
+def _compact(png: bytes) -> bytes:
+    """The same picture as a palette PNG (matplotlib writes 32-bit RGBA, mostly flat colour)."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(png)) as image:
+        small = image.convert("RGB").quantize(colors=PALETTE_COLOURS)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 async def render_chart(stats: ProgramStats) -> Chart:

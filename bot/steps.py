@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import calendar
-from bot.booking import send_due_reminders
+from bot.booking import send_booking_nudges, send_due_reminders
 from bot.celebrations import count_meetings
 from bot.conversation import prompt_blocks
 from bot.custom_content import custom_prompts
@@ -73,6 +73,7 @@ async def run_due_steps(core: Tandem) -> int:
                 ran += 1
     await close_and_remind(core)
     await send_due_reminders(core)
+    await send_booking_nudges(core)
     await count_meetings(core)
     await welcome_back(core)
     return ran

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -319,6 +319,7 @@ class Meeting(SQLModel, table=True):
     confirmed_at: datetime | None = _utc(default=None)
     reminder_at: datetime | None = _utc(default=None)
     created_at: datetime | None = _utc(default=None)
+    nudged_at: datetime | None = _utc(default=None)  # when the group was reminded to pick a time (once per offer)
 
 
 class IcebreakerPost(SQLModel, table=True):
@@ -388,3 +389,28 @@ class ProcessedEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=255)
     at: datetime | None = _utc(default=None)
+
+
+class TeamsPendingFile(SQLModel, table=True):
+    """A file offered in Teams with a file-consent card, kept until the person accepts or declines it.
+
+    Teams bots may only put a file into someone's OneDrive after they accept the card, which can be days
+    later and after a restart, so the bytes wait here (at most about a week; see adapters/teams/files.py).
+    """
+
+    __tablename__ = "teams_pending_file"
+    __table_args__ = (UniqueConstraint("token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64)  # what the card's acceptContext/declineContext hand back
+    offer_key: str = Field(max_length=64, index=True)  # the same file of the same message is offered once
+    tenant_id: str = Field(max_length=128)
+    user_id: str = Field(max_length=256)  # the Teams user id (29:...)
+    filename: str = Field(max_length=255)
+    mime_type: str = Field(max_length=128)
+    title: str = Field(default="", max_length=300)
+    content: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(max_length=16)  # offered, uploading, sent, declined
+    consent_activity_id: str | None = Field(default=None, max_length=256)
+    created_at: datetime | None = _utc(default=None, index=True)
+    updated_at: datetime | None = _utc(default=None)

@@ -25,18 +25,21 @@ from adapters.slack import dedupe, translate
 from adapters.slack.background import Background
 from adapters.slack.clients import SlackClients
 from adapters.slack.config import BOT_SCOPES, SlackConfig
+from adapters.slack.files import FileFetcher, FileProblem, name_of
 from adapters.slack.installations import DatabaseInstallationStore, DatabaseStateStore
 from adapters.slack.port import SlackPort
 from adapters.slack.render import home_view, render_form
 from adapters.slack.respond import Origin, deliver, form_errors
 from bot.core import Tandem
 from bot.events import Actor, AppInstalledEvent, Event, FormErrors, OpenForm, Reply, Response
+from bot.messages import text_message
 
 log = logging.getLogger("tandem.slack")
 
 VIEW_ANSWER_BUDGET = 2.5  # seconds; Slack gives a view_submission 3 s
 ANY = re.compile(r".*")
 ANY_COMMAND = re.compile(r"^/.+")
+MAX_FILES_PER_MESSAGE = 5  # Slack allows 10 files on one message; a participant import needs one
 
 
 class SlackAdapter:
@@ -50,6 +53,7 @@ class SlackAdapter:
         lookup = self.installations.bot_token if self.installations else None
         self.clients = SlackClients(config, token_lookup=lookup)
         self.port = SlackPort(self.clients)
+        self.files = FileFetcher(self.port, self.clients)
         self.bolt = build_bolt_app(self)
         # One person's events are handled one at a time, in arrival order: a double click or a quick
         # "join" + "profile" then never race each other (e.g. both creating the person's first row).
@@ -63,17 +67,54 @@ class SlackAdapter:
     async def run(self, origin: Origin, make_event: Callable[[Actor], Event], *, claim: str | None = None,
                   fallback_name: str | None = None) -> None:
         """Background half of every listener: dedupe, enrich the actor, ask the core, deliver the answer."""
+
+        async def work(who: Actor) -> list[Response]:
+            async with self.person_lock(origin.workspace_id, origin.user_id):
+                return [await self.handle(make_event(who))]
+
+        await self._run(origin, work, claim=claim, fallback_name=fallback_name)
+
+    async def run_files(self, origin: Origin, event: dict[str, Any], *, claim: str | None = None) -> None:
+        """Background half of files sent to the bot's DM: download each, let the core import it, answer each.
+
+        Each file is its own all-or-nothing import. A file that can't be downloaded gets a one-line answer
+        instead and doesn't stop the others.
+        """
+        files = translate.shared_files(event)
+
+        async def work(who: Actor) -> list[Response]:
+            answers: list[Response] = []
+            for file in files[:MAX_FILES_PER_MESSAGE]:
+                try:
+                    fetched = await self.files.fetch(origin.workspace_id, file)
+                except FileProblem as problem:
+                    answers.append(Reply(message=text_message(str(problem))))
+                    continue
+                async with self.person_lock(origin.workspace_id, origin.user_id):
+                    answers.append(await self.handle(
+                        translate.file_event(event, who, fetched.filename, fetched.content)))
+            if len(files) > MAX_FILES_PER_MESSAGE:
+                skipped = ", ".join(name_of(f) for f in files[MAX_FILES_PER_MESSAGE:])
+                answers.append(Reply(message=text_message(
+                    f"I read only the first {MAX_FILES_PER_MESSAGE} files of a message; send these again: {skipped}")))
+            return answers
+
+        await self._run(origin, work, claim=claim)
+
+    async def _run(self, origin: Origin, work: Callable[[Actor], Awaitable[list[Response]]], *,
+                   claim: str | None = None, fallback_name: str | None = None) -> None:
+        """Act once per Slack event (``claim``), then deliver the answers; a failure frees the claim for a retry."""
         if claim and not await dedupe.claim(self.core.db, claim):
             return
         try:
             who = await self.actor(origin.workspace_id, origin.user_id, fallback_name)
-            async with self.person_lock(origin.workspace_id, origin.user_id):
-                response = await self.handle(make_event(who))
+            responses = await work(who)
         except BaseException:
             if claim:  # let Slack's retry try again
                 await dedupe.release(self.core.db, claim)
             raise
-        await deliver(self.port, origin, response)
+        for response in responses:
+            await deliver(self.port, origin, response)
 
     async def handle(self, event: Event) -> Response:
         """``core.handle``, run once more if its transaction lost a race on a unique key.
@@ -261,11 +302,15 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not translate.is_plain_dm(event):
+        is_file = translate.is_file_share_dm(event)
+        if not is_file and not translate.is_plain_dm(event):
             return
         workspace = translate.workspace_of(body) or ""
         origin = Origin(workspace_id=workspace, user_id=event["user"], channel_id=event.get("channel"),
                         thread_ts=event.get("thread_ts"), in_thread=True)
+        if is_file:  # e.g. a participants CSV with the text "import coffee"
+            adapter.spawn(adapter.run_files(origin, event, claim=_event_claim(body)), "file in a direct message")
+            return
         adapter.spawn(adapter.run(origin, lambda who: translate.direct_message_event(event, who),
                                   claim=_event_claim(body)), "direct message")
 

@@ -29,6 +29,8 @@ class SlackConfig:
     http_timeout: float = 10.0
     retry_backoff: float = 0.5  # seconds before the first retry of a 5xx/connection error, doubling after
     user_cache_seconds: float = 3600.0
+    download_limit_bytes: int = 5 * 1024 * 1024  # files sent to the bot (participant CSVs) bigger than this are refused
+    download_timeout: float = 30.0  # seconds for one file download, redirects included
     background_concurrency: int = 2  # events worked on at once after their ack (see background.py)
     limits: RateLimits = field(default_factory=RateLimits)
 
@@ -92,6 +94,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "channels:read",
     "chat:write",
     "commands",
+    "files:read",
     "files:write",
     "groups:read",
     "im:history",

@@ -25,6 +25,7 @@ from storage.tables import ProcessedEvent
 
 log = logging.getLogger("tandem.slack.oauth")
 PLATFORM = "slack"
+ORG_INSTALL = "org_install"  # data key of a workspace row that only points at its org-wide install
 
 
 def installation_key(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool) -> str:
@@ -43,6 +44,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._org_members: set[tuple[str, str]] = set()  # (team, enterprise) links already written
 
     @property
     def logger(self) -> logging.Logger:
@@ -80,6 +82,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                 InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
         if row is None or not row.bot_token:
             return None
+        if is_enterprise_install and enterprise_id and team_id:
+            await self._remember_org_member(team_id, enterprise_id)
         data = dict(row.data or {})
         data.setdefault("user_id", row.installer_user_id or "")
         data["bot_token"] = row.bot_token
@@ -103,11 +107,36 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
 
+    async def _remember_org_member(self, team_id: str, enterprise_id: str) -> None:
+        """Note that a workspace is served by its org-wide install, so outbound sends to it find the token.
+
+        Events from an org-wide install name both ids, but a scheduled round only knows the workspace. The
+        link is a token-less ``installation`` row keyed by the team; a later workspace-level install of the
+        same team overwrites it with its own token."""
+        if (team_id, enterprise_id) in self._org_members:
+            return
+        async with self.db.transaction() as session:
+            row = (await session.exec(select(InstallationRow).where(
+                InstallationRow.platform == PLATFORM, InstallationRow.external_id == team_id))).first()
+            if row is None:
+                session.add(InstallationRow(platform=PLATFORM, external_id=team_id, enterprise_id=enterprise_id,
+                                            data={ORG_INSTALL: enterprise_id}, installed_at=datetime.now(UTC)))
+            elif not row.bot_token and (row.data or {}).get(ORG_INSTALL) != enterprise_id:
+                row.enterprise_id = enterprise_id
+                row.data = {ORG_INSTALL: enterprise_id}
+                session.add(row)
+        self._org_members.add((team_id, enterprise_id))
+
     async def bot_token(self, workspace_id: str) -> str | None:
-        """The bot token for a team (or org) id, for outbound sends."""
+        """The bot token for a team (or org) id, for outbound sends; a workspace of an org-wide install uses
+        the org's token."""
         async with self.db.session() as session:
             row = (await session.exec(select(InstallationRow).where(
                 InstallationRow.platform == PLATFORM, InstallationRow.external_id == workspace_id))).first()
+            org = (row.data or {}).get(ORG_INSTALL) if row is not None and not row.bot_token else None
+            if org:
+                row = (await session.exec(select(InstallationRow).where(
+                    InstallationRow.platform == PLATFORM, InstallationRow.external_id == org))).first()
         return row.bot_token if row else None
 
 

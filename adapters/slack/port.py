@@ -141,6 +141,11 @@ class SlackPort:
         if resp.status_code != 200:
             log.warning("slack: response_url answered %s: %s", resp.status_code, resp.body)
 
+    async def file_info(self, workspace_id: str, file_id: str) -> dict[str, Any]:
+        """The full file object (name, size, download address) when an event carried only a stub."""
+        resp = await self._call(workspace_id, "files.info", outbound=False, file=file_id)
+        return dict(resp.get("file") or {})
+
     async def open_view(self, workspace_id: str, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(workspace_id, "views.open", outbound=False, trigger_id=trigger_id, view=view)
 

@@ -15,6 +15,7 @@ from bot.events import (
     Actor,
     CommandEvent,
     DirectMessageEvent,
+    FileUploadedEvent,
     FormSubmittedEvent,
     MemberJoinedEvent,
     MemberLeftEvent,
@@ -86,6 +87,32 @@ def is_plain_dm(event: dict[str, Any]) -> bool:
         and not event.get("bot_id")
         and bool(event.get("user"))
     )
+
+
+def is_file_share_dm(event: dict[str, Any]) -> bool:
+    """A person sending Tandem one or more files in its DM (with or without text): a possible import.
+
+    Files shared in channels are not for Tandem and are left alone.
+    """
+    return (
+        event.get("type") == "message"
+        and event.get("subtype") == "file_share"
+        and event.get("channel_type") == "im"
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and bool(shared_files(event))
+    )
+
+
+def shared_files(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The message's file objects (full, or stubs with only an id)."""
+    return [f for f in event.get("files") or [] if isinstance(f, dict) and (f.get("id") or f.get("url_private"))]
+
+
+def file_event(event: dict[str, Any], who: Actor, filename: str, content: bytes) -> FileUploadedEvent:
+    place = Place(channel_id=event.get("channel"), thread_id=event.get("thread_ts"), is_direct=True)
+    return FileUploadedEvent(actor=who, filename=filename, content=content, text=(event.get("text") or "").strip(),
+                             place=place)
 
 
 def member_joined(event: dict[str, Any], who: Actor) -> MemberJoinedEvent:

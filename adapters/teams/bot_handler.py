@@ -15,11 +15,13 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import ChannelAccount
-from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+from botbuilder.schema.teams import FileConsentCardResponse, TeamInfo, TeamsChannelAccount
 
 from adapters.teams import store
-from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer
+from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer, FilePlacement, files_note
 from adapters.teams.config import TeamsConfig
+from adapters.teams.downloads import DownloadError, FileDownloader, SentFile, sent_files
+from adapters.teams.files import ConsentAnswers
 from adapters.teams.outbound import card_activity
 from adapters.teams.port import TeamsPort
 from adapters.teams.roster import enrol_channel, person_of
@@ -31,14 +33,15 @@ from adapters.teams.translate import (
     bot_removed,
     card_action_event,
     context_of,
+    file_event,
     installed_event,
     membership_events,
     message_event,
 )
 from bot.core import Tandem
-from bot.events import FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
+from bot.events import Actor, FileUploadedEvent, FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
 from bot.forms import PROGRAM_CREATE
-from bot.messages import Form, text_message
+from bot.messages import FileAttachment, Form, Message, text_message
 from bot.port import SendError
 
 log = logging.getLogger("tandem.teams")
@@ -48,6 +51,11 @@ ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 PRIVATE_NOTE = "📬 I've answered you in our 1:1 chat."
 PRIVATE_FAILED = "I couldn't message you privately. Open a chat with me (Chat → New chat → Tandem) and try again."
+FILES_IN_PERSONAL_CHAT = (
+    "I can only read files sent to me in our 1:1 chat: open a chat with me (Chat → New chat → Tandem), attach the "
+    "CSV file and write `import [program]`."
+)
+ONE_FILE = "Please send one file at a time, with the text `import [program]`."
 
 
 class MemberCache:
@@ -98,13 +106,18 @@ class TeamsBot(TeamsActivityHandler):
         self.renderer = renderer
         self.signer = signer
         self.members = MemberCache()
+        self.downloads = FileDownloader()
         self.background: set[asyncio.Task[None]] = set()
+        self.consent = ConsentAnswers(core.db, renderer, core.clock.now)
 
     # --- helpers --------------------------------------------------------------------------------------
 
     @staticmethod
     def raw(turn: TurnContext) -> dict[str, Any]:
         return turn.turn_state.get(RAW_KEY) or turn.activity.serialize()
+
+    def _ctx(self, turn: TurnContext) -> TeamsContext:
+        return context_of(self.raw(turn))
 
     async def _member(self, turn: TurnContext, ctx: TeamsContext) -> Person | None:
         """Best effort: the sender's UPN and role from the connector (cached)."""
@@ -155,6 +168,9 @@ class TeamsBot(TeamsActivityHandler):
         """Answer where the person spoke. Teams has no ephemeral messages, so in a channel or group chat a
         private answer (an ephemeral reply, a form with their data) goes to their 1:1 chat instead, with a
         short public pointer in the thread."""
+        if isinstance(response, Reply) and response.message.files:
+            await self._send_reply_with_files(turn, ctx, response)
+            return
         rendered = self._card_of(response)
         if rendered is None:
             return
@@ -171,6 +187,57 @@ class TeamsBot(TeamsActivityHandler):
             log.warning("teams: private answer to %s failed: %s", ctx.user_id, exc)
             note = PRIVATE_FAILED
         await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
+
+    # --- files (Teams sends files only in 1:1 chats, with file-consent cards: see files.py) -------------
+
+    async def _send_reply_with_files(self, turn: TurnContext, ctx: TeamsContext, response: Reply) -> None:
+        """In a 1:1 chat: the card, then a consent card per file. Elsewhere a private answer goes to the 1:1
+        chat whole (files included); a public one stays here and says the files went to the 1:1 chat."""
+        message = response.message
+        port = self.core.ports.get("teams")
+        if ctx.is_personal:
+            rendered = self.renderer.render(message, FilePlacement.BELOW)
+            await turn.send_activity(card_activity(rendered.card, message.summary))
+            if rendered.files and not await self._offer(ctx, message, rendered.files):
+                note = files_note(FilePlacement.PRIVATE_FAILED, rendered.files)
+                await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
+            return
+        if response.ephemeral and isinstance(port, TeamsPort):
+            try:
+                await port.send_to_user(ctx.tenant_id, ctx.user_id, message)
+                note = PRIVATE_NOTE
+            except SendError as exc:
+                log.warning("teams: private answer to %s failed: %s", ctx.user_id, exc)
+                note = PRIVATE_FAILED
+            await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
+            return
+        await turn.send_activity(card_activity(await self._files_first(ctx, message), message.summary))
+
+    async def _files_first(self, ctx: TeamsContext, message: Message) -> dict[str, Any]:
+        """The card for a reply shown where the person acted (a thread, or a card action's answer), after
+        its files were offered in their 1:1 chat; the card says whether that worked."""
+        placement = FilePlacement.BELOW if ctx.is_personal else FilePlacement.PRIVATE
+        rendered = self.renderer.render(message, placement)
+        if rendered.files and not await self._offer(ctx, message, rendered.files):
+            rendered = self.renderer.render(message, FilePlacement.PRIVATE_FAILED)
+        return rendered.card
+
+    async def _offer(self, ctx: TeamsContext, message: Message, files: tuple[FileAttachment, ...]) -> bool:
+        port = self.core.ports.get("teams")
+        if not isinstance(port, TeamsPort):
+            return False
+        try:
+            await port.offer_files(ctx.tenant_id, ctx.user_id, message, files)
+        except SendError as exc:
+            log.warning("teams: could not offer %d file(s) to %s: %s", len(files), ctx.user_id, exc)
+            return False
+        return True
+
+    async def on_teams_file_consent_accept(self, turn: TurnContext, response: FileConsentCardResponse) -> None:
+        await self.consent.accept(turn, response)
+
+    async def on_teams_file_consent_decline(self, turn: TurnContext, response: FileConsentCardResponse) -> None:
+        await self.consent.decline(turn, response)
 
     # --- messages ---------------------------------------------------------------------------------------
 
@@ -189,20 +256,45 @@ class TeamsBot(TeamsActivityHandler):
             return
         person = await self._member(turn, ctx)
         await self._remember(turn, ctx, email=person.email if person else None)
-        event = message_event(
-            raw,
-            ctx,
-            actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None),
-        )
+        actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
+        files = sent_files(raw)
+        if files:
+            event: Any = await self._file_event(turn, raw, ctx, actor, files)
+        else:
+            event = message_event(raw, ctx, actor)
         if event is None:
             return
         try:
             response = await self._handle(event)
         except Exception:
             log.exception("teams: the core failed on a message from %s", ctx.user_id)
-            await turn.send_activity(card_activity(self.renderer.message_card(text_message(SORRY)), SORRY))
+            await self._say(turn, SORRY)
             return
         await self._send_response(turn, ctx, response)
+
+    async def _say(self, turn: TurnContext, text: str) -> None:
+        await turn.send_activity(card_activity(self.renderer.message_card(text_message(text)), text))
+
+    async def _file_event(
+        self, turn: TurnContext, raw: dict[str, Any], ctx: TeamsContext, actor: Actor, files: list[SentFile]
+    ) -> FileUploadedEvent | None:
+        """A message with a file: downloaded in the 1:1 chat and handed to the core (a participant import);
+        anywhere else Teams gives the bot no file to read, so the person is pointed to the 1:1 chat.
+        Returns the event, or ``None`` once the person has been answered here."""
+        if not ctx.is_personal:
+            await self._say(turn, FILES_IN_PERSONAL_CHAT)
+            return None
+        if len(files) > 1:
+            await self._say(turn, ONE_FILE)
+            return None
+        [file] = files
+        try:
+            content = await self.downloads.fetch(file)
+        except DownloadError as exc:
+            await self._say(turn, str(exc))
+            return None
+        log.info("teams: %s sent %s (%d bytes)", ctx.user_id, file.name, len(content))
+        return file_event(raw, ctx, actor, file.name, content)
 
     # --- card actions -----------------------------------------------------------------------------------
 
@@ -274,7 +366,7 @@ class TeamsBot(TeamsActivityHandler):
                 return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
             return card_invoke_response(self.renderer.form_card(form, response.errors, event.values))
         if isinstance(response, Reply):
-            return card_invoke_response(self.renderer.message_card(response.message))
+            return card_invoke_response(await self._files_first(self._ctx(turn), response.message))
         if isinstance(response, OpenForm):
             return card_invoke_response(self.renderer.form_card(response.form))
         return self._answered(form, event)
@@ -286,11 +378,10 @@ class TeamsBot(TeamsActivityHandler):
 
     async def _action_answer(self, turn: TurnContext, response: Response) -> InvokeBody:
         if isinstance(response, Reply):
+            card = await self._files_first(self._ctx(turn), response.message)
             if response.replace_original:
-                return card_invoke_response(self.renderer.message_card(response.message))
-            await turn.send_activity(
-                card_activity(self.renderer.message_card(response.message), response.message.summary)
-            )
+                return card_invoke_response(card)
+            await turn.send_activity(card_activity(card, response.message.summary))
             return message_invoke_response(response.message.summary or "Done.")
         if isinstance(response, OpenForm):
             return card_invoke_response(self.renderer.form_card(response.form))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +21,7 @@ from bot.messages import (
     Choice,
     Context,
     Divider,
+    FileAttachment,
     Form,
     GroupChatButton,
     Header,
@@ -40,6 +43,43 @@ CHOICE_INPUT_PREFIX = "choice__"
 # Teams refuses messages over ~28 KB including the activity envelope; keep the card well under that.
 MAX_CARD_BYTES = 26_000
 _ELLIPSIS = "…"
+# Teams shows these inline (as an Adaptive Card Image with a data: URI) when they fit in the message.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
+_NOTE_ROOM = 600  # bytes kept free for the files note when deciding whether an image fits
+
+
+class FilePlacement(Enum):
+    """Where a message's files (other than inline images) go, which decides what the card says of them."""
+
+    BELOW = "below"  # a 1:1 chat: file-consent cards follow the message
+    PRIVATE = "private"  # a channel or group chat: the files went to the person's 1:1 chat
+    PRIVATE_FAILED = "private_failed"  # ... but that 1:1 chat could not be reached
+    NOT_SENT = "not_sent"  # a channel post or an edit: Teams bots cannot share files there
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A message's card and the files that still have to be sent on their own (in order)."""
+
+    card: dict[str, Any]
+    files: tuple[FileAttachment, ...]
+
+
+def files_note(placement: FilePlacement, files: tuple[FileAttachment, ...] | list[FileAttachment]) -> str:
+    names = ", ".join(f.filename for f in files)
+    if placement is FilePlacement.BELOW:
+        if len(files) == 1:
+            return f"📎 {names} follows as a file: Teams asks you before saving it to your OneDrive."
+        return f"📎 {names} follow as files: Teams asks you before saving each one to your OneDrive."
+    if placement is FilePlacement.PRIVATE:
+        return f"📎 I've sent {names} to our 1:1 chat."
+    if placement is FilePlacement.PRIVATE_FAILED:
+        return f"📎 I couldn't send you {names} in our 1:1 chat just now. Please ask me again in a minute."
+    return f"📎 {names} can't be attached here: Teams bots share files only in 1:1 chats."
+
+
+def data_uri(file: FileAttachment) -> str:
+    return f"data:{file.mime_type};base64,{file.content_b64}"
 
 
 def group_chat_link(emails: tuple[str, ...] | list[str], topic: str = "") -> str:
@@ -94,6 +134,25 @@ class CardRenderer:
     # --- messages -----------------------------------------------------------------------------------
 
     def message_card(self, message: Message) -> dict[str, Any]:
+        """The card alone, for places where no file is sent: other files are named as not attached."""
+        return self.render(message, FilePlacement.NOT_SENT).card
+
+    def render(self, message: Message, placement: FilePlacement) -> RenderedMessage:
+        """The card with images inline where they fit in a Teams message, plus the files left to send.
+
+        An image too big for the ~28 KB message limit is sent like any other file; the card says where
+        the files went (``placement``)."""
+        card = self._text_card(message)
+        rest: list[FileAttachment] = []
+        for file in message.files:
+            if file.mime_type.lower() not in INLINE_IMAGE_TYPES or not _add_image(card, file):
+                rest.append(file)
+        if rest:
+            note = files_note(placement, rest)
+            card["body"].append({"type": "TextBlock", "text": note, "size": "Small", "isSubtle": True, "wrap": True})
+        return RenderedMessage(card=card, files=tuple(rest))
+
+    def _text_card(self, message: Message) -> dict[str, Any]:
         mentions: list[dict[str, Any]] = []
         body: list[dict[str, Any]] = []
         actions: list[dict[str, Any]] = []
@@ -112,7 +171,7 @@ class CardRenderer:
             body.append({"type": "TextBlock", "text": message.summary or " ", "wrap": True})
         card = _card(body, actions, mentions)
         card["fallbackText"] = message.summary[:300]
-        return fit_card(card)
+        return fit_card(card, MAX_CARD_BYTES - _NOTE_ROOM if message.files else MAX_CARD_BYTES)
 
     def _block(
         self, block: Any, mentions: list[dict[str, Any]], card_actions: list[dict[str, Any]]
@@ -338,6 +397,19 @@ def fit_card(card: dict[str, Any], limit: int = MAX_CARD_BYTES) -> dict[str, Any
         while card_size(card) > limit and len(card["body"]) > 2:
             card["body"].pop(-2)
     return card
+
+
+def _add_image(card: dict[str, Any], file: FileAttachment) -> bool:
+    """Put the image before the card's first buttons if the card stays under the limit (with room for
+    the files note); False leaves the card unchanged."""
+    image = {"type": "Image", "url": data_uri(file), "altText": file.title or file.filename, "size": "Stretch"}
+    body = card["body"]
+    at = next((i for i, b in enumerate(body) if b.get("type") == "ActionSet"), len(body))
+    body.insert(at, image)
+    if card_size(card) <= MAX_CARD_BYTES - _NOTE_ROOM:
+        return True
+    body.pop(at)
+    return False
 
 
 def attachment(card: dict[str, Any]) -> dict[str, Any]:

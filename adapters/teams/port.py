@@ -20,15 +20,16 @@ from botframework.connector.aio import ConnectorClient
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from adapters.teams import store
-from adapters.teams.cards import CardRenderer
+from adapters.teams.cards import CardRenderer, FilePlacement
 from adapters.teams.config import TeamsConfig
+from adapters.teams.files import offer_files
 from adapters.teams.outbound import card_activity, is_retryable, retry_after_of, send_error, status_of
 from adapters.teams.pacing import Pacer
 from adapters.teams.store import Address, Person
 from bot.clock import Clock
 from bot.events import Actor, SentRef
-from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError
+from bot.messages import FileAttachment, Message
+from bot.port import PlatformCapabilities, SendError, UserInfo
 from storage.database import Database
 
 log = logging.getLogger("tandem.teams")
@@ -94,14 +95,35 @@ class TeamsPort:
     # --- the ChatPort interface ---------------------------------------------------------------------
 
     async def send_to_user(self, workspace_id: str, user_id: str, message: Message) -> SentRef:
-        return await self.send_card_to_user(workspace_id, user_id, self.renderer.message_card(message), message.summary)
+        """The card in the person's 1:1 chat, then a file-consent card for each file not shown inline."""
+        rendered = self.renderer.render(message, FilePlacement.BELOW)
+        ref = await self.send_card_to_user(workspace_id, user_id, rendered.card, message.summary)
+        if rendered.files:
+            await self.offer_files(workspace_id, user_id, message, rendered.files)
+        return ref
 
     async def send_card_to_user(self, workspace_id: str, user_id: str, card: dict[str, Any], summary: str) -> SentRef:
         """Any card (a message or a form) in the person's 1:1 chat, opening the chat if needed."""
+        return await self.send_activity_to_user(workspace_id, user_id, card_activity(card, summary))
+
+    async def offer_files(
+        self, workspace_id: str, user_id: str, message: Message, files: tuple[FileAttachment, ...]
+    ) -> None:
+        """File-consent cards in the person's 1:1 chat (the only place Teams lets a bot send files).
+
+        A send that failed half-way and is retried offers only the files not offered yet."""
+
+        async def send(activity: Activity) -> SentRef:
+            return await self.send_activity_to_user(workspace_id, user_id, activity)
+
+        await offer_files(
+            self.db, send, tenant_id=workspace_id, user_id=user_id, message=message, files=files, now=self.clock.now()
+        )
+
+    async def send_activity_to_user(self, workspace_id: str, user_id: str, activity: Activity) -> SentRef:
         address = await store.personal_address(self.db, workspace_id, user_id)
         if address is not None and address.gone:
             raise SendError(f"Teams: {user_id} blocked or removed the bot", retryable=False, gone=True)
-        activity = card_activity(card, summary)
         if address is None:
             return await self._open_personal_chat(workspace_id, user_id, activity)
         return await self._send(workspace_id, address, address.conversation_id, activity)
@@ -132,7 +154,8 @@ class TeamsPort:
         if address.gone:
             raise SendError(f"Teams: the bot was removed from {channel_id}", retryable=False, gone=True)
         target = f"{address.conversation_id};messageid={thread_id}" if thread_id else address.conversation_id
-        activity = card_activity(self.renderer.message_card(message), message.summary)
+        # no file-consent in channels: the card names any file it could not carry
+        activity = card_activity(self.renderer.render(message, FilePlacement.NOT_SENT).card, message.summary)
         return await self._send(workspace_id, address, target, activity)
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
@@ -292,3 +315,20 @@ class TeamsPort:
 
     async def remember_people(self, workspace_id: str, people: list[Person]) -> None:
         await store.save_people(self.db, workspace_id, people, self.clock.now())
+
+    # --- participant imports ------------------------------------------------------------------------
+
+    @property
+    def directory(self) -> Any:
+        """The per-tenant roster cache that resolves e-mails (made on first use)."""
+        from adapters.teams.directory import EmailDirectory
+
+        if getattr(self, "_directory", None) is None:
+            self._directory = EmailDirectory(self)
+        return self._directory
+
+    async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
+        """An imported e-mail → the person's Teams id (29:…): people Tandem already stored first, then the
+        rosters of the tenant's teams, matched on mail address or UPN (case-insensitive) and cached for a
+        few minutes. None when nobody matches; ``SendError`` when the connector can't be asked."""
+        return await self.directory.lookup(workspace_id, email)

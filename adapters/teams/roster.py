@@ -7,12 +7,13 @@ over 5,000 members work (the unpaged members call stops there).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
-from adapters.teams.store import Person
+from adapters.teams.store import Address, Person
 from adapters.teams.translate import PLATFORM
 from bot.events import Actor, MemberJoinedEvent
 from bot.port import SendError
@@ -48,15 +49,14 @@ def actor_of_person(tenant_id: str, person: Person) -> Actor:
     )
 
 
-async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[Actor]:
-    """Every member of the team (or group chat) behind ``channel_id``; also stores their names and UPNs."""
-    from adapters.teams import store
+TurnRunner = Callable[[Callable[[TurnContext], Awaitable[Any]]], Awaitable[Any]]
 
-    address = await store.conversation_address(port.db, tenant_id, channel_id)
-    if address is None:
-        raise SendError(f"Teams: the bot is not installed in {channel_id}", retryable=False)
+
+async def roster_members(run: TurnRunner, address: Address) -> list[Any]:
+    """Every person (TeamsChannelAccount, bots left out) in the team or group chat behind ``address``,
+    following continuation tokens; ``run`` executes one connector call in a proactive turn."""
     team_id = address.extra.get("team_id") or address.conversation_id
-    people: dict[str, Person] = {}
+    members: list[Any] = []
     token: str | None = None
     for _page in range(MAX_PAGES):
 
@@ -65,15 +65,25 @@ async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[
                 return await TeamsInfo.get_paged_team_members(turn, team_id, token, PAGE_SIZE)
             return await TeamsInfo.get_paged_members(turn, token, PAGE_SIZE)
 
-        page = await port.with_turn(tenant_id, address, fetch)
-        for member in page.members or []:
-            if member.id and not member.id.startswith("28:"):
-                people[member.id] = person_of(member)
+        page = await run(fetch)
+        members.extend(m for m in page.members or [] if m.id and not m.id.startswith("28:"))
         token = page.continuation_token
         if not token:
             break
     else:
-        log.warning("teams: roster of %s stopped after %d pages", channel_id, MAX_PAGES)
+        log.warning("teams: roster of %s stopped after %d pages", address.conversation_id, MAX_PAGES)
+    return members
+
+
+async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[Actor]:
+    """Every member of the team (or group chat) behind ``channel_id``; also stores their names and UPNs."""
+    from adapters.teams import store
+
+    address = await store.conversation_address(port.db, tenant_id, channel_id)
+    if address is None:
+        raise SendError(f"Teams: the bot is not installed in {channel_id}", retryable=False)
+    members = await roster_members(lambda call: port.with_turn(tenant_id, address, call), address)
+    people = {m.id: person_of(m) for m in members}
     await port.remember_people(tenant_id, list(people.values()))
     return [actor_of_person(tenant_id, p) for p in people.values()]
 

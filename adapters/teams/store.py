@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -347,3 +348,41 @@ async def claim_event(db: Database, key: str, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def person_by_email(db: Database, tenant_id: str, email: str) -> Person | None:
+    """Someone Tandem already knows in the tenant whose stored e-mail (usually the UPN) is ``email``."""
+    async with db.session() as session:
+        ws = await _workspace(session, tenant_id)
+        if ws is None:
+            return None
+        result = await session.exec(
+            select(User).where(User.workspace_id == ws.id, func.lower(User.email) == email.strip().lower())
+        )
+        user = result.first()
+    if user is None:
+        return None
+    return Person(user_id=user.platform_user_id, name=user.display_name or None, email=user.email)
+
+
+async def roster_addresses(db: Database, tenant_id: str) -> list[Address]:
+    """One live reference per team (and per group chat) the bot is in: where the tenant's rosters can be read."""
+    async with db.session() as session:
+        ws = await _workspace(session, tenant_id)
+        if ws is None:
+            return []
+        result = await session.exec(
+            select(ConversationAddress)
+            .where(
+                ConversationAddress.workspace_id == ws.id,
+                ConversationAddress.scope.in_(("channel", "groupChat")),
+                ConversationAddress.gone.is_(False),
+            )
+            .order_by(ConversationAddress.updated_at.desc())
+        )
+        rows = result.all()
+    picked: dict[str, Address] = {}
+    for row in rows:
+        address = _address(row)
+        picked.setdefault(address.extra.get("team_id") or address.conversation_id, address)
+    return list(picked.values())

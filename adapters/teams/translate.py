@@ -20,6 +20,7 @@ from bot.events import (
     AppInstalledEvent,
     CommandEvent,
     DirectMessageEvent,
+    FileUploadedEvent,
     FormSubmittedEvent,
     MemberJoinedEvent,
     MemberLeftEvent,
@@ -183,6 +184,19 @@ def message_event(raw: dict[str, Any], ctx: TeamsContext, actor: Actor) -> Comma
             return None
         return DirectMessageEvent(actor=actor, text=text, place=Place(channel_id=ctx.conversation_id, is_direct=True))
     return CommandEvent(actor=actor, text=text, place=Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id))
+
+
+def file_event(
+    raw: dict[str, Any], ctx: TeamsContext, actor: Actor, filename: str, content: bytes
+) -> FileUploadedEvent:
+    """A file sent in the 1:1 chat, already downloaded, with the words typed alongside (``import coffee``)."""
+    return FileUploadedEvent(
+        actor=actor,
+        filename=filename,
+        content=content,
+        text=command_text(raw),
+        place=Place(channel_id=ctx.conversation_id, is_direct=True),
+    )
 
 
 def card_action_event(

@@ -139,6 +139,21 @@ def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exa
     return [[m, e] for m, e in pairs], unmatched, solver
 
 
+def _repeat_notes(members: tuple[int, ...] | list[int], active: list, feats: Features, problem: MatchProblem,
+                  name_them: bool) -> tuple[str, ...]:
+    """One honest line per pair in the group that met before, most recent first."""
+    notes = []
+    n = feats.n
+    for a, b in combinations(members, 2):
+        last = feats.last_met.get(a * n + b if a < b else b * n + a)
+        if last is None:
+            continue
+        age = problem.current_round - last
+        names = (active[a].display_name, active[b].display_name) if name_them else None
+        notes.append((-last, txt.repeat_note(names, last, age <= problem.avoid_repeat_rounds)))
+    return tuple(text for _, text in sorted(notes))
+
+
 def solve(problem: MatchProblem, exact: bool = False) -> MatchResult:
     """Match one round. `exact=True` asks for the exact solver even when it is slower."""
     return solve_with(problem, "exact" if exact else "auto")
@@ -169,6 +184,7 @@ def solve_with(problem: MatchProblem, strategy: str = "auto") -> MatchResult:
         why = txt.group_reasons(
             [active[m] for m in members], [feats.hours[m] for m in members], problem.weights, mentoring
         )
+        why = _repeat_notes(members, active, feats, problem, len(members) > 2) + why
         out_groups.append(MatchGroup(tuple(active[m].id for m in members), score, why))
     if not mentoring:
         out_groups.sort(key=lambda g: g.members)

@@ -9,6 +9,7 @@ clocks, bound the search, so the same seed always gives the same groups.
 from __future__ import annotations
 
 import random
+from itertools import combinations
 
 import numpy as np
 
@@ -330,11 +331,15 @@ class PeerSearch:
             if not improved:
                 break
 
-    def repair_repeats(self, budget: int = REPAIR_BUDGET) -> None:
-        """Last resort for in-window repeats: try swapping each involved person with anyone."""
+    def repair_repeats(self, unplaced: list[int] | None = None, budget: int = REPAIR_BUDGET) -> None:
+        """Last resort for in-window repeats: try swapping each involved person with anyone.
+
+        ``unplaced`` (people no group could take, updated in place) are candidates too: when someone has to
+        sit this round out anyway, it should not be at the price of a repeat."""
+        waiting = unplaced if unplaced is not None else []
         for gid in range(len(self.groups)):
             grp = self.groups[gid]
-            bad = [x for x in grp for y in grp if x < y and is_repeat(self.s(x, y))]
+            bad = [z for x in grp for y in grp if x < y and is_repeat(self.s(x, y)) for z in (x, y)]
             for x in dict.fromkeys(bad):
                 if budget <= 0 or self.group_of.get(x) != gid:
                     return
@@ -347,8 +352,51 @@ class PeerSearch:
                         gain = self.swap_gain(x, y)
                         if gain > best_gain:
                             best_y, best_gain = y, gain
-                if best_y >= 0:
+                best_out, out_gain = -1, best_gain
+                for u in waiting:
+                    budget -= 1
+                    gain = self.fits(u, grp, skip=x) - self.fits(x, grp, skip=x)
+                    if gain > out_gain:
+                        best_out, out_gain = u, gain
+                if best_out >= 0:
+                    grp[grp.index(x)] = best_out
+                    del self.group_of[x]
+                    self.group_of[best_out] = gid
+                    waiting[waiting.index(best_out)] = x
+                elif best_y >= 0:
                     self._swap(x, gid, best_y, self.group_of[best_y])
+                elif self._split(gid):
+                    break
+
+    def _group_value(self, members: list[int] | tuple[int, ...]) -> float:
+        return sum(self.s(a, b) for a, b in combinations(members, 2))
+
+    def _split(self, gid: int) -> bool:
+        """An oversized group (someone joined it as a last resort) becomes two groups when that is better.
+
+        Only for groups of 4 to 8, where every split can be tried; a group of 5 holding a repeat may split
+        into 3 + 2 that keep the two apart."""
+        grp = self.groups[gid]
+        if not 4 <= len(grp) <= 8 or len(grp) <= self.g:
+            return False
+        whole = self._group_value(grp)
+        best, best_gain = None, _EPS
+        first, rest = grp[0], grp[1:]
+        for size in range(1, len(grp) - 2):
+            for others in combinations(rest, size):
+                a = [first, *others]
+                b = [p for p in rest if p not in others]
+                gain = self._group_value(a) + self._group_value(b) - whole
+                if gain > best_gain:
+                    best, best_gain = (a, b), gain
+        if best is None:
+            return False
+        a, b = best
+        self.groups[gid] = a
+        self.groups.append(b)
+        for p in b:
+            self.group_of[p] = len(self.groups) - 1
+        return True
 
 
 def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, matrix: np.ndarray | None) -> None:
@@ -406,7 +454,7 @@ def solve_peers_heuristic(
     if search.g == 2:
         _pair_round(search, cand, np.random.default_rng(seed), matrix)
         unplaced = search.place_leftovers()
-        search.repair_repeats()
+        search.repair_repeats(unplaced)
         return search.groups, unplaced
     best: tuple[float, list[list[int]], list[int]] | None = None
     shared_cache = search.cache
@@ -419,7 +467,7 @@ def solve_peers_heuristic(
         search.greedy_groups()
         unplaced = search.place_leftovers()
         search.local_search()
-        search.repair_repeats()
+        search.repair_repeats(unplaced)
         search.local_search()
         value = sum(search.fits(a, g) for g in search.groups for a in g) / 2
         if best is None or (len(unplaced), -value) < (len(best[2]), -best[0]):

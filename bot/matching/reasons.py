@@ -85,6 +85,17 @@ def group_reasons(
     return tuple(reasons) if reasons else ("A fresh face: you haven't been matched recently",)
 
 
+def repeat_note(names: tuple[str, str] | None, last_round: int, in_window: bool) -> str:
+    """Said plainly when a group repeats an earlier match: nobody should think the bot forgot.
+
+    ``names`` is None for a pair (the intro speaks to both); in a larger group it names the two."""
+    who = "You" if names is None else f"{names[0]} and {names[1]}"
+    if in_window:
+        return (f"{who} were matched before (round {last_round}): this round there was nobody new left "
+                f"to pair {'you' if names is None else 'them'} with")
+    return f"It's been a while: {who.lower() if names is None else who} last met in round {last_round}"
+
+
 ALONE = "You were the only person available this round."
 EXCLUDED = (
     "Everyone else in this round is on your avoid list or can't be paired with you, "

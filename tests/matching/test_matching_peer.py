@@ -139,3 +139,52 @@ def test_smaller_group_when_avoid_lists_block_the_only_group():
     result = solve(problem(people, group_size=8))
     assert len(result.groups) == 1 and len(result.groups[0].members) == 2
     assert len(result.unmatched) == 1 and "couldn't fit you" in result.unmatched[0].reason
+
+
+def test_a_forced_repeat_is_said_plainly_in_the_reasons():
+    result = solve(problem([peer("A", name="Ana"), peer("B", name="Ben")], history=[PastGroup(("A", "B"), 3)]))
+    (group,) = result.groups
+    assert group.reasons[0] == ("You were matched before (round 3): this round there was nobody new left "
+                                "to pair you with")
+    assert result.stats.repeats == 1
+
+
+def test_an_old_meeting_outside_the_window_and_a_trio_repeat_are_named():
+    old = solve(problem([peer("A"), peer("B")], history=[PastGroup(("A", "B"), 1), PastGroup(("A", "C"), 20)]))
+    assert old.groups[0].reasons[0] == "It's been a while: you last met in round 1"
+    trio = solve(problem([peer("A", name="Ana"), peer("B", name="Ben"), peer("C", name="Cy")],
+                         history=[PastGroup(("A", "C"), 5)]))
+    assert trio.groups[0].reasons[0].startswith("Ana and Cy were matched before (round 5)")
+
+
+def test_fresh_pairs_carry_no_repeat_note():
+    result = solve(problem([peer("A"), peer("B"), peer("C"), peer("D")], history=[PastGroup(("A", "B"), 1)]))
+    assert not any("before" in r or "a while" in r for g in result.groups for r in g.reasons)
+
+
+def test_repeat_repair_may_move_either_person_of_the_repeated_pair():
+    """Found by hypothesis: moving U0 out of the trio breaks an avoid or repeats again; moving U2 fixes it."""
+    people = [peer("U0"), peer("U1", paused=True), peer("U2"), peer("U3"), peer("U4"), peer("U5", paused=True),
+              peer("U6", avoid=("U4",))]
+    history = [PastGroup(("U0", "U2"), 1), PastGroup(("U6", "U0"), 1)]
+    for strategy in ("exact", "heuristic"):
+        result = solve_with(problem(people, history), strategy)
+        assert result.stats.repeats == 0, (strategy, result.groups)
+
+
+def test_someone_who_must_sit_out_anyway_sits_out_rather_than_a_repeat():
+    """Found by hypothesis: U2 can only meet U1, and U0 met U1 last round; one of the three sits out."""
+    people = [peer("U0"), peer("U1"), peer("U2", avoid=("U0",)), peer("U3", paused=True)]
+    for strategy in ("exact", "heuristic"):
+        result = solve_with(problem(people, [PastGroup(("U0", "U1"), 1)], group_size=3), strategy)
+        assert result.stats.repeats == 0, (strategy, result.groups)
+        assert [u.id for u in result.unmatched] == ["U0"]
+
+
+def test_an_oversized_group_splits_to_keep_a_repeated_pair_apart():
+    """Found by hypothesis: U1 fits only with U2 and U9, so the others pile into one group of five with a repeat."""
+    people = [peer("U1", avoid=("U4",)), peer("U2"), peer("U3", avoid=("U1",)), peer("U4"),
+              *(peer(f"U{i}", avoid=("U1",)) for i in (5, 6, 7)), peer("U9")]
+    result = solve_with(problem(people, [PastGroup(("U3", "U4"), 1)], group_size=3), "heuristic")
+    assert result.stats.repeats == 0 and not result.unmatched
+    assert max(len(g.members) for g in result.groups) <= 4

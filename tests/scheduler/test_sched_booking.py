@@ -176,3 +176,70 @@ async def test_admin_sets_length_reminder_and_holidays_with_inline_errors(db) ->
     again = await h.command(admin, "program settings")
     initial = {f.field_id: getattr(f, "initial", None) for f in again.form.fields}
     assert initial["holidays"] == "2026-12-24, 2026-12-25" and initial["meeting_minutes"] == "45"
+
+
+def _nudges(h: Harness) -> list:
+    return [s for s in h.port.sent if "Nobody has picked a time" in s.message.plain_text()]
+
+
+async def test_a_group_that_picks_no_time_gets_one_nudge_with_fresh_times(db) -> None:  # noqa: ANN001
+    h = Harness.create(db, AFTER)
+    _, (ana, ben, _chen) = await _three_zones(h, ("22:00", "06:00"))
+    intro = h.last_to("U1")
+    async with db.session() as s:
+        offered = (await s.exec(select(Meeting))).one()
+    h.clock.set(offered.created_at + timedelta(days=3) - timedelta(minutes=1))
+    await h.core.tick()
+    assert _nudges(h) == [], "not before three days"
+    h.clock.set(offered.created_at + timedelta(days=3))
+    await h.core.tick()
+    await h.core.tick()
+    nudges = _nudges(h)
+    assert len(nudges) == 1 and sorted(nudges[0].audience) == ["U1", "U2", "U3"], "once, to the whole group"
+    values = [e.value for b in nudges[0].message.blocks if isinstance(b, Actions) for e in b.elements]
+    assert values == [f"{offered.id}:{i}" for i in range(3, 3 + len(values))] and values, "new options, new indexes"
+    async with db.session() as s:
+        meeting = (await s.exec(select(Meeting))).one()
+    assert all(datetime.fromisoformat(x) > h.clock.now() for x in meeting.slots[3:])
+    past = [i for i, x in enumerate(meeting.slots[:3]) if datetime.fromisoformat(x) <= h.clock.now()]
+    assert past, "the first offer's earliest time is behind us by now"
+    stale = await h.click(ana, intro, "book:propose", value=f"{offered.id}:{past[0]}")
+    assert "already passed" in stale.message.plain_text()
+    await h.click(ben, nudges[0], "book:propose", value=values[0])
+    await h.core.dispatch()
+    assert "proposed a coffee chat" in h.last_to("U3").message.plain_text()
+    h.clock.advance(timedelta(days=3))
+    await h.core.tick()
+    assert len(_nudges(h)) == 1, "never a second nudge for the same offer"
+
+
+async def test_no_nudge_once_a_time_is_proposed(db) -> None:  # noqa: ANN001
+    h = Harness.create(db, AFTER)
+    _, (ana, _ben, _chen) = await _three_zones(h, ("22:00", "06:00"))
+    await h.click(ana, h.last_to("U1"), "book:propose")
+    h.clock.advance(timedelta(days=4))
+    await h.core.tick()
+    assert _nudges(h) == []
+
+
+async def test_no_nudge_while_someone_in_the_group_is_away(db) -> None:  # noqa: ANN001
+    h = Harness.create(db, AFTER)
+    _, (_ana, ben, _chen) = await _three_zones(h, ("22:00", "06:00"))
+    await h.command(ben, "pause until 2026-01-30")
+    h.clock.advance(timedelta(days=4))
+    await h.core.tick()
+    assert _nudges(h) == []
+    async with db.session() as s:
+        assert (await s.exec(select(Meeting))).one().nudged_at is not None, "decided once, not on every tick"
+
+
+async def test_old_buttons_after_new_times_were_offered_say_so(db) -> None:  # noqa: ANN001
+    h = Harness.create(db, AFTER)
+    _, (ana, ben, chen) = await _three_zones(h, ("22:00", "06:00"))
+    intro = h.last_to("U1")
+    await h.click(ana, intro, "book:propose")
+    await h.core.dispatch()
+    await h.click(chen, h.last_to("U3"), "book:decline")
+    await h.core.dispatch()
+    again = await h.click(ben, intro, "book:propose")
+    assert "replaced by newer ones" in again.message.plain_text()

@@ -42,6 +42,10 @@ AUTH_TEST = {
 }
 
 
+# What files.slack.com answers a download without a valid token: the workspace's sign-in page, as HTML.
+LOGIN_PAGE = "<!DOCTYPE html><html lang=\"en-US\"><head><title>Slack</title></head><body>Sign in</body></html>"
+
+
 def _load(name: str, fallback: dict[str, Any]) -> dict[str, Any]:
     base = conformance_dir()
     if base is not None:
@@ -97,6 +101,8 @@ class FakeSlack:
         self.members_ok = _load("conversations.members.ok.json", {"ok": True, "members": []})
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
+        self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
+        self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
         self.body_429 = (conformance_dir() / "slack/web_api/rate_limited_429.body.json").read_text() \
             if conformance_dir() else '{"ok":false,"error":"ratelimited"}'
 
@@ -108,6 +114,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/hooks/{tail:.*}", self._hook)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{tail:.*}", self._file)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/stats", self._stats)
         self.server = TestServer(app, host="127.0.0.1")
@@ -134,6 +141,29 @@ class FakeSlack:
         return f"{self.base}/hooks/{name}"
 
     # --- test controls -----------------------------------------------------------------------------
+
+    def add_file(self, name: str, content: bytes, *, user: str = "W222", file_id: str | None = None,
+                 host: str | None = None) -> dict[str, Any]:
+        """A file someone shared, shaped like the documented file object; its bytes are served by the fake.
+
+        ``host`` replaces the fake's own address in the URLs (e.g. to test that the token stays home).
+        """
+        fid = file_id or f"F{next(self._ts):08d}"
+        base = host or self.base
+        filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "text"
+        self.files[fid] = {
+            "id": fid, "created": 1726133700, "timestamp": 1726133700, "name": name, "title": name,
+            "mimetype": "text/csv" if filetype == "csv" else "application/octet-stream", "filetype": filetype,
+            "pretty_type": filetype.upper(), "user": user, "user_team": TEAM_ID, "editable": False,
+            "size": len(content), "mode": "hosted", "is_external": False, "external_type": "", "is_public": False,
+            "public_url_shared": False, "display_as_bot": False, "username": "",
+            "url_private": f"{base}/files-pri/{TEAM_ID}-{fid}/{name}",
+            "url_private_download": f"{base}/files-pri/{TEAM_ID}-{fid}/download/{name}",
+            "permalink": f"https://subarachnoid.slack.com/files/{user}/{fid}/{name}",
+            "is_starred": False, "has_rich_preview": False, "file_access": "visible",
+        }
+        self.file_bytes[fid] = content
+        return copy.deepcopy(self.files[fid])
 
     def fail_next(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
         self._faults.setdefault(method, []).extend(Fault(kind, retry_after) for _ in range(times))
@@ -289,7 +319,11 @@ class FakeSlack:
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
         if method == "files.info":
-            return {"ok": True, "file": {"id": args.get("file")}}
+            fid = str(args.get("file", ""))
+            if fid in self.files:
+                return {"ok": True, "file": copy.deepcopy(self.files[fid]), "comments": [],
+                        "response_metadata": {"next_cursor": ""}}
+            return {"ok": True, "file": {"id": fid}}  # files we uploaded ourselves (files_upload_v2 asks)
         return {"ok": True}
 
     async def _hook(self, request: web.Request) -> web.Response:
@@ -316,6 +350,51 @@ class FakeSlack:
                 await self._notify()
         self.sockets.remove(ws)
         return ws
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        """GET url_private(_download): the file's bytes, for a request with the bot token (method "download").
+
+        Faults: "404"/"500", "html" (the sign-in page Slack serves without a valid token), "hang",
+        "redirect:<url>" (a 302 to that address), "chunked" (the file without a Content-Length).
+        """
+        auth = request.headers.get("Authorization", "")
+        tail = request.match_info["tail"]
+        call = Call("download", {"path": tail}, auth.removeprefix("Bearer ") if auth else None, time.monotonic())
+        self.calls.append(call)
+        try:
+            fault = self._take_fault("download")
+            if fault is not None and fault.kind != "chunked":
+                call.ok = False
+                if fault.kind in ("404", "500"):
+                    call.status = int(fault.kind)
+                    return web.Response(status=call.status, text="Not Found" if fault.kind == "404" else "error")
+                if fault.kind == "html":
+                    return web.Response(text=LOGIN_PAGE, content_type="text/html")
+                if fault.kind == "hang":
+                    await self._release.wait()
+                    return web.Response(status=504)
+                if fault.kind.startswith("redirect:"):
+                    call.status = 302
+                    return web.Response(status=302, headers={"Location": fault.kind.removeprefix("redirect:")})
+            fid = tail.split("/", 1)[0].removeprefix(f"{TEAM_ID}-")
+            if fid not in self.file_bytes:
+                call.status, call.ok = 404, False
+                return web.Response(status=404, text="Not Found")
+            if not auth.startswith("Bearer xoxb-"):
+                call.ok = False
+                return web.Response(text=LOGIN_PAGE, content_type="text/html")  # what Slack does without auth
+            if fault is not None and fault.kind == "chunked":  # no Content-Length: the size shows only while reading
+                stream = web.StreamResponse(headers={"Content-Type": "text/csv"})
+                stream.enable_chunked_encoding()
+                await stream.prepare(request)
+                data = self.file_bytes[fid]
+                for start in range(0, len(data), 256 * 1024):
+                    await stream.write(data[start:start + 256 * 1024])
+                await stream.write_eof()
+                return stream
+            return web.Response(body=self.file_bytes[fid], content_type="text/csv")
+        finally:
+            await self._notify()
 
     async def _upload(self, request: web.Request) -> web.Response:
         await request.read()

@@ -76,3 +76,24 @@ def load_text(text: str):  # noqa: ANN201
     from bot.messages import text_message
 
     return text_message(text)
+
+
+async def test_an_org_wide_install_serves_its_workspaces_in_and_out(oauth) -> None:  # noqa: ANN001
+    store = oauth.adapter.installations
+    await store.async_save(Installation(
+        app_id="A111", enterprise_id="E777", team_id=None, bot_token="xoxb-org-token", bot_id="B777",
+        bot_user_id="W777", bot_scopes="chat:write,commands", user_id="W700", is_enterprise_install=True))
+    assert await store.bot_token("T777") is None, "nothing links the workspace to the org yet"
+    fields = slash_command("help", user="U777", channel="C777", response_url=oauth.fake.hook_url("o"), team="T777")
+    fields.update(enterprise_id="E777", is_enterprise_install="true")
+    assert (await oauth.post(*form_request(fields))).status == 200
+    await oauth.settle()
+    assert "join" in oauth.fake.hooks[-1]["text"] + str(oauth.fake.hooks[-1]["blocks"])
+    assert {c.token for c in oauth.fake.called("users.info")} == {"xoxb-org-token"}
+    await oauth.adapter.port.send_to_user("T777", "U777", load_text("your round is ready"))
+    assert oauth.fake.called("chat.postMessage")[-1].token == "xoxb-org-token", "a scheduled send finds the org"
+    await store.async_save(Installation(
+        app_id="A111", enterprise_id="E777", team_id="T777", bot_token="xoxb-T777-own", bot_id="B778",
+        bot_user_id="W778", bot_scopes="chat:write", user_id="W701"))
+    assert await store.bot_token("T777") == "xoxb-T777-own", "a workspace's own install wins"
+    assert await store.bot_token("T111") == "xoxb-T111-token"

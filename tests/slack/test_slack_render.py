@@ -176,6 +176,7 @@ def test_manifests_match_what_the_adapter_needs() -> None:
     for name, socket in (("slack.yaml", False), ("slack-socket-mode.yaml", True)):
         manifest = yaml.safe_load((root / name).read_text())
         assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+        assert "files:read" in BOT_SCOPES  # participant CSVs sent to the bot are downloaded with the bot token
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
             "app_home_opened", "app_mention", "member_joined_channel", "member_left_channel", "message.im"}
         assert manifest["features"]["slash_commands"][0]["command"] == "/tandem"

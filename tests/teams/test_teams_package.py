@@ -63,3 +63,19 @@ def test_bad_host_is_refused_clearly(host):
 
 def test_host_is_normalised():
     assert check_host(" Tandem.Example.COM. ") == "tandem.example.com"
+
+
+def test_manifest_lets_admins_send_files_in_the_personal_chat(tmp_path):
+    """Participant imports arrive as a CSV sent in the 1:1 chat; Teams only offers that with supportsFiles."""
+    with zipfile.ZipFile(build_package(APP_ID, "tandem.example.com", tmp_path)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["bots"][0]["supportsFiles"] is True
+    source = tmp_path / "template"
+    source.mkdir()
+    template = json.loads((MANIFEST_DIR / "manifest.json").read_text())
+    template["bots"][0]["supportsFiles"] = False
+    (source / "manifest.json").write_text(json.dumps(template))
+    for name in ("color.png", "outline.png"):
+        (source / name).write_bytes((MANIFEST_DIR / name).read_bytes())
+    with pytest.raises(PackageError, match="supportsFiles"):
+        build_package(APP_ID, "tandem.example.com", tmp_path / "out.zip", source=source)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:36:11.061299
+Create Date: 2026-11-23 16:56:49.053092
 """
 
 from collections.abc import Sequence
@@ -42,6 +42,27 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
+    op.create_table('teams_pending_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('offer_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('mime_type', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('consent_activity_id', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', storage.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token')
+    )
+    with op.batch_alter_table('teams_pending_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_teams_pending_file_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_teams_pending_file_offer_key'), ['offer_key'], unique=False)
+
     op.create_table('workspace',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -336,6 +357,7 @@ def upgrade() -> None:
     sa.Column('confirmed_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('reminder_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('nudged_at', storage.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['match_id'], ['match.id'], ),
     sa.ForeignKeyConstraint(['proposed_by_user_id'], ['tandem_user.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -480,6 +502,11 @@ def downgrade() -> None:
 
     op.drop_table('tandem_user')
     op.drop_table('workspace')
+    with op.batch_alter_table('teams_pending_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_teams_pending_file_offer_key'))
+        batch_op.drop_index(batch_op.f('ix_teams_pending_file_created_at'))
+
+    op.drop_table('teams_pending_file')
     op.drop_table('processed_event')
     op.drop_table('installation')
     # ### end Alembic commands ###
