@@ -33,6 +33,7 @@ METHOD_TIER: dict[str, int] = {
     "views.publish": 4,
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
+    "files.info": 4,
 }
 POST_MESSAGE = "chat.postMessage"
 MAX_PAUSE_WAIT = 2.0  # a send waits out a 429 pause this short; a longer one is handed back (``Paused``)
