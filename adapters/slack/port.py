@@ -12,7 +12,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.clients import NoToken, SlackClients, retry_handlers
 from adapters.slack.directory import Directory, Profile
 from adapters.slack.errors import to_send_error
-from adapters.slack.pacing import Pacer
+from adapters.slack.pacing import Pacer, Paused
 from adapters.slack.render import Rendered, render_message, render_single
 from bot.events import SentRef
 from bot.messages import Message
@@ -176,21 +176,29 @@ class SlackPort:
         uploads = [{"content": base64.b64decode(f.content_b64), "filename": f.filename, "title": f.title or f.filename}
                    for f in message.files]
         client = await self.client(workspace_id, outbound=True)
-        await self.pacer.wait(workspace_id, "files.getUploadURLExternal")
+        await self._pace(workspace_id, "files.getUploadURLExternal")
         try:
             await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts)
         except Exception as exc:
             raise to_send_error("files.upload", exc) from exc
 
+    async def _pace(self, workspace_id: str, method: str, channel: str | None = None) -> None:
+        try:
+            await self.pacer.wait(workspace_id, method, channel)
+        except Paused as exc:  # the outbox sends other messages meanwhile and retries this one after the pause
+            raise SendError(str(exc), retryable=True, retry_after=exc.seconds) from exc
+
     async def _call(self, workspace_id: str, method: str, *, outbound: bool = True, pace_channel: str | None = None,
                     **kwargs: Any) -> Any:
         client = await self.client(workspace_id, outbound=outbound)
-        await self.pacer.wait(workspace_id, method, pace_channel)
+        await self._pace(workspace_id, method, pace_channel)
         try:
             return await getattr(client, method.replace(".", "_"))(**kwargs)
         except Exception as exc:
             err = to_send_error(method, exc)
             log.warning("slack: %s failed (%s)", method, err)
+            if err.retry_after is not None:  # a 429: leave this method alone in this workspace for a while
+                self.pacer.pause(workspace_id, method, err.retry_after)
             if any(code in str(err) for code in ("invalid_auth", "token_revoked", "account_inactive_token")):
                 self.clients.forget_token(workspace_id)  # look it up again: the app may have been reinstalled
             raise err from exc
