@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -20,6 +22,7 @@ from bot.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
 
 log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
+PROGRESS_CACHE_SIZE = 2_000  # messages part-way out (some posts sent, a later one or the files failed)
 
 
 class SlackPort:
@@ -34,6 +37,7 @@ class SlackPort:
         # Slack gives the same group DM for the same people, so a retry (or their next round) skips the
         # Tier 3 conversations.open call, the scarcest budget in a big round.
         self._groups: dict[tuple[str, str], str] = {}
+        self._progress: dict[str, tuple[SentRef, int]] = {}
 
     # --- ChatPort -------------------------------------------------------------------------------------
 
@@ -157,8 +161,13 @@ class SlackPort:
     async def _post(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None = None,
                     *, outbound: bool = True) -> SentRef:
         rendered: Rendered = render_message(message)
-        first: SentRef | None = None
-        for chunk in rendered.chunks:
+        # A long message goes out in several posts (and its files after them). When a later step fails the
+        # outbox sends the whole message again; the posts that already went out are skipped, not repeated.
+        key = _progress_key(workspace_id, channel, thread_ts, rendered, message)
+        first, done = self._progress.get(key, (None, 0))
+        for index, chunk in enumerate(rendered.chunks):
+            if index < done:
+                continue
             args: dict[str, Any] = {"channel": channel, "text": rendered.text, "blocks": chunk,
                                     "unfurl_links": False}
             if thread_ts:
@@ -167,10 +176,17 @@ class SlackPort:
                                     **args)
             ref = SentRef(conversation_id=str(resp.get("channel") or channel), message_id=str(resp.get("ts")))
             first = first or ref
+            self._remember_progress(key, first, index + 1)
         assert first is not None
         if message.files:
             await self._upload(workspace_id, first.conversation_id, message, thread_ts)
+        self._progress.pop(key, None)
         return first
+
+    def _remember_progress(self, key: str, first: SentRef, done: int) -> None:
+        if len(self._progress) >= PROGRESS_CACHE_SIZE and key not in self._progress:
+            self._progress.pop(next(iter(self._progress)))
+        self._progress[key] = (first, done)
 
     async def _upload(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None) -> None:
         uploads = [{"content": base64.b64decode(f.content_b64), "filename": f.filename, "title": f.title or f.filename}
@@ -202,3 +218,11 @@ class SlackPort:
             if any(code in str(err) for code in ("invalid_auth", "token_revoked", "account_inactive_token")):
                 self.clients.forget_token(workspace_id)  # look it up again: the app may have been reinstalled
             raise err from exc
+
+
+def _progress_key(workspace_id: str, channel: str, thread_ts: str | None, rendered: Rendered,
+                  message: Message) -> str:
+    """The same message to the same place, whatever the retry: a digest of where and what."""
+    body = json.dumps([workspace_id, channel, thread_ts, rendered.text, rendered.chunks,
+                       [f.filename for f in message.files]], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()

@@ -165,8 +165,11 @@ class FakeSlack:
         self.file_bytes[fid] = content
         return copy.deepcopy(self.files[fid])
 
-    def fail_next(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        self._faults.setdefault(method, []).extend(Fault(kind, retry_after) for _ in range(times))
+    def fail_next(self, method: str, kind: str, times: int = 1, retry_after: int = 1, after: int = 0) -> None:
+        """Answer the next ``times`` calls of ``method`` with a fault, once ``after`` calls went through."""
+        queue = self._faults.setdefault(method, [])
+        queue.extend(Fault("pass", 0) for _ in range(after))
+        queue.extend(Fault(kind, retry_after) for _ in range(times))
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -232,7 +235,8 @@ class FakeSlack:
 
     def _take_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)
-        return queue.pop(0) if queue else None
+        fault = queue.pop(0) if queue else None
+        return None if fault is not None and fault.kind == "pass" else fault
 
     async def _fault(self, fault: Fault) -> web.Response:
         if fault.kind == "429":

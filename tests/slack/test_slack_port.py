@@ -116,6 +116,28 @@ async def test_long_messages_are_split_not_rejected(port, fake) -> None:  # noqa
     assert ref == SentRef(conversation_id="D1", message_id="1700000000.000001")
 
 
+async def test_a_retried_long_message_does_not_repeat_the_parts_already_posted(port, fake) -> None:  # noqa: ANN001
+    blocks = tuple(Section(text=Text.of(f"line {i}")) for i in range(120))
+    ics = FileAttachment(filename="chat.ics", mime_type="text/calendar",
+                         content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode(), title="Invite")
+    message = Message(summary="long", blocks=blocks, files=(ics,))
+    fake.fail_next("chat.postMessage", "channel_not_found", after=1)
+    with pytest.raises(SendError):
+        await port.send_to_user("T111", "U1", message)
+    fake.fail_next("files.getUploadURLExternal", "internal_error")
+    with pytest.raises(SendError):
+        await port.send_to_user("T111", "U1", message)
+    ref = await port.send_to_user("T111", "U1", message)
+    posts = [p for p in fake.called("chat.postMessage") if p.args["blocks"]]
+    firsts = [p for p in posts if p.args["blocks"][0]["text"]["text"] == "line 0"]
+    assert len(firsts) == 1, "the first part went out once"
+    assert [len(p.args["blocks"]) for p in posts] == [50, 50, 50, 20], "part 2 tried twice (it failed once)"
+    assert ref.message_id == "1700000000.000001", "the message is known by its first post"
+    assert len(fake.called("files.completeUploadExternal")) == 1
+    again = await port.send_to_user("T111", "U1", message)
+    assert again.message_id != ref.message_id, "a new send of the same message after success is a new message"
+
+
 async def test_a_429_in_a_round_is_retried_by_the_outbox_after_retry_after(database, fake) -> None:  # noqa: ANN001
     """429 then success, through the core's durable outbox: nothing lost, nothing sent twice."""
     clock = SimulatedClock(start=datetime(2026, 11, 23, 9, tzinfo=UTC))
