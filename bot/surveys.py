@@ -12,7 +12,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam
@@ -303,34 +303,54 @@ async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyIn
 
 
 async def close_and_remind(core: Tandem) -> None:
-    """Remind once those who haven't answered; close surveys past their time (and wipe anonymous salts)."""
+    """Remind once those who haven't answered; close surveys past their time (and wipe anonymous salts).
+
+    Three queries and one write batch whatever the number of surveys: the surveys due a reminder (by id),
+    everyone of theirs who hasn't answered (by survey, then by when they were asked: the order the reminders
+    go out in), and the surveys to close.
+    """
     now = core.clock.now()
     async with core.db.transaction() as session:
         to_remind = (await session.exec(select(SurveyInstance).where(
             col(SurveyInstance.closed_at).is_(None), col(SurveyInstance.reminded_at).is_(None),
-            col(SurveyInstance.opened_at) <= now - REMIND_AFTER))).all()
-        for instance in to_remind:
-            program = await session.get(Program, instance.program_id)
-            survey = await definition_for(session, instance)
-            rows = (await session.exec(select(User).join(SurveyRecipient, col(SurveyRecipient.user_id) == User.id)
-                                       .where(SurveyRecipient.instance_id == instance.id,
-                                              col(SurveyRecipient.answered).is_(False)))).all()
-            items = [Outgoing(key=f"survey:{instance.key}:remind:{u.id}", step="survey:reminder",
-                              target=to_user(u.platform_user_id), program_id=instance.program_id,
-                              match_id=instance.match_id,
-                              message=Message(summary=f"Reminder: {survey.title}", blocks=(
-                                  Section(text=Text.of(f"A gentle reminder: **{survey.title}** closes soon. "
-                                                       "It takes one tap.")),
-                                  *survey_message(instance, survey).blocks[1:])))
-                     for u in rows]
-            if program is not None:
-                await enqueue(session, program.workspace_id, items, now)
-            instance.reminded_at = now
+            col(SurveyInstance.opened_at) <= now - REMIND_AFTER).order_by(col(SurveyInstance.id)))).all()
+        if to_remind:
+            await _remind(core, session, list(to_remind), now)
         to_close = (await session.exec(select(SurveyInstance).where(
             col(SurveyInstance.closed_at).is_(None), col(SurveyInstance.closes_at) <= now))).all()
         for instance in to_close:
             instance.closed_at = now
             instance.salt = None
+
+
+async def _remind(core: Tandem, session: AsyncSession, to_remind: list[SurveyInstance], now: datetime) -> None:
+    waiting: dict[int, list[User]] = {}
+    ids = [i.id for i in to_remind]
+    for start in range(0, len(ids), 500):
+        rows = (await session.exec(
+            select(SurveyRecipient.instance_id, User).join(User, col(User.id) == SurveyRecipient.user_id)
+            .where(col(SurveyRecipient.instance_id).in_(ids[start:start + 500]),
+                   col(SurveyRecipient.answered).is_(False))
+            .order_by(col(SurveyRecipient.instance_id), col(SurveyRecipient.id)))).all()
+        for instance_id, user in rows:
+            waiting.setdefault(instance_id, []).append(user)
+    by_workspace: dict[int, list[Outgoing]] = {}
+    for instance in to_remind:
+        program = await session.get(Program, instance.program_id)
+        survey = await definition_for(session, instance)
+        instance.reminded_at = now
+        if program is None:
+            continue
+        reminder = Message(summary=f"Reminder: {survey.title}", blocks=(
+            Section(text=Text.of(f"A gentle reminder: **{survey.title}** closes soon. It takes one tap.")),
+            *survey_message(instance, survey).blocks[1:]))
+        by_workspace.setdefault(program.workspace_id, []).extend(
+            Outgoing(key=f"survey:{instance.key}:remind:{u.id}", step="survey:reminder",
+                     target=to_user(u.platform_user_id), program_id=instance.program_id,
+                     match_id=instance.match_id, message=reminder)
+            for u in waiting.get(instance.id or 0, []))
+    for workspace_id, items in by_workspace.items():
+        await enqueue(session, workspace_id, items, now)
 
 
 async def match_recipients(session: AsyncSession, match: Match) -> list[User]:
