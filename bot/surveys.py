@@ -85,31 +85,77 @@ def respondent_key(instance: SurveyInstance, user_id: int) -> str:
     return f"anon:{digest[:40]}"
 
 
+@dataclass(frozen=True)
+class SurveyAsk:
+    """One survey to open (once per key) for some people, optionally about a match."""
+
+    definition_id: str
+    key: str
+    recipients: list[User]
+    match: Match | None = None
+    round_id: int | None = None
+
+
 async def open_survey(core: Tandem, session: AsyncSession, program: Program, definition_id: str, key: str,
                       recipients: list[User], *, match: Match | None = None, round_id: int | None = None) -> int:
     """Create the instance (once per key) and write one message per recipient to the outbox."""
+    return await open_surveys(core, session, program, [SurveyAsk(definition_id, key, recipients, match, round_id)])
+
+
+_BY_KEYS = select(SurveyInstance).where(col(SurveyInstance.key).in_(bindparam("keys", expanding=True)))
+
+
+async def open_surveys(core: Tandem, session: AsyncSession, program: Program, asks: list[SurveyAsk]) -> int:
+    """Open many surveys in a handful of statements (a weekly check-in opens one per match).
+
+    Instances are created insert-or-ignore by key and read back in one query; recipients and messages are
+    written in one batch each, in the order of ``asks``, so deliveries go out in the same order as one by one.
+    """
+    if not asks:
+        return 0
     now = core.clock.now()
-    anonymous = definition(definition_id).anonymous
-    instance = (await session.exec(_BY_KEY, params={"key": key})).first()
-    if instance is None:
-        instance = SurveyInstance(key=key, program_id=program.id, round_id=round_id,
-                                  match_id=match.id if match else None, definition_id=definition_id,
-                                  anonymous=anonymous, opened_at=now, closes_at=now + OPEN_FOR,
-                                  salt=secrets.token_hex(16) if anonymous else None)
-        session.add(instance)
-        await session.flush()
-        if definition_id == END_OF_PROGRAM and match is not None:
+    keys = [a.key for a in asks]
+    found: dict[str, SurveyInstance] = {}
+    for start in range(0, len(keys), 500):
+        found.update((i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": keys[start:start + 500]})).all())
+    fresh = [a for a in asks if a.key not in found]
+    if fresh:
+        await insert_ignore(session, SurveyInstance, [dict(
+            key=a.key, program_id=program.id, round_id=a.round_id, match_id=a.match.id if a.match else None,
+            definition_id=a.definition_id, anonymous=definition(a.definition_id).anonymous, opened_at=now,
+            closes_at=now + OPEN_FOR, salt=secrets.token_hex(16) if definition(a.definition_id).anonymous else None,
+            reminded_at=None, closed_at=None) for a in fresh], ["key"])
+        new_keys = [a.key for a in fresh]
+        for start in range(0, len(new_keys), 500):
+            found.update((i.key, i) for i in (await session.exec(
+                _BY_KEYS, params={"keys": new_keys[start:start + 500]})).all())
+    created = {a.key for a in fresh}
+    recipients: list[dict] = []
+    items: list[Outgoing] = []
+    sent = 0
+    for ask in asks:
+        instance = found[ask.key]
+        if ask.key in created and ask.definition_id == END_OF_PROGRAM and ask.match is not None:
             from bot.celebrations import on_program_completed
 
-            await on_program_completed(core, session, match)
-    survey = await definition_for(session, instance)
-    await insert_ignore(session, SurveyRecipient, [{"instance_id": instance.id, "user_id": u.id, "answered": False}
-                                                    for u in recipients], ["instance_id", "user_id"])
-    items = []
-    for user in recipients:
-        items.append(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{definition_id}",
-                              target=to_user(user.platform_user_id), message=survey_message(instance, survey),
-                              program_id=program.id, round_id=round_id, match_id=instance.match_id))
+            # its shout-out is written between this survey's messages and the previous one's, as one by one
+            sent_before = await _write(session, program, recipients, items, now)
+            recipients, items = [], []
+            await on_program_completed(core, session, ask.match)
+            sent += sent_before
+        survey = await definition_for(session, instance)
+        recipients.extend({"instance_id": instance.id, "user_id": u.id, "answered": False} for u in ask.recipients)
+        message = survey_message(instance, survey)
+        items.extend(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{ask.definition_id}",
+                              target=to_user(user.platform_user_id), message=message,
+                              program_id=program.id, round_id=ask.round_id, match_id=instance.match_id)
+                     for user in ask.recipients)
+    return sent + await _write(session, program, recipients, items, now)
+
+
+async def _write(session: AsyncSession, program: Program, recipients: list[dict], items: list[Outgoing],
+                 now: datetime) -> int:
+    await insert_ignore(session, SurveyRecipient, recipients, ["instance_id", "user_id"])
     return await enqueue(session, program.workspace_id, items, now)
 
 
@@ -174,7 +220,6 @@ _INSTANCE_AND_RECIPIENT = (
     .where(SurveyInstance.id == bindparam("instance_id")))
 _ANSWERS = select(SurveyAnswer).where(SurveyAnswer.instance_id == bindparam("instance_id"),
                                       SurveyAnswer.respondent_key == bindparam("respondent_key"))
-_BY_KEY = select(SurveyInstance).where(SurveyInstance.key == bindparam("key"))
 
 
 async def _instance_and_recipient(session: AsyncSession, instance_id: int,
