@@ -224,18 +224,26 @@ _ANSWERS = select(SurveyAnswer).where(SurveyAnswer.instance_id == bindparam("ins
 
 async def _instance_and_recipient(session: AsyncSession, instance_id: int,
                                   user: User) -> tuple[SurveyInstance, SurveyRecipient]:
+    instance, asked, _match = await _click_rows(session, instance_id, user)
+    return instance, asked
+
+
+async def _click_rows(session: AsyncSession, instance_id: int,
+                      user: User) -> tuple[SurveyInstance, SurveyRecipient, Match | None]:
+    """The survey, the person's recipient row and the survey's match (the caller holds on to it: the session
+    only keeps objects that are referenced, so dropping it would cost another query later)."""
     row = (await session.exec(_INSTANCE_AND_RECIPIENT,
                               params={"instance_id": instance_id, "user_id": user.id})).first()
     if row is None:
         raise SurveyError("I can't find that survey any more.")
-    instance, asked, _match, custom = row  # the match stays in the session: session.get() finds it there
+    instance, asked, match, custom = row
     if not custom:
         note_no_questions(session, instance.program_id)
     if asked is None:
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:
         raise SurveyError("This survey has closed; thanks all the same.")
-    return instance, asked
+    return instance, asked, match
 
 
 def parse_answer_value(value: str) -> tuple[int, str, str]:
@@ -248,7 +256,7 @@ def parse_answer_value(value: str) -> tuple[int, str, str]:
 async def record_answer(core: Tandem, session: AsyncSession, user: User, instance_id: int, question_id: str,
                         value: str) -> tuple[AnswerOutcome, Message]:
     """Store (or change) one answer; a repeated click with the same value changes nothing."""
-    instance, recipient = await _instance_and_recipient(session, instance_id, user)
+    instance, recipient, match = await _click_rows(session, instance_id, user)
     survey = await definition_for(session, instance)
     question = next((q for q in survey.questions if q.id == question_id), None)
     if question is None:
@@ -275,7 +283,7 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     if question.kind is QuestionKind.CHOICE:
         flags = tuple(str(f) for f in question.option(value).flags)
     if changed:
-        await _apply_effects(core, session, instance, question, value, user, flags)
+        await _apply_effects(core, session, instance, match, question, value, user, flags)
     answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
     text = "Thanks, saved." if changed else "Already saved; nothing changed."
     if OptionFlag.REMATCH.value in flags:
@@ -318,13 +326,12 @@ def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
                                     maximum=question.max),))
 
 
-async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyInstance, question: SurveyQuestion,
-                         value: str, user: User, flags: tuple[str, ...]) -> None:
+async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyInstance, match: Match | None,
+                         question: SurveyQuestion, value: str, user: User, flags: tuple[str, ...]) -> None:
     """What an answer sets in motion: a met pair, a rematch next round, a private note to admins."""
     from bot.celebrations import on_meeting_reported
     from bot.notify import notify_admins
 
-    match = await session.get(Match, instance.match_id) if instance.match_id else None
     if instance.definition_id == "did_you_meet" and question.id == "met" and match is not None:
         if value == "yes" and match.status != MatchStatus.MET.value:
             match.status = MatchStatus.MET.value
