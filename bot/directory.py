@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import and_, bindparam, exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Actor
 from bot.timeutil import is_zone
-from storage.tables import User, Workspace
+from storage.tables import Membership, User, Workspace
 from storage.upsert import insert_ignore
 
 
@@ -60,19 +60,27 @@ async def find_user(session: AsyncSession, workspace_id: int | None, platform_us
         User.workspace_id == workspace_id, User.platform_user_id == platform_user_id))).first()
 
 
-# built once: every event runs it, and building a statement costs more than running it
-_ACTOR = (select(Workspace, User).join(User, and_(col(User.workspace_id) == Workspace.id,
-                                                  User.platform_user_id == bindparam("user_id")))
+# built once: every event runs it, and building a statement costs more than running it. "ignoring" tells
+# whether any of the person's memberships counts ignored intros, so a click only resets the count when there is one.
+_ACTOR = (select(Workspace, User, exists().where(col(Membership.user_id) == User.id,
+                                                 col(Membership.ignored_intros) > 0).label("ignoring"))
+          .join(User, and_(col(User.workspace_id) == Workspace.id, User.platform_user_id == bindparam("user_id")))
           .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace_id")))
 
 
 async def actor_context(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Workspace, User]:
     """Workspace and person in one query on the hot path (every event), creating them when new."""
+    workspace, user, _ignoring = await actor_row(session, actor, now)
+    return workspace, user
+
+
+async def actor_row(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Workspace, User, bool]:
+    """Like ``actor_context``, plus whether the person has ignored intros on record (see bot/risk.py)."""
     row = (await session.exec(_ACTOR, params={"user_id": actor.user_id, "platform": actor.platform,
                                               "workspace_id": actor.workspace_id})).first()
     if row is not None:
-        workspace, user = row
-        return workspace, await ensure_user(session, workspace, actor, now, known=user)
+        workspace, user, ignoring = row
+        return workspace, await ensure_user(session, workspace, actor, now, known=user), bool(ignoring)
     workspace = await ensure_workspace(session, actor.platform, actor.workspace_id, now)
     user = await ensure_user(session, workspace, actor, now)
-    return workspace, user
+    return workspace, user, False  # someone new has no memberships yet

@@ -15,7 +15,7 @@ from bot import booking, surveys
 from bot.admin_actions import ADMIN_ACTIONS
 from bot.commands import run_command
 from bot.context import Ctx, say
-from bot.directory import actor_context
+from bot.directory import actor_row
 from bot.events import (
     ActionEvent,
     AppInstalledEvent,
@@ -68,12 +68,12 @@ async def handle_event(core: Tandem, event: Event) -> Response:
     actor = event.actor
     place = getattr(event, "place", Place())
     async with core.db.transaction() as session:
-        workspace, user = await actor_context(session, actor, core.clock.now())
+        workspace, user, ignoring = await actor_row(session, actor, core.clock.now())
         ctx = Ctx(core=core, session=session, workspace=workspace, user=user, actor=actor, place=place)
         if isinstance(event, ActionEvent) and event.event_id and not await first_time(
                 session, f"{actor.platform}:action:{event.event_id}", core.clock.now()):
             return NoReply()
-        if isinstance(event, ActionEvent | FormSubmittedEvent):
+        if ignoring and isinstance(event, ActionEvent | FormSubmittedEvent):
             await note_activity(session, user.id)  # acting resets the ignored-intros count (bot/risk.py)
         response = await _route(ctx, event)
     for job in ctx.later:

@@ -153,6 +153,9 @@ class Dispatcher:
         self._gate = asyncio.Semaphore(concurrency)  # shared by overlapping batches: total sends in flight
         self._tails: dict[str, asyncio.Future[_Deferred | None]] = {}  # per conversation: its latest sender
         self._renewed: dict[str, datetime] = {}  # claim token → when its lease was last pushed forward
+        # SQLite takes one writer at a time and makes the others sleep in its busy handler (a millisecond
+        # ladder): recordings and claims queue here instead. PostgreSQL writes concurrently, row by row.
+        self._writes = asyncio.Semaphore(concurrency if core.db.is_postgres else 1)
 
     async def run_once(self, limit: int = 200) -> int:
         """Send everything that is due now; returns how many were sent.
@@ -294,6 +297,10 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[tuple[Delivery, Result]], token: str) -> int:
         """One short transaction per flush; also renews the lease on the rest of this claim."""
+        async with self._writes:
+            return await self._record_now(outcomes, token)
+
+    async def _record_now(self, outcomes: list[tuple[Delivery, Result]], token: str) -> int:
         now = self.core.clock.now()
         sent_rows: list[dict[str, Any]] = []
         async with self.core.db.transaction() as session:
@@ -344,6 +351,10 @@ class Dispatcher:
             claimed_at=now))
 
     async def _claim(self, limit: int, token: str) -> list[tuple[Delivery, Workspace]]:
+        async with self._writes:
+            return await self._claim_now(limit, token)
+
+    async def _claim_now(self, limit: int, token: str) -> list[tuple[Delivery, Workspace]]:
         now = self.core.clock.now()
         db = self.core.db
         async with db.transaction() as session:

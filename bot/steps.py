@@ -26,7 +26,7 @@ from bot.outbox import Outgoing, enqueue, to_group, to_user
 from bot.programs import is_available
 from bot.risk import send_digest
 from bot.rounds import run_round
-from bot.surveys import close_and_remind, open_survey
+from bot.surveys import SurveyAsk, close_and_remind, open_surveys
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
 from storage.tables import (
     Match,
@@ -265,7 +265,7 @@ async def send_prompts(core: Tandem, session: AsyncSession, program: Program, at
 async def send_checkins(core: Tandem, session: AsyncSession, program: Program, week: int) -> int:
     """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses."""
     now = core.clock.now()
-    sent = 0
+    asks: list[SurveyAsk] = []
     for group in await active_groups(session, program, now):
         match, recipients, asked = group.match, group.available, group.asked
         if not recipients:
@@ -287,9 +287,8 @@ async def send_checkins(core: Tandem, session: AsyncSession, program: Program, w
             continue  # peers who met and said it fits: nothing more to ask this round
         key = f"match:{match.id}:{survey}:week:{week}" if survey in ("did_you_meet", "pulse") \
             else f"match:{match.id}:{survey}"
-        sent += await open_survey(core, session, program, survey, key, recipients, match=match,
-                                  round_id=match.round_id)
-    return sent
+        asks.append(SurveyAsk(survey, key, recipients, match=match, round_id=match.round_id))
+    return await open_surveys(core, session, program, asks)
 
 
 async def welcome_back(core: Tandem) -> int:

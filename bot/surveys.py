@@ -12,7 +12,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam
@@ -85,31 +85,77 @@ def respondent_key(instance: SurveyInstance, user_id: int) -> str:
     return f"anon:{digest[:40]}"
 
 
+@dataclass(frozen=True)
+class SurveyAsk:
+    """One survey to open (once per key) for some people, optionally about a match."""
+
+    definition_id: str
+    key: str
+    recipients: list[User]
+    match: Match | None = None
+    round_id: int | None = None
+
+
 async def open_survey(core: Tandem, session: AsyncSession, program: Program, definition_id: str, key: str,
                       recipients: list[User], *, match: Match | None = None, round_id: int | None = None) -> int:
     """Create the instance (once per key) and write one message per recipient to the outbox."""
+    return await open_surveys(core, session, program, [SurveyAsk(definition_id, key, recipients, match, round_id)])
+
+
+_BY_KEYS = select(SurveyInstance).where(col(SurveyInstance.key).in_(bindparam("keys", expanding=True)))
+
+
+async def open_surveys(core: Tandem, session: AsyncSession, program: Program, asks: list[SurveyAsk]) -> int:
+    """Open many surveys in a handful of statements (a weekly check-in opens one per match).
+
+    Instances are created insert-or-ignore by key and read back in one query; recipients and messages are
+    written in one batch each, in the order of ``asks``, so deliveries go out in the same order as one by one.
+    """
+    if not asks:
+        return 0
     now = core.clock.now()
-    anonymous = definition(definition_id).anonymous
-    instance = (await session.exec(_BY_KEY, params={"key": key})).first()
-    if instance is None:
-        instance = SurveyInstance(key=key, program_id=program.id, round_id=round_id,
-                                  match_id=match.id if match else None, definition_id=definition_id,
-                                  anonymous=anonymous, opened_at=now, closes_at=now + OPEN_FOR,
-                                  salt=secrets.token_hex(16) if anonymous else None)
-        session.add(instance)
-        await session.flush()
-        if definition_id == END_OF_PROGRAM and match is not None:
+    keys = [a.key for a in asks]
+    found: dict[str, SurveyInstance] = {}
+    for start in range(0, len(keys), 500):
+        found.update((i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": keys[start:start + 500]})).all())
+    fresh = [a for a in asks if a.key not in found]
+    if fresh:
+        await insert_ignore(session, SurveyInstance, [dict(
+            key=a.key, program_id=program.id, round_id=a.round_id, match_id=a.match.id if a.match else None,
+            definition_id=a.definition_id, anonymous=definition(a.definition_id).anonymous, opened_at=now,
+            closes_at=now + OPEN_FOR, salt=secrets.token_hex(16) if definition(a.definition_id).anonymous else None,
+            reminded_at=None, closed_at=None) for a in fresh], ["key"])
+        new_keys = [a.key for a in fresh]
+        for start in range(0, len(new_keys), 500):
+            found.update((i.key, i) for i in (await session.exec(
+                _BY_KEYS, params={"keys": new_keys[start:start + 500]})).all())
+    created = {a.key for a in fresh}
+    recipients: list[dict] = []
+    items: list[Outgoing] = []
+    sent = 0
+    for ask in asks:
+        instance = found[ask.key]
+        if ask.key in created and ask.definition_id == END_OF_PROGRAM and ask.match is not None:
             from bot.celebrations import on_program_completed
 
-            await on_program_completed(core, session, match)
-    survey = await definition_for(session, instance)
-    await insert_ignore(session, SurveyRecipient, [{"instance_id": instance.id, "user_id": u.id, "answered": False}
-                                                    for u in recipients], ["instance_id", "user_id"])
-    items = []
-    for user in recipients:
-        items.append(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{definition_id}",
-                              target=to_user(user.platform_user_id), message=survey_message(instance, survey),
-                              program_id=program.id, round_id=round_id, match_id=instance.match_id))
+            # its shout-out is written between this survey's messages and the previous one's, as one by one
+            sent_before = await _write(session, program, recipients, items, now)
+            recipients, items = [], []
+            await on_program_completed(core, session, ask.match)
+            sent += sent_before
+        survey = await definition_for(session, instance)
+        recipients.extend({"instance_id": instance.id, "user_id": u.id, "answered": False} for u in ask.recipients)
+        message = survey_message(instance, survey)
+        items.extend(Outgoing(key=f"survey:{instance.key}:ask:{user.id}", step=f"survey:{ask.definition_id}",
+                              target=to_user(user.platform_user_id), message=message,
+                              program_id=program.id, round_id=ask.round_id, match_id=instance.match_id)
+                     for user in ask.recipients)
+    return sent + await _write(session, program, recipients, items, now)
+
+
+async def _write(session: AsyncSession, program: Program, recipients: list[dict], items: list[Outgoing],
+                 now: datetime) -> int:
+    await insert_ignore(session, SurveyRecipient, recipients, ["instance_id", "user_id"])
     return await enqueue(session, program.workspace_id, items, now)
 
 
@@ -174,23 +220,30 @@ _INSTANCE_AND_RECIPIENT = (
     .where(SurveyInstance.id == bindparam("instance_id")))
 _ANSWERS = select(SurveyAnswer).where(SurveyAnswer.instance_id == bindparam("instance_id"),
                                       SurveyAnswer.respondent_key == bindparam("respondent_key"))
-_BY_KEY = select(SurveyInstance).where(SurveyInstance.key == bindparam("key"))
 
 
 async def _instance_and_recipient(session: AsyncSession, instance_id: int,
                                   user: User) -> tuple[SurveyInstance, SurveyRecipient]:
+    instance, asked, _match = await _click_rows(session, instance_id, user)
+    return instance, asked
+
+
+async def _click_rows(session: AsyncSession, instance_id: int,
+                      user: User) -> tuple[SurveyInstance, SurveyRecipient, Match | None]:
+    """The survey, the person's recipient row and the survey's match (the caller holds on to it: the session
+    only keeps objects that are referenced, so dropping it would cost another query later)."""
     row = (await session.exec(_INSTANCE_AND_RECIPIENT,
                               params={"instance_id": instance_id, "user_id": user.id})).first()
     if row is None:
         raise SurveyError("I can't find that survey any more.")
-    instance, asked, _match, custom = row  # the match stays in the session: session.get() finds it there
+    instance, asked, match, custom = row
     if not custom:
         note_no_questions(session, instance.program_id)
     if asked is None:
         raise SurveyError("This survey was sent to someone else.")
     if instance.closed_at is not None:
         raise SurveyError("This survey has closed; thanks all the same.")
-    return instance, asked
+    return instance, asked, match
 
 
 def parse_answer_value(value: str) -> tuple[int, str, str]:
@@ -203,7 +256,7 @@ def parse_answer_value(value: str) -> tuple[int, str, str]:
 async def record_answer(core: Tandem, session: AsyncSession, user: User, instance_id: int, question_id: str,
                         value: str) -> tuple[AnswerOutcome, Message]:
     """Store (or change) one answer; a repeated click with the same value changes nothing."""
-    instance, recipient = await _instance_and_recipient(session, instance_id, user)
+    instance, recipient, match = await _click_rows(session, instance_id, user)
     survey = await definition_for(session, instance)
     question = next((q for q in survey.questions if q.id == question_id), None)
     if question is None:
@@ -230,7 +283,7 @@ async def record_answer(core: Tandem, session: AsyncSession, user: User, instanc
     if question.kind is QuestionKind.CHOICE:
         flags = tuple(str(f) for f in question.option(value).flags)
     if changed:
-        await _apply_effects(core, session, instance, question, value, user, flags)
+        await _apply_effects(core, session, instance, match, question, value, user, flags)
     answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
     text = "Thanks, saved." if changed else "Already saved; nothing changed."
     if OptionFlag.REMATCH.value in flags:
@@ -273,13 +326,12 @@ def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
                                     maximum=question.max),))
 
 
-async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyInstance, question: SurveyQuestion,
-                         value: str, user: User, flags: tuple[str, ...]) -> None:
+async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyInstance, match: Match | None,
+                         question: SurveyQuestion, value: str, user: User, flags: tuple[str, ...]) -> None:
     """What an answer sets in motion: a met pair, a rematch next round, a private note to admins."""
     from bot.celebrations import on_meeting_reported
     from bot.notify import notify_admins
 
-    match = await session.get(Match, instance.match_id) if instance.match_id else None
     if instance.definition_id == "did_you_meet" and question.id == "met" and match is not None:
         if value == "yes" and match.status != MatchStatus.MET.value:
             match.status = MatchStatus.MET.value
@@ -303,34 +355,54 @@ async def _apply_effects(core: Tandem, session: AsyncSession, instance: SurveyIn
 
 
 async def close_and_remind(core: Tandem) -> None:
-    """Remind once those who haven't answered; close surveys past their time (and wipe anonymous salts)."""
+    """Remind once those who haven't answered; close surveys past their time (and wipe anonymous salts).
+
+    Three queries and one write batch whatever the number of surveys: the surveys due a reminder (by id),
+    everyone of theirs who hasn't answered (by survey, then by when they were asked: the order the reminders
+    go out in), and the surveys to close.
+    """
     now = core.clock.now()
     async with core.db.transaction() as session:
         to_remind = (await session.exec(select(SurveyInstance).where(
             col(SurveyInstance.closed_at).is_(None), col(SurveyInstance.reminded_at).is_(None),
-            col(SurveyInstance.opened_at) <= now - REMIND_AFTER))).all()
-        for instance in to_remind:
-            program = await session.get(Program, instance.program_id)
-            survey = await definition_for(session, instance)
-            rows = (await session.exec(select(User).join(SurveyRecipient, col(SurveyRecipient.user_id) == User.id)
-                                       .where(SurveyRecipient.instance_id == instance.id,
-                                              col(SurveyRecipient.answered).is_(False)))).all()
-            items = [Outgoing(key=f"survey:{instance.key}:remind:{u.id}", step="survey:reminder",
-                              target=to_user(u.platform_user_id), program_id=instance.program_id,
-                              match_id=instance.match_id,
-                              message=Message(summary=f"Reminder: {survey.title}", blocks=(
-                                  Section(text=Text.of(f"A gentle reminder: **{survey.title}** closes soon. "
-                                                       "It takes one tap.")),
-                                  *survey_message(instance, survey).blocks[1:])))
-                     for u in rows]
-            if program is not None:
-                await enqueue(session, program.workspace_id, items, now)
-            instance.reminded_at = now
+            col(SurveyInstance.opened_at) <= now - REMIND_AFTER).order_by(col(SurveyInstance.id)))).all()
+        if to_remind:
+            await _remind(core, session, list(to_remind), now)
         to_close = (await session.exec(select(SurveyInstance).where(
             col(SurveyInstance.closed_at).is_(None), col(SurveyInstance.closes_at) <= now))).all()
         for instance in to_close:
             instance.closed_at = now
             instance.salt = None
+
+
+async def _remind(core: Tandem, session: AsyncSession, to_remind: list[SurveyInstance], now: datetime) -> None:
+    waiting: dict[int, list[User]] = {}
+    ids = [i.id for i in to_remind]
+    for start in range(0, len(ids), 500):
+        rows = (await session.exec(
+            select(SurveyRecipient.instance_id, User).join(User, col(User.id) == SurveyRecipient.user_id)
+            .where(col(SurveyRecipient.instance_id).in_(ids[start:start + 500]),
+                   col(SurveyRecipient.answered).is_(False))
+            .order_by(col(SurveyRecipient.instance_id), col(SurveyRecipient.id)))).all()
+        for instance_id, user in rows:
+            waiting.setdefault(instance_id, []).append(user)
+    by_workspace: dict[int, list[Outgoing]] = {}
+    for instance in to_remind:
+        program = await session.get(Program, instance.program_id)
+        survey = await definition_for(session, instance)
+        instance.reminded_at = now
+        if program is None:
+            continue
+        reminder = Message(summary=f"Reminder: {survey.title}", blocks=(
+            Section(text=Text.of(f"A gentle reminder: **{survey.title}** closes soon. It takes one tap.")),
+            *survey_message(instance, survey).blocks[1:]))
+        by_workspace.setdefault(program.workspace_id, []).extend(
+            Outgoing(key=f"survey:{instance.key}:remind:{u.id}", step="survey:reminder",
+                     target=to_user(u.platform_user_id), program_id=instance.program_id,
+                     match_id=instance.match_id, message=reminder)
+            for u in waiting.get(instance.id or 0, []))
+    for workspace_id, items in by_workspace.items():
+        await enqueue(session, workspace_id, items, now)
 
 
 async def match_recipients(session: AsyncSession, match: Match) -> list[User]:
