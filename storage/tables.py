@@ -414,3 +414,19 @@ class TeamsPendingFile(SQLModel, table=True):
     consent_activity_id: str | None = Field(default=None, max_length=256)
     created_at: datetime | None = _utc(default=None, index=True)
     updated_at: datetime | None = _utc(default=None)
+
+
+class SlackGroupDM(SQLModel, table=True):
+    """The group DM Slack gave for a set of people, so messages after a restart skip conversations.open.
+
+    conversations.open is Slack's scarcest budget (Tier 3, about 50 a minute): a weekly prompt to 1,000 pairs
+    would otherwise spend 20 minutes reopening conversations the bot already has."""
+
+    __tablename__ = "slack_group_dm"
+    __table_args__ = (UniqueConstraint("workspace_id", "members"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=64)
+    members: str = Field(sa_column=Column(Text, nullable=False))  # sorted user ids, comma-separated
+    channel_id: str = Field(max_length=64)
+    opened_at: datetime | None = _utc(default=None)

@@ -26,6 +26,7 @@ from adapters.slack.background import Background
 from adapters.slack.clients import SlackClients
 from adapters.slack.config import BOT_SCOPES, SlackConfig
 from adapters.slack.files import FileFetcher, FileProblem, name_of
+from adapters.slack.group_dms import GroupDMs
 from adapters.slack.installations import DatabaseInstallationStore, DatabaseStateStore
 from adapters.slack.port import SlackPort
 from adapters.slack.render import home_view, render_form
@@ -52,7 +53,7 @@ class SlackAdapter:
         self.installations = DatabaseInstallationStore(core.db) if config.oauth_enabled else None
         lookup = self.installations.bot_token if self.installations else None
         self.clients = SlackClients(config, token_lookup=lookup)
-        self.port = SlackPort(self.clients)
+        self.port = SlackPort(self.clients, group_dms=GroupDMs(core.db))
         self.files = FileFetcher(self.port, self.clients)
         self.bolt = build_bolt_app(self)
         # One person's events are handled one at a time, in arrival order: a double click or a quick

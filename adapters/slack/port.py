@@ -14,6 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.clients import NoToken, SlackClients, retry_handlers
 from adapters.slack.directory import Directory, Profile
 from adapters.slack.errors import to_send_error
+from adapters.slack.group_dms import GroupDMs
 from adapters.slack.pacing import Pacer, Paused
 from adapters.slack.render import Rendered, render_message, render_single
 from bot.events import SentRef
@@ -30,8 +31,10 @@ class SlackPort:
 
     capabilities = PlatformCapabilities(group_conversations=True, threads=True, reactions=True)
 
-    def __init__(self, clients: SlackClients, pacer: Pacer | None = None, directory: Directory | None = None) -> None:
+    def __init__(self, clients: SlackClients, pacer: Pacer | None = None, directory: Directory | None = None,
+                 group_dms: GroupDMs | None = None) -> None:
         self.clients = clients
+        self.group_dms = group_dms  # the group DMs opened before a restart (None: memory only)
         self.pacer = pacer or Pacer(clients.config.limits)
         self.directory = directory or Directory(clients.config.user_cache_seconds)
         # Slack gives the same group DM for the same people, so a retry (or their next round) skips the
@@ -51,19 +54,25 @@ class SlackPort:
             return await self.send_to_user(workspace_id, user_ids[0], message)
         key = (workspace_id, ",".join(sorted(user_ids)))
         channel = self._groups.get(key)
+        if channel is None and self.group_dms is not None:
+            channel = await self.group_dms.find(*key)
         if channel is None:
             resp = await self._call(workspace_id, "conversations.open", users=",".join(user_ids), return_im=False)
             channel = (resp.get("channel") or {}).get("id")
             if not channel:
                 raise SendError("conversations.open: no channel in the answer", retryable=True)
-            if len(self._groups) >= GROUP_CACHE_SIZE:
-                self._groups.pop(next(iter(self._groups)))
-            self._groups[key] = channel
+            if self.group_dms is not None:
+                await self.group_dms.remember(*key, channel)
+        if key not in self._groups and len(self._groups) >= GROUP_CACHE_SIZE:
+            self._groups.pop(next(iter(self._groups)))
+        self._groups[key] = channel
         try:
             return await self._post(workspace_id, channel, message)
         except SendError as exc:
             if exc.gone:
                 self._groups.pop(key, None)
+                if self.group_dms is not None:
+                    await self.group_dms.forget(*key)
             raise
 
     async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,

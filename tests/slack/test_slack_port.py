@@ -11,6 +11,7 @@ from slack_harness import slack_config
 from sqlmodel import select
 
 from adapters.slack.clients import SlackClients
+from adapters.slack.group_dms import GroupDMs
 from adapters.slack.http import SLACK_ADAPTER, mount
 from adapters.slack.port import SlackPort
 from bot.clock import SimulatedClock
@@ -27,6 +28,25 @@ async def port(fake):  # noqa: ANN001, ANN201
     clients = SlackClients(slack_config(fake, http_timeout=0.5, retry_backoff=0.01))
     yield SlackPort(clients)
     await clients.close()
+
+
+async def test_group_dms_are_remembered_across_a_restart_and_forgotten_when_gone(database, fake) -> None:  # noqa: ANN001
+    clients = SlackClients(slack_config(fake, http_timeout=0.5, retry_backoff=0.01))
+    try:
+        await SlackPort(clients, group_dms=GroupDMs(database)).send_to_group("T111", ["U2", "U1"],
+                                                                            text_message("Meet!"))
+        restarted = SlackPort(clients, group_dms=GroupDMs(database))
+        ref = await restarted.send_to_group("T111", ["U1", "U2"], text_message("Week 2"))
+        assert len(fake.called("conversations.open")) == 1, "the second process found the group DM"
+        assert fake.called("chat.postMessage")[-1].args["channel"] == ref.conversation_id
+        fake.fail_next("chat.postMessage", "is_archived")
+        with pytest.raises(SendError):
+            await restarted.send_to_group("T111", ["U1", "U2"], text_message("Week 3"))
+        await SlackPort(clients, group_dms=GroupDMs(database)).send_to_group("T111", ["U1", "U2"],
+                                                                            text_message("Week 3"))
+        assert len(fake.called("conversations.open")) == 2, "an archived group DM is opened afresh"
+    finally:
+        await clients.close()
 
 
 async def test_is_a_chat_port(port) -> None:  # noqa: ANN001

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:56:49.053092
+Create Date: 2026-11-23 17:33:43.966507
 """
 
 from collections.abc import Sequence
@@ -41,6 +41,15 @@ def upgrade() -> None:
     sa.Column('at', storage.types.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
+    )
+    op.create_table('slack_group_dm',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('members', sa.Text(), nullable=False),
+    sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('opened_at', storage.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('workspace_id', 'members')
     )
     op.create_table('teams_pending_file',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -507,6 +516,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_teams_pending_file_created_at'))
 
     op.drop_table('teams_pending_file')
+    op.drop_table('slack_group_dm')
     op.drop_table('processed_event')
     op.drop_table('installation')
     # ### end Alembic commands ###
