@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from adapters.capped import TooBig, read_capped
 from adapters.slack.clients import NoToken, SlackClients
 from adapters.slack.port import SlackPort
 from bot.port import SendError
@@ -26,7 +27,6 @@ log = logging.getLogger("tandem.slack")
 FILE_HOST = "files.slack.com"
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-CHUNK = 64 * 1024
 TRY_AGAIN = "please send it again"
 
 
@@ -150,19 +150,15 @@ class FileFetcher:
         expects_html = name.lower().endswith((".html", ".htm"))
         if resp.content_type == "text/html" and not expects_html:
             raise FileProblem(_login_page(name))
-        if resp.content_length is not None and resp.content_length > self.limit:
-            raise FileProblem(f"{name} is too big ({megabytes(resp.content_length)}); "
-                              f"I import files up to {megabytes(self.limit)}.")
-        body = bytearray()
-        async for chunk in resp.content.iter_chunked(CHUNK):
-            body.extend(chunk)
-            if len(body) > self.limit:
-                raise FileProblem(f"{name} is too big (over {megabytes(self.limit)}); "
-                                  f"I import files up to {megabytes(self.limit)}.")
-        head = bytes(body[:256]).lstrip().lower()
+        try:
+            body = await read_capped(resp, self.limit)
+        except TooBig as exc:
+            size = megabytes(exc.size) if exc.size is not None else f"over {megabytes(self.limit)}"
+            raise FileProblem(f"{name} is too big ({size}); I import files up to {megabytes(self.limit)}.") from None
+        head = body[:256].lstrip().lower()
         if not expects_html and head.startswith((b"<!doctype html", b"<html")):
             raise FileProblem(_login_page(name))
-        return bytes(body)
+        return body
 
 
 def _login_page(name: str) -> str:

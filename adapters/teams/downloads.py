@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from adapters.capped import TooBig, read_capped
+
 log = logging.getLogger("tandem.teams")
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
@@ -119,11 +121,7 @@ class FileDownloader:
                                 "please send it again.")
         too_big = DownloadError(f"{file.name} is too big: files up to {_size_text(self.max_bytes)} please "
                                 "(split the list into several files).")
-        if response.content_length is not None and response.content_length > self.max_bytes:
-            raise too_big
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            body.extend(chunk)
-            if len(body) > self.max_bytes:
-                raise too_big
-        return bytes(body)
+        try:
+            return await read_capped(response, self.max_bytes)
+        except TooBig:
+            raise too_big from None
