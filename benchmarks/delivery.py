@@ -34,10 +34,10 @@ from sqlalchemy import func, text  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bot.core import Tandem  # noqa: E402
-from bot.events import SentRef  # noqa: E402
-from bot.messages import Message, text_message  # noqa: E402
-from bot.outbox import Dispatcher, Outgoing, enqueue, to_user  # noqa: E402
-from bot.port import PlatformCapabilities, SendError  # noqa: E402
+from bot.delivery.outbox import Dispatcher, Outgoing, enqueue, to_user  # noqa: E402
+from bot.kernel.events import SentRef  # noqa: E402
+from bot.kernel.messages import Message, text_message  # noqa: E402
+from bot.kernel.port import PlatformCapabilities, SendError  # noqa: E402
 from storage.database import Database, open_database, upgrade  # noqa: E402
 from storage.enums import DeliveryState  # noqa: E402
 from storage.tables import Delivery, Workspace  # noqa: E402
@@ -95,8 +95,9 @@ class LimitedPort:
     async def send_to_group(self, workspace_id: str, user_ids: list[str], message: Message) -> SentRef:
         raise SendError("not used", retryable=False)
 
-    async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,
-                              thread_id: str | None = None) -> SentRef:
+    async def post_to_channel(
+        self, workspace_id: str, channel_id: str, message: Message, thread_id: str | None = None
+    ) -> SentRef:
         raise SendError("not used", retryable=False)
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
@@ -109,15 +110,18 @@ async def fill(db: Database, count: int) -> None:
         s.add(ws)
         await s.flush()
         now = Tandem(db).clock.now()
-        items = [Outgoing(key=f"bench:{i}", step="bench", target=to_user(f"U{i}"), message=text_message(f"m{i}"))
-                 for i in range(count)]
+        items = [
+            Outgoing(key=f"bench:{i}", step="bench", target=to_user(f"U{i}"), message=text_message(f"m{i}"))
+            for i in range(count)
+        ]
         await enqueue(s, ws.id or 0, items, now)
 
 
 async def remaining(db: Database) -> int:
     async with db.session() as s:
-        return (await s.exec(select(func.count()).select_from(Delivery).where(
-            Delivery.state != DeliveryState.SENT.value))).one()
+        return (
+            await s.exec(select(func.count()).select_from(Delivery).where(Delivery.state != DeliveryState.SENT.value))
+        ).one()
 
 
 async def sender(core: Tandem, lease: timedelta, stop: asyncio.Event) -> None:
@@ -167,9 +171,16 @@ async def scenario(db: Database, name: str, count: int, rate: float, fail: float
             await task
     delivered = port.delivered
     return {
-        "scenario": name, "count": count, "rate": rate, "seconds": elapsed, "bound": bound,
-        "ratio": elapsed / bound, "lost": count - len(delivered),
-        "duplicates": sum(n - 1 for n in delivered.values()), "calls": port.calls, "rejected_429": port.rejected,
+        "scenario": name,
+        "count": count,
+        "rate": rate,
+        "seconds": elapsed,
+        "bound": bound,
+        "ratio": elapsed / bound,
+        "lost": count - len(delivered),
+        "duplicates": sum(n - 1 for n in delivered.values()),
+        "calls": port.calls,
+        "rejected_429": port.rejected,
     }
 
 
@@ -210,8 +221,10 @@ async def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     random.seed(6)
     backend = "PostgreSQL" if args.db else "SQLite"
-    print(f"{args.count} deliveries, platform limit {args.rate:g}/s, {args.fail:.0%} answered 429 "
-          f"(retry after {args.retry_after:g} s), {backend}")
+    print(
+        f"{args.count} deliveries, platform limit {args.rate:g}/s, {args.fail:.0%} answered 429 "
+        f"(retry after {args.retry_after:g} s), {backend}"
+    )
     for name in args.scenarios.split(","):
         if name == "two" and not args.db:
             print("two: skipped (SQLite means one process)")
@@ -222,9 +235,11 @@ async def main() -> None:
         finally:
             await drop(db, args.db, schema)
         calls_bound = r["calls"] / args.rate  # the 429s use up the platform's allowance too
-        print(f"{r['scenario']:>6}: {r['seconds']:6.2f} s vs bound {r['bound']:.2f} s = {r['ratio']:.2f}x "
-              f"({r['seconds'] / calls_bound:.2f}x of calls/R) · lost {r['lost']} · duplicates {r['duplicates']} · "
-              f"calls {r['calls']} ({r['rejected_429']} got 429)")
+        print(
+            f"{r['scenario']:>6}: {r['seconds']:6.2f} s vs bound {r['bound']:.2f} s = {r['ratio']:.2f}x "
+            f"({r['seconds'] / calls_bound:.2f}x of calls/R) · lost {r['lost']} · duplicates {r['duplicates']} · "
+            f"calls {r['calls']} ({r['rejected_429']} got 429)"
+        )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,19 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    command = [sys.executable, "-m", "tandem.cli", "demo", "--quiet", "--participants", str(args.participants),
-               "--weeks", str(args.weeks), "--seed", str(args.seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "tandem.cli",
+        "demo",
+        "--quiet",
+        "--participants",
+        str(args.participants),
+        "--weeks",
+        str(args.weeks),
+        "--seed",
+        str(args.seed),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
@@ -37,8 +48,7 @@ def main() -> None:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     peak_mb = after.ru_maxrss / 1024  # Linux reports KiB
     print(f"tandem demo --participants {args.participants} --weeks {args.weeks}: {result.stdout.strip()}")
-    print(f"wall {wall:.1f} s · CPU {cpu:.1f} s · peak memory {peak_mb:.0f} MB "
-          f"(targets: well under 20 s and 300 MB)")
+    print(f"wall {wall:.1f} s · CPU {cpu:.1f} s · peak memory {peak_mb:.0f} MB (targets: well under 20 s and 300 MB)")
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ def _rss_mb() -> float:
 def _scorer(problem: MatchProblem) -> tuple[Scorer, dict[str, int]]:
     active = sorted((p for p in problem.participants if not p.paused), key=lambda p: p.id)
     feats = build_features(active, problem.history)
-    scorer = Scorer(feats, problem.weights, problem.mode == "mentoring", problem.current_round,
-                    problem.avoid_repeat_rounds)
+    scorer = Scorer(
+        feats, problem.weights, problem.mode == "mentoring", problem.current_round, problem.avoid_repeat_rounds
+    )
     return scorer, feats.index
 
 
@@ -111,9 +112,14 @@ def _timed_case(kind: str, args: dict) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {
         "active": sum(not p.paused for p in problem.participants),
-        "time": elapsed, "cpu": cpu, "peak_mb": peak, "solve_mb": max(0.0, peak - before),
-        "objective": result.stats.objective, "repeats": result.stats.repeats,
-        "unmatched": len(result.unmatched), "solver": result.stats.solver,
+        "time": elapsed,
+        "cpu": cpu,
+        "peak_mb": peak,
+        "solve_mb": max(0.0, peak - before),
+        "objective": result.stats.objective,
+        "repeats": result.stats.repeats,
+        "unmatched": len(result.unmatched),
+        "solver": result.stats.solver,
     }
     if kind == "peer":
         out["profile"] = profile_objective(problem, [list(g.members) for g in result.groups])
@@ -137,22 +143,25 @@ def run_case(kind: str, **args) -> dict:
 
 def peers(sizes: list[int], bound_max: int) -> None:
     print("\n## Peer rounds (pairs), 12 rounds of random history, ~3% paused, ~1% with avoid lists")
-    print(f"{'people':>7} {'time s':>7} {'cpu s':>6} {'peak MB':>8} {'solve MB':>8} {'objective':>11} "
-          f"{'repeats':>7} "
-          f"{'vs bound':>8} {'vs random':>9} {'random: repeats, avoid breaches':>31}  solver")
+    print(
+        f"{'people':>7} {'time s':>7} {'cpu s':>6} {'peak MB':>8} {'solve MB':>8} {'objective':>11} "
+        f"{'repeats':>7} "
+        f"{'vs bound':>8} {'vs random':>9} {'random: repeats, avoid breaches':>31}  solver"
+    )
     for n in sizes:
         r = run_case("peer", n=n, bound=n <= bound_max)
         ratio = f"{r['objective'] / r['bound']:.4f}" if "bound" in r else "-"
         rand_obj, rand_rep, rand_breach = r["random"]
-        print(f"{r['active']:>7} {r['time']:>7.2f} {r['cpu']:>6.2f} {r['peak_mb']:>8.0f} "
-              f"{r['solve_mb']:>8.0f} "
-              f"{r['objective']:>11.1f} {r['repeats']:>7} {ratio:>8} {r['profile'][0] / rand_obj:>9.2f} "
-              f"{f'{rand_rep}, {rand_breach}':>31}  {r['solver']}")
+        print(
+            f"{r['active']:>7} {r['time']:>7.2f} {r['cpu']:>6.2f} {r['peak_mb']:>8.0f} "
+            f"{r['solve_mb']:>8.0f} "
+            f"{r['objective']:>11.1f} {r['repeats']:>7} {ratio:>8} {r['profile'][0] / rand_obj:>9.2f} "
+            f"{f'{rand_rep}, {rand_breach}':>31}  {r['solver']}"
+        )
 
 
 def small_exact(group_sizes: list[int], samples: int, n: int) -> None:
-    print(f"\n## Heuristic vs exact MILP on {samples} random {n}-person sub-samples "
-          "(from a 2,000-person pool)")
+    print(f"\n## Heuristic vs exact MILP on {samples} random {n}-person sub-samples (from a 2,000-person pool)")
     pool = make_people(2000, seed=5, paused_share=0.0)
     history = random_history([p.id for p in pool], 12, seed=6)
     for g in group_sizes:
@@ -167,8 +176,10 @@ def small_exact(group_sizes: list[int], samples: int, n: int) -> None:
             t_exact += exact.stats.elapsed_s
             t_heur += heur.stats.elapsed_s
             ratios.append(heur.stats.objective / exact.stats.objective)
-        print(f"group size {g}: heuristic/exact min {min(ratios):.4f} mean {np.mean(ratios):.4f}; "
-              f"mean time exact {t_exact / samples:.3f} s, heuristic {t_heur / samples:.3f} s")
+        print(
+            f"group size {g}: heuristic/exact min {min(ratios):.4f} mean {np.mean(ratios):.4f}; "
+            f"mean time exact {t_exact / samples:.3f} s, heuristic {t_heur / samples:.3f} s"
+        )
 
 
 def groups_large(sizes: list[int], g: int) -> None:
@@ -176,23 +187,29 @@ def groups_large(sizes: list[int], g: int) -> None:
     for n in sizes:
         r = run_case("peer", n=n, g=g)
         rand_obj, rand_rep, rand_breach = r["random"]
-        print(f"{r['active']:>7} people: {r['time']:.2f} s (cpu {r['cpu']:.2f} s), "
-              f"peak {r['peak_mb']:.0f} MB, objective "
-              f"{r['objective']:.1f}, repeats {r['repeats']}, {r['profile'][0] / rand_obj:.2f}x a random "
-              f"shuffle (which has {rand_rep} repeats, {rand_breach} avoid breaches); {r['solver']}")
+        print(
+            f"{r['active']:>7} people: {r['time']:.2f} s (cpu {r['cpu']:.2f} s), "
+            f"peak {r['peak_mb']:.0f} MB, objective "
+            f"{r['objective']:.1f}, repeats {r['repeats']}, {r['profile'][0] / rand_obj:.2f}x a random "
+            f"shuffle (which has {rand_rep} repeats, {rand_breach} avoid breaches); {r['solver']}"
+        )
 
 
 def mentoring(cases: list[tuple[int, int, int]], exact_max: int) -> None:
     print("\n## Mentoring rounds (mentors with capacity 3, 6 rounds of history)")
     for mentees, mentors, cap in cases:
         r = run_case("mentoring", mentees=mentees, mentors=mentors, cap=cap, exact_too=mentees <= exact_max)
-        line = (f"{mentees} mentees / {mentors} mentors: {r['time']:.2f} s (cpu {r['cpu']:.2f} s), "
-                f"peak {r['peak_mb']:.0f} MB "
-                f"(solve +{r['solve_mb']:.0f} MB), objective {r['objective']:.1f}, repeats {r['repeats']}, "
-                f"waitlisted {r['mentees_waiting']}, {r['solver']}")
+        line = (
+            f"{mentees} mentees / {mentors} mentors: {r['time']:.2f} s (cpu {r['cpu']:.2f} s), "
+            f"peak {r['peak_mb']:.0f} MB "
+            f"(solve +{r['solve_mb']:.0f} MB), objective {r['objective']:.1f}, repeats {r['repeats']}, "
+            f"waitlisted {r['mentees_waiting']}, {r['solver']}"
+        )
         if "exact" in r:
-            line += f"\n    exact on all pairs: {r['exact']:.1f} in {r['exact_time']:.2f} s -> ratio " \
-                    f"{r['objective'] / r['exact']:.4f}"
+            line += (
+                f"\n    exact on all pairs: {r['exact']:.1f} in {r['exact_time']:.2f} s -> ratio "
+                f"{r['objective'] / r['exact']:.4f}"
+            )
         print(line)
 
 
@@ -208,23 +225,27 @@ def repeats_check(n: int = 200, rounds: int = 12) -> None:
         history += [PastGroup(g.members, rnd) for g in result.groups]
     print(f"in-window repeats per round: {per_round} (round {rounds + 1}: {per_round[-1]})")
     rand = MatchProblem("peer", tuple(people), seed=1, history=tuple(history[: -(n // 2)]))
-    print(f"random shuffle for round {rounds + 1} against the same history: "
-          f"{profile_objective(rand, random_groups(rand))[1]} repeats")
+    print(
+        f"random shuffle for round {rounds + 1} against the same history: "
+        f"{profile_objective(rand, random_groups(rand))[1]} repeats"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", help="comma-separated peer pool sizes")
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--bound-max", type=int, default=2000, help="largest pool for the all-pairs bound")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: "
-                        "peers,exact,groups,mentoring,repeats")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated sections to skip: peers,exact,groups,mentoring,repeats"
+    )
     args = parser.parse_args()
     skip = set(args.skip.split(","))
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
-        [200, 1000, 10000] if args.quick else [200, 1000, 2000, 10000, 50000])
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([200, 1000, 10000] if args.quick else [200, 1000, 2000, 10000, 50000])
+    )
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else "?"
     print(f"matching benchmark, {mp.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load}")
     if "peers" not in skip:

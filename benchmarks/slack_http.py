@@ -47,8 +47,8 @@ from adapters.slack.config import SlackConfig  # noqa: E402
 from adapters.slack.http import SLACK_ADAPTER, mount  # noqa: E402
 from adapters.slack.pacing import RateLimits  # noqa: E402
 from bot.core import Tandem  # noqa: E402
-from bot.messages import text_message  # noqa: E402
-from bot.outbox import Outgoing, enqueue, to_group  # noqa: E402
+from bot.delivery.outbox import Outgoing, enqueue, to_group  # noqa: E402
+from bot.kernel.messages import text_message  # noqa: E402
 from storage.database import open_database, upgrade  # noqa: E402
 from storage.tables import Delivery, Workspace  # noqa: E402
 
@@ -84,8 +84,16 @@ async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Ev
     core = Tandem(db)
     app = web.Application()
     concurrency = int(os.environ.get("BENCH_BACKGROUND", "2"))
-    mount(app, core, SlackConfig(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake_base + "/api/",
-                                 background_concurrency=concurrency))
+    mount(
+        app,
+        core,
+        SlackConfig(
+            bot_token="xoxb-bench",
+            signing_secret=SECRET,
+            api_url=fake_base + "/api/",
+            background_concurrency=concurrency,
+        ),
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -102,27 +110,49 @@ async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Ev
 
 
 def _command(i: int, hook: str) -> tuple[bytes, dict[str, str]]:
-    fields = {"token": "x", "team_id": TEAM, "team_domain": "bench", "channel_id": "C111", "channel_name": "bench",
-              "user_id": f"U{i % 50:04d}", "user_name": f"user{i % 50}", "command": "/tandem",
-              "text": ("help", "status", "resume")[i % 3], "response_url": hook, "trigger_id": f"{i}.1.x"}
+    fields = {
+        "token": "x",
+        "team_id": TEAM,
+        "team_domain": "bench",
+        "channel_id": "C111",
+        "channel_name": "bench",
+        "user_id": f"U{i % 50:04d}",
+        "user_name": f"user{i % 50}",
+        "command": "/tandem",
+        "text": ("help", "status", "resume")[i % 3],
+        "response_url": hook,
+        "trigger_id": f"{i}.1.x",
+    }
     body = urlencode(fields).encode()
     return body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
 
 
 def _click(i: int, hook: str) -> tuple[bytes, dict[str, str]]:
-    payload = {"type": "block_actions", "user": {"id": f"U{i % 50:04d}", "name": "u", "team_id": TEAM},
-               "api_app_id": "A111", "token": "x", "trigger_id": f"{i}.2.x",
-               "team": {"id": TEAM, "domain": "bench"}, "channel": {"id": "D111", "name": "directmessage"},
-               "container": {"type": "message", "message_ts": "1.1", "channel_id": "D111", "is_ephemeral": False},
-               "response_url": hook,
-               "actions": [{"action_id": "pause:resume", "block_id": "b", "value": "",
-                            "type": "button", "action_ts": f"{1700000000 + i}.{i:06d}"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": f"U{i % 50:04d}", "name": "u", "team_id": TEAM},
+        "api_app_id": "A111",
+        "token": "x",
+        "trigger_id": f"{i}.2.x",
+        "team": {"id": TEAM, "domain": "bench"},
+        "channel": {"id": "D111", "name": "directmessage"},
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": "D111", "is_ephemeral": False},
+        "response_url": hook,
+        "actions": [
+            {
+                "action_id": "pause:resume",
+                "block_id": "b",
+                "value": "",
+                "type": "button",
+                "action_ts": f"{1700000000 + i}.{i:06d}",
+            }
+        ],
+    }
     body = urlencode({"payload": json.dumps(payload)}).encode()
     return body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
 
 
-async def _one(session: aiohttp.ClientSession, url: str, i: int, hook: str, out: list[float],
-               errors: Counter) -> None:
+async def _one(session: aiohttp.ClientSession, url: str, i: int, hook: str, out: list[float], errors: Counter) -> None:
     body, headers = (_command if i % 2 else _click)(i, hook)
     start = time.perf_counter()
     try:
@@ -202,12 +232,19 @@ async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
         fake_stats = fake_ports.get(timeout=30)
         fake_proc.join(timeout=30)
     return {
-        "offered_rate": rate, "requests": total, "achieved_rate": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(_pct(latencies, 50), 2), "p99_ms": round(_pct(latencies, 99), 2),
-        "max_ms": round(max(latencies), 2) if latencies else None, "errors": dict(errors),
+        "offered_rate": rate,
+        "requests": total,
+        "achieved_rate": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_pct(latencies, 50), 2),
+        "p99_ms": round(_pct(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2) if latencies else None,
+        "errors": dict(errors),
         "last_answer_after_last_request_s": answers_lag,
-        "max_throughput_rps": round(len(done) / max_elapsed, 1), "max_p99_ms": round(_pct(done, 99), 2),
-        "max_errors": dict(max_errors), "answers_posted": fake_stats.get("hooks"), **server_stats,
+        "max_throughput_rps": round(len(done) / max_elapsed, 1),
+        "max_p99_ms": round(_pct(done, 99), 2),
+        "max_errors": dict(max_errors),
+        "answers_posted": fake_stats.get("hooks"),
+        **server_stats,
     }
 
 
@@ -268,8 +305,12 @@ class SlackLimitsFake(FakeSlack):
 
     def _too_many(self, slack_seconds: int) -> web.Response:
         self.answered_429 += 1
-        return web.Response(status=429, text=self.body_429, content_type="application/json",
-                            headers={"retry-after": f"{max(1, slack_seconds) / self.speedup:.4f}"})
+        return web.Response(
+            status=429,
+            text=self.body_429,
+            content_type="application/json",
+            headers={"retry-after": f"{max(1, slack_seconds) / self.speedup:.4f}"},
+        )
 
     def bound_seconds(self, calls: list[Any]) -> dict[str, float]:
         """Per limit: the least time any client needs for these calls, less the burst it may start with."""
@@ -281,8 +322,9 @@ class SlackLimitsFake(FakeSlack):
                     need["#" + str(call.args.get("channel"))] += 1
         out = {}
         for key, count in need.items():
-            rate, burst = (self.per_channel, FAKE_CHANNEL_BURST) if key.startswith("#") else \
-                (self.limits[key], FAKE_BURST)
+            rate, burst = (
+                (self.per_channel, FAKE_CHANNEL_BURST) if key.startswith("#") else (self.limits[key], FAKE_BURST)
+            )
             out[key] = max(0, count - (burst - 1)) / rate
         return out
 
@@ -295,18 +337,27 @@ async def _deliver_all(core: Tandem, db: Any) -> float:
     while True:
         await core.dispatch()
         async with db.session() as s:
-            pending = (await s.exec(select(func.count()).select_from(Delivery).where(
-                Delivery.state.in_(("pending", "sending"))))).one()  # type: ignore[attr-defined]
-            nxt = (await s.exec(select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.state == "pending"))).one()
+            pending = (
+                await s.exec(
+                    select(func.count()).select_from(Delivery).where(Delivery.state.in_(("pending", "sending")))
+                )
+            ).one()  # type: ignore[attr-defined]
+            nxt = (await s.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.state == "pending"))).one()
         if not pending:
             return time.perf_counter() - t0
         wait = max(0.01, (nxt.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()) if nxt else 0.05
         await asyncio.sleep(min(wait, 1.0))
 
 
-def _phase(fake: SlackLimitsFake, calls: list[Any], rows: list[Any], pairs: int, elapsed: float,
-           speedup: float, over_limit: int) -> dict[str, Any]:
+def _phase(
+    fake: SlackLimitsFake,
+    calls: list[Any],
+    rows: list[Any],
+    pairs: int,
+    elapsed: float,
+    speedup: float,
+    over_limit: int,
+) -> dict[str, Any]:
     ok = [c for c in calls if c.ok]
     bounds = fake.bound_seconds(ok)
     binding = max(bounds, key=lambda k: bounds[k])
@@ -314,14 +365,20 @@ def _phase(fake: SlackLimitsFake, calls: list[Any], rows: list[Any], pairs: int,
     posts = Counter(c.args.get("channel") for c in ok if c.method == "chat.postMessage")
     states = Counter(r.state for r in rows)
     return {
-        "pairs": pairs, "seconds": round(elapsed, 2), "slack_minutes": round(elapsed * speedup / 60, 1),
-        "binding": binding, "bound_seconds": round(bounds[binding], 2),
+        "pairs": pairs,
+        "seconds": round(elapsed, 2),
+        "slack_minutes": round(elapsed * speedup / 60, 1),
+        "binding": binding,
+        "bound_seconds": round(bounds[binding], 2),
         "fraction_of_rate": round(bounds[binding] / elapsed, 3),
         "fraction_incl_429": round(max(all_bounds.values()) / elapsed, 3),
-        "delivered": states.get("sent", 0), "failed": states.get("failed", 0),
+        "delivered": states.get("sent", 0),
+        "failed": states.get("failed", 0),
         "lost": pairs - states.get("sent", 0) - states.get("failed", 0),
-        "duplicates": sum(n - 1 for n in posts.values() if n > 1), "distinct_conversations": len(posts),
-        "calls": dict(Counter(c.method for c in calls)), "answered_429": sum(1 for c in calls if c.status == 429),
+        "duplicates": sum(n - 1 for n in posts.values() if n > 1),
+        "distinct_conversations": len(posts),
+        "calls": dict(Counter(c.method for c in calls)),
+        "answered_429": sum(1 for c in calls if c.status == 429),
         "over_limit_429": over_limit,
     }
 
@@ -332,8 +389,9 @@ def _limits(speedup: float, burst: int | None) -> RateLimits:
     return limits if burst is None else dataclasses.replace(limits, burst=burst)
 
 
-async def round_delivery(pairs: int, speedup: float, fraction_429: float,
-                         burst: int | None = None) -> list[dict[str, Any]]:
+async def round_delivery(
+    pairs: int, speedup: float, fraction_429: float, burst: int | None = None
+) -> list[dict[str, Any]]:
     """Phase 1: a round's group intros (conversations.open + chat.postMessage each). Phase 2: the next message
     to every pair (the group DM is remembered: posts only), so both binding limits are measured."""
     from sqlmodel import select
@@ -346,8 +404,13 @@ async def round_delivery(pairs: int, speedup: float, fraction_429: float,
         await fake.start()
         core = Tandem(db)
         app = web.Application()
-        mount(app, core, SlackConfig(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url,
-                                     limits=_limits(speedup, burst)))
+        mount(
+            app,
+            core,
+            SlackConfig(
+                bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url, limits=_limits(speedup, burst)
+            ),
+        )
         async with db.transaction() as s:
             ws = Workspace(platform="slack", external_id=TEAM, name="Bench")
             s.add(ws)
@@ -355,17 +418,24 @@ async def round_delivery(pairs: int, speedup: float, fraction_429: float,
             ws_id = ws.id or 0
         for phase, text in (("intro", "Meet each other! (pair {i})"), ("prompt", "This week's question (pair {i})")):
             async with db.transaction() as s:
-                items = [Outgoing(key=f"bench:{phase}:{i}", step=phase,
-                                  target=to_group([f"U{2 * i:05d}", f"U{2 * i + 1:05d}"]),
-                                  message=text_message(text.format(i=i))) for i in range(pairs)]
+                items = [
+                    Outgoing(
+                        key=f"bench:{phase}:{i}",
+                        step=phase,
+                        target=to_group([f"U{2 * i:05d}", f"U{2 * i + 1:05d}"]),
+                        message=text_message(text.format(i=i)),
+                    )
+                    for i in range(pairs)
+                ]
                 await enqueue(s, ws_id, items, datetime.now(UTC))
             first, over_limit = len(fake.calls), fake.over_limit
             elapsed = await _deliver_all(core, db)
             async with db.session() as s:
                 rows = (await s.exec(select(Delivery).where(Delivery.step == phase))).all()
             calls = [c for c in fake.calls[first:] if c.method != "auth.test"]
-            results.append({"phase": phase, **_phase(fake, calls, rows, pairs, elapsed, speedup,
-                                                     fake.over_limit - over_limit)})
+            results.append(
+                {"phase": phase, **_phase(fake, calls, rows, pairs, elapsed, speedup, fake.over_limit - over_limit)}
+            )
         await app[SLACK_ADAPTER].close()
         await fake.close()
         await db.dispose()
@@ -377,12 +447,19 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="offered requests per second (part 1)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--pairs", type=int, default=1000)
-    parser.add_argument("--speedup", type=float, default=20.0,
-                        help="part 2: Slack's limits this many times faster (1: real time, ~20 min per 1,000 pairs)")
+    parser.add_argument(
+        "--speedup",
+        type=float,
+        default=20.0,
+        help="part 2: Slack's limits this many times faster (1: real time, ~20 min per 1,000 pairs)",
+    )
     parser.add_argument("--share-429", type=float, default=0.05)
     parser.add_argument("--burst", type=int, default=None, help="experiment: the pacer's burst (default: production)")
-    parser.add_argument("--no-pause", action="store_true",
-                        help="experiment: a 429 delays only the delivery that got it, not its method (as before)")
+    parser.add_argument(
+        "--no-pause",
+        action="store_true",
+        help="experiment: a 429 delays only the delivery that got it, not its method (as before)",
+    )
     parser.add_argument("--skip-ack", action="store_true")
     parser.add_argument("--skip-round", action="store_true")
     args = parser.parse_args()
@@ -394,18 +471,22 @@ def main() -> None:
         ack = asyncio.run(ack_latency(args.rate, args.seconds))
         print("ack latency:", json.dumps(ack))
         verdict = "OK" if ack["p99_ms"] <= 50 and not ack["errors"] else "MISSED"
-        print(f"  {ack['achieved_rate']} req/s, p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms "
-              f"(target p99 ≤ 50 ms: {verdict}); max {ack['max_throughput_rps']} req/s")
+        print(
+            f"  {ack['achieved_rate']} req/s, p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms "
+            f"(target p99 ≤ 50 ms: {verdict}); max {ack['max_throughput_rps']} req/s"
+        )
     if not args.skip_round:
         for result in asyncio.run(round_delivery(args.pairs, args.speedup, args.share_429, args.burst)):
             print("round delivery:", json.dumps(result))
             ok = result["fraction_of_rate"] >= 0.9 and not result["lost"] and not result["duplicates"]
-            print(f"  {result['phase']}: {result['pairs']} pairs in {result['seconds']} s "
-                  f"(= {result['slack_minutes']} min at Slack's rates), {100 * result['fraction_of_rate']:.0f} % of "
-                  f"the {result['binding']} limit ({100 * result['fraction_incl_429']:.0f} % counting 429s), "
-                  f"lost {result['lost']}, duplicates {result['duplicates']}, 429s {result['answered_429']} "
-                  f"({result['over_limit_429']} over a limit) "
-                  f"(target ≥ 90 %, 0, 0: {'OK' if ok else 'MISSED'})")
+            print(
+                f"  {result['phase']}: {result['pairs']} pairs in {result['seconds']} s "
+                f"(= {result['slack_minutes']} min at Slack's rates), {100 * result['fraction_of_rate']:.0f} % of "
+                f"the {result['binding']} limit ({100 * result['fraction_incl_429']:.0f} % counting 429s), "
+                f"lost {result['lost']}, duplicates {result['duplicates']}, 429s {result['answered_429']} "
+                f"({result['over_limit_429']} over a limit) "
+                f"(target ≥ 90 %, 0, 0: {'OK' if ok else 'MISSED'})"
+            )
 
 
 if __name__ == "__main__":

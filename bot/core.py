@@ -9,41 +9,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.clock import Clock, SystemClock
-from bot.events import Actor, Event, Response
-from bot.messages import Message
-from bot.port import ChatPort
+from bot.app.home import home_view
+from bot.app.router import handle_event
+from bot.delivery.outbox import Dispatcher
+from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.events import Actor, Event, Response
+from bot.kernel.messages import Message
+from bot.kernel.port import ChatPort
+from bot.kernel.runtime import AdminPolicy
+from bot.schedule.steps import run_due_steps
 from storage.database import Database
 
+__all__ = ["AdminPolicy", "Tandem"]
+
 log = logging.getLogger("tandem.core")
-
-
-@dataclass
-class AdminPolicy:
-    """Extra admins by platform user id (e.g. from TANDEM_SLACK_ADMINS), on top of platform admins."""
-
-    extra_admins: dict[str, frozenset[str]] = field(default_factory=dict)
-
-    def is_listed(self, platform: str, user_id: str) -> bool:
-        return user_id in self.extra_admins.get(platform, frozenset())
 
 
 class Tandem:
     """Holds the database, the clock and one port per platform."""
 
-    def __init__(self, db: Database, *, clock: Clock | None = None, admins: AdminPolicy | None = None,
-                 instance_id: str | None = None, default_timezone: str = "UTC",
-                 step_grace: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock | None = None,
+        admins: AdminPolicy | None = None,
+        instance_id: str | None = None,
+        default_timezone: str = "UTC",
+        step_grace: timedelta | None = None,
+    ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.admins = admins or AdminPolicy()
         self.instance_id = instance_id or f"tandem-{uuid.uuid4().hex[:8]}"
         self.ports: dict[str, ChatPort] = {}
         self.default_timezone = default_timezone
-        self.step_grace = step_grace  # None: per-kind defaults in bot.calendar.GRACE
+        self.step_grace = step_grace  # None: per-kind defaults in bot.schedule.calendar.GRACE
         self.wakeup = asyncio.Event()  # set when new deliveries are waiting, so the sender loop runs now
 
     def register_port(self, platform: str, port: ChatPort) -> None:
@@ -57,25 +60,17 @@ class Tandem:
 
     async def handle(self, event: Event) -> Response:
         """Act on one inbound event and say what to answer where it happened."""
-        from bot.handler import handle_event
-
         return await handle_event(self, event)
 
     async def home(self, actor: Actor) -> Message:
         """The person's home view: matches, next chat, open surveys; admins also see program health."""
-        from bot.home import home_view
-
         return await home_view(self, actor)
 
     async def tick(self) -> None:
         """Run every step that is due, then send what is waiting. Safe to call as often as you like."""
-        from bot.steps import run_due_steps
-
         await run_due_steps(self)
         await self.dispatch()
 
     async def dispatch(self, limit: int = 200) -> int:
         """Send pending deliveries; returns how many were sent."""
-        from bot.outbox import Dispatcher
-
         return await Dispatcher(self).run_once(limit=limit)

@@ -87,7 +87,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         async with self._adapt_connection._execute_mutex:
             conn = self._connection
             self._description, rows, self._rowcount, self._lastrowid = await conn._execute(
-                _run, conn._conn, operation, parameters, many)
+                _run, conn._conn, operation, parameters, many
+            )
             self._rows = collections.deque(rows) if rows is not None else collections.deque()
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:

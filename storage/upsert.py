@@ -31,8 +31,9 @@ def _statement(dialect: str, table: type, keys: list[str], columns: tuple[str, .
     return stmt
 
 
-async def insert_ignore(session: SAAsyncSession, table: type, rows: list[dict[str, Any]], keys: list[str],
-                        chunk: int = 500) -> int:
+async def insert_ignore(
+    session: SAAsyncSession, table: type, rows: list[dict[str, Any]], keys: list[str], chunk: int = 500
+) -> int:
     if not rows:
         return 0
     dialect = session.bind.dialect.name if session.bind else "sqlite"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bot.admin.csv_import import ImportResult, import_participants
+from bot.admin.export import export_program, find_program_anywhere, write_export
 from bot.core import Tandem
-from bot.exporting import export_program, find_program_anywhere, write_export
-from bot.importing import ImportResult, import_participants
-from bot.programs import ProgramError
+from bot.programs.membership import ProgramError
 from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
 
 

@@ -13,8 +13,13 @@ from rich.console import Console
 from tandem.match_cli import match as match_command
 from tandem.settings import SettingsError, load_settings
 
-app = typer.Typer(name="tandem", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Tandem: mentoring programs and coffee chats inside Slack and Microsoft Teams.")
+app = typer.Typer(
+    name="tandem",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Tandem: mentoring programs and coffee chats inside Slack and Microsoft Teams.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
 
@@ -35,8 +40,9 @@ def _settings():  # noqa: ANN202
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -62,8 +68,9 @@ def demo(
         except DatabaseUrlError as exc:
             fail(f"--db: {exc}")
     console = Console(highlight=False)
-    options = DemoOptions(participants=participants, weeks=weeks, seed=seed, db_url=db,
-                          console=None if quiet else console)
+    options = DemoOptions(
+        participants=participants, weeks=weeks, seed=seed, db_url=db, console=None if quiet else console
+    )
     try:
         result = asyncio.run(run_demo(options))
     except DatabaseUnavailable as exc:

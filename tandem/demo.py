@@ -18,10 +18,12 @@ from rich.table import Table
 
 from adapters.console.port import PLATFORM, ConsolePort, Sent
 from adapters.console.render import render_form
-from bot import booking, surveys
-from bot.clock import SimulatedClock
+from bot.admin.stats import avg, pct, program_stats
+from bot.booking import offers as booking
 from bot.core import Tandem
-from bot.events import (
+from bot.engagement import surveys
+from bot.kernel.clock import SimulatedClock
+from bot.kernel.events import (
     ActionEvent,
     Actor,
     CommandEvent,
@@ -34,11 +36,10 @@ from bot.events import (
     Reply,
     Response,
 )
-from bot.handler import JOIN
-from bot.messages import Actions, Button, Mention, Section
-from bot.stats import avg, pct, program_stats
-from bot.timeutil import show
-from bot.wakeup import next_due
+from bot.kernel.messages import Actions, Button, Mention, Section
+from bot.kernel.timeutil import show
+from bot.programs.membership import JOIN
+from bot.schedule.wakeup import next_due
 from storage.database import check_connection, open_database, upgrade
 from storage.tables import Program
 from tandem.people import Person, make_people
@@ -66,16 +67,22 @@ class DemoResult:
 
 
 class Simulation:
-    def __init__(self, core: Tandem, port: ConsolePort, people: list[Person], rng: random.Random,
-                 console: Console | None) -> None:
+    def __init__(
+        self, core: Tandem, port: ConsolePort, people: list[Person], rng: random.Random, console: Console | None
+    ) -> None:
         self.core, self.port, self.people, self.rng, self.console = core, port, people, rng, console
         self.by_id = {p.user_id: p for p in people}
         self.seen = 0
         self.declined: set[str] = set()
 
     def actor(self, person: Person) -> Actor:
-        return Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=person.user_id, name=person.name,
-                     timezone=person.timezone)
+        return Actor(
+            platform=PLATFORM,
+            workspace_id=WORKSPACE,
+            user_id=person.user_id,
+            name=person.name,
+            timezone=person.timezone,
+        )
 
     async def act(self, person: Person, event_factory, note: str = "") -> Response:  # noqa: ANN001
         response = await self.core.handle(event_factory(self.actor(person)))
@@ -85,8 +92,12 @@ class Simulation:
 
     async def click(self, person: Person, sent: Sent, button: Button) -> Response:
         event_id = f"{sent.ref.message_id}:{person.user_id}:{button.action_id}:{button.value}"
-        return await self.act(person, lambda a: ActionEvent(actor=a, action_id=button.action_id, value=button.value,
-                                                            message=sent.ref, event_id=event_id))
+        return await self.act(
+            person,
+            lambda a: ActionEvent(
+                actor=a, action_id=button.action_id, value=button.value, message=sent.ref, event_id=event_id
+            ),
+        )
 
     async def settle(self) -> None:
         """Send what's waiting, let people react, repeat until quiet."""
@@ -100,8 +111,13 @@ class Simulation:
                 await self.react(sent)
 
     async def react(self, sent: Sent) -> None:
-        buttons = [e for b in sent.message.blocks if isinstance(b, Actions) for e in b.elements
-                   if isinstance(e, Button) and not e.url]
+        buttons = [
+            e
+            for b in sent.message.blocks
+            if isinstance(b, Actions)
+            for e in b.elements
+            if isinstance(e, Button) and not e.url
+        ]
         if not buttons or sent.channel:
             return
         kinds = {b.action_id for b in buttons}
@@ -144,8 +160,19 @@ class Simulation:
         for b in buttons:
             if b.action_id == surveys.ANSWER:
                 questions.setdefault(b.value.split("|")[1], []).append(b)
-        weights = {"yes": 8, "not_yet": 2, "cant_meet": 0.3, "good_fit": 8, "too_early": 2, "not_a_fit": 0.4,
-                   "1": 0.2, "2": 0.5, "3": 2, "4": 5, "5": 4}
+        weights = {
+            "yes": 8,
+            "not_yet": 2,
+            "cant_meet": 0.3,
+            "good_fit": 8,
+            "too_early": 2,
+            "not_a_fit": 0.4,
+            "1": 0.2,
+            "2": 0.5,
+            "3": 2,
+            "4": 5,
+            "5": 4,
+        }
         for index, options in enumerate(questions.values()):
             if index and self.rng.random() > 0.3:
                 break  # most people answer the first question and move on
@@ -155,22 +182,42 @@ class Simulation:
         if comments and self.rng.random() < 0.1:
             response = await self.click(person, sent, comments[0])
             if isinstance(response, OpenForm):
-                text = self.rng.choice(["Great conversation about career paths.", "We swapped book tips!",
-                                        "Hard to find time this week, but worth it."])
-                await self.act(person, lambda a: FormSubmittedEvent(actor=a, form_id=response.form.form_id,
-                                                                    values={"answer": text}, state=response.form.state))
+                text = self.rng.choice(
+                    [
+                        "Great conversation about career paths.",
+                        "We swapped book tips!",
+                        "Hard to find time this week, but worth it.",
+                    ]
+                )
+                await self.act(
+                    person,
+                    lambda a: FormSubmittedEvent(
+                        actor=a, form_id=response.form.form_id, values={"answer": text}, state=response.form.state
+                    ),
+                )
 
     async def fill_profile(self, person: Person) -> None:
         response = await self.act(person, lambda a: DirectMessageEvent(actor=a, text="profile"))
         if not isinstance(response, OpenForm):
             return
-        values = {"role": person.role, "capacity": "2" if person.role == "mentor" else "1",
-                  "skills_offered": ", ".join(person.skills_offered), "skills_wanted": ", ".join(person.skills_wanted),
-                  "interests": ", ".join(person.interests), "department": person.department,
-                  "timezone": person.timezone, "work_start": person.work_start, "work_end": person.work_end,
-                  "shoutouts": "yes"}
-        result = await self.act(person, lambda a: FormSubmittedEvent(actor=a, form_id=response.form.form_id,
-                                                                     values=values, state=response.form.state))
+        values = {
+            "role": person.role,
+            "capacity": "2" if person.role == "mentor" else "1",
+            "skills_offered": ", ".join(person.skills_offered),
+            "skills_wanted": ", ".join(person.skills_wanted),
+            "interests": ", ".join(person.interests),
+            "department": person.department,
+            "timezone": person.timezone,
+            "work_start": person.work_start,
+            "work_end": person.work_end,
+            "shoutouts": "yes",
+        }
+        result = await self.act(
+            person,
+            lambda a: FormSubmittedEvent(
+                actor=a, form_id=response.form.form_id, values=values, state=response.form.state
+            ),
+        )
         if isinstance(result, FormErrors):
             raise RuntimeError(f"demo profile rejected: {result.errors}")
 
@@ -208,22 +255,51 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     clock = SimulatedClock(START)
     core = Tandem(db, clock=clock, default_timezone="Europe/London", instance_id="demo")
     people = make_people(options.participants, rng)
-    port = ConsolePort(clock=clock, console=console, names={p.user_id: p.name for p in people} | {"UADMIN": "Morgan"},
-                       zones={p.user_id: p.timezone for p in people} | {"UADMIN": "Europe/London"})
+    port = ConsolePort(
+        clock=clock,
+        console=console,
+        names={p.user_id: p.name for p in people} | {"UADMIN": "Morgan"},
+        zones={p.user_id: p.timezone for p in people} | {"UADMIN": "Europe/London"},
+    )
     core.register_port(PLATFORM, port)
     sim = Simulation(core, port, people, rng, console)
-    admin = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id="UADMIN", name="Morgan (program admin)",
-                  timezone="Europe/London", is_platform_admin=True)
+    admin = Actor(
+        platform=PLATFORM,
+        workspace_id=WORKSPACE,
+        user_id="UADMIN",
+        name="Morgan (program admin)",
+        timezone="Europe/London",
+        is_platform_admin=True,
+    )
 
     zones = sorted({p.timezone for p in people})
-    _print(console, Rule(f"Tandem demo · {len(people)} people in {len(zones)} time zones · {options.weeks} weeks · "
-                         f"seed {options.seed}"))
+    _print(
+        console,
+        Rule(
+            f"Tandem demo · {len(people)} people in {len(zones)} time zones · {options.weeks} weeks · "
+            f"seed {options.seed}"
+        ),
+    )
     response = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=CHANNEL)))
     assert isinstance(response, OpenForm)
     _print(console, render_form(response.form))
-    created = await core.handle(FormSubmittedEvent(actor=admin, form_id=response.form.form_id, values={
-        "name": "Mentoring Circle", "channel": CHANNEL, "kind": "mentoring", "cadence": "weekly",
-        "weekday": "monday", "time": "10:00", "timezone": "Europe/London", "group_size": "2", "enrolment": "opt_in"}))
+    created = await core.handle(
+        FormSubmittedEvent(
+            actor=admin,
+            form_id=response.form.form_id,
+            values={
+                "name": "Mentoring Circle",
+                "channel": CHANNEL,
+                "kind": "mentoring",
+                "cadence": "weekly",
+                "weekday": "monday",
+                "time": "10:00",
+                "timezone": "Europe/London",
+                "group_size": "2",
+                "enrolment": "opt_in",
+            },
+        )
+    )
     if isinstance(created, Reply):
         port.show_reply("UADMIN", created.message)
 
@@ -274,8 +350,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
 
         program = (await session.exec(select(Program))).one()
         stats = await program_stats(session, program, clock.now())
-    table = Table(title=f"📊 {program.name}: stats after {options.weeks} weeks "
-                        f"({show(clock.now(), 'Europe/London')})")
+    table = Table(title=f"📊 {program.name}: stats after {options.weeks} weeks ({show(clock.now(), 'Europe/London')})")
     for column in ("Round", "Matches", "Met (did you meet?)", "Survey response", "Avg pulse", "Waitlisted"):
         table.add_column(column, justify="right" if column != "Round" else "left")
     for r in stats.rounds:
@@ -285,11 +360,21 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
         result.stats_rows.append(row)
     overall = stats.overall()
     rate = "–" if overall.response_rate is None else f"{overall.response_rate:.0%}"
-    table.add_row("All", str(overall.matches), pct(overall.meeting_rate), rate, avg(overall.average_pulse),
-                  str(stats.waitlisted), style="bold")
+    table.add_row(
+        "All",
+        str(overall.matches),
+        pct(overall.meeting_rate),
+        rate,
+        avg(overall.average_pulse),
+        str(stats.waitlisted),
+        style="bold",
+    )
     _print(console, table)
-    _print(console, f"Participants: {stats.active} active, {stats.paused} paused, {stats.waitlisted} waitlisted · "
-                    f"messages delivered: {stats.deliveries_sent}, waiting: {stats.deliveries_pending}, "
-                    f"failed: {stats.deliveries_failed}")
+    _print(
+        console,
+        f"Participants: {stats.active} active, {stats.paused} paused, {stats.waitlisted} waitlisted · "
+        f"messages delivered: {stats.deliveries_sent}, waiting: {stats.deliveries_pending}, "
+        f"failed: {stats.deliveries_failed}",
+    )
     result.rounds, result.matches = len(stats.rounds), overall.matches
     return result

@@ -36,8 +36,14 @@ def lock_key(name: str = "tandem:scheduler") -> int:
 class SchedulerLeader:
     """Tries to hold the scheduler lock; ``is_leader`` says whether this process should tick."""
 
-    def __init__(self, db: Database, *, key: int | None = None, retry_seconds: float = RETRY_SECONDS,
-                 on_acquire: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        key: int | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+        on_acquire: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.db = db
         self.key = key  # None: derived from the schema at first use, so deployments sharing a database differ
         self.retry_seconds = retry_seconds
@@ -102,8 +108,7 @@ class SchedulerLeader:
 
     async def _connect(self) -> AsyncConnection:
         if self._engine is None:  # its own engine: the lock's connection must never go back to a pool
-            self._engine = create_async_engine(self.db.url, poolclass=NullPool,
-                                               connect_args={"connect_timeout": 5})
+            self._engine = create_async_engine(self.db.url, poolclass=NullPool, connect_args={"connect_timeout": 5})
         conn = await self._engine.connect()
         return await conn.execution_options(isolation_level="AUTOCOMMIT")
 

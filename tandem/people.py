@@ -6,9 +6,44 @@ import random
 from dataclasses import dataclass
 
 FIRST_NAMES = (
-    "Ana", "Ben", "Chen", "Dara", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kavya", "Luis", "Maya",
-    "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoe",
-    "Amara", "Bruno", "Carmen", "Dmitri", "Esra", "Farah", "Gabriel", "Hana", "Ivan", "Julia", "Kofi", "Lena",
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dara",
+    "Elif",
+    "Femi",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Luis",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Amara",
+    "Bruno",
+    "Carmen",
+    "Dmitri",
+    "Esra",
+    "Farah",
+    "Gabriel",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Kofi",
+    "Lena",
 )
 LAST_INITIALS = "ABCDEFGHIJKLMNOPRSTUVWYZ"
 ZONES = (
@@ -22,10 +57,36 @@ ZONES = (
     ("Asia/Tokyo", "09:30", "18:00"),
 )
 DEPARTMENTS = ("Engineering", "Design", "Sales", "Marketing", "Finance", "People", "Support", "Product")
-SKILLS = ("Python", "public speaking", "SQL", "negotiation", "product strategy", "people management",
-          "data visualisation", "writing", "user research", "budgeting", "Kubernetes", "hiring")
-INTERESTS = ("climbing", "chess", "baking", "running", "photography", "board games", "gardening", "jazz",
-             "cycling", "sci-fi", "podcasts", "yoga", "travel", "football")
+SKILLS = (
+    "Python",
+    "public speaking",
+    "SQL",
+    "negotiation",
+    "product strategy",
+    "people management",
+    "data visualisation",
+    "writing",
+    "user research",
+    "budgeting",
+    "Kubernetes",
+    "hiring",
+)
+INTERESTS = (
+    "climbing",
+    "chess",
+    "baking",
+    "running",
+    "photography",
+    "board games",
+    "gardening",
+    "jazz",
+    "cycling",
+    "sci-fi",
+    "podcasts",
+    "yoga",
+    "travel",
+    "football",
+)
 
 
 @dataclass(frozen=True)
@@ -48,11 +109,18 @@ def make_people(count: int, rng: random.Random, *, mentoring: bool = True) -> li
         name = f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {LAST_INITIALS[(index // len(FIRST_NAMES)) % 24]}."
         zone, start, end = ZONES[rng.randrange(len(ZONES))]
         role = ("mentor" if rng.random() < 0.42 else "mentee") if mentoring else "peer"
-        people.append(Person(
-            user_id=f"U{index + 1:04d}", name=name, timezone=zone, work_start=start, work_end=end, role=role,
-            department=rng.choice(DEPARTMENTS),
-            skills_offered=tuple(rng.sample(SKILLS, 3)) if role != "mentee" else tuple(rng.sample(SKILLS, 1)),
-            skills_wanted=tuple(rng.sample(SKILLS, 2)) if role != "mentor" else (),
-            interests=tuple(rng.sample(INTERESTS, 3)),
-        ))
+        people.append(
+            Person(
+                user_id=f"U{index + 1:04d}",
+                name=name,
+                timezone=zone,
+                work_start=start,
+                work_end=end,
+                role=role,
+                department=rng.choice(DEPARTMENTS),
+                skills_offered=tuple(rng.sample(SKILLS, 3)) if role != "mentee" else tuple(rng.sample(SKILLS, 1)),
+                skills_wanted=tuple(rng.sample(SKILLS, 2)) if role != "mentor" else (),
+                interests=tuple(rng.sample(INTERESTS, 3)),
+            )
+        )
     return people

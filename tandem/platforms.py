@@ -23,8 +23,12 @@ def mount_platforms(app: web.Application, core: Tandem, settings: Settings) -> l
 
         mount_slack(app, core, slack)
         mounted.append("slack")
-        log.info("Slack: %s", "Socket Mode" if slack.socket_mode and not slack.signing_secret else
-                 "POST /slack/events" + (" + OAuth install at /slack/install" if slack.oauth_enabled else ""))
+        log.info(
+            "Slack: %s",
+            "Socket Mode"
+            if slack.socket_mode and not slack.signing_secret
+            else "POST /slack/events" + (" + OAuth install at /slack/install" if slack.oauth_enabled else ""),
+        )
     if _teams_wanted(settings):
         from adapters.teams.config import TeamsConfig
         from adapters.teams.http import mount as mount_teams

@@ -71,8 +71,9 @@ async def tick_safely(core: Tandem, leader: SchedulerLeader | None = None) -> No
         log.exception("scheduler tick failed; the next one will pick up where this one stopped")
 
 
-async def serve(core: Tandem, settings: Settings, *, ready: asyncio.Event | None = None,
-                stop: asyncio.Event | None = None) -> None:
+async def serve(
+    core: Tandem, settings: Settings, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+) -> None:
     """Run until SIGINT/SIGTERM (or ``stop``), then shut down cleanly."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -98,8 +99,16 @@ async def serve(core: Tandem, settings: Settings, *, ready: asyncio.Event | None
         leader.on_acquire = take_over
         leadership = asyncio.create_task(leader.run(stop))
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(tick_safely, "interval", seconds=60, args=[core, leader], id="tick", max_instances=1,
-                          coalesce=True, next_run_time=core.clock.now())
+        scheduler.add_job(
+            tick_safely,
+            "interval",
+            seconds=60,
+            args=[core, leader],
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=core.clock.now(),
+        )
         scheduler.start()
     sender = asyncio.create_task(sender_loop(core, stop))
     log.info("Tandem is listening on http://%s:%s (database: %s)", settings.host, settings.port, core.db.describe())

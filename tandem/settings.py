@@ -64,8 +64,7 @@ class Settings(BaseSettings):
     @field_validator("microsoft_app_type")
     @classmethod
     def _app_type(cls, value: str) -> str:
-        allowed = {"multitenant": "MultiTenant", "singletenant": "SingleTenant",
-                   "userassignedmsi": "UserAssignedMSI"}
+        allowed = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
         key = value.replace("-", "").replace("_", "").lower()
         if key not in allowed:
             raise ValueError(f"'{value}' is not one of MultiTenant, SingleTenant, UserAssignedMSI")

@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from adapters.console.render import render_message
-from bot.clock import Clock
-from bot.events import SentRef
-from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
+from bot.kernel.clock import Clock
+from bot.kernel.events import SentRef
+from bot.kernel.messages import Message
+from bot.kernel.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
 
 PLATFORM = "console"
 
@@ -68,8 +68,16 @@ class ConsolePort:
             who = ", ".join(f"{self.names.get(u, u)}" for u in audience)
             title = ("DM → " if len(audience) == 1 else "Group DM → ") + who
         local = self._local_time(audience)
-        self.console.print(Panel(render_message(message), title=escape(title + note), subtitle=escape(local),
-                                 title_align="left", subtitle_align="right", expand=False))
+        self.console.print(
+            Panel(
+                render_message(message),
+                title=escape(title + note),
+                subtitle=escape(local),
+                title_align="left",
+                subtitle_align="right",
+                expand=False,
+            )
+        )
 
     def _flush_heading(self) -> None:
         if self.heading and self.console is not None:
@@ -77,7 +85,7 @@ class ConsolePort:
         self.heading = None
 
     def _local_time(self, audience: tuple[str, ...]) -> str:
-        from bot.timeutil import show
+        from bot.kernel.timeutil import show
 
         now = self.clock.now()
         if len(audience) == 1 and audience[0] in self.zones:
@@ -90,8 +98,9 @@ class ConsolePort:
     async def send_to_group(self, workspace_id: str, user_ids: list[str], message: Message) -> SentRef:
         return self._deliver("G-" + "-".join(sorted(user_ids)), tuple(user_ids), None, message)
 
-    async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,
-                              thread_id: str | None = None) -> SentRef:
+    async def post_to_channel(
+        self, workspace_id: str, channel_id: str, message: Message, thread_id: str | None = None
+    ) -> SentRef:
         return self._deliver(f"C-{channel_id}", (), channel_id, message)
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
@@ -123,5 +132,12 @@ class ConsolePort:
         if self.console is not None:
             self._flush_heading()
             who = self.names.get(user_id, user_id)
-            self.console.print(Panel(render_message(message), title=escape(f"only visible to {who}"),
-                                     title_align="left", border_style="dim", expand=False))
+            self.console.print(
+                Panel(
+                    render_message(message),
+                    title=escape(f"only visible to {who}"),
+                    title_align="left",
+                    border_style="dim",
+                    expand=False,
+                )
+            )

@@ -6,7 +6,7 @@ import re
 
 from rich.markup import escape
 
-from bot.messages import (
+from bot.kernel.messages import (
     Actions,
     Button,
     Choice,

@@ -32,8 +32,8 @@ from adapters.slack.port import SlackPort
 from adapters.slack.render import home_view, render_form
 from adapters.slack.respond import Origin, deliver, form_errors
 from bot.core import Tandem
-from bot.events import Actor, AppInstalledEvent, Event, FormErrors, OpenForm, Reply, Response
-from bot.messages import text_message
+from bot.kernel.events import Actor, AppInstalledEvent, Event, FormErrors, OpenForm, Reply, Response
+from bot.kernel.messages import text_message
 
 log = logging.getLogger("tandem.slack")
 
@@ -58,15 +58,20 @@ class SlackAdapter:
         self.bolt = build_bolt_app(self)
         # One person's events are handled one at a time, in arrival order: a double click or a quick
         # "join" + "profile" then never race each other (e.g. both creating the person's first row).
-        self._person_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = \
-            weakref.WeakValueDictionary()
+        self._person_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def actor(self, workspace_id: str, user_id: str, fallback_name: str | None = None) -> Actor:
         profile = await self.port.profile(workspace_id, user_id)
         return translate.actor(workspace_id, user_id, profile, fallback_name)
 
-    async def run(self, origin: Origin, make_event: Callable[[Actor], Event], *, claim: str | None = None,
-                  fallback_name: str | None = None) -> None:
+    async def run(
+        self,
+        origin: Origin,
+        make_event: Callable[[Actor], Event],
+        *,
+        claim: str | None = None,
+        fallback_name: str | None = None,
+    ) -> None:
         """Background half of every listener: dedupe, enrich the actor, ask the core, deliver the answer."""
 
         async def work(who: Actor) -> list[Response]:
@@ -92,18 +97,30 @@ class SlackAdapter:
                     answers.append(Reply(message=text_message(str(problem))))
                     continue
                 async with self.person_lock(origin.workspace_id, origin.user_id):
-                    answers.append(await self.handle(
-                        translate.file_event(event, who, fetched.filename, fetched.content)))
+                    answers.append(
+                        await self.handle(translate.file_event(event, who, fetched.filename, fetched.content))
+                    )
             if len(files) > MAX_FILES_PER_MESSAGE:
                 skipped = ", ".join(name_of(f) for f in files[MAX_FILES_PER_MESSAGE:])
-                answers.append(Reply(message=text_message(
-                    f"I read only the first {MAX_FILES_PER_MESSAGE} files of a message; send these again: {skipped}")))
+                answers.append(
+                    Reply(
+                        message=text_message(
+                            f"I read only the first {MAX_FILES_PER_MESSAGE} files of a message; send these again: {skipped}"
+                        )
+                    )
+                )
             return answers
 
         await self._run(origin, work, claim=claim)
 
-    async def _run(self, origin: Origin, work: Callable[[Actor], Awaitable[list[Response]]], *,
-                   claim: str | None = None, fallback_name: str | None = None) -> None:
+    async def _run(
+        self,
+        origin: Origin,
+        work: Callable[[Actor], Awaitable[list[Response]]],
+        *,
+        claim: str | None = None,
+        fallback_name: str | None = None,
+    ) -> None:
         """Act once per Slack event (``claim``), then deliver the answers; a failure frees the claim for a retry."""
         if claim and not await dedupe.claim(self.core.db, claim):
             return
@@ -184,8 +201,9 @@ def build_bolt_app(adapter: SlackAdapter) -> AsyncApp:
 def _known_workspace(config: SlackConfig) -> Callable[..., Awaitable[BoltResponse]]:
     """With one bot token, payloads from any other workspace are answered 200 and dropped."""
 
-    async def middleware(req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
-                         ) -> BoltResponse:
+    async def middleware(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
         ctx = req.context
         auth = ctx.authorize_result
         if config.oauth_enabled or auth is None or not auth.team_id:
@@ -193,8 +211,9 @@ def _known_workspace(config: SlackConfig) -> Callable[..., Awaitable[BoltRespons
         same_team = ctx.team_id in (None, auth.team_id)
         same_org = bool(ctx.enterprise_id and ctx.enterprise_id == auth.enterprise_id)
         if not same_team and not same_org:
-            log.warning("slack: dropped a payload from workspace %s (this bot is installed in %s)",
-                        ctx.team_id, auth.team_id)
+            log.warning(
+                "slack: dropped a payload from workspace %s (this bot is installed in %s)", ctx.team_id, auth.team_id
+            )
             return BoltResponse(status=200, body="")
         return await next()
 
@@ -223,11 +242,17 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     @app.command(ANY_COMMAND)
     async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
-        origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=body.get("user_id", ""),
-                        channel_id=body.get("channel_id"), trigger_id=body.get("trigger_id"),
-                        response_url=body.get("response_url"))
-        adapter.spawn(adapter.run(origin, lambda who: translate.command_event(body, who),
-                                  fallback_name=body.get("user_name")), "slash command")
+        origin = Origin(
+            workspace_id=translate.workspace_of(body) or "",
+            user_id=body.get("user_id", ""),
+            channel_id=body.get("channel_id"),
+            trigger_id=body.get("trigger_id"),
+            response_url=body.get("response_url"),
+        )
+        adapter.spawn(
+            adapter.run(origin, lambda who: translate.command_event(body, who), fallback_name=body.get("user_name")),
+            "slash command",
+        )
 
     @app.action(ANY)
     async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
@@ -243,11 +268,19 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         # click (or Slack resending the payload) acts once, atomically with the effect.
         click_id = f"{user['id']}:{action.get('action_id', '')}:{action_ts}" if action_ts else None
         container = body.get("container") or {}
-        origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=user["id"],
-                        channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-                        trigger_id=body.get("trigger_id"), response_url=body.get("response_url"))
-        adapter.spawn(adapter.run(origin, lambda who: translate.action_event(body, action, who, click_id),
-                                  fallback_name=user.get("name")), "click")
+        origin = Origin(
+            workspace_id=translate.workspace_of(body) or "",
+            user_id=user["id"],
+            channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            trigger_id=body.get("trigger_id"),
+            response_url=body.get("response_url"),
+        )
+        adapter.spawn(
+            adapter.run(
+                origin, lambda who: translate.action_event(body, action, who, click_id), fallback_name=user.get("name")
+            ),
+            "click",
+        )
 
     @app.view_submission(ANY)
     async def on_view(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
@@ -296,10 +329,16 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         workspace = translate.workspace_of(body) or ""
-        origin = Origin(workspace_id=workspace, user_id=event.get("user", ""), channel_id=event.get("channel"),
-                        thread_ts=event.get("thread_ts") or event.get("ts"), in_thread=True)
-        adapter.spawn(adapter.run(origin, lambda who: translate.mention_event(event, who),
-                                  claim=_event_claim(body)), "mention")
+        origin = Origin(
+            workspace_id=workspace,
+            user_id=event.get("user", ""),
+            channel_id=event.get("channel"),
+            thread_ts=event.get("thread_ts") or event.get("ts"),
+            in_thread=True,
+        )
+        adapter.spawn(
+            adapter.run(origin, lambda who: translate.mention_event(event, who), claim=_event_claim(body)), "mention"
+        )
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -307,13 +346,20 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         if not is_file and not translate.is_plain_dm(event):
             return
         workspace = translate.workspace_of(body) or ""
-        origin = Origin(workspace_id=workspace, user_id=event["user"], channel_id=event.get("channel"),
-                        thread_ts=event.get("thread_ts"), in_thread=True)
+        origin = Origin(
+            workspace_id=workspace,
+            user_id=event["user"],
+            channel_id=event.get("channel"),
+            thread_ts=event.get("thread_ts"),
+            in_thread=True,
+        )
         if is_file:  # e.g. a participants CSV with the text "import coffee"
             adapter.spawn(adapter.run_files(origin, event, claim=_event_claim(body)), "file in a direct message")
             return
-        adapter.spawn(adapter.run(origin, lambda who: translate.direct_message_event(event, who),
-                                  claim=_event_claim(body)), "direct message")
+        adapter.spawn(
+            adapter.run(origin, lambda who: translate.direct_message_event(event, who), claim=_event_claim(body)),
+            "direct message",
+        )
 
     @app.event("member_joined_channel")
     async def on_joined(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
@@ -321,16 +367,19 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             log.info("slack: Tandem itself joined %s", event.get("channel"))
             return
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=event.get("user", ""))
-        adapter.spawn(adapter.run(origin, lambda who: translate.member_joined(event, who),
-                                  claim=_event_claim(body)), "member joined")
+        adapter.spawn(
+            adapter.run(origin, lambda who: translate.member_joined(event, who), claim=_event_claim(body)),
+            "member joined",
+        )
 
     @app.event("member_left_channel")
     async def on_left(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         if event.get("user") and event.get("user") == context.get("bot_user_id"):
             return
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=event.get("user", ""))
-        adapter.spawn(adapter.run(origin, lambda who: translate.member_left(event, who),
-                                  claim=_event_claim(body)), "member left")
+        adapter.spawn(
+            adapter.run(origin, lambda who: translate.member_left(event, who), claim=_event_claim(body)), "member left"
+        )
 
     @app.event("app_home_opened")
     async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -348,8 +397,9 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         enterprise = body.get("enterprise_id")
         team = body.get("team_id")
         adapter.clients.forget_token(team or enterprise or "")
-        adapter.spawn(adapter.installations.async_delete_installation(enterprise_id=enterprise, team_id=team),
-                      "uninstall")
+        adapter.spawn(
+            adapter.installations.async_delete_installation(enterprise_id=enterprise, team_id=team), "uninstall"
+        )
 
     @app.event(ANY)
     async def on_other_event(body: dict[str, Any]) -> None:

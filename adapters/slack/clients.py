@@ -55,8 +55,7 @@ class NoToken(LookupError):
 def retry_handlers(outbound: bool, backoff_factor: float = 0.5) -> list[AsyncRetryHandler]:
     backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor, jitter=ProportionalJitter())
     handlers: list[AsyncRetryHandler] = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff,
-                                         error_types=CONNECTION_ERRORS),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff, error_types=CONNECTION_ERRORS),
         AsyncServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
     ]
     if not outbound:

@@ -7,23 +7,58 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.port import SendError
+from bot.kernel.port import SendError
 
 # The conversation or person is no longer reachable: the core stops writing there.
-GONE = frozenset({
-    "channel_not_found", "account_inactive", "user_not_found", "users_not_found", "not_in_channel",
-    "is_archived", "channel_is_archived", "user_disabled", "cannot_dm_bot", "user_not_visible",
-    "message_not_found", "cant_update_message",
-})
+GONE = frozenset(
+    {
+        "channel_not_found",
+        "account_inactive",
+        "user_not_found",
+        "users_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "user_disabled",
+        "cannot_dm_bot",
+        "user_not_visible",
+        "message_not_found",
+        "cant_update_message",
+    }
+)
 # Retrying cannot help: the token, the scopes or the message itself is wrong.
-FATAL = frozenset({
-    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive_token",
-    "missing_scope", "not_allowed_token_type", "no_permission", "restricted_action", "ekm_access_denied",
-    "team_access_not_granted", "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
-    "too_many_attachments", "invalid_arguments", "invalid_arg_name", "invalid_array_arg", "invalid_charset",
-    "invalid_form_data", "invalid_post_type", "missing_post_type", "method_deprecated", "deprecated_endpoint",
-    "too_many_users", "not_enough_users", "invalid_users",
-})
+FATAL = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive_token",
+        "missing_scope",
+        "not_allowed_token_type",
+        "no_permission",
+        "restricted_action",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "method_deprecated",
+        "deprecated_endpoint",
+        "too_many_users",
+        "not_enough_users",
+        "invalid_users",
+    }
+)
 
 
 def retry_after_of(exc: SlackApiError) -> float | None:

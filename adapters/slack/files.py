@@ -20,7 +20,7 @@ from yarl import URL
 from adapters.capped import TooBig, read_capped
 from adapters.slack.clients import NoToken, SlackClients
 from adapters.slack.port import SlackPort
-from bot.port import SendError
+from bot.kernel.port import SendError
 
 log = logging.getLogger("tandem.slack")
 
@@ -102,8 +102,10 @@ class FileFetcher:
         except SendError as exc:
             reason = str(exc).removeprefix("files.info: ")
             if "missing_scope" in reason:
-                raise FileProblem(f"I can't read {name}: Tandem lacks Slack's files:read permission; ask whoever "
-                                  "runs Tandem to reinstall the app.") from exc
+                raise FileProblem(
+                    f"I can't read {name}: Tandem lacks Slack's files:read permission; ask whoever "
+                    "runs Tandem to reinstall the app."
+                ) from exc
             if "file_not_found" in reason or "file_deleted" in reason:
                 raise FileProblem(f"I can't find {name} on Slack any more; {TRY_AGAIN}.") from exc
             raise FileProblem(f"I couldn't look up {name} on Slack ({reason}); {TRY_AGAIN}.") from exc
@@ -162,5 +164,7 @@ class FileFetcher:
 
 
 def _login_page(name: str) -> str:
-    return (f"I couldn't download {name}: Slack sent its sign-in page instead of the file. Tandem probably lacks "
-            "the files:read permission; ask whoever runs Tandem to reinstall the app.")
+    return (
+        f"I couldn't download {name}: Slack sent its sign-in page instead of the file. Tandem probably lacks "
+        "the files:read permission; ask whoever runs Tandem to reinstall the app."
+    )

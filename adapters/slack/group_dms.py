@@ -21,18 +21,36 @@ class GroupDMs:
 
     async def find(self, workspace_id: str, members: str) -> str | None:
         async with self.db.session() as session:
-            row = (await session.exec(select(SlackGroupDM.channel_id).where(
-                SlackGroupDM.workspace_id == workspace_id, SlackGroupDM.members == members))).first()
+            row = (
+                await session.exec(
+                    select(SlackGroupDM.channel_id).where(
+                        SlackGroupDM.workspace_id == workspace_id, SlackGroupDM.members == members
+                    )
+                )
+            ).first()
         return row
 
     async def remember(self, workspace_id: str, members: str, channel_id: str) -> None:
         async with self.db.transaction() as session:
-            await insert_ignore(session, SlackGroupDM, [{
-                "workspace_id": workspace_id, "members": members, "channel_id": channel_id,
-                "opened_at": datetime.now(UTC)}], keys=["workspace_id", "members"])
+            await insert_ignore(
+                session,
+                SlackGroupDM,
+                [
+                    {
+                        "workspace_id": workspace_id,
+                        "members": members,
+                        "channel_id": channel_id,
+                        "opened_at": datetime.now(UTC),
+                    }
+                ],
+                keys=["workspace_id", "members"],
+            )
 
     async def forget(self, workspace_id: str, members: str) -> None:
         """The conversation is gone (archived, people left): the next message opens a fresh one."""
         async with self.db.transaction() as session:
-            await session.exec(delete(SlackGroupDM).where(  # type: ignore[call-overload]
-                SlackGroupDM.workspace_id == workspace_id, SlackGroupDM.members == members))
+            await session.exec(
+                delete(SlackGroupDM).where(  # type: ignore[call-overload]
+                    SlackGroupDM.workspace_id == workspace_id, SlackGroupDM.members == members
+                )
+            )

@@ -67,8 +67,11 @@ class SlackEndpoints:
         if self.verifier is None:
             return False
         try:
-            return self.verifier.is_valid(body=body, timestamp=request.headers.get("X-Slack-Request-Timestamp"),
-                                          signature=request.headers.get("X-Slack-Signature"))
+            return self.verifier.is_valid(
+                body=body,
+                timestamp=request.headers.get("X-Slack-Request-Timestamp"),
+                signature=request.headers.get("X-Slack-Signature"),
+            )
         except (TypeError, ValueError):  # a timestamp that isn't a number
             return False
 
@@ -82,8 +85,11 @@ class SlackEndpoints:
             log.warning("slack: rejected a request with a missing, wrong or stale signature from %s", request.remote)
             return web.json_response({"error": "invalid request"}, status=401)
         try:
-            bolt_request = AsyncBoltRequest(body=body.decode("utf-8"), query=request.query_string,
-                                            headers={k: [v] for k, v in request.headers.items()})
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"),
+                query=request.query_string,
+                headers={k: [v] for k, v in request.headers.items()},
+            )
         except Exception as exc:  # malformed JSON or form: nothing to process
             log.warning("slack: unreadable request body (%s: %s)", type(exc).__name__, exc)
             return web.json_response({"error": "malformed body"}, status=400)
@@ -104,8 +110,9 @@ class SlackEndpoints:
         flow = self.adapter.bolt.oauth_flow
         if flow is None:
             raise web.HTTPNotFound()
-        bolt_request = AsyncBoltRequest(body="", query=request.query_string,
-                                        headers={k: [v] for k, v in request.headers.items()})
+        bolt_request = AsyncBoltRequest(
+            body="", query=request.query_string, headers={k: [v] for k, v in request.headers.items()}
+        )
         if request.path == flow.install_path:
             bolt_response = await flow.handle_installation(bolt_request)
         else:

@@ -51,12 +51,16 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        key = installation_key(installation.enterprise_id, installation.team_id,
-                               installation.is_enterprise_install)
+        key = installation_key(installation.enterprise_id, installation.team_id, installation.is_enterprise_install)
         data = _jsonable(installation.to_dict())
         async with self.db.transaction() as session:
-            row = (await session.exec(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
+            row = (
+                await session.exec(
+                    select(InstallationRow).where(
+                        InstallationRow.platform == PLATFORM, InstallationRow.external_id == key
+                    )
+                )
+            ).first()
             if row is None:
                 row = InstallationRow(platform=PLATFORM, external_id=key)
             row.enterprise_id = installation.enterprise_id
@@ -71,15 +75,25 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def async_save_bot(self, bot: Bot) -> None:
         """Bots are saved as part of their installation (``async_save``)."""
 
-    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
-                                      user_id: str | None = None, is_enterprise_install: bool | None = False,
-                                      ) -> Installation | None:
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
         key = installation_key(enterprise_id, team_id, bool(is_enterprise_install))
         if not key:
             return None
         async with self.db.session() as session:
-            row = (await session.exec(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))).first()
+            row = (
+                await session.exec(
+                    select(InstallationRow).where(
+                        InstallationRow.platform == PLATFORM, InstallationRow.external_id == key
+                    )
+                )
+            ).first()
         if row is None or not row.bot_token:
             return None
         if is_enterprise_install and enterprise_id and team_id:
@@ -90,19 +104,24 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         allowed = Installation.__init__.__code__.co_varnames
         return Installation(**{k: v for k, v in data.items() if k in allowed and k != "self"})
 
-    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
-                             is_enterprise_install: bool | None = False) -> Bot | None:
-        found = await self.async_find_installation(enterprise_id=enterprise_id, team_id=team_id,
-                                                   is_enterprise_install=is_enterprise_install)
+    async def async_find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+    ) -> Bot | None:
+        found = await self.async_find_installation(
+            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+        )
         return found.to_bot() if found else None
 
-    async def async_delete_installation(self, *, enterprise_id: str | None, team_id: str | None,
-                                        user_id: str | None = None) -> None:
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
         key = installation_key(enterprise_id, team_id, team_id is None)
         async with self.db.transaction() as session:
-            await session.exec(delete(  # type: ignore[call-overload]
-                InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == key))
+            await session.exec(
+                delete(  # type: ignore[call-overload]
+                    InstallationRow
+                ).where(InstallationRow.platform == PLATFORM, InstallationRow.external_id == key)
+            )
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
@@ -116,11 +135,23 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         if (team_id, enterprise_id) in self._org_members:
             return
         async with self.db.transaction() as session:
-            row = (await session.exec(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == team_id))).first()
+            row = (
+                await session.exec(
+                    select(InstallationRow).where(
+                        InstallationRow.platform == PLATFORM, InstallationRow.external_id == team_id
+                    )
+                )
+            ).first()
             if row is None:
-                session.add(InstallationRow(platform=PLATFORM, external_id=team_id, enterprise_id=enterprise_id,
-                                            data={ORG_INSTALL: enterprise_id}, installed_at=datetime.now(UTC)))
+                session.add(
+                    InstallationRow(
+                        platform=PLATFORM,
+                        external_id=team_id,
+                        enterprise_id=enterprise_id,
+                        data={ORG_INSTALL: enterprise_id},
+                        installed_at=datetime.now(UTC),
+                    )
+                )
             elif not row.bot_token and (row.data or {}).get(ORG_INSTALL) != enterprise_id:
                 row.enterprise_id = enterprise_id
                 row.data = {ORG_INSTALL: enterprise_id}
@@ -131,12 +162,22 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         """The bot token for a team (or org) id, for outbound sends; a workspace of an org-wide install uses
         the org's token."""
         async with self.db.session() as session:
-            row = (await session.exec(select(InstallationRow).where(
-                InstallationRow.platform == PLATFORM, InstallationRow.external_id == workspace_id))).first()
+            row = (
+                await session.exec(
+                    select(InstallationRow).where(
+                        InstallationRow.platform == PLATFORM, InstallationRow.external_id == workspace_id
+                    )
+                )
+            ).first()
             org = (row.data or {}).get(ORG_INSTALL) if row is not None and not row.bot_token else None
             if org:
-                row = (await session.exec(select(InstallationRow).where(
-                    InstallationRow.platform == PLATFORM, InstallationRow.external_id == org))).first()
+                row = (
+                    await session.exec(
+                        select(InstallationRow).where(
+                            InstallationRow.platform == PLATFORM, InstallationRow.external_id == org
+                        )
+                    )
+                ).first()
         return row.bot_token if row else None
 
 
@@ -162,7 +203,9 @@ class DatabaseStateStore(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         oldest = datetime.now(UTC) - self.expiration
         async with self.db.transaction() as session:
-            result = await session.exec(delete(  # type: ignore[call-overload]
-                ProcessedEvent).where(
-                ProcessedEvent.key == self.PREFIX + state, ProcessedEvent.at >= oldest))
+            result = await session.exec(
+                delete(  # type: ignore[call-overload]
+                    ProcessedEvent
+                ).where(ProcessedEvent.key == self.PREFIX + state, ProcessedEvent.at >= oldest)
+            )
         return (result.rowcount or 0) == 1

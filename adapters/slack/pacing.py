@@ -63,11 +63,14 @@ class RateLimits:
 
     def scaled(self, factor: float) -> RateLimits:
         """Every rate ``factor`` times faster, and pauses that much shorter (benchmarks compress time)."""
-        return replace(self, tier_per_minute={t: r * factor for t, r in self.tier_per_minute.items()},
-                       post_per_minute=self.post_per_minute * factor,
-                       post_per_channel_per_second=self.post_per_channel_per_second * factor,
-                       per_method={m: r * factor for m, r in self.per_method.items()},
-                       max_pause_wait=self.max_pause_wait / factor)
+        return replace(
+            self,
+            tier_per_minute={t: r * factor for t, r in self.tier_per_minute.items()},
+            post_per_minute=self.post_per_minute * factor,
+            post_per_channel_per_second=self.post_per_channel_per_second * factor,
+            per_method={m: r * factor for m, r in self.per_method.items()},
+            max_pause_wait=self.max_pause_wait / factor,
+        )
 
 
 class Paused(Exception):
@@ -107,8 +110,13 @@ class Pacer:
     ``clock`` and ``sleep`` are injectable so tests never wait for real time.
     """
 
-    def __init__(self, limits: RateLimits | None = None, *, clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        limits: RateLimits | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
         self.limits = limits or RateLimits()
         self._clock = clock or time.monotonic
         self._sleep = sleep or asyncio.sleep

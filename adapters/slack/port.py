@@ -17,9 +17,9 @@ from adapters.slack.errors import to_send_error
 from adapters.slack.group_dms import GroupDMs
 from adapters.slack.pacing import Pacer, Paused
 from adapters.slack.render import Rendered, render_message, render_single
-from bot.events import SentRef
-from bot.messages import Message
-from bot.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
+from bot.kernel.events import SentRef
+from bot.kernel.messages import Message
+from bot.kernel.port import PlatformCapabilities, SendError, ThreadReply, UserInfo
 
 log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
@@ -27,12 +27,17 @@ PROGRESS_CACHE_SIZE = 2_000  # messages part-way out (some posts sent, a later o
 
 
 class SlackPort:
-    """Implements ``bot.port.ChatPort``; every failure surfaces as ``SendError``."""
+    """Implements ``bot.kernel.port.ChatPort``; every failure surfaces as ``SendError``."""
 
     capabilities = PlatformCapabilities(group_conversations=True, threads=True, reactions=True)
 
-    def __init__(self, clients: SlackClients, pacer: Pacer | None = None, directory: Directory | None = None,
-                 group_dms: GroupDMs | None = None) -> None:
+    def __init__(
+        self,
+        clients: SlackClients,
+        pacer: Pacer | None = None,
+        directory: Directory | None = None,
+        group_dms: GroupDMs | None = None,
+    ) -> None:
         self.clients = clients
         self.group_dms = group_dms  # the group DMs opened before a restart (None: memory only)
         self.pacer = pacer or Pacer(clients.config.limits)
@@ -75,14 +80,21 @@ class SlackPort:
                     await self.group_dms.forget(*key)
             raise
 
-    async def post_to_channel(self, workspace_id: str, channel_id: str, message: Message,
-                              thread_id: str | None = None) -> SentRef:
+    async def post_to_channel(
+        self, workspace_id: str, channel_id: str, message: Message, thread_id: str | None = None
+    ) -> SentRef:
         return await self._post(workspace_id, channel_id, message, thread_id)
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
         rendered = render_single(message)
-        await self._call(workspace_id, "chat.update", channel=ref.conversation_id, ts=ref.message_id,
-                         text=rendered.text, blocks=rendered.blocks)
+        await self._call(
+            workspace_id,
+            "chat.update",
+            channel=ref.conversation_id,
+            ts=ref.message_id,
+            text=rendered.text,
+            blocks=rendered.blocks,
+        )
 
     async def top_replies(self, workspace_id: str, channel_id: str, thread_id: str, limit: int) -> list[ThreadReply]:
         """Best-loved human answers in an icebreaker thread: most reactions first, then earliest."""
@@ -97,12 +109,16 @@ class SlackPort:
         for negative, _, msg in sorted(replies, key=lambda r: (r[0], r[1]))[:limit]:
             link = None
             try:
-                link = (await self._call(workspace_id, "chat.getPermalink", channel=channel_id,
-                                         message_ts=msg["ts"])).get("permalink")
+                link = (
+                    await self._call(workspace_id, "chat.getPermalink", channel=channel_id, message_ts=msg["ts"])
+                ).get("permalink")
             except SendError:
                 pass  # a highlight without a link is still a highlight
-            best.append(ThreadReply(user_id=str(msg["user"]), text=str(msg.get("text", "")), reactions=-negative,
-                                    permalink=link))
+            best.append(
+                ThreadReply(
+                    user_id=str(msg["user"]), text=str(msg.get("text", "")), reactions=-negative, permalink=link
+                )
+            )
         return best
 
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
@@ -115,8 +131,12 @@ class SlackPort:
             raise
         user = resp.get("user") or {}
         profile = user.get("profile") or {}
-        return UserInfo(user_id=str(user.get("id")), name=profile.get("display_name") or user.get("real_name") or "",
-                        email=profile.get("email") or email, timezone=user.get("tz"))
+        return UserInfo(
+            user_id=str(user.get("id")),
+            name=profile.get("display_name") or user.get("real_name") or "",
+            email=profile.get("email") or email,
+            timezone=user.get("tz"),
+        )
 
     # --- helpers used by the listeners (a person is waiting: interactive client) -----------------------
 
@@ -138,15 +158,25 @@ class SlackPort:
 
     async def post_ephemeral(self, workspace_id: str, channel: str, user_id: str, message: Message) -> None:
         rendered = render_single(message)
-        await self._call(workspace_id, "chat.postEphemeral", outbound=False, channel=channel, user=user_id,
-                         text=rendered.text, blocks=rendered.blocks)
+        await self._call(
+            workspace_id,
+            "chat.postEphemeral",
+            outbound=False,
+            channel=channel,
+            user=user_id,
+            text=rendered.text,
+            blocks=rendered.blocks,
+        )
 
     async def respond(self, response_url: str, body: dict[str, Any]) -> None:
         """Answer through a ``response_url`` (on the shared connection pool, unlike bolt's ``respond()``)."""
         config = self.clients.config
-        webhook = AsyncWebhookClient(response_url, session=self.clients.http(),
-                                     timeout=max(1, int(config.http_timeout)),
-                                     retry_handlers=retry_handlers(False, config.retry_backoff))
+        webhook = AsyncWebhookClient(
+            response_url,
+            session=self.clients.http(),
+            timeout=max(1, int(config.http_timeout)),
+            retry_handlers=retry_handlers(False, config.retry_backoff),
+        )
         try:
             resp = await webhook.send_dict(body)
         except Exception as exc:
@@ -167,8 +197,9 @@ class SlackPort:
 
     # --- plumbing -------------------------------------------------------------------------------------
 
-    async def _post(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None = None,
-                    *, outbound: bool = True) -> SentRef:
+    async def _post(
+        self, workspace_id: str, channel: str, message: Message, thread_ts: str | None = None, *, outbound: bool = True
+    ) -> SentRef:
         rendered: Rendered = render_message(message)
         # A long message goes out in several posts (and its files after them). When a later step fails the
         # outbox sends the whole message again; the posts that already went out are skipped, not repeated.
@@ -177,12 +208,10 @@ class SlackPort:
         for index, chunk in enumerate(rendered.chunks):
             if index < done:
                 continue
-            args: dict[str, Any] = {"channel": channel, "text": rendered.text, "blocks": chunk,
-                                    "unfurl_links": False}
+            args: dict[str, Any] = {"channel": channel, "text": rendered.text, "blocks": chunk, "unfurl_links": False}
             if thread_ts:
                 args["thread_ts"] = thread_ts
-            resp = await self._call(workspace_id, "chat.postMessage", outbound=outbound, pace_channel=channel,
-                                    **args)
+            resp = await self._call(workspace_id, "chat.postMessage", outbound=outbound, pace_channel=channel, **args)
             ref = SentRef(conversation_id=str(resp.get("channel") or channel), message_id=str(resp.get("ts")))
             first = first or ref
             self._remember_progress(key, first, index + 1)
@@ -198,8 +227,10 @@ class SlackPort:
         self._progress[key] = (first, done)
 
     async def _upload(self, workspace_id: str, channel: str, message: Message, thread_ts: str | None) -> None:
-        uploads = [{"content": base64.b64decode(f.content_b64), "filename": f.filename, "title": f.title or f.filename}
-                   for f in message.files]
+        uploads = [
+            {"content": base64.b64decode(f.content_b64), "filename": f.filename, "title": f.title or f.filename}
+            for f in message.files
+        ]
         client = await self.client(workspace_id, outbound=True)
         await self._pace(workspace_id, "files.getUploadURLExternal")
         try:
@@ -213,8 +244,9 @@ class SlackPort:
         except Paused as exc:  # the outbox sends other messages meanwhile and retries this one after the pause
             raise SendError(str(exc), retryable=True, retry_after=exc.seconds) from exc
 
-    async def _call(self, workspace_id: str, method: str, *, outbound: bool = True, pace_channel: str | None = None,
-                    **kwargs: Any) -> Any:
+    async def _call(
+        self, workspace_id: str, method: str, *, outbound: bool = True, pace_channel: str | None = None, **kwargs: Any
+    ) -> Any:
         client = await self.client(workspace_id, outbound=outbound)
         await self._pace(workspace_id, method, pace_channel)
         try:
@@ -229,9 +261,11 @@ class SlackPort:
             raise err from exc
 
 
-def _progress_key(workspace_id: str, channel: str, thread_ts: str | None, rendered: Rendered,
-                  message: Message) -> str:
+def _progress_key(workspace_id: str, channel: str, thread_ts: str | None, rendered: Rendered, message: Message) -> str:
     """The same message to the same place, whatever the retry: a digest of where and what."""
-    body = json.dumps([workspace_id, channel, thread_ts, rendered.text, rendered.chunks,
-                       [f.filename for f in message.files]], sort_keys=True, default=str)
+    body = json.dumps(
+        [workspace_id, channel, thread_ts, rendered.text, rendered.chunks, [f.filename for f in message.files]],
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(body.encode()).hexdigest()

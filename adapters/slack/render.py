@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.messages import (
+from bot.kernel.messages import (
     Actions,
     Button,
     Choice,
@@ -253,8 +253,10 @@ def render_form(form: Form) -> dict[str, Any]:
     """Form → modal view: ``callback_id`` is the form id, ``private_metadata`` carries ``state``."""
     blocks: list[dict[str, Any]] = []
     if form.intro:
-        blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": p}}
-                      for p in split_text(_BOLD.sub(r"*\1*", escape(form.intro))))
+        blocks.extend(
+            {"type": "section", "text": {"type": "mrkdwn", "text": p}}
+            for p in split_text(_BOLD.sub(r"*\1*", escape(form.intro)))
+        )
     for f in form.fields:
         blocks.append(_input(f))
     return {
@@ -271,8 +273,12 @@ def render_form(form: Form) -> dict[str, Any]:
 def _input(f: TextInput | SelectInput | RatingInput) -> dict[str, Any]:
     element: dict[str, Any]
     if isinstance(f, TextInput):
-        element = {"type": "plain_text_input", "action_id": FIELD_ACTION_ID, "multiline": f.multiline,
-                   "max_length": max(1, min(f.max_length, MAX_INPUT_LENGTH))}
+        element = {
+            "type": "plain_text_input",
+            "action_id": FIELD_ACTION_ID,
+            "multiline": f.multiline,
+            "max_length": max(1, min(f.max_length, MAX_INPUT_LENGTH)),
+        }
         if f.placeholder:
             element["placeholder"] = plain(f.placeholder, MAX_PLACEHOLDER)
         if f.initial:
@@ -280,8 +286,11 @@ def _input(f: TextInput | SelectInput | RatingInput) -> dict[str, Any]:
     elif isinstance(f, SelectInput):
         options = [_option(o) for o in f.options[:MAX_OPTIONS]]
         chosen = [o for o in options if o["value"] in f.initial]
-        element = {"type": "multi_static_select" if f.multiple else "static_select",
-                   "action_id": FIELD_ACTION_ID, "options": options or [_option(Option(label="-", value=""))]}
+        element = {
+            "type": "multi_static_select" if f.multiple else "static_select",
+            "action_id": FIELD_ACTION_ID,
+            "options": options or [_option(Option(label="-", value=""))],
+        }
         if f.multiple and chosen:
             element["initial_options"] = chosen
         elif chosen:
@@ -296,8 +305,13 @@ def _input(f: TextInput | SelectInput | RatingInput) -> dict[str, Any]:
         chosen = [o for o in options if f.initial is not None and o["value"] == str(f.initial)]
         if chosen:
             element["initial_option"] = chosen[0]
-    return {"type": "input", "block_id": f.field_id[:MAX_ACTION_ID], "optional": f.optional,
-            "label": plain(f.label, MAX_LABEL), "element": element}
+    return {
+        "type": "input",
+        "block_id": f.field_id[:MAX_ACTION_ID],
+        "optional": f.optional,
+        "label": plain(f.label, MAX_LABEL),
+        "element": element,
+    }
 
 
 def form_values(state_values: dict[str, Any]) -> dict[str, str | list[str] | None]:
@@ -320,8 +334,15 @@ def _value_of(state: dict[str, Any]) -> str | list[str] | None:
     if "selected_option" in state:
         opt = state.get("selected_option")
         return opt.get("value") if isinstance(opt, dict) else None
-    for key in ("value", "selected_date", "selected_time", "selected_user", "selected_channel",
-                "selected_conversation", "selected_date_time"):
+    for key in (
+        "value",
+        "selected_date",
+        "selected_time",
+        "selected_user",
+        "selected_channel",
+        "selected_conversation",
+        "selected_date_time",
+    ):
         if key in state:
             raw = state.get(key)
             return None if raw is None else str(raw)

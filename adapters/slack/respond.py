@@ -16,9 +16,9 @@ from typing import Any
 
 from adapters.slack.port import SlackPort
 from adapters.slack.render import render_form, render_single
-from bot.events import FormErrors, NoReply, OpenForm, Reply, Response
-from bot.messages import Message, Section, Text, text_message
-from bot.port import SendError
+from bot.kernel.events import FormErrors, NoReply, OpenForm, Reply, Response
+from bot.kernel.messages import Message, Section, Text, text_message
+from bot.kernel.port import SendError
 
 log = logging.getLogger("tandem.slack")
 
@@ -55,8 +55,9 @@ async def deliver(port: SlackPort, origin: Origin, response: Response) -> None:
             if "expired_trigger_id" not in str(exc) and "invalid_trigger" not in str(exc):
                 raise
             log.warning("slack: form %s not opened: %s", response.form.form_id, exc)
-            late = text_message("Sorry, that took me too long and Slack closed the window for the form. "
-                                "Please try again.")
+            late = text_message(
+                "Sorry, that took me too long and Slack closed the window for the form. Please try again."
+            )
             await _reply(port, origin, Reply(message=late))
         return
     if isinstance(response, FormErrors):
@@ -93,6 +94,9 @@ async def _files_to_dm(port: SlackPort, origin: Origin, message: Message) -> Non
     if not message.files:
         return
     names = ", ".join(f.title or f.filename for f in message.files)
-    note = Message(summary=f"📎 {message.summary}", files=message.files,
-                   blocks=(Section(text=Text.of(f"📎 {message.summary}: {names}")),))
+    note = Message(
+        summary=f"📎 {message.summary}",
+        files=message.files,
+        blocks=(Section(text=Text.of(f"📎 {message.summary}: {names}")),),
+    )
     await port.reply(origin.workspace_id, origin.user_id, note)

@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.slack.directory import Profile
 from adapters.slack.render import form_values, neutral_action_id
-from bot.events import (
+from bot.kernel.events import (
     ActionEvent,
     Actor,
     CommandEvent,
@@ -111,8 +111,9 @@ def shared_files(event: dict[str, Any]) -> list[dict[str, Any]]:
 
 def file_event(event: dict[str, Any], who: Actor, filename: str, content: bytes) -> FileUploadedEvent:
     place = Place(channel_id=event.get("channel"), thread_id=event.get("thread_ts"), is_direct=True)
-    return FileUploadedEvent(actor=who, filename=filename, content=content, text=(event.get("text") or "").strip(),
-                             place=place)
+    return FileUploadedEvent(
+        actor=who, filename=filename, content=content, text=(event.get("text") or "").strip(), place=place
+    )
 
 
 def member_joined(event: dict[str, Any], who: Actor) -> MemberJoinedEvent:
@@ -145,12 +146,19 @@ def action_event(body: dict[str, Any], action: dict[str, Any], who: Actor, event
     message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     ref = SentRef(conversation_id=channel, message_id=message_ts) if channel and message_ts else None
     place = Place(channel_id=channel, thread_id=container.get("thread_ts"), is_direct=is_direct_channel(channel))
-    return ActionEvent(actor=who, action_id=neutral_action_id(action.get("action_id", "")),
-                       value=action_value(action), message=ref, place=place, event_id=event_id)
+    return ActionEvent(
+        actor=who,
+        action_id=neutral_action_id(action.get("action_id", "")),
+        value=action_value(action),
+        message=ref,
+        place=place,
+        event_id=event_id,
+    )
 
 
 def form_event(body: dict[str, Any], who: Actor) -> FormSubmittedEvent:
     view = body.get("view") or {}
     values = form_values((view.get("state") or {}).get("values") or {})
-    return FormSubmittedEvent(actor=who, form_id=view.get("callback_id", ""), values=values,
-                              state=view.get("private_metadata") or "")
+    return FormSubmittedEvent(
+        actor=who, form_id=view.get("callback_id", ""), values=values, state=view.get("private_metadata") or ""
+    )

@@ -39,10 +39,19 @@ from adapters.teams.translate import (
     message_event,
 )
 from bot.core import Tandem
-from bot.events import Actor, FileUploadedEvent, FormErrors, FormSubmittedEvent, NoReply, OpenForm, Reply, Response
-from bot.forms import PROGRAM_CREATE
-from bot.messages import FileAttachment, Form, Message, text_message
-from bot.port import SendError
+from bot.kernel.events import (
+    Actor,
+    FileUploadedEvent,
+    FormErrors,
+    FormSubmittedEvent,
+    NoReply,
+    OpenForm,
+    Reply,
+    Response,
+)
+from bot.kernel.messages import FileAttachment, Form, Message, text_message
+from bot.kernel.port import SendError
+from bot.programs.forms import PROGRAM_CREATE
 
 log = logging.getLogger("tandem.teams")
 

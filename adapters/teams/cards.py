@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.teams.signing import CardSigner
-from bot.messages import (
+from bot.kernel.messages import (
     Actions,
     Button,
     Choice,

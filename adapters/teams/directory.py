@@ -24,7 +24,7 @@ from adapters.teams.outbound import GONE_STATUSES, send_error, status_of
 from adapters.teams.port import TeamsPort
 from adapters.teams.roster import roster_members
 from adapters.teams.store import Address
-from bot.port import SendError, UserInfo
+from bot.kernel.port import SendError, UserInfo
 
 log = logging.getLogger("tandem.teams")
 
@@ -124,4 +124,3 @@ class EmailDirectory:
             return await self.port.in_turn(tenant_id, address, None, call)
 
         return run
-

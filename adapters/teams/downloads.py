@@ -52,12 +52,14 @@ def sent_files(raw: dict[str, Any]) -> list[SentFile]:
             url = content.get("downloadUrl")
             file_type = content.get("fileType")
             name = attachment.get("name") or (f"upload.{file_type}" if isinstance(file_type, str) else "upload")
-            files.append(SentFile(
-                name=str(name)[:255],
-                download_url=url if isinstance(url, str) and url else None,
-                file_type=file_type if isinstance(file_type, str) else None,
-                unique_id=content.get("uniqueId") if isinstance(content.get("uniqueId"), str) else None,
-            ))
+            files.append(
+                SentFile(
+                    name=str(name)[:255],
+                    download_url=url if isinstance(url, str) and url else None,
+                    file_type=file_type if isinstance(file_type, str) else None,
+                    unique_id=content.get("uniqueId") if isinstance(content.get("uniqueId"), str) else None,
+                )
+            )
         elif kind == REFERENCE and attachment.get("name"):
             files.append(SentFile(name=str(attachment["name"])[:255], download_url=None))
     return files
@@ -73,8 +75,9 @@ class FileDownloader:
     ``allow_loopback_http`` lets tests serve files from a fake on 127.0.0.1 over plain HTTP; it never opens
     plain HTTP to any other host."""
 
-    def __init__(self, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS,
-                 allow_loopback_http: bool = False) -> None:
+    def __init__(
+        self, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS, allow_loopback_http: bool = False
+    ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.allow_loopback_http = allow_loopback_http
@@ -96,15 +99,15 @@ class FileDownloader:
                 for _hop in range(MAX_REDIRECTS + 1):
                     if not self.allowed(url):
                         log.warning("teams: refused to download %s from a non-HTTPS address", file.name)
-                        raise DownloadError(f"I can only download files from a secure (https) address, so I "
-                                            f"couldn't read {file.name}.")
+                        raise DownloadError(
+                            f"I can only download files from a secure (https) address, so I couldn't read {file.name}."
+                        )
                     async with session.get(url, allow_redirects=False) as response:
                         if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                             url = urljoin(url, response.headers["Location"])
                             continue
                         return await self._body(file, response)
-                raise DownloadError(f"Downloading {file.name} went through too many redirects; please send it "
-                                    "again.")
+                raise DownloadError(f"Downloading {file.name} went through too many redirects; please send it again.")
         except DownloadError:
             raise
         except TimeoutError:
@@ -117,10 +120,13 @@ class FileDownloader:
     async def _body(self, file: SentFile, response: aiohttp.ClientResponse) -> bytes:
         if response.status != 200:
             log.warning("teams: downloading %s answered HTTP %d", file.name, response.status)
-            raise DownloadError(f"I couldn't download {file.name} (Teams answered {response.status}); "
-                                "please send it again.")
-        too_big = DownloadError(f"{file.name} is too big: files up to {_size_text(self.max_bytes)} please "
-                                "(split the list into several files).")
+            raise DownloadError(
+                f"I couldn't download {file.name} (Teams answered {response.status}); please send it again."
+            )
+        too_big = DownloadError(
+            f"{file.name} is too big: files up to {_size_text(self.max_bytes)} please "
+            "(split the list into several files)."
+        )
         try:
             return await read_capped(response, self.max_bytes)
         except TooBig:

@@ -28,8 +28,8 @@ from adapters.teams import pending_files
 from adapters.teams.cards import CardRenderer
 from adapters.teams.outbound import card_activity
 from adapters.teams.pending_files import PendingFile
-from bot.events import SentRef
-from bot.messages import FileAttachment, Message, text_message
+from bot.kernel.events import SentRef
+from bot.kernel.messages import FileAttachment, Message, text_message
 from storage.database import Database
 
 log = logging.getLogger("tandem.teams")

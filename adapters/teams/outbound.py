@@ -11,7 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from msrest.exceptions import ClientRequestError
 
 from adapters.teams.cards import CARD_CONTENT_TYPE
-from bot.port import SendError
+from bot.kernel.port import SendError
 
 log = logging.getLogger("tandem.teams")
 

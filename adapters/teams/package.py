@@ -61,7 +61,7 @@ def render_manifest(app_id: str, host: str, source: Path = MANIFEST_DIR) -> dict
         raise PackageError("the manifest template has a placeholder this tool does not fill")
     if not all(bot.get("supportsFiles") is True for bot in manifest.get("bots") or [{}]):
         raise PackageError(
-            'the manifest\'s bot needs "supportsFiles": true, or Teams won\'t let admins send the bot a participants '
+            "the manifest's bot needs \"supportsFiles\": true, or Teams won't let admins send the bot a participants "
             "CSV in the 1:1 chat"
         )
     return manifest

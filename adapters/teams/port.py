@@ -26,10 +26,10 @@ from adapters.teams.files import offer_files
 from adapters.teams.outbound import card_activity, is_retryable, retry_after_of, send_error, status_of
 from adapters.teams.pacing import Pacer
 from adapters.teams.store import Address, Person
-from bot.clock import Clock
-from bot.events import Actor, SentRef
-from bot.messages import FileAttachment, Message
-from bot.port import PlatformCapabilities, SendError, UserInfo
+from bot.kernel.clock import Clock
+from bot.kernel.events import Actor, SentRef
+from bot.kernel.messages import FileAttachment, Message
+from bot.kernel.port import PlatformCapabilities, SendError, UserInfo
 from storage.database import Database
 
 log = logging.getLogger("tandem.teams")
@@ -221,8 +221,13 @@ class TeamsPort:
                 error = SendError(str(error), retryable=False)
             raise error from exc
 
-    async def in_turn(self, workspace_id: str, address: Address, conversation_id: str | None,
-                      call: Callable[[TurnContext], Awaitable[Any]]) -> Any:
+    async def in_turn(
+        self,
+        workspace_id: str,
+        address: Address,
+        conversation_id: str | None,
+        call: Callable[[TurnContext], Awaitable[Any]],
+    ) -> Any:
         """One connector call in a proactive turn, paced and retried; raises the last error as it came.
 
         Writes nothing, so it may run inside the core's transaction (the e-mail look-up does)."""

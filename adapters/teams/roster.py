@@ -15,8 +15,8 @@ from botbuilder.core.teams import TeamsInfo
 
 from adapters.teams.store import Address, Person
 from adapters.teams.translate import PLATFORM
-from bot.events import Actor, MemberJoinedEvent
-from bot.port import SendError
+from bot.kernel.events import Actor, MemberJoinedEvent
+from bot.kernel.port import SendError
 
 if TYPE_CHECKING:
     from adapters.teams.port import TeamsPort

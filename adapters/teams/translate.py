@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.teams.cards import CHOICE_INPUT_PREFIX, FORM_VERB_PREFIX
 from adapters.teams.signing import DATA_KEY, CardSigner
-from bot.events import (
+from bot.kernel.events import (
     ActionEvent,
     Actor,
     AppInstalledEvent,

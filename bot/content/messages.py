@@ -14,11 +14,7 @@ from typing import Any
 def root_causes(errors: list[Any]) -> list[Any]:
     """Drop "list too short" errors that only happened because items inside it were invalid."""
     broken_prefixes = {tuple(error["loc"][:i]) for error in errors for i in range(len(error["loc"]))}
-    return [
-        error
-        for error in errors
-        if not (error["type"] == "too_short" and tuple(error["loc"]) in broken_prefixes)
-    ]
+    return [error for error in errors if not (error["type"] == "too_short" and tuple(error["loc"]) in broken_prefixes)]
 
 
 _QUOTED = re.compile(r"'([^']*)'")

@@ -48,8 +48,10 @@ def top_k_matrix(matrix: np.ndarray, queries: np.ndarray, targets: np.ndarray, k
     k = min(k, matrix.shape[1])
     if k == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    part = np.argpartition(-matrix, k - 1, axis=1)[:, :k] if k < matrix.shape[1] else np.tile(
-        np.arange(matrix.shape[1]), (matrix.shape[0], 1)
+    part = (
+        np.argpartition(-matrix, k - 1, axis=1)[:, :k]
+        if k < matrix.shape[1]
+        else np.tile(np.arange(matrix.shape[1]), (matrix.shape[0], 1))
     )
     rows = np.repeat(np.arange(matrix.shape[0]), k)
     cols = part.ravel()
@@ -88,6 +90,7 @@ def _centres(feats: Features, people: np.ndarray) -> np.ndarray:
 
 def _token_matrix(feats: Features, people: np.ndarray, give: bool, directed: bool) -> np.ndarray:
     """Boolean person x token matrix: interests, then skills (offered, wanted or both)."""
+
     def bits(words: np.ndarray, size: int) -> np.ndarray:
         return np.unpackbits(words[people].view(np.uint8), axis=1, bitorder="little")[:, :size].astype(bool)
 
@@ -99,18 +102,22 @@ def _token_matrix(feats: Features, people: np.ndarray, give: bool, directed: boo
 
 
 def _signature_neighbours(
-    feats: Features, queries: np.ndarray, targets: np.ndarray, directed: bool, rng: np.random.Generator,
-    reps: int = 3, window: int = 4,
+    feats: Features,
+    queries: np.ndarray,
+    targets: np.ndarray,
+    directed: bool,
+    rng: np.random.Generator,
+    reps: int = 3,
+    window: int = 4,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Min-hash style proposals: sort everyone by their two lowest-ranked tokens (random ranks) and
     working-day centre, so neighbours in that order share two tokens and similar hours."""
     same = not directed
     people = queries if same else np.r_[queries, targets]
-    is_target = np.ones(len(people), bool) if same else np.r_[np.zeros(len(queries), bool),
-                                                                np.ones(len(targets), bool)]
+    is_target = np.ones(len(people), bool) if same else np.r_[np.zeros(len(queries), bool), np.ones(len(targets), bool)]
     tokens = _token_matrix(feats, people, give=False, directed=directed)
     if not same:
-        tokens[len(queries):] = _token_matrix(feats, targets, give=True, directed=directed)
+        tokens[len(queries) :] = _token_matrix(feats, targets, give=True, directed=directed)
     n_tok = tokens.shape[1]
     centre = _centres(feats, people).astype(np.int64)
     out_r, out_c = [], []
@@ -136,8 +143,14 @@ def _signature_neighbours(
 
 
 def proposals(
-    feats: Features, queries: np.ndarray, targets: np.ndarray, directed: bool, rng: np.random.Generator,
-    per_token: int | None = None, near: int | None = None, random_extra: int | None = None,
+    feats: Features,
+    queries: np.ndarray,
+    targets: np.ndarray,
+    directed: bool,
+    rng: np.random.Generator,
+    per_token: int | None = None,
+    near: int | None = None,
+    random_extra: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cheap partner proposals for each query among targets (may hold duplicates and self pairs)."""
     per_token = PROPOSALS[0] if per_token is None else per_token
@@ -172,8 +185,13 @@ def proposals(
 
 
 def candidate_lists(
-    scorer: Scorer, queries: np.ndarray, targets: np.ndarray, k: int, rng: np.random.Generator,
-    symmetric: bool, dense: bool | None = None,
+    scorer: Scorer,
+    queries: np.ndarray,
+    targets: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    symmetric: bool,
+    dense: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-k (row, col, score) per query, dense when the pool is small or `dense` asks for it.
 
@@ -184,9 +202,7 @@ def candidate_lists(
     if dense is None:
         dense = len(queries) * len(targets) <= DENSE_PAIRS
     if dense:
-        matrix = score_matrix(scorer, targets, queries).T if scorer.directed else score_matrix(
-            scorer, queries, targets
-        )
+        matrix = score_matrix(scorer, targets, queries).T if scorer.directed else score_matrix(scorer, queries, targets)
         return top_k_matrix(matrix, queries, targets, k)
     r, c = proposals(scorer.f, queries, targets, directed=scorer.directed, rng=rng)
     n = scorer.n

@@ -80,6 +80,5 @@ def split_cycles(succ: np.ndarray, weight) -> tuple[list[tuple[int, int]], list[
             if val > best_val:
                 best_j, best_val = j, val
         left.append(cycle[best_j])
-        pairs += [(cycle[(best_j + 1 + 2 * t) % size], cycle[(best_j + 2 + 2 * t) % size])
-                  for t in range(size // 2)]
+        pairs += [(cycle[(best_j + 1 + 2 * t) % size], cycle[(best_j + 2 + 2 * t) % size]) for t in range(size // 2)]
     return pairs, left

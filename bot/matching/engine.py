@@ -94,11 +94,22 @@ def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exa
         all_pairs = exact and len(mentees) * len(active_mentors) <= EXACT_MENTORING_PAIRS
         k = len(active_mentors) if all_pairs else (EXACT_MENTOR_TOP_K if exact else MENTOR_TOP_K)
         rows, cols, scores = candidate_lists(
-            scorer, np.array(mentees), np.array(active_mentors), k, rng, symmetric=False,
+            scorer,
+            np.array(mentees),
+            np.array(active_mentors),
+            k,
+            rng,
+            symmetric=False,
             dense=True if all_pairs else None,
         )
         pairs, waitlist, solver = solve_mentoring(
-            rows, cols, scores, active_mentors, capacity, mentees, problem.weights.mentor_spread,
+            rows,
+            cols,
+            scores,
+            active_mentors,
+            capacity,
+            mentees,
+            problem.weights.mentor_spread,
             dense=None,
         )
         if all_pairs:
@@ -139,8 +150,9 @@ def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exa
     return [[m, e] for m, e in pairs], unmatched, solver
 
 
-def _repeat_notes(members: tuple[int, ...] | list[int], active: list, feats: Features, problem: MatchProblem,
-                  name_them: bool) -> tuple[str, ...]:
+def _repeat_notes(
+    members: tuple[int, ...] | list[int], active: list, feats: Features, problem: MatchProblem, name_them: bool
+) -> tuple[str, ...]:
     """One honest line per pair in the group that met before, most recent first."""
     notes = []
     n = feats.n

@@ -99,8 +99,7 @@ def _lexicographic(scorer: Scorer, people: list[int], sizes: list[int], intended
     a_cover = _cover_matrix(people, cols)
     # With two intended sizes the larger one is the "remainder" size: use as few as possible.
     top = max(intended)
-    off = np.array([len(g) not in intended or (len(intended) > 1 and len(g) == top) for g in cols],
-                   dtype=np.float64)
+    off = np.array([len(g) not in intended or (len(intended) > 1 and len(g) == top) for g in cols], dtype=np.float64)
     zeros_u, ones_u, zeros_c = np.zeros(m), np.ones(m), np.zeros(len(cols))
     res = _solve(np.r_[zeros_c, ones_u], a_cover, [], False, m, len(cols))
     uncovered = round(res.fun)

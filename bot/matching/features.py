@@ -130,9 +130,7 @@ def build_features(people: list[Participant], history: tuple[PastGroup, ...]) ->
     wanted = [svocab.bits(p.skills_wanted) for p in people]
     hours = [working_mask(p.timezone, *p.working_hours) for p in people]
     dept_ids: dict[str, int] = {}
-    dept = [
-        dept_ids.setdefault(p.department.casefold(), len(dept_ids)) if p.department else -1 for p in people
-    ]
+    dept = [dept_ids.setdefault(p.department.casefold(), len(dept_ids)) if p.department else -1 for p in people]
 
     avoid: set[int] = set()
     for i, p in enumerate(people):

@@ -19,8 +19,14 @@ DENSE_CELLS = 6_000_000
 
 
 def solve_mentoring(
-    rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, mentors: list[int], capacity: dict[int, int],
-    mentees: list[int], spread: float, dense: bool | None = None,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    scores: np.ndarray,
+    mentors: list[int],
+    capacity: dict[int, int],
+    mentees: list[int],
+    spread: float,
+    dense: bool | None = None,
 ) -> tuple[list[tuple[int, int]], list[int], str]:
     """Assign mentees to mentors on candidate edges (row=mentee, col=mentor, score).
 

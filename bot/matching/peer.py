@@ -289,9 +289,7 @@ class PeerSearch:
     def swap_gain(self, x: int, y: int) -> float:
         """Objective change if x and y trade groups."""
         A, C = self.groups[self.group_of[x]], self.groups[self.group_of[y]]
-        return (self.fits(y, A, skip=x) - self.fits(x, A, skip=x)) + (
-            self.fits(x, C, skip=y) - self.fits(y, C, skip=y)
-        )
+        return (self.fits(y, A, skip=x) - self.fits(x, A, skip=x)) + (self.fits(x, C, skip=y) - self.fits(y, C, skip=y))
 
     def local_search(self, max_passes: int = MAX_PASSES, budget: int = SWAP_BUDGET) -> None:
         """Bring each person together with a candidate by swapping out one of their group-mates.
@@ -443,7 +441,11 @@ def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, matri
 
 
 def solve_peers_heuristic(
-    scorer: Scorer, people: list[int], group_size: int, cand: tuple, seed: int,
+    scorer: Scorer,
+    people: list[int],
+    group_size: int,
+    cand: tuple,
+    seed: int,
     matrix: np.ndarray | None = None,
 ) -> tuple[list[list[int]], list[int]]:
     """Greedy + local search. `cand` is (rows, cols, scores) of top-k candidate edges; `matrix`, when

@@ -48,9 +48,7 @@ def _hours_text(h: float) -> str:
     return f"{text} h of shared working hours"
 
 
-def group_reasons(
-    members: list[Participant], masks: list[int], weights: Weights, mentoring: bool
-) -> tuple[str, ...]:
+def group_reasons(members: list[Participant], masks: list[int], weights: Weights, mentoring: bool) -> tuple[str, ...]:
     """Why these people were put together, best first. In mentoring, members[0] is the mentor."""
     found: list[tuple[float, str]] = []
     everyone = "both" if len(members) == 2 else "all"
@@ -91,8 +89,10 @@ def repeat_note(names: tuple[str, str] | None, last_round: int, in_window: bool)
     ``names`` is None for a pair (the intro speaks to both); in a larger group it names the two."""
     who = "You" if names is None else f"{names[0]} and {names[1]}"
     if in_window:
-        return (f"{who} were matched before (round {last_round}): this round there was nobody new left "
-                f"to pair {'you' if names is None else 'them'} with")
+        return (
+            f"{who} were matched before (round {last_round}): this round there was nobody new left "
+            f"to pair {'you' if names is None else 'them'} with"
+        )
     return f"It's been a while: {who.lower() if names is None else who} last met in round {last_round}"
 
 
@@ -108,14 +108,11 @@ NO_FIT = (
 NO_MENTORS = "No mentors are available this round; you're {place} on the waitlist for the next round."
 MENTORS_FULL = "All mentors are at capacity this round; you're {place} on the waitlist for the next round."
 MENTORS_EXCLUDED = (
-    "None of this round's mentors can be paired with you; "
-    "you're {place} on the waitlist for the next round."
+    "None of this round's mentors can be paired with you; you're {place} on the waitlist for the next round."
 )
 MENTOR_NO_MENTEES = "There were no mentees looking for a mentor this round."
 MENTOR_ZERO_CAPACITY = "Your mentoring capacity is set to 0, so no mentee was assigned to you."
-MENTOR_ALL_TAKEN = (
-    "Every mentee this round was matched with another mentor; you'll be considered first next round."
-)
+MENTOR_ALL_TAKEN = "Every mentee this round was matched with another mentor; you'll be considered first next round."
 MENTOR_EXCLUDED = "None of this round's mentees can be paired with you, so no mentee was assigned to you."
 
 

@@ -44,8 +44,7 @@ def result_to_json(result: MatchResult) -> dict:
     """The CLI's output document (see docs/matching.md)."""
     return {
         "groups": [
-            {"members": list(g.members), "score": round(g.score, 3), "reasons": list(g.reasons)}
-            for g in result.groups
+            {"members": list(g.members), "score": round(g.score, 3), "reasons": list(g.reasons)} for g in result.groups
         ],
         "unmatched": [{"id": u.id, "reason": u.reason} for u in result.unmatched],
         "stats": {

@@ -126,8 +126,7 @@ def score_matrix(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
     pos_r[rows], pos_c[cols] = np.arange(len(rows)), np.arange(len(cols))
     if len(f.met_keys):
         lo, hi = f.met_keys // scorer.n, f.met_keys % scorer.n
-        cost = scorer.repeat_table_a[np.clip(scorer.current_round - f.met_rounds, 0,
-                                             len(scorer.repeat_table_a) - 1)]
+        cost = scorer.repeat_table_a[np.clip(scorer.current_round - f.met_rounds, 0, len(scorer.repeat_table_a) - 1)]
         for a, b in ((lo, hi), (hi, lo)):
             ra, cb = pos_r[a], pos_c[b]
             ok = (ra >= 0) & (cb >= 0)

@@ -30,8 +30,13 @@ def pair_arrays(n: int, pairs: list[list[int]], scorer: Scorer) -> tuple[np.ndar
 
 
 def two_opt(
-    scorer: Scorer, partner: np.ndarray, cur: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-    scores: np.ndarray, max_rounds: int = MAX_ROUNDS,
+    scorer: Scorer,
+    partner: np.ndarray,
+    cur: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    scores: np.ndarray,
+    max_rounds: int = MAX_ROUNDS,
 ) -> int:
     """Improve the pairing in place along candidate edges; returns the number of rounds run."""
     once = rows < cols

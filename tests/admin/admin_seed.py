@@ -8,7 +8,7 @@ from datetime import timedelta
 from harness import Harness
 from sqlmodel import select
 
-from bot.events import MemberJoinedEvent, Reply
+from bot.kernel.events import MemberJoinedEvent, Reply
 from storage.enums import MatchStatus
 from storage.tables import (
     Match,
@@ -22,8 +22,15 @@ from storage.tables import (
     Waitlist,
 )
 
-PROFILE = {"skills_offered": "Python, SQL", "skills_wanted": "negotiation", "interests": "climbing, chess",
-           "department": "Engineering", "timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
+PROFILE = {
+    "skills_offered": "Python, SQL",
+    "skills_wanted": "negotiation",
+    "interests": "climbing, chess",
+    "department": "Engineering",
+    "timezone": "Europe/Berlin",
+    "work_start": "09:00",
+    "work_end": "17:00",
+}
 NAMES = ["Ana", "Ben", "Chen", "Dara", "Elif", "Femi"]
 
 
@@ -59,9 +66,13 @@ class Seeder:
         return rnd
 
     async def match(self, rnd: Round, members: list[str], met: bool = False, created_days_ago: int = 0) -> Match:
-        match = Match(round_id=rnd.id, program_id=self.program.id, created_at=self.now - timedelta(
-            days=created_days_ago), status=MatchStatus.MET.value if met else MatchStatus.INTRODUCED.value,
-            met_at=self.now if met else None)
+        match = Match(
+            round_id=rnd.id,
+            program_id=self.program.id,
+            created_at=self.now - timedelta(days=created_days_ago),
+            status=MatchStatus.MET.value if met else MatchStatus.INTRODUCED.value,
+            met_at=self.now if met else None,
+        )
         self.s.add(match)
         await self.s.flush()
         for uid in members:
@@ -69,21 +80,36 @@ class Seeder:
         await self.s.flush()
         return match
 
-    async def survey(self, match: Match, definition: str, answers: dict[str, str | None],
-                     question: str, anonymous: bool = False) -> SurveyInstance:
+    async def survey(
+        self, match: Match, definition: str, answers: dict[str, str | None], question: str, anonymous: bool = False
+    ) -> SurveyInstance:
         """``answers``: platform user id → value (None: asked but did not answer)."""
         self.count += 1
-        inst = SurveyInstance(key=f"seed:{uuid.uuid4().hex}", program_id=self.program.id, round_id=match.round_id,
-                              match_id=match.id, definition_id=definition, anonymous=anonymous, opened_at=self.now)
+        inst = SurveyInstance(
+            key=f"seed:{uuid.uuid4().hex}",
+            program_id=self.program.id,
+            round_id=match.round_id,
+            match_id=match.id,
+            definition_id=definition,
+            anonymous=anonymous,
+            opened_at=self.now,
+        )
         self.s.add(inst)
         await self.s.flush()
         for uid, value in answers.items():
             user = self.users[uid]
             self.s.add(SurveyRecipient(instance_id=inst.id, user_id=user.id, answered=value is not None))
             if value is not None:
-                self.s.add(SurveyAnswer(instance_id=inst.id, question_id=question, value=value, answered_at=self.now,
-                                        respondent_key=f"anon:{self.count}:{uid}" if anonymous else f"user:{user.id}",
-                                        user_id=None if anonymous else user.id))
+                self.s.add(
+                    SurveyAnswer(
+                        instance_id=inst.id,
+                        question_id=question,
+                        value=value,
+                        answered_at=self.now,
+                        respondent_key=f"anon:{self.count}:{uid}" if anonymous else f"user:{user.id}",
+                        user_id=None if anonymous else user.id,
+                    )
+                )
         await self.s.flush()
         return inst
 

@@ -68,8 +68,13 @@ def test_cli_export_then_import_round_trip(seeded: str, tmp_path: Path, capsys) 
 
     async def lunch_people(s):  # noqa: ANN001, ANN202
         program = (await s.exec(select(Program).where(Program.name == "Lunch"))).one()
-        rows = (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id)
-                             .where(Membership.program_id == program.id))).all()
+        rows = (
+            await s.exec(
+                select(Membership, User)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.program_id == program.id)
+            )
+        ).all()
         told = (await s.exec(select(Delivery).where(Delivery.step == "import_invite"))).all()
         return sorted((u.platform_user_id, m.status, m.department) for m, u in rows), len(told)
 
@@ -79,15 +84,23 @@ def test_cli_export_then_import_round_trip(seeded: str, tmp_path: Path, capsys) 
     assert [p[2] for p in people] == [r["department"] for r in exported]
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["import", "nowhere.csv", "--program", "coffee"], "nowhere.csv: no such file"),
-    (["import", "{good}", "--program", "tennis"], "--program: no program called 'tennis'"),
-    (["export", "--program", "coffee", "--out", "{out}", "--db", "nosuch://x"], "--db:"),
-    (["export", "--program", "coffee", "--out", "{good}"], "is not a folder"),
-    (["export", "--out", "{out}"], "Missing option '--program'"),
-])
-def test_cli_bad_input_is_one_line_and_exit_2(seeded: str, tmp_path: Path, capsys, argv: list[str],  # noqa: ANN001
-                                              expected: str) -> None:
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["import", "nowhere.csv", "--program", "coffee"], "nowhere.csv: no such file"),
+        (["import", "{good}", "--program", "tennis"], "--program: no program called 'tennis'"),
+        (["export", "--program", "coffee", "--out", "{out}", "--db", "nosuch://x"], "--db:"),
+        (["export", "--program", "coffee", "--out", "{good}"], "is not a folder"),
+        (["export", "--out", "{out}"], "Missing option '--program'"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(
+    seeded: str,
+    tmp_path: Path,
+    capsys,
+    argv: list[str],  # noqa: ANN001
+    expected: str,
+) -> None:
     good = tmp_path / "good.csv"
     good.write_text("platform_user_id,role\nU1,peer\n", encoding="utf-8")
     args = [a.format(good=good, out=tmp_path / "out") for a in argv]
@@ -101,8 +114,9 @@ def test_cli_bad_input_is_one_line_and_exit_2(seeded: str, tmp_path: Path, capsy
 
 def test_cli_import_reports_every_bad_row_and_imports_nothing(seeded: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     bad = tmp_path / "bad.csv"
-    bad.write_text("platform_user_id,role,timezone,work_start\nU1,peer,Mars/Olympus,09:00\nU2,boss,UTC,9am\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "platform_user_id,role,timezone,work_start\nU1,peer,Mars/Olympus,09:00\nU2,boss,UTC,9am\n", encoding="utf-8"
+    )
     code, _, err = run(["import", str(bad), "--program", "lunch", "--db", seeded], capsys)
     assert code == 2
     assert "bad.csv line 2, timezone" in err and "bad.csv line 3, role" in err and "bad.csv line 3, work_start" in err

@@ -9,11 +9,19 @@ from harness import Harness
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.events import NoReply
+from bot.kernel.events import NoReply
 from storage.tables import AuditEntry, Delivery, Membership, User
 
-ADMIN_COMMANDS = ("stats", "risk", "export", "import", "announce Hello everyone", "remove <@U1>",
-                  "pause <@U1> until 2026-04-01", "audit")
+ADMIN_COMMANDS = (
+    "stats",
+    "risk",
+    "export",
+    "import",
+    "announce Hello everyone",
+    "remove <@U1>",
+    "pause <@U1> until 2026-04-01",
+    "audit",
+)
 
 
 async def test_announce_posts_to_the_program_channel_and_is_audited(db, start_time) -> None:  # noqa: ANN001
@@ -47,8 +55,10 @@ async def test_remove_and_pause_someone_tell_them_and_show_in_the_audit_log(db, 
     assert "taken you out" in h.last_to("U1").message.plain_text()
     assert "paused your matches until" in h.last_to("U2").message.plain_text()
     async with db.session() as s:
-        members = {u.platform_user_id: m for m, u in (await s.exec(
-            select(Membership, User).join(User, User.id == Membership.user_id))).all()}
+        members = {
+            u.platform_user_id: m
+            for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).all()
+        }
         assert members["U1"].status == "left"
         assert members["U2"].paused_until is not None and members["U2"].paused_until.date().isoformat() >= "2026-03-31"
         assert members["U3"].paused_until is None
@@ -70,8 +80,10 @@ async def test_non_admins_cannot_run_any_admin_command(db, start_time) -> None: 
 
     async def counts() -> tuple[int, int]:
         async with db.session() as s:
-            return ((await s.exec(select(func.count()).select_from(Delivery))).one(),
-                    (await s.exec(select(func.count()).select_from(AuditEntry))).one())
+            return (
+                (await s.exec(select(func.count()).select_from(Delivery))).one(),
+                (await s.exec(select(func.count()).select_from(AuditEntry))).one(),
+            )
 
     before = await counts()
     for command in ADMIN_COMMANDS:
@@ -80,8 +92,11 @@ async def test_non_admins_cannot_run_any_admin_command(db, start_time) -> None: 
         assert "only program admins" in text_of(reply), command
     assert await counts() == before
     async with db.session() as s:
-        member = (await s.exec(select(Membership).join(User, User.id == Membership.user_id)
-                               .where(User.platform_user_id == "U1"))).one()
+        member = (
+            await s.exec(
+                select(Membership).join(User, User.id == Membership.user_id).where(User.platform_user_id == "U1")
+            )
+        ).one()
         assert member.status == "active" and member.paused_until is None
 
 

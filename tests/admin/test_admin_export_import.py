@@ -12,10 +12,10 @@ from harness import Harness
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.events import FileUploadedEvent
-from bot.exporting import export_program
-from bot.importing import import_participants
-from bot.port import UserInfo
+from bot.admin.csv_import import import_participants
+from bot.admin.export import export_program
+from bot.kernel.events import FileUploadedEvent
+from bot.kernel.port import UserInfo
 from storage.tables import AuditEntry, Delivery, Membership, Program, SurveyAnswer, User
 
 HEADER = "email,platform_user_id,role,capacity,skills_offered,interests,department,timezone,work_start,work_end\n"
@@ -33,8 +33,12 @@ async def _program(db, name: str) -> Program:  # noqa: ANN001
 
 async def _counts(db) -> tuple[int, ...]:  # noqa: ANN001
     async with db.session() as s:
-        return tuple([(await s.exec(select(func.count()).select_from(t))).one()
-                      for t in (User, Membership, Delivery, AuditEntry)])
+        return tuple(
+            [
+                (await s.exec(select(func.count()).select_from(t))).one()
+                for t in (User, Membership, Delivery, AuditEntry)
+            ]
+        )
 
 
 async def test_export_then_import_into_a_new_program_gives_the_same_people(db, start_time) -> None:  # noqa: ANN001
@@ -46,24 +50,44 @@ async def test_export_then_import_into_a_new_program_gives_the_same_people(db, s
     await h.core.dispatch()
     dm = h.last_to("UADMIN").message
     files = {f.title: base64.b64decode(f.content_b64).decode() for f in dm.files}
-    assert set(files) == {"participants.csv", "matches.csv", "meetings.csv", "survey_answers.csv",
-                          "survey_answers_anonymous_totals.csv"}
+    assert set(files) == {
+        "participants.csv",
+        "matches.csv",
+        "meetings.csv",
+        "survey_answers.csv",
+        "survey_answers_anonymous_totals.csv",
+    }
     exported = rows_of(files["participants.csv"])
     assert [r["platform_user_id"] for r in exported] == [p.user_id for p in people]
 
-    upload = FileUploadedEvent(actor=admin, filename="participants.csv", content=files["participants.csv"].encode(),
-                               text="import lunch")
+    upload = FileUploadedEvent(
+        actor=admin, filename="participants.csv", content=files["participants.csv"].encode(), text="import lunch"
+    )
     result = await h.core.handle(upload)
     assert "6 invited" in text_of(result)
     async with db.session() as s:
         lunch = (await s.exec(select(Program).where(Program.name == "Lunch"))).one()
         coffee = (await s.exec(select(Program).where(Program.name == "Coffee"))).one()
-        before = {(u.platform_user_id, m.role, m.department, tuple(m.skills_offered), tuple(m.interests))
-                  for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id)
-                                            .where(Membership.program_id == coffee.id))).all()}
-        after = {(u.platform_user_id, m.role, m.department, tuple(m.skills_offered), tuple(m.interests))
-                 for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id)
-                                           .where(Membership.program_id == lunch.id))).all()}
+        before = {
+            (u.platform_user_id, m.role, m.department, tuple(m.skills_offered), tuple(m.interests))
+            for m, u in (
+                await s.exec(
+                    select(Membership, User)
+                    .join(User, User.id == Membership.user_id)
+                    .where(Membership.program_id == coffee.id)
+                )
+            ).all()
+        }
+        after = {
+            (u.platform_user_id, m.role, m.department, tuple(m.skills_offered), tuple(m.interests))
+            for m, u in (
+                await s.exec(
+                    select(Membership, User)
+                    .join(User, User.id == Membership.user_id)
+                    .where(Membership.program_id == lunch.id)
+                )
+            ).all()
+        }
         assert after == before
         statuses = (await s.exec(select(Membership.status).where(Membership.program_id == lunch.id))).all()
         assert set(statuses) == {"invited"}, "opt-in: invited, never silently enrolled"
@@ -74,8 +98,13 @@ async def test_export_then_import_into_a_new_program_gives_the_same_people(db, s
     assert "Lunch" in invite.message.plain_text() and "[Join]" in invite.message.plain_text()
     await h.click(people[0], invite, "program:join")
     async with db.session() as s:
-        member = (await s.exec(select(Membership).join(User, User.id == Membership.user_id)
-                               .where(Membership.program_id == lunch.id, User.platform_user_id == "U1"))).one()
+        member = (
+            await s.exec(
+                select(Membership)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.program_id == lunch.id, User.platform_user_id == "U1")
+            )
+        ).one()
         assert member.status == "active" and member.skills_offered == ["Python", "SQL"]
 
 
@@ -96,8 +125,7 @@ async def test_export_contents_and_anonymous_answers_only_as_totals(db, start_ti
     async with db.session() as s:
         program = (await s.exec(select(Program))).one()
         files = await export_program(s, program)
-        anonymous_ids = {a.id for a in (await s.exec(select(SurveyAnswer).where(
-            SurveyAnswer.user_id.is_(None)))).all()}
+        anonymous_ids = {a.id for a in (await s.exec(select(SurveyAnswer).where(SurveyAnswer.user_id.is_(None)))).all()}
     assert len(anonymous_ids) == 4
     named = rows_of(files["survey_answers.csv"])
     assert len(named) == 11 and {r["survey"] for r in named} == {"did_you_meet", "pulse"}
@@ -146,21 +174,26 @@ async def test_every_bad_row_is_reported_at_once(db, start_time) -> None:  # noq
     h = Harness.create(db, start_time)
     admin = h.actor("UADMIN", "Morgan", admin=True)
     await h.create_program(admin)
-    text = (HEADER + GOOD + ",U2,boss,1,,,,Mars/Olympus,09:00,17:00\n" + ",U3,peer,1,,,,UTC,25:00,17:00\n"
-            + GOOD)
-    reply = await h.core.handle(FileUploadedEvent(actor=admin, filename="people.csv", content=text.encode(),
-                                                  text="import"))
+    text = HEADER + GOOD + ",U2,boss,1,,,,Mars/Olympus,09:00,17:00\n" + ",U3,peer,1,,,,UTC,25:00,17:00\n" + GOOD
+    reply = await h.core.handle(
+        FileUploadedEvent(actor=admin, filename="people.csv", content=text.encode(), text="import")
+    )
     body = text_of(reply)
-    for expected in ("line 3, role", "line 3, timezone", "line 4, work_start", "line 5, platform_user_id: "
-                     "duplicate of line 2", "nothing was imported"):
+    for expected in (
+        "line 3, role",
+        "line 3, timezone",
+        "line 4, work_start",
+        "line 5, platform_user_id: duplicate of line 2",
+        "nothing was imported",
+    ):
         assert expected in body, expected
 
 
-async def test_emails_resolve_through_the_directory_and_opt_out_enrols_with_a_leave_button(
-        db, start_time) -> None:  # noqa: ANN001
+async def test_emails_resolve_through_the_directory_and_opt_out_enrols_with_a_leave_button(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
-    h.port.directory["zoe@example.org"] = UserInfo(user_id="UZOE", name="Zoe", email="zoe@example.org",
-                                                   timezone="Asia/Tokyo")
+    h.port.directory["zoe@example.org"] = UserInfo(
+        user_id="UZOE", name="Zoe", email="zoe@example.org", timezone="Asia/Tokyo"
+    )
     admin = h.actor("UADMIN", "Morgan", admin=True)
     await h.create_program(admin, enrolment="opt_out")
     await h.command(h.actor("UKIM", "Kim"), "help")
@@ -186,28 +219,33 @@ async def test_non_admin_upload_is_refused(db, start_time) -> None:  # noqa: ANN
     h = Harness.create(db, start_time)
     await h.create_program(h.actor("UADMIN", "Morgan", admin=True))
     before = await _counts(db)
-    reply = await h.core.handle(FileUploadedEvent(actor=h.actor("U9"), filename="p.csv",
-                                                  content=(HEADER + GOOD).encode(), text="import"))
+    reply = await h.core.handle(
+        FileUploadedEvent(actor=h.actor("U9"), filename="p.csv", content=(HEADER + GOOD).encode(), text="import")
+    )
     assert "only program admins" in text_of(reply)
     after = await _counts(db)
     assert after[1:] == before[1:] and after[0] == before[0] + 1  # only the uploader became known
 
 
 async def test_formula_like_cells_are_defused_on_export_and_restored_on_import(db, start_time) -> None:  # noqa: ANN001
-    from bot.importing import parse_rows
+    from bot.admin.csv_import import parse_rows
 
     h = Harness.create(db, start_time)
     admin, people = await program_with_people(h)
     async with db.transaction() as s:
-        member = (await s.exec(select(Membership).join(User, User.id == Membership.user_id)
-                               .where(User.platform_user_id == "U1"))).one()
+        member = (
+            await s.exec(
+                select(Membership).join(User, User.id == Membership.user_id).where(User.platform_user_id == "U1")
+            )
+        ).one()
         member.department = '=HYPERLINK("http://evil.example","click")'
     async with db.session() as s:
         files = await export_program(s, (await s.exec(select(Program))).one())
     exported = rows_of(files["participants.csv"])
     assert exported[0]["department"].startswith("'=HYPERLINK")
-    rows, problems = parse_rows(Program(name="x", channel_id="x", kind="peer", workspace_id=1),
-                                files["participants.csv"])
+    rows, problems = parse_rows(
+        Program(name="x", channel_id="x", kind="peer", workspace_id=1), files["participants.csv"]
+    )
     assert problems == [] and rows[0].department == member.department
 
 
@@ -219,11 +257,11 @@ async def test_unknown_upload_and_wrong_text_get_a_hint(db, start_time) -> None:
     assert "import [program]" in text_of(photo)
     other = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"x", text="stats"))
     assert "only know what to do with participant CSV" in text_of(other)
-    binary = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"\xff\xfe\x00bad",
-                                                   text="import coffee"))
+    binary = await h.core.handle(
+        FileUploadedEvent(actor=admin, filename="p.csv", content=b"\xff\xfe\x00bad", text="import coffee")
+    )
     assert "UTF-8" in text_of(binary)
-    nowhere = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"x",
-                                                    text="import tennis"))
+    nowhere = await h.core.handle(FileUploadedEvent(actor=admin, filename="p.csv", content=b"x", text="import tennis"))
     assert "can't find a program called 'tennis'" in text_of(nowhere)
 
 

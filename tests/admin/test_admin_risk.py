@@ -8,7 +8,7 @@ from admin_seed import Seeder, program_with_people, text_of, users_by_id
 from harness import Harness
 from sqlmodel import select
 
-from bot.risk import find_at_risk, send_digest, update_ignored_intros
+from bot.admin.risk import find_at_risk, send_digest, update_ignored_intros
 from storage.tables import AuditEntry, Delivery, Membership, Program, StepRun, User
 
 
@@ -19,8 +19,16 @@ async def _seed_risky(h: Harness) -> None:
         rnd = await sd.round(1)
         quiet = await sd.match(rnd, ["U1", "U2"])
         await sd.survey(quiet, "did_you_meet", {"U1": None, "U2": None}, "met")
-        s.add(Delivery(idempotency_key=f"match:{quiet.id}:prompt:2", workspace_id=program.workspace_id,
-                       match_id=quiet.id, step="prompt", target={}, message={}))
+        s.add(
+            Delivery(
+                idempotency_key=f"match:{quiet.id}:prompt:2",
+                workspace_id=program.workspace_id,
+                match_id=quiet.id,
+                step="prompt",
+                target={},
+                message={},
+            )
+        )
         await sd.survey(quiet, "pulse", {"U1": "1", "U2": "1"}, "match_rating", anonymous=True)  # never flags
         unhappy = await sd.match(rnd, ["U3", "U4"], met=True)
         await sd.survey(unhappy, "pulse", {"U3": "2", "U4": "4"}, "match_rating")
@@ -68,25 +76,41 @@ async def test_digest_buttons_nudge_rematch_and_pause_are_admin_only_and_audited
     for action in ("admin:nudge", "admin:rematch", "admin:pause"):
         assert "only program admins" in text_of(await h.click(sam, digest, action))
 
-    match_id = next(e.value for b in digest.message.blocks if hasattr(b, "elements") for e in b.elements
-                    if getattr(e, "action_id", "") == "admin:nudge")
+    match_id = next(
+        e.value
+        for b in digest.message.blocks
+        if hasattr(b, "elements")
+        for e in b.elements
+        if getattr(e, "action_id", "") == "admin:nudge"
+    )
     assert "Nudged Ana and Ben" in text_of(await h.click(admin, digest, "admin:nudge", match_id))
     await h.core.dispatch()
     nudge = h.last_to("U1")
     assert "friendly nudge" in nudge.message.plain_text() and sorted(nudge.audience) == ["U1", "U2"]
     assert "new match" in text_of(await h.click(admin, digest, "admin:rematch", match_id))
-    pause_value = next(e.value for b in digest.message.blocks if hasattr(b, "elements") for e in b.elements
-                       if getattr(e, "label", "") == "Pause Ben")
+    pause_value = next(
+        e.value
+        for b in digest.message.blocks
+        if hasattr(b, "elements")
+        for e in b.elements
+        if getattr(e, "label", "") == "Pause Ben"
+    )
     assert "Paused Ben" in text_of(await h.click(admin, digest, "admin:pause", pause_value))
     await h.core.dispatch()
     assert "paused your matches" in h.last_to("U2").message.plain_text()
     async with db.session() as s:
-        members = {u.platform_user_id: m for m, u in (await s.exec(
-            select(Membership, User).join(User, User.id == Membership.user_id))).all()}
+        members = {
+            u.platform_user_id: m
+            for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).all()
+        }
         assert members["U1"].wants_rematch and members["U2"].wants_rematch and not members["U3"].wants_rematch
         assert members["U2"].paused_until == h.clock.now() + timedelta(weeks=4)
-        actions = [(a.action, a.actor_user_id is not None) for a in (await s.exec(
-            select(AuditEntry).where(AuditEntry.action.in_(["nudge", "rematch", "pause"])))).all()]
+        actions = [
+            (a.action, a.actor_user_id is not None)
+            for a in (
+                await s.exec(select(AuditEntry).where(AuditEntry.action.in_(["nudge", "rematch", "pause"])))
+            ).all()
+        ]
         assert actions == [("nudge", True), ("rematch", True), ("pause", True)]
 
 
@@ -105,14 +129,17 @@ async def test_three_ignored_intros_in_a_row_pause_and_tell_acting_resets(db, st
     for week in (3, 2, 1):
         async with db.transaction() as s:
             program = (await s.exec(select(Program))).one()
-            paused = await update_ignored_intros(h.core, s, program, now - timedelta(days=7 * week + 1),
-                                                 now - timedelta(days=7 * week - 1))
+            paused = await update_ignored_intros(
+                h.core, s, program, now - timedelta(days=7 * week + 1), now - timedelta(days=7 * week - 1)
+            )
         if week > 1:
             assert paused == []
     assert [u.platform_user_id for u in paused] == ["U1"]
     async with db.session() as s:
-        members = {u.platform_user_id: m for m, u in (await s.exec(
-            select(Membership, User).join(User, User.id == Membership.user_id))).all()}
+        members = {
+            u.platform_user_id: m
+            for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).all()
+        }
         assert members["U1"].paused_until is not None and members["U1"].ignored_intros == 0
         assert members["U2"].ignored_intros == 2 and members["U2"].paused_until is None
         auto = (await s.exec(select(AuditEntry).where(AuditEntry.action == "auto_pause"))).one()
@@ -153,6 +180,8 @@ async def test_any_click_resets_the_ignored_intro_count(db, start_time) -> None:
     await h.core.dispatch()
     await h.click(people[0], h.last_to("U1"), "book:propose")
     async with db.session() as s:
-        counts = {u.platform_user_id: m.ignored_intros for m, u in (await s.exec(
-            select(Membership, User).join(User, User.id == Membership.user_id))).all()}
+        counts = {
+            u.platform_user_id: m.ignored_intros
+            for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).all()
+        }
     assert counts["U1"] == 0 and counts["U2"] == 2

@@ -8,9 +8,9 @@ from admin_seed import invite_only, program_with_people, seed_stats, text_of
 from harness import Harness
 from sqlmodel import select
 
-from bot.charts import PNG_MAGIC, render_chart
-from bot.events import Reply
-from bot.stats import program_stats
+from bot.admin.charts import PNG_MAGIC, render_chart
+from bot.admin.stats import program_stats
+from bot.kernel.events import Reply
 from storage.tables import Program
 
 
@@ -29,8 +29,9 @@ async def test_stats_match_hand_computed_figures_with_chart(db, start_time) -> N
     assert "Meeting rate (did you meet? yes): 71% · survey response rate: 61% · average pulse: 3.5 / 5" in text
     assert "Round 1: 3 matches, 2 met, meeting rate 80%, responses 67%, pulse 4.0 / 5" in text
     # round 2 has two 'did you meet?' answers and one pulse: no numbers, however tempting
-    assert ("Round 2: 2 matches, 1 met, meeting rate not enough answers, responses 50%, "
-            "pulse not enough answers") in text
+    assert (
+        "Round 2: 2 matches, 1 met, meeting rate not enough answers, responses 50%, pulse not enough answers"
+    ) in text
 
     assert isinstance(reply, Reply)
     (chart,) = reply.message.files

@@ -17,18 +17,22 @@ def tandem(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
     full_env.update(env or {})
     full_env["PYTHONPATH"] = str(REPO)
     full_env["COLUMNS"] = "200"
-    return subprocess.run([sys.executable, "-m", "tandem.cli", *args], cwd=cwd, env=full_env, text=True,
-                          capture_output=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tandem.cli", *args], cwd=cwd, env=full_env, text=True, capture_output=True, timeout=300
+    )
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["demo", "--participants", "1"], "--participants must be between 2 and 2000"),
-    (["demo", "--weeks", "0"], "--weeks must be between 1 and 52"),
-    (["demo", "--colour", "red"], "No such option: --colour"),
-    (["demo", "--participants", "many"], "Invalid value for '--participants'"),
-    (["demo", "--db", "mysql://x/y"], "unsupported database 'mysql'"),
-    (["demo", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], "cannot reach the database"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["demo", "--participants", "1"], "--participants must be between 2 and 2000"),
+        (["demo", "--weeks", "0"], "--weeks must be between 1 and 52"),
+        (["demo", "--colour", "red"], "No such option: --colour"),
+        (["demo", "--participants", "many"], "Invalid value for '--participants'"),
+        (["demo", "--db", "mysql://x/y"], "unsupported database 'mysql'"),
+        (["demo", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], "cannot reach the database"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], expected: str) -> None:
     result = tandem(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
@@ -41,8 +45,9 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: l
 def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
     result = tandem("db", "upgrade", cwd=tmp_path, env={"TANDEM_DEFAULT_TIMEZONE": "Mars/Olympus"})
     assert result.returncode == 2
-    assert result.stderr.strip() == ("tandem: bad setting TANDEM_DEFAULT_TIMEZONE: 'Mars/Olympus' is not an IANA "
-                                     "time zone (e.g. Europe/Berlin)")
+    assert result.stderr.strip() == (
+        "tandem: bad setting TANDEM_DEFAULT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone (e.g. Europe/Berlin)"
+    )
     result = tandem("db", "upgrade", cwd=tmp_path, env={"TANDEM_DATABASE_URL": "not a url"})
     assert result.returncode == 2 and "TANDEM_DATABASE_URL" in result.stderr
 
@@ -58,9 +63,21 @@ def test_demo_shows_every_step_and_is_reproducible(tmp_path: Path) -> None:
     first = tandem("demo", "--participants", "8", "--weeks", "2", "--seed", "3", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     out = first.stdout
-    for step in ("New program", "Want in?", "Preview of round 1", "Meet your mentoring match", "Why you",
-                 "Propose option", "proposed a coffee chat", "Your coffee chat is booked", "Did you meet?",
-                 "Icebreaker of the week", "going on holiday", "Paused until", "stats after 2 weeks"):
+    for step in (
+        "New program",
+        "Want in?",
+        "Preview of round 1",
+        "Meet your mentoring match",
+        "Why you",
+        "Propose option",
+        "proposed a coffee chat",
+        "Your coffee chat is booked",
+        "Did you meet?",
+        "Icebreaker of the week",
+        "going on holiday",
+        "Paused until",
+        "stats after 2 weeks",
+    ):
         assert step in out, step
     zones = {z for z in ("America/", "Europe/", "Asia/", "Africa/") if z in out}
     assert len(zones) >= 3
@@ -75,8 +92,16 @@ def test_teams_package_writes_an_uploadable_zip(tmp_path: Path) -> None:
     import zipfile
 
     out = tmp_path / "tandem-teams.zip"
-    result = tandem("teams-package", "--app-id", "00000000-0000-0000-0000-000000000001", "--host",
-                    "tandem.example.com", "--out", str(out), cwd=tmp_path)
+    result = tandem(
+        "teams-package",
+        "--app-id",
+        "00000000-0000-0000-0000-000000000001",
+        "--host",
+        "tandem.example.com",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(zipfile.ZipFile(out).namelist()) == ["color.png", "manifest.json", "outline.png"]
     bad = tandem("teams-package", "--app-id", "nope", "--host", "x", cwd=tmp_path)

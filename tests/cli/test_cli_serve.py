@@ -65,8 +65,13 @@ def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "SLACK_", "MICROSOFT_"))}
     env.update(PYTHONPATH=str(REPO), TANDEM_PORT=str(port), TANDEM_SCHEDULER="false")
-    proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", "serve"], cwd=tmp_path, env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tandem.cli", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         seen = b""
         fd = proc.stderr.fileno()

@@ -79,9 +79,7 @@ def test_missing_question_text_in_a_track(library_dir: Path, write: WriteFile) -
             follow_ups: ["What do you look forward to?"]
         """,
     )
-    assert load_errors(library_dir) == [
-        f"{path}, line 8: peer track, week 2: missing required field 'question'"
-    ]
+    assert load_errors(library_dir) == [f"{path}, line 8: peer track, week 2: missing required field 'question'"]
 
 
 def test_empty_survey_question_text(library_dir: Path) -> None:
@@ -251,15 +249,12 @@ def test_survey_rules(library_dir: Path, write: WriteFile) -> None:
     )
     assert load_errors(library_dir) == [
         f"{path}, line 2: required survey 'end_of_program' is missing",
-        f"{path}, line 11: survey 'did_you_meet', question 'met', option: "
-        "value 'yes' is already used on line 10",
+        f"{path}, line 11: survey 'did_you_meet', question 'met', option: value 'yes' is already used on line 10",
         f"{path}, line 14: survey 'pulse': trigger 'hourly' is not one of "
         "after_intro, weekly, after_first_meeting, midpoint, end_of_program",
         f"{path}, line 16: survey 'pulse', question 'rating': rating max (2) must be higher than min (4)",
-        f"{path}, line 21: survey 'good_fit', question 'fit': "
-        "a choice question needs at least two options (found 1)",
-        f"{path}, line 30: survey 'good_fit', question 'why': "
-        "flags 'shout' is not one of rematch, notify_admins",
+        f"{path}, line 21: survey 'good_fit', question 'fit': a choice question needs at least two options (found 1)",
+        f"{path}, line 30: survey 'good_fit', question 'why': flags 'shout' is not one of rematch, notify_admins",
         f"{path}, line 32: survey 'midpoint': an anonymous survey cannot have flagged options: "
         "nobody could be rematched",
     ]
@@ -327,7 +322,7 @@ def test_check_command_reports_problems(
 
     assert main([str(library_dir)]) == 0
     assert capsys.readouterr().out.startswith("OK: tracks mentoring (12 weeks), peer (12 weeks)")
-    write("icebreakers.yaml", "icebreakers:\n  - {id: fun-001, category: funny, text: \"Hi?\"}\n")
+    write("icebreakers.yaml", 'icebreakers:\n  - {id: fun-001, category: funny, text: "Hi?"}\n')
     assert main([str(library_dir)]) == 1  # the command re-reads files instead of using the cache
     err = capsys.readouterr().err
     assert "line 2: icebreaker 'fun-001': category 'funny'" in err

@@ -77,8 +77,17 @@ def test_mentoring_track_has_twelve_weeks_in_the_planned_order(library: ContentL
     track = library.track("mentoring")
     assert [prompt.week for prompt in track.prompts] == list(range(1, 13))
     ids = [prompt.id for prompt in track.prompts]
-    planned = ["expectations", "goals", "obstacles", "boundaries", "accountability", "feedback",
-               "midpoint-review", "celebrating-progress", "whats-next"]
+    planned = [
+        "expectations",
+        "goals",
+        "obstacles",
+        "boundaries",
+        "accountability",
+        "feedback",
+        "midpoint-review",
+        "celebrating-progress",
+        "whats-next",
+    ]
     assert [prompt_id for prompt_id in ids if prompt_id in planned] == planned
     assert ids[-1] == "whats-next"
     assert ids.index("midpoint-review") + 1 in (6, 7)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapters.console.port import PLATFORM, ConsolePort, Sent
-from bot.clock import SimulatedClock
 from bot.core import Tandem
-from bot.events import (
+from bot.kernel.clock import SimulatedClock
+from bot.kernel.events import (
     ActionEvent,
     Actor,
     CommandEvent,
@@ -18,7 +18,7 @@ from bot.events import (
     Place,
     Response,
 )
-from bot.messages import Actions, Button
+from bot.kernel.messages import Actions, Button
 from storage.database import Database
 
 WORKSPACE = "T-TEST"
@@ -39,21 +39,37 @@ class Harness:
         return cls(core=core, port=port, clock=clock)
 
     def actor(self, user_id: str, name: str | None = None, tz: str = "Europe/Berlin", admin: bool = False) -> Actor:
-        return Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=user_id, name=name or user_id, timezone=tz,
-                     is_platform_admin=admin)
+        return Actor(
+            platform=PLATFORM,
+            workspace_id=WORKSPACE,
+            user_id=user_id,
+            name=name or user_id,
+            timezone=tz,
+            is_platform_admin=admin,
+        )
 
     async def command(self, actor: Actor, text: str, channel: str | None = None) -> Response:
         return await self.core.handle(CommandEvent(actor=actor, text=text, place=Place(channel_id=channel)))
 
     async def submit(self, actor: Actor, form: OpenForm, values: dict) -> Response:
-        return await self.core.handle(FormSubmittedEvent(actor=actor, form_id=form.form.form_id, values=values,
-                                                         state=form.form.state))
+        return await self.core.handle(
+            FormSubmittedEvent(actor=actor, form_id=form.form.form_id, values=values, state=form.form.state)
+        )
 
     async def create_program(self, admin: Actor, channel: str = "coffee", **values: str) -> Response:
         form = await self.command(admin, "program create", channel)
         assert isinstance(form, OpenForm)
-        base = {"name": "Coffee", "channel": channel, "kind": "peer", "cadence": "weekly", "weekday": "monday",
-                "time": "10:00", "timezone": "Europe/Berlin", "group_size": "2", "enrolment": "opt_in"}
+        base = {
+            "name": "Coffee",
+            "channel": channel,
+            "kind": "peer",
+            "cadence": "weekly",
+            "weekday": "monday",
+            "time": "10:00",
+            "timezone": "Europe/Berlin",
+            "group_size": "2",
+            "enrolment": "opt_in",
+        }
         return await self.submit(admin, form, base | values)
 
     async def enrol(self, actor: Actor, channel: str = "coffee", profile: dict | None = None) -> None:
@@ -76,9 +92,16 @@ class Harness:
     def to(self, user_id: str) -> list[Sent]:
         return [s for s in self.port.sent if user_id in s.audience]
 
-    async def click(self, actor: Actor, sent: Sent, action_id: str, value: str | None = None,
-                    event_id: str | None = None) -> Response:
-        button = next(e for b in sent.message.blocks if isinstance(b, Actions) for e in b.elements
-                      if isinstance(e, Button) and e.action_id == action_id and (value is None or e.value == value))
-        return await self.core.handle(ActionEvent(actor=actor, action_id=action_id, value=button.value,
-                                                  message=sent.ref, event_id=event_id))
+    async def click(
+        self, actor: Actor, sent: Sent, action_id: str, value: str | None = None, event_id: str | None = None
+    ) -> Response:
+        button = next(
+            e
+            for b in sent.message.blocks
+            if isinstance(b, Actions)
+            for e in b.elements
+            if isinstance(e, Button) and e.action_id == action_id and (value is None or e.value == value)
+        )
+        return await self.core.handle(
+            ActionEvent(actor=actor, action_id=action_id, value=button.value, message=sent.ref, event_id=event_id)
+        )

@@ -8,13 +8,20 @@ from datetime import timedelta
 from harness import Harness
 from sqlmodel import select
 
-from bot.events import FormErrors, NoReply, OpenForm, Reply
-from bot.messages import Actions, Button, GroupChatButton
+from bot.kernel.events import FormErrors, NoReply, OpenForm, Reply
+from bot.kernel.messages import Actions, Button, GroupChatButton
 from storage.enums import DeliveryState, MatchStatus, MeetingState
 from storage.tables import Delivery, Match, Meeting, Membership, Program, SurveyAnswer, User
 
-PROFILE = {"skills_offered": "Python, SQL", "skills_wanted": "negotiation", "interests": "climbing, chess",
-           "department": "Engineering", "timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
+PROFILE = {
+    "skills_offered": "Python, SQL",
+    "skills_wanted": "negotiation",
+    "interests": "climbing, chess",
+    "department": "Engineering",
+    "timezone": "Europe/Berlin",
+    "work_start": "09:00",
+    "work_end": "17:00",
+}
 
 
 def text_of(response) -> str:  # noqa: ANN001
@@ -29,7 +36,7 @@ async def test_program_create_enrol_with_consent_and_profile(db, start_time) -> 
     assert "Created" in text_of(created)
 
     ana = h.actor("U1", "Ana")
-    from bot.events import MemberJoinedEvent
+    from bot.kernel.events import MemberJoinedEvent
 
     await h.core.handle(MemberJoinedEvent(actor=ana, channel_id="coffee"))
     await h.core.dispatch()
@@ -81,8 +88,11 @@ async def test_unknown_command_suggests_the_closest(db, start_time) -> None:  # 
 async def _three_people(h: Harness) -> tuple:
     admin = h.actor("UADMIN", "Morgan", admin=True)
     await h.create_program(admin)
-    people = [h.actor("U1", "Ana", "America/New_York"), h.actor("U2", "Ben", "Europe/Berlin"),
-              h.actor("U3", "Chen", "Asia/Tokyo")]
+    people = [
+        h.actor("U1", "Ana", "America/New_York"),
+        h.actor("U2", "Ben", "Europe/Berlin"),
+        h.actor("U3", "Chen", "Asia/Tokyo"),
+    ]
     for person in people:
         await h.enrol(person, profile=PROFILE | {"timezone": person.timezone})
     return admin, people
@@ -124,8 +134,13 @@ async def test_booking_propose_accept_confirms_with_ics_and_double_click_is_one(
     assert len(confirmations) == 3
     ics = base64.b64decode(confirmations[0].message.files[0].content_b64).decode()
     assert "BEGIN:VEVENT" in ics and "DTSTART:" in ics
-    links = [e for b in confirmations[0].message.blocks if isinstance(b, Actions) for e in b.elements
-             if isinstance(e, Button) and e.url]
+    links = [
+        e
+        for b in confirmations[0].message.blocks
+        if isinstance(b, Actions)
+        for e in b.elements
+        if isinstance(e, Button) and e.url
+    ]
     assert {b.label for b in links} == {"Google Calendar", "Outlook"}
     async with db.session() as s:
         meeting = (await s.exec(select(Meeting).where(Meeting.state == MeetingState.CONFIRMED.value))).one()
@@ -168,12 +183,30 @@ async def test_survey_answers_are_stored_once_and_can_change(db, start_time) -> 
     h.clock.advance(timedelta(days=4))
     await h.core.tick()
     survey = next(s for s in h.to("U1") if "Did you meet?" in s.message.plain_text())
-    await h.click(ana, survey, "survey:answer", value=next(
-        e.value for b in survey.message.blocks if isinstance(b, Actions) for e in b.elements
-        if isinstance(e, Button) and e.value.endswith("|not_yet")))
-    reply = await h.click(ana, survey, "survey:answer", value=next(
-        e.value for b in survey.message.blocks if isinstance(b, Actions) for e in b.elements
-        if isinstance(e, Button) and e.value.endswith("|yes")))
+    await h.click(
+        ana,
+        survey,
+        "survey:answer",
+        value=next(
+            e.value
+            for b in survey.message.blocks
+            if isinstance(b, Actions)
+            for e in b.elements
+            if isinstance(e, Button) and e.value.endswith("|not_yet")
+        ),
+    )
+    reply = await h.click(
+        ana,
+        survey,
+        "survey:answer",
+        value=next(
+            e.value
+            for b in survey.message.blocks
+            if isinstance(b, Actions)
+            for e in b.elements
+            if isinstance(e, Button) and e.value.endswith("|yes")
+        ),
+    )
     assert isinstance(reply, Reply) and reply.replace_original and "✓ Yes" in reply.message.plain_text()
     async with db.session() as s:
         answers = (await s.exec(select(SurveyAnswer))).all()
@@ -182,9 +215,9 @@ async def test_survey_answers_are_stored_once_and_can_change(db, start_time) -> 
 
 
 async def test_outbox_is_idempotent_and_failures_are_kept(db, start_time) -> None:  # noqa: ANN001
-    from bot.messages import text_message
-    from bot.outbox import Outgoing, enqueue, to_user
-    from bot.port import SendError
+    from bot.delivery.outbox import Outgoing, enqueue, to_user
+    from bot.kernel.messages import text_message
+    from bot.kernel.port import SendError
     from storage.tables import Workspace
 
     h = Harness.create(db, start_time)
@@ -206,8 +239,9 @@ async def test_outbox_is_idempotent_and_failures_are_kept(db, start_time) -> Non
     assert await h.core.dispatch() == 1
     assert len(h.port.sent) == 1
     async with db.transaction() as s:
-        await enqueue(s, ws.id, [Outgoing(key="k2", step="test", target=to_user("U2"),
-                                          message=text_message("x"))], h.clock.now())
+        await enqueue(
+            s, ws.id, [Outgoing(key="k2", step="test", target=to_user("U2"), message=text_message("x"))], h.clock.now()
+        )
     h.port.fail_next = [SendError("user gone", gone=True)]
     await h.core.dispatch()
     async with db.session() as s:
@@ -216,7 +250,7 @@ async def test_outbox_is_idempotent_and_failures_are_kept(db, start_time) -> Non
 
 
 async def test_platform_without_group_chats_gets_one_to_one_intros(db, start_time) -> None:  # noqa: ANN001
-    from bot.port import PlatformCapabilities
+    from bot.kernel.port import PlatformCapabilities
 
     h = Harness.create(db, start_time)
     h.port.capabilities = PlatformCapabilities(group_conversations=False)
@@ -225,20 +259,24 @@ async def test_platform_without_group_chats_gets_one_to_one_intros(db, start_tim
     await h.core.dispatch()
     intros = [s for s in h.port.sent if "You're matched with" in s.message.plain_text()]
     assert sorted(s.audience[0] for s in intros) == ["U1", "U2", "U3"]
-    assert any(isinstance(e, GroupChatButton) for b in intros[0].message.blocks if isinstance(b, Actions)
-               for e in b.elements)
+    assert any(
+        isinstance(e, GroupChatButton) for b in intros[0].message.blocks if isinstance(b, Actions) for e in b.elements
+    )
 
 
 async def test_concurrent_first_events_from_a_new_person_do_not_collide(db, start_time) -> None:  # noqa: ANN001
     import asyncio
 
-    from bot.events import MemberJoinedEvent
+    from bot.kernel.events import MemberJoinedEvent
 
     h = Harness.create(db, start_time)
     await h.create_program(h.actor("UADMIN", admin=True))
     newcomer = h.actor("UNEW", "Nia")
-    results = await asyncio.gather(h.command(newcomer, "status"), h.command(newcomer, "join"),
-                                   h.core.handle(MemberJoinedEvent(actor=newcomer, channel_id="coffee")))
+    results = await asyncio.gather(
+        h.command(newcomer, "status"),
+        h.command(newcomer, "join"),
+        h.core.handle(MemberJoinedEvent(actor=newcomer, channel_id="coffee")),
+    )
     assert all(r is not None for r in results)
     async with db.session() as s:
         assert len((await s.exec(select(User).where(User.platform_user_id == "UNEW"))).all()) == 1

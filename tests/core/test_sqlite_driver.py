@@ -28,8 +28,9 @@ async def test_statements_rows_counts_and_errors(tmp_path: Path, start_time) -> 
             assert ws.id is not None
             keys = [{"key": f"k{i}", "at": start_time} for i in range(5)]
             assert await insert_ignore(session, ProcessedEvent, keys, ["key"]) == 5
-            assert await insert_ignore(session, ProcessedEvent, keys[3:] + [{"key": "k9", "at": start_time}],
-                                       ["key"]) == 1
+            assert (
+                await insert_ignore(session, ProcessedEvent, keys[3:] + [{"key": "k9", "at": start_time}], ["key"]) == 1
+            )
             table = ProcessedEvent.__table__  # type: ignore[attr-defined]
             conn = await session.connection()
             await conn.execute(insert(table), [{"key": f"m{i}", "at": start_time} for i in range(3)])  # executemany

@@ -70,9 +70,12 @@ def test_forced_repeat_is_the_oldest_one():
     people = [peer(p) for p in "ABCD"]
     # Every possible pairing repeats someone; A-C/B-D met longest ago.
     history = [
-        PastGroup(("A", "B"), 5), PastGroup(("C", "D"), 5),
-        PastGroup(("A", "D"), 4), PastGroup(("B", "C"), 4),
-        PastGroup(("A", "C"), 2), PastGroup(("B", "D"), 2),
+        PastGroup(("A", "B"), 5),
+        PastGroup(("C", "D"), 5),
+        PastGroup(("A", "D"), 4),
+        PastGroup(("B", "C"), 4),
+        PastGroup(("A", "C"), 2),
+        PastGroup(("B", "D"), 2),
     ]
     for strategy in ("exact", "heuristic"):
         result = solve_with(problem(people, history), strategy)
@@ -90,10 +93,23 @@ def test_fewest_repeats_when_some_are_unavoidable():
 
 def test_reasons_use_names_and_second_person():
     people = [
-        peer("U1", name="Ana", interests=("climbing",), skills_wanted=("Python",), department="Eng",
-             timezone="Europe/Berlin"),
-        peer("U2", name="Sam", interests=("Climbing",), skills_offered=("python",), department="Sales",
-             timezone="Europe/Berlin", working_hours=("12:00", "20:00")),
+        peer(
+            "U1",
+            name="Ana",
+            interests=("climbing",),
+            skills_wanted=("Python",),
+            department="Eng",
+            timezone="Europe/Berlin",
+        ),
+        peer(
+            "U2",
+            name="Sam",
+            interests=("Climbing",),
+            skills_offered=("python",),
+            department="Sales",
+            timezone="Europe/Berlin",
+            working_hours=("12:00", "20:00"),
+        ),
     ]
     (group,) = solve(problem(people)).groups
     assert group.reasons[0] == "Sam can help with python"
@@ -104,8 +120,10 @@ def test_reasons_use_names_and_second_person():
 
 def test_cross_time_zone_pool_prefers_overlap():
     people = [
-        peer("LA1", timezone="America/Los_Angeles"), peer("LA2", timezone="America/Los_Angeles"),
-        peer("TK1", timezone="Asia/Tokyo"), peer("TK2", timezone="Asia/Tokyo"),
+        peer("LA1", timezone="America/Los_Angeles"),
+        peer("LA2", timezone="America/Los_Angeles"),
+        peer("TK1", timezone="Asia/Tokyo"),
+        peer("TK2", timezone="Asia/Tokyo"),
     ]
     result = solve(problem(people))
     pairs = {frozenset(g.members) for g in result.groups}
@@ -123,9 +141,14 @@ def test_group_sizes(size, n, expected):
 
 def test_heuristic_matches_exact_on_small_pools():
     people = [
-        peer(f"U{i}", interests=(f"i{i % 3}", f"i{i % 5}"), skills_offered=(f"s{i % 4}",),
-             skills_wanted=(f"s{(i + 1) % 4}",), department=f"d{i % 3}",
-             timezone=["Europe/Berlin", "America/New_York", "Asia/Tokyo"][i % 3])
+        peer(
+            f"U{i}",
+            interests=(f"i{i % 3}", f"i{i % 5}"),
+            skills_offered=(f"s{i % 4}",),
+            skills_wanted=(f"s{(i + 1) % 4}",),
+            department=f"d{i % 3}",
+            timezone=["Europe/Berlin", "America/New_York", "Asia/Tokyo"][i % 3],
+        )
         for i in range(16)
     ]
     exact = solve_with(problem(people, seed=1), "exact")
@@ -144,16 +167,20 @@ def test_smaller_group_when_avoid_lists_block_the_only_group():
 def test_a_forced_repeat_is_said_plainly_in_the_reasons():
     result = solve(problem([peer("A", name="Ana"), peer("B", name="Ben")], history=[PastGroup(("A", "B"), 3)]))
     (group,) = result.groups
-    assert group.reasons[0] == ("You were matched before (round 3): this round there was nobody new left "
-                                "to pair you with")
+    assert group.reasons[0] == (
+        "You were matched before (round 3): this round there was nobody new left to pair you with"
+    )
     assert result.stats.repeats == 1
 
 
 def test_an_old_meeting_outside_the_window_and_a_trio_repeat_are_named():
     old = solve(problem([peer("A"), peer("B")], history=[PastGroup(("A", "B"), 1), PastGroup(("A", "C"), 20)]))
     assert old.groups[0].reasons[0] == "It's been a while: you last met in round 1"
-    trio = solve(problem([peer("A", name="Ana"), peer("B", name="Ben"), peer("C", name="Cy")],
-                         history=[PastGroup(("A", "C"), 5)]))
+    trio = solve(
+        problem(
+            [peer("A", name="Ana"), peer("B", name="Ben"), peer("C", name="Cy")], history=[PastGroup(("A", "C"), 5)]
+        )
+    )
     assert trio.groups[0].reasons[0].startswith("Ana and Cy were matched before (round 5)")
 
 
@@ -164,8 +191,15 @@ def test_fresh_pairs_carry_no_repeat_note():
 
 def test_repeat_repair_may_move_either_person_of_the_repeated_pair():
     """Found by hypothesis: moving U0 out of the trio breaks an avoid or repeats again; moving U2 fixes it."""
-    people = [peer("U0"), peer("U1", paused=True), peer("U2"), peer("U3"), peer("U4"), peer("U5", paused=True),
-              peer("U6", avoid=("U4",))]
+    people = [
+        peer("U0"),
+        peer("U1", paused=True),
+        peer("U2"),
+        peer("U3"),
+        peer("U4"),
+        peer("U5", paused=True),
+        peer("U6", avoid=("U4",)),
+    ]
     history = [PastGroup(("U0", "U2"), 1), PastGroup(("U6", "U0"), 1)]
     for strategy in ("exact", "heuristic"):
         result = solve_with(problem(people, history), strategy)
@@ -183,8 +217,14 @@ def test_someone_who_must_sit_out_anyway_sits_out_rather_than_a_repeat():
 
 def test_an_oversized_group_splits_to_keep_a_repeated_pair_apart():
     """Found by hypothesis: U1 fits only with U2 and U9, so the others pile into one group of five with a repeat."""
-    people = [peer("U1", avoid=("U4",)), peer("U2"), peer("U3", avoid=("U1",)), peer("U4"),
-              *(peer(f"U{i}", avoid=("U1",)) for i in (5, 6, 7)), peer("U9")]
+    people = [
+        peer("U1", avoid=("U4",)),
+        peer("U2"),
+        peer("U3", avoid=("U1",)),
+        peer("U4"),
+        *(peer(f"U{i}", avoid=("U1",)) for i in (5, 6, 7)),
+        peer("U9"),
+    ]
     result = solve_with(problem(people, [PastGroup(("U3", "U4"), 1)], group_size=3), "heuristic")
     assert result.stats.repeats == 0 and not result.unmatched
     assert max(len(g.members) for g in result.groups) <= 4

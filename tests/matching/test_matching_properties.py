@@ -13,8 +13,12 @@ ZONES = ["Europe/Berlin", "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata"]
 TOKENS = ["go", "chess", "python", "sql", "climbing"]
 # Locally hypothesis explores new examples on every run (and keeps what fails in .hypothesis/); CI replays a
 # fixed set, so a landing never turns red on a corner case nobody touched. Found cases become plain tests.
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                    derandomize=os.environ.get("CI") == "true")
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("CI") == "true",
+)
 
 
 @st.composite
@@ -25,26 +29,29 @@ def problems(draw, mode=None):
     people = []
     for pid in ids:
         role = "peer" if mode == "peer" else draw(st.sampled_from(["mentor", "mentee", "mentee"]))
-        people.append(Participant(
-            id=pid,
-            role=role,
-            capacity=draw(st.integers(0, 3)),
-            timezone=draw(st.sampled_from(ZONES)),
-            department=draw(st.sampled_from(["", "Eng", "Ops"])),
-            skills_offered=tuple(draw(st.lists(st.sampled_from(TOKENS), max_size=2))),
-            skills_wanted=tuple(draw(st.lists(st.sampled_from(TOKENS), max_size=2))),
-            interests=tuple(draw(st.lists(st.sampled_from(TOKENS), max_size=3))),
-            avoid=tuple(draw(st.lists(st.sampled_from(ids), max_size=2))) if ids else (),
-            paused=draw(st.booleans()) and draw(st.booleans()),
-        ))
+        people.append(
+            Participant(
+                id=pid,
+                role=role,
+                capacity=draw(st.integers(0, 3)),
+                timezone=draw(st.sampled_from(ZONES)),
+                department=draw(st.sampled_from(["", "Eng", "Ops"])),
+                skills_offered=tuple(draw(st.lists(st.sampled_from(TOKENS), max_size=2))),
+                skills_wanted=tuple(draw(st.lists(st.sampled_from(TOKENS), max_size=2))),
+                interests=tuple(draw(st.lists(st.sampled_from(TOKENS), max_size=3))),
+                avoid=tuple(draw(st.lists(st.sampled_from(ids), max_size=2))) if ids else (),
+                paused=draw(st.booleans()) and draw(st.booleans()),
+            )
+        )
     history = []
     if n >= 2:
         for _ in range(draw(st.integers(0, 12))):
             pair = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
             history.append(PastGroup(tuple(pair), draw(st.integers(1, 15))))
     group_size = draw(st.integers(2, 4)) if mode == "peer" else 2
-    return MatchProblem(mode, tuple(people), group_size=group_size, seed=draw(st.integers(0, 99)),
-                        history=tuple(history))
+    return MatchProblem(
+        mode, tuple(people), group_size=group_size, seed=draw(st.integers(0, 99)), history=tuple(history)
+    )
 
 
 def check_invariants(problem, result):
@@ -66,8 +73,7 @@ def check_invariants(problem, result):
     else:
         load = Counter(g.members[0] for g in result.groups)
         mentees = [g.members[1] for g in result.groups]
-        assert all(by_id[g.members[0]].role == "mentor" and by_id[g.members[1]].role == "mentee"
-                   for g in result.groups)
+        assert all(by_id[g.members[0]].role == "mentor" and by_id[g.members[1]].role == "mentee" for g in result.groups)
         assert all(load[m] <= by_id[m].capacity for m in load), "capacity respected"
         assert len(mentees) == len(set(mentees))
         for pid in active:

@@ -16,9 +16,15 @@ def _scorer(people, history=(), directed=False, weights=Weights(), window=12):
 def test_scalar_and_vector_agree():
     zones = ["Europe/Berlin", "Asia/Kolkata", "America/Chicago", "Australia/Sydney"]
     people = [
-        Participant(id=f"U{i:02d}", timezone=zones[i % 4], department=["", "Eng", "Ops"][i % 3],
-                    interests=tuple(f"i{j}" for j in range(i % 4)), skills_offered=(f"s{i % 5}",),
-                    skills_wanted=(f"s{(i * 7) % 5}",), avoid=("U03",) if i == 1 else ())
+        Participant(
+            id=f"U{i:02d}",
+            timezone=zones[i % 4],
+            department=["", "Eng", "Ops"][i % 3],
+            interests=tuple(f"i{j}" for j in range(i % 4)),
+            skills_offered=(f"s{i % 5}",),
+            skills_wanted=(f"s{(i * 7) % 5}",),
+            avoid=("U03",) if i == 1 else (),
+        )
         for i in range(70)
     ]
     history = [PastGroup((f"U{i:02d}", f"U{(i + 1) % 70:02d}"), 1 + i % 20) for i in range(70)]
@@ -43,9 +49,10 @@ def test_repeat_penalty_fades_and_window_is_hard():
 
 def test_department_preference_is_configurable():
     people = [Participant(id="A", department="Eng"), Participant(id="B", department="Eng")]
-    assert _scorer(people).pair(0, 1) == _scorer(people, weights=Weights(prefer_same_department=True)).pair(
-        0, 1
-    ) - Weights().department
+    assert (
+        _scorer(people).pair(0, 1)
+        == _scorer(people, weights=Weights(prefer_same_department=True)).pair(0, 1) - Weights().department
+    )
 
 
 def test_score_matrix_matches_scalar_scores():
@@ -53,9 +60,15 @@ def test_score_matrix_matches_scalar_scores():
 
     zones = ["Europe/Berlin", "Asia/Kolkata", "America/Chicago"]
     people = [
-        Participant(id=f"U{i:02d}", timezone=zones[i % 3], department=["", "Eng", "Ops"][i % 3],
-                    interests=tuple(f"i{j}" for j in range(i % 4)), skills_offered=(f"s{i % 5}",),
-                    skills_wanted=(f"s{(i * 7) % 5}",), avoid=("U03",) if i == 1 else ())
+        Participant(
+            id=f"U{i:02d}",
+            timezone=zones[i % 3],
+            department=["", "Eng", "Ops"][i % 3],
+            interests=tuple(f"i{j}" for j in range(i % 4)),
+            skills_offered=(f"s{i % 5}",),
+            skills_wanted=(f"s{(i * 7) % 5}",),
+            avoid=("U03",) if i == 1 else (),
+        )
         for i in range(40)
     ]
     history = [PastGroup((f"U{i:02d}", f"U{(i + 3) % 40:02d}"), 1 + i % 20) for i in range(40)]

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from harness import Harness
 from sqlmodel import select
 
-from bot.events import FormErrors, OpenForm
-from bot.messages import Actions, Button
-from bot.slots import Availability, find_slots
-from bot.timeutil import parse_hhmm, show, zone
+from bot.booking.slots import Availability, find_slots
+from bot.kernel.events import FormErrors, OpenForm
+from bot.kernel.messages import Actions, Button
+from bot.kernel.timeutil import parse_hhmm, show, zone
 from storage.enums import MatchStatus, MeetingState
 from storage.tables import Match, Meeting, Program
 
@@ -27,8 +27,7 @@ def _inside(person: Availability, start: datetime, minutes: int) -> bool:
     local = start.astimezone(zone(person.timezone))
     begin = datetime.combine(local.date(), parse_hhmm(person.work_start), local.tzinfo)
     end = datetime.combine(local.date(), parse_hhmm(person.work_end), local.tzinfo)
-    windows = [(begin, end)] if end > begin else [(begin, end + timedelta(days=1)),
-                                                  (begin - timedelta(days=1), end)]
+    windows = [(begin, end)] if end > begin else [(begin, end + timedelta(days=1)), (begin - timedelta(days=1), end)]
     return any(b <= local and local + timedelta(minutes=minutes) <= e for b, e in windows)
 
 
@@ -71,8 +70,11 @@ def test_no_overlap_offers_the_least_bad_times() -> None:
 async def _three_zones(h: Harness, tokyo_hours: tuple[str, str], **program: str) -> tuple:
     admin = h.actor("UADMIN", "Morgan", admin=True)
     await h.create_program(admin, **program)
-    people = [h.actor("U1", "Ana", "America/Los_Angeles"), h.actor("U2", "Ben", "Europe/Berlin"),
-              h.actor("U3", "Chen", "Asia/Tokyo")]
+    people = [
+        h.actor("U1", "Ana", "America/Los_Angeles"),
+        h.actor("U2", "Ben", "Europe/Berlin"),
+        h.actor("U3", "Chen", "Asia/Tokyo"),
+    ]
     hours = {"U1": ("07:00", "15:00"), "U2": ("09:00", "17:00"), "U3": tokyo_hours}
     for person in people:
         start, end = hours[person.user_id]
@@ -84,8 +86,7 @@ async def _three_zones(h: Harness, tokyo_hours: tuple[str, str], **program: str)
 
 async def test_book_across_three_zones_confirm_in_own_zone_and_remind(db) -> None:  # noqa: ANN001
     h = Harness.create(db, AFTER)
-    admin, (ana, ben, chen) = await _three_zones(h, ("22:00", "06:00"), meeting_minutes="45",
-                                                 reminder_minutes="30")
+    admin, (ana, ben, chen) = await _three_zones(h, ("22:00", "06:00"), meeting_minutes="45", reminder_minutes="30")
     intro = h.last_to("U1")
     text = intro.message.plain_text()
     assert "fit everyone's working hours" in text
@@ -106,8 +107,13 @@ async def test_book_across_three_zones_confirm_in_own_zone_and_remind(db) -> Non
         assert show(start, person.timezone) in body and "(45 min)" in body and "30 minutes before" in body
         ics = base64.b64decode(confirmation.message.files[0].content_b64).decode()
         assert f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}" in ics
-        links = {e.label for b in confirmation.message.blocks if isinstance(b, Actions) for e in b.elements
-                 if isinstance(e, Button) and e.url}
+        links = {
+            e.label
+            for b in confirmation.message.blocks
+            if isinstance(b, Actions)
+            for e in b.elements
+            if isinstance(e, Button) and e.url
+        }
         assert links == {"Google Calendar", "Outlook"}
     h.clock.set(start - timedelta(minutes=31))
     await h.core.tick()
@@ -158,17 +164,30 @@ async def test_admin_sets_length_reminder_and_holidays_with_inline_errors(db) ->
     form = await h.command(admin, "program settings")
     assert isinstance(form, OpenForm)
     assert {f.field_id for f in form.form.fields} >= {"meeting_minutes", "reminder_minutes", "holidays"}
-    base = {"name": "Coffee", "channel": "coffee", "kind": "peer", "cadence": "weekly", "weekday": "monday",
-            "time": "10:00", "timezone": "Europe/Berlin", "group_size": "2", "enrolment": "opt_in"}
-    bad = await h.submit(admin, form, base | {"meeting_minutes": "5", "reminder_minutes": "soon",
-                                              "holidays": "2026-12-24, Christmas"})
+    base = {
+        "name": "Coffee",
+        "channel": "coffee",
+        "kind": "peer",
+        "cadence": "weekly",
+        "weekday": "monday",
+        "time": "10:00",
+        "timezone": "Europe/Berlin",
+        "group_size": "2",
+        "enrolment": "opt_in",
+    }
+    bad = await h.submit(
+        admin, form, base | {"meeting_minutes": "5", "reminder_minutes": "soon", "holidays": "2026-12-24, Christmas"}
+    )
     assert isinstance(bad, FormErrors)
     assert set(bad.errors) == {"meeting_minutes", "reminder_minutes", "holidays"}
     assert "'Christmas' is not a date" in bad.errors["holidays"]
     async with db.session() as s:
         assert (await s.exec(select(Program))).one().holidays == []
-    await h.submit(admin, form, base | {"meeting_minutes": "45", "reminder_minutes": "15",
-                                        "holidays": "2026-12-25; 2026-12-24 2026-12-25"})
+    await h.submit(
+        admin,
+        form,
+        base | {"meeting_minutes": "45", "reminder_minutes": "15", "holidays": "2026-12-25; 2026-12-24 2026-12-25"},
+    )
     async with db.session() as s:
         program = (await s.exec(select(Program))).one()
         assert (program.meeting_minutes, program.reminder_minutes) == (45, 15)

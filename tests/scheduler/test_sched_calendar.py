@@ -9,24 +9,38 @@ import pytest
 from harness import Harness
 from sqlmodel import select
 
-from bot import calendar
-from bot.timeutil import zone
-from bot.wakeup import next_due
+from bot.kernel.timeutil import zone
+from bot.schedule import calendar
+from bot.schedule.wakeup import next_due
 from storage.tables import Delivery, Program, StepRun
 
 PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
 
 
 def _program(tz: str, start: datetime, cadence: str = "weekly", weekday: int = 0, at: str = "10:00") -> Program:
-    return Program(id=1, workspace_id=1, name="P", channel_id="c", kind="peer", cadence=cadence,
-                   intro_weekday=weekday, intro_time=at, timezone=tz, starts_on=start, created_at=start)
+    return Program(
+        id=1,
+        workspace_id=1,
+        name="P",
+        channel_id="c",
+        kind="peer",
+        cadence=cadence,
+        intro_weekday=weekday,
+        intro_time=at,
+        timezone=tz,
+        starts_on=start,
+        created_at=start,
+    )
 
 
-@pytest.mark.parametrize(("tz", "start", "changes"), [
-    ("America/New_York", datetime(2026, 2, 16, tzinfo=UTC), [date(2026, 3, 8)]),
-    ("Europe/Berlin", datetime(2026, 3, 9, tzinfo=UTC), [date(2026, 3, 29)]),
-    ("Europe/Berlin", datetime(2026, 10, 5, tzinfo=UTC), [date(2026, 10, 25)]),
-])
+@pytest.mark.parametrize(
+    ("tz", "start", "changes"),
+    [
+        ("America/New_York", datetime(2026, 2, 16, tzinfo=UTC), [date(2026, 3, 8)]),
+        ("Europe/Berlin", datetime(2026, 3, 9, tzinfo=UTC), [date(2026, 3, 29)]),
+        ("Europe/Berlin", datetime(2026, 10, 5, tzinfo=UTC), [date(2026, 10, 25)]),
+    ],
+)
 def test_intro_stays_at_ten_local_across_dst(tz: str, start: datetime, changes: list[date]) -> None:
     program = _program(tz, start)
     rounds = [o for o in calendar.occurrences(program, start + timedelta(weeks=6)) if o.kind == "round"]
@@ -46,8 +60,9 @@ def test_cadences_pick_the_right_weeks() -> None:
     until = datetime(2026, 6, 30, tzinfo=UTC)
     weekly = [o for o in calendar.occurrences(_program("UTC", start), until) if o.kind == "round"]
     biweekly = [o for o in calendar.occurrences(_program("UTC", start, "biweekly"), until) if o.kind == "round"]
-    monthly = [o for o in calendar.occurrences(_program("UTC", start, "monthly", weekday=2), until)
-               if o.kind == "round"]
+    monthly = [
+        o for o in calendar.occurrences(_program("UTC", start, "monthly", weekday=2), until) if o.kind == "round"
+    ]
     assert len(weekly) == 26 and len(biweekly) == 13  # Mondays 5 Jan … 29 Jun
     assert [(m.due_at.month, m.due_at.day) for m in monthly] == [(1, 7), (2, 4), (3, 4), (4, 1), (5, 6), (6, 3)]
     assert all(m.due_at.weekday() == 2 for m in monthly), "the first Wednesday of each month"
@@ -77,11 +92,14 @@ async def _run_until(h: Harness, end: datetime) -> int:
         ticks += 1
 
 
-@pytest.mark.parametrize(("tz", "start", "weeks"), [
-    ("America/New_York", datetime(2026, 3, 2, 12, tzinfo=UTC), 2),  # across 2026-03-08
-    ("Europe/Berlin", datetime(2026, 3, 23, 7, tzinfo=UTC), 2),  # across 2026-03-29
-    ("Europe/Berlin", datetime(2026, 10, 19, 7, tzinfo=UTC), 2),  # across 2026-10-25
-])
+@pytest.mark.parametrize(
+    ("tz", "start", "weeks"),
+    [
+        ("America/New_York", datetime(2026, 3, 2, 12, tzinfo=UTC), 2),  # across 2026-03-08
+        ("Europe/Berlin", datetime(2026, 3, 23, 7, tzinfo=UTC), 2),  # across 2026-03-29
+        ("Europe/Berlin", datetime(2026, 10, 19, 7, tzinfo=UTC), 2),  # across 2026-10-25
+    ],
+)
 async def test_rounds_are_introduced_at_ten_local_and_each_step_runs_once(db, tz, start, weeks) -> None:  # noqa: ANN001
     h = Harness.create(db, start)
     admin = h.actor("UADMIN", "Morgan", admin=True)
@@ -97,8 +115,10 @@ async def test_rounds_are_introduced_at_ten_local_and_each_step_runs_once(db, tz
     for sent in intros:
         local = sent.at.astimezone(zone(tz))
         assert (local.weekday(), local.hour, local.minute) == (0, 10, 0), local
-    assert len({s.at.utcoffset() for s in intros}) == 1 and len({s.at.astimezone(zone(tz)).utcoffset()
-                                                                 for s in intros}) == 2
+    assert (
+        len({s.at.utcoffset() for s in intros}) == 1
+        and len({s.at.astimezone(zone(tz)).utcoffset() for s in intros}) == 2
+    )
     async with db.session() as s:
         runs = (await s.exec(select(StepRun))).all()
         kinds = Counter(r.kind for r in runs if r.kind != "digest")  # the admins' digest is tested in tests/admin
@@ -110,7 +130,7 @@ async def test_rounds_are_introduced_at_ten_local_and_each_step_runs_once(db, tz
 
 
 async def test_cadence_change_and_match_now_never_reuse_a_round_number(db) -> None:  # noqa: ANN001
-    from bot.events import OpenForm
+    from bot.kernel.events import OpenForm
     from storage.tables import Round
 
     start = datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 09:00 Berlin
@@ -123,9 +143,21 @@ async def test_cadence_change_and_match_now_never_reuse_a_round_number(db) -> No
     await h.command(admin, "match now")  # round 4, by hand
     form = await h.command(admin, "program settings")
     assert isinstance(form, OpenForm)
-    await h.submit(admin, form, {"name": "Coffee", "channel": "coffee", "kind": "peer", "cadence": "biweekly",
-                                 "weekday": "monday", "time": "10:00", "timezone": "Europe/Berlin",
-                                 "group_size": "2", "enrolment": "opt_in"})
+    await h.submit(
+        admin,
+        form,
+        {
+            "name": "Coffee",
+            "channel": "coffee",
+            "kind": "peer",
+            "cadence": "biweekly",
+            "weekday": "monday",
+            "time": "10:00",
+            "timezone": "Europe/Berlin",
+            "group_size": "2",
+            "enrolment": "opt_in",
+        },
+    )
     await _run_until(h, start + timedelta(weeks=6, days=1))  # biweekly: weeks 4 and 6 have rounds
     async with db.session() as s:
         numbers = sorted((await s.exec(select(Round.number))).all())

@@ -10,10 +10,10 @@ import pytest
 from harness import Harness
 from sqlmodel import select
 
-from bot.delivery_report import recent_failures
-from bot.messages import text_message
-from bot.outbox import LEASE, MAX_ATTEMPTS, Dispatcher, Outgoing, enqueue, to_user
-from bot.port import SendError
+from bot.delivery.outbox import LEASE, MAX_ATTEMPTS, Dispatcher, Outgoing, enqueue, to_user
+from bot.delivery.report import recent_failures
+from bot.kernel.messages import text_message
+from bot.kernel.port import SendError
 from storage.enums import DeliveryState
 from storage.tables import Delivery, Workspace
 
@@ -29,8 +29,15 @@ async def _queue(h: Harness, count: int, *, same_user: bool = False) -> int:
             ws = Workspace(platform="console", external_id="T-TEST", name="t")
             s.add(ws)
             await s.flush()
-        items = [Outgoing(key=f"k{i}", step="test", target=to_user("U0" if same_user else f"U{i}"),
-                          message=text_message(f"message {i}")) for i in range(count)]
+        items = [
+            Outgoing(
+                key=f"k{i}",
+                step="test",
+                target=to_user("U0" if same_user else f"U{i}"),
+                message=text_message(f"message {i}"),
+            )
+            for i in range(count)
+        ]
         await enqueue(s, ws.id, items, h.clock.now())
         return ws.id or 0
 
@@ -64,8 +71,11 @@ async def test_crash_between_claim_and_send_loses_nothing(db, start_time, monkey
     assert await _states(h) == Counter(sent=10)
 
 
-async def test_crash_between_send_and_record_resends_only_the_documented_window(db, start_time,  # noqa: ANN001
-                                                                                monkeypatch) -> None:
+async def test_crash_between_send_and_record_resends_only_the_documented_window(
+    db,
+    start_time,  # noqa: ANN001
+    monkeypatch,
+) -> None:
     h = Harness.create(db, start_time)
     await _queue(h, 10, same_user=True)  # one conversation: sent strictly one after another
     real = Dispatcher._send
@@ -188,7 +198,10 @@ async def test_two_senders_share_the_queue_without_overlap(db, start_time) -> No
 
     other = Tandem(db, clock=h.clock, instance_id="other")
     other.register_port("console", h.port)
-    counts = await asyncio.gather(Dispatcher(h.core).run_once(limit=50), Dispatcher(other).run_once(limit=50),
-                                  Dispatcher(h.core).run_once(limit=50))
+    counts = await asyncio.gather(
+        Dispatcher(h.core).run_once(limit=50),
+        Dispatcher(other).run_once(limit=50),
+        Dispatcher(h.core).run_once(limit=50),
+    )
     assert sum(counts) == 300
     assert _sent_texts(h) == Counter(f"message {i}" for i in range(300))

@@ -56,15 +56,17 @@ async def test_two_days_down_runs_the_round_once_and_skips_the_stale_icebreaker(
     h.clock.set(START + timedelta(days=3, hours=2))  # Thursday: the check-in is on time
     await h.core.tick()
     await h.core.tick()
-    assert await _ledger(h) == {"round": "done", "prompt": "done", "icebreaker": "skipped",
-                                 "checkin": "done"}
+    assert await _ledger(h) == {"round": "done", "prompt": "done", "icebreaker": "skipped", "checkin": "done"}
     assert len([s for s in h.port.sent if "Did you meet" in s.message.plain_text()]) == 2
 
 
-@pytest.mark.parametrize(("grace", "expected", "intros"), [
-    (None, {"round": "skipped", "prompt": "skipped", "icebreaker": "skipped"}, 0),
-    (timedelta(hours=72), {"round": "done", "prompt": "done", "icebreaker": "done"}, 1),
-])
+@pytest.mark.parametrize(
+    ("grace", "expected", "intros"),
+    [
+        (None, {"round": "skipped", "prompt": "skipped", "icebreaker": "skipped"}, 0),
+        (timedelta(hours=72), {"round": "done", "prompt": "done", "icebreaker": "done"}, 1),
+    ],
+)
 async def test_three_days_down_each_missed_step_runs_once_or_is_skipped(db, grace, expected, intros) -> None:  # noqa: ANN001
     h = await _program(db, grace)
     h.clock.set(START + timedelta(days=3))  # Thursday 08:00 UTC: the round is 71 h late
@@ -80,19 +82,19 @@ async def test_three_days_down_each_missed_step_runs_once_or_is_skipped(db, grac
 async def test_step_interrupted_by_a_crash_runs_again_once_later(db, monkeypatch) -> None:  # noqa: ANN001
     h = await _program(db)
     h.clock.set(START + timedelta(hours=1, minutes=1))
-    import bot.steps
+    import bot.schedule.steps
 
     async def dies(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise Crash()
 
     with monkeypatch.context() as m:
-        m.setattr(bot.steps, "run_round", dies)
+        m.setattr(bot.schedule.steps, "run_round", dies)
         with pytest.raises(Crash):
             await h.core.tick()
     assert (await _ledger(h))["round"] == "running"
     await h.core.tick()
     assert _intros(h) == 0, "a recent 'running' row belongs to someone else: leave it"
-    h.clock.advance(bot.steps.STALE_RUN + timedelta(minutes=1))
+    h.clock.advance(bot.schedule.steps.STALE_RUN + timedelta(minutes=1))
     await h.core.tick()
     await h.core.tick()
     assert _intros(h) == 1
@@ -102,10 +104,10 @@ async def test_step_interrupted_by_a_crash_runs_again_once_later(db, monkeypatch
 async def test_failed_step_is_retried_after_a_pause_not_every_tick(db, monkeypatch) -> None:  # noqa: ANN001
     h = await _program(db)
     h.clock.set(START + timedelta(hours=1, minutes=1))
-    import bot.steps
+    import bot.schedule.steps
 
     calls = 0
-    real = bot.steps.run_round
+    real = bot.schedule.steps.run_round
 
     async def flaky(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         nonlocal calls
@@ -114,11 +116,11 @@ async def test_failed_step_is_retried_after_a_pause_not_every_tick(db, monkeypat
             raise RuntimeError("database hiccup")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(bot.steps, "run_round", flaky)
+    monkeypatch.setattr(bot.schedule.steps, "run_round", flaky)
     await h.core.tick()
     await h.core.tick()
     assert calls == 1 and (await _ledger(h))["round"] == "failed"
-    h.clock.advance(bot.steps.RETRY_FAILED_AFTER + timedelta(seconds=1))
+    h.clock.advance(bot.schedule.steps.RETRY_FAILED_AFTER + timedelta(seconds=1))
     await h.core.tick()
     await h.core.tick()
     assert calls == 2 and _intros(h) == 1 and (await _ledger(h))["round"] == "done"

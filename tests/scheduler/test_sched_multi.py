@@ -42,8 +42,7 @@ async def test_two_schedulers_ticking_at_once_make_one_round(db, start_time) -> 
         assert len((await s.exec(select(Round))).all()) == 1
         assert len((await s.exec(select(Match))).all()) == 2
         runs = (await s.exec(select(StepRun))).all()
-        assert Counter(r.kind for r in runs) == Counter(round=1, prompt=1, icebreaker=1, digest=1,
-                                                                  checkin=1)
+        assert Counter(r.kind for r in runs) == Counter(round=1, prompt=1, icebreaker=1, digest=1, checkin=1)
     new = h.port.sent[before:]
     intros = [s for s in new if "matched in" in s.message.plain_text()]
     assert len(intros) == 2, "one intro per group, not one per server"
@@ -52,15 +51,16 @@ async def test_two_schedulers_ticking_at_once_make_one_round(db, start_time) -> 
 
 
 async def _next_step(h: Harness):  # noqa: ANN202
-    from bot.calendar import occurrences
+    from bot.schedule.calendar import occurrences
 
     async with h.core.db.session() as s:
         from storage.tables import Program
 
         program = (await s.exec(select(Program))).one()
         done = set((await s.exec(select(StepRun.key))).all())
-    upcoming = [o for o in occurrences(program, h.clock.now() + timedelta(days=8))
-                if o.key(program.id or 0) not in done]
+    upcoming = [
+        o for o in occurrences(program, h.clock.now() + timedelta(days=8)) if o.key(program.id or 0) not in done
+    ]
     return upcoming[0].due_at
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from harness import Harness
 from sqlmodel import select
 
-from bot.wakeup import next_due
+from bot.schedule.wakeup import next_due
 from storage.tables import MatchMember, Membership, User
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 Berlin; rounds on Mondays at 10:00
@@ -70,8 +70,9 @@ async def test_matched_person_pausing_gets_no_survey_until_back(db) -> None:  # 
     h = Harness.create(db, START)
     people = await _people(h, [("U1", "Ana"), ("U2", "Ben"), ("U3", "Chen"), ("U4", "Dee")])
     await _run_until(h, START + timedelta(hours=2))  # Monday's round: everyone matched
-    partner_of_ana = next(s.audience for s in h.port.sent if "matched in" in s.message.plain_text()
-                          and "U1" in s.audience)
+    partner_of_ana = next(
+        s.audience for s in h.port.sent if "matched in" in s.message.plain_text() and "U1" in s.audience
+    )
     ana_partner = next(u for u in partner_of_ana if u != "U1")
     await h.command(people[ana_partner], "pause until 2026-03-14")  # away past Thursday's check-in
     await h.command(people["U1"], "pause until 2026-03-04")  # back before it

@@ -43,7 +43,7 @@ AUTH_TEST = {
 
 
 # What files.slack.com answers a download without a valid token: the workspace's sign-in page, as HTML.
-LOGIN_PAGE = "<!DOCTYPE html><html lang=\"en-US\"><head><title>Slack</title></head><body>Sign in</body></html>"
+LOGIN_PAGE = '<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>Sign in</body></html>'
 
 
 def _load(name: str, fallback: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +103,11 @@ class FakeSlack:
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
         self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
         self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
-        self.body_429 = (conformance_dir() / "slack/web_api/rate_limited_429.body.json").read_text() \
-            if conformance_dir() else '{"ok":false,"error":"ratelimited"}'
+        self.body_429 = (
+            (conformance_dir() / "slack/web_api/rate_limited_429.body.json").read_text()
+            if conformance_dir()
+            else '{"ok":false,"error":"ratelimited"}'
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -142,8 +145,9 @@ class FakeSlack:
 
     # --- test controls -----------------------------------------------------------------------------
 
-    def add_file(self, name: str, content: bytes, *, user: str = "W222", file_id: str | None = None,
-                 host: str | None = None) -> dict[str, Any]:
+    def add_file(
+        self, name: str, content: bytes, *, user: str = "W222", file_id: str | None = None, host: str | None = None
+    ) -> dict[str, Any]:
         """A file someone shared, shaped like the documented file object; its bytes are served by the fake.
 
         ``host`` replaces the fake's own address in the URLs (e.g. to test that the token stays home).
@@ -152,15 +156,31 @@ class FakeSlack:
         base = host or self.base
         filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "text"
         self.files[fid] = {
-            "id": fid, "created": 1726133700, "timestamp": 1726133700, "name": name, "title": name,
-            "mimetype": "text/csv" if filetype == "csv" else "application/octet-stream", "filetype": filetype,
-            "pretty_type": filetype.upper(), "user": user, "user_team": TEAM_ID, "editable": False,
-            "size": len(content), "mode": "hosted", "is_external": False, "external_type": "", "is_public": False,
-            "public_url_shared": False, "display_as_bot": False, "username": "",
+            "id": fid,
+            "created": 1726133700,
+            "timestamp": 1726133700,
+            "name": name,
+            "title": name,
+            "mimetype": "text/csv" if filetype == "csv" else "application/octet-stream",
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user,
+            "user_team": TEAM_ID,
+            "editable": False,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
             "url_private": f"{base}/files-pri/{TEAM_ID}-{fid}/{name}",
             "url_private_download": f"{base}/files-pri/{TEAM_ID}-{fid}/download/{name}",
             "permalink": f"https://subarachnoid.slack.com/files/{user}/{fid}/{name}",
-            "is_starred": False, "has_rich_preview": False, "file_access": "visible",
+            "is_starred": False,
+            "has_rich_preview": False,
+            "file_access": "visible",
         }
         self.file_bytes[fid] = content
         return copy.deepcopy(self.files[fid])
@@ -250,8 +270,9 @@ class FakeSlack:
 
     def _rate_limited(self, retry_after: int) -> web.Response:
         self.answered_429 += 1
-        return web.Response(status=429, text=self.body_429, content_type="application/json",
-                            headers={"retry-after": str(retry_after)})
+        return web.Response(
+            status=429, text=self.body_429, content_type="application/json", headers={"retry-after": str(retry_after)}
+        )
 
     def _over_rate(self, method: str) -> bool:
         """Slack limits each method per workspace; so does the fake (with a burst of 5, like Slack allows)."""
@@ -289,8 +310,11 @@ class FakeSlack:
             out = copy.deepcopy(self.users_ok)
             uid = str(args.get("user", ""))
             out["user"].update(id=uid, team_id=TEAM_ID, is_admin=uid in self.admins, is_owner=False)
-            out["user"]["profile"] = {**out["user"].get("profile", {}), "display_name": f"name-{uid}",
-                                      "email": f"{uid.lower()}@example.com"}
+            out["user"]["profile"] = {
+                **out["user"].get("profile", {}),
+                "display_name": f"name-{uid}",
+                "email": f"{uid.lower()}@example.com",
+            }
             return out
         if method == "conversations.members":
             return copy.deepcopy(self.members_ok)
@@ -300,15 +324,24 @@ class FakeSlack:
                 return {"ok": False, "error": "users_not_found"}
             out = copy.deepcopy(self.users_ok)
             out["user"].update(id=self.emails[email], team_id=TEAM_ID, tz="Europe/Berlin")
-            out["user"]["profile"] = {**out["user"].get("profile", {}), "display_name": f"name-{self.emails[email]}",
-                                      "email": email}
+            out["user"]["profile"] = {
+                **out["user"].get("profile", {}),
+                "display_name": f"name-{self.emails[email]}",
+                "email": email,
+            }
             return out
         if method == "conversations.replies":
-            return {"ok": True, "messages": copy.deepcopy(self.thread_replies.get(str(args.get("ts")), [])),
-                    "has_more": False}
+            return {
+                "ok": True,
+                "messages": copy.deepcopy(self.thread_replies.get(str(args.get("ts")), [])),
+                "has_more": False,
+            }
         if method == "chat.getPermalink":
-            return {"ok": True, "channel": args.get("channel"),
-                    "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{args.get('message_ts')}"}
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{args.get('message_ts')}",
+            }
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "V0001", **(args.get("view") or {})}}
         if method == "chat.update":
@@ -325,8 +358,12 @@ class FakeSlack:
         if method == "files.info":
             fid = str(args.get("file", ""))
             if fid in self.files:
-                return {"ok": True, "file": copy.deepcopy(self.files[fid]), "comments": [],
-                        "response_metadata": {"next_cursor": ""}}
+                return {
+                    "ok": True,
+                    "file": copy.deepcopy(self.files[fid]),
+                    "comments": [],
+                    "response_metadata": {"next_cursor": ""},
+                }
             return {"ok": True, "file": {"id": fid}}  # files we uploaded ourselves (files_upload_v2 asks)
         return {"ok": True}
 
@@ -344,8 +381,7 @@ class FakeSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                      "connection_info": {"app_id": "A111"}}))
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}}))
         for envelope in self.envelopes:
             await ws.send_str(json.dumps(envelope))
         async for msg in ws:
@@ -393,7 +429,7 @@ class FakeSlack:
                 await stream.prepare(request)
                 data = self.file_bytes[fid]
                 for start in range(0, len(data), 256 * 1024):
-                    await stream.write(data[start:start + 256 * 1024])
+                    await stream.write(data[start : start + 256 * 1024])
                 await stream.write_eof()
                 return stream
             return web.Response(body=self.file_bytes[fid], content_type="text/csv")
@@ -402,8 +438,9 @@ class FakeSlack:
 
     async def _upload(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "body": body}, None,
-                               time.monotonic()))
+        self.calls.append(
+            Call("upload", {"file_id": request.match_info["file_id"], "body": body}, None, time.monotonic())
+        )
         await self._notify()
         return web.Response(text="OK - 123")
 

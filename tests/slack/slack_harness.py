@@ -38,9 +38,12 @@ class Harness:
 
 
 def slack_config(fake: FakeSlack, **overrides: Any) -> SlackConfig:
-    values: dict[str, Any] = dict(bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.api_url,
-                                  http_timeout=2.0, limits=RateLimits(enabled=False))
+    values: dict[str, Any] = dict(
+        bot_token="xoxb-test-token",
+        signing_secret=SECRET,
+        api_url=fake.api_url,
+        http_timeout=2.0,
+        limits=RateLimits(enabled=False),
+    )
     values.update(overrides)
     return SlackConfig(**values)
-
-

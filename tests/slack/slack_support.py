@@ -50,14 +50,23 @@ def interactive_request(payload: dict[str, Any], **sign_args: Any) -> tuple[byte
     return form_request({"payload": json.dumps(payload)}, **sign_args)
 
 
-def slash_command(text: str, *, user: str, channel: str, response_url: str, user_name: str = "someone",
-                  team: str = TEAM_ID) -> dict[str, str]:
+def slash_command(
+    text: str, *, user: str, channel: str, response_url: str, user_name: str = "someone", team: str = TEAM_ID
+) -> dict[str, str]:
     """bolt-python's recorded slash command form, pointed at Tandem's command and the fake response_url."""
     from urllib.parse import parse_qsl
 
     fields = dict(parse_qsl(load("commands/slash_command_hello_world.form.txt"), keep_blank_values=True))
-    fields.update(command="/tandem", text=text, user_id=user, user_name=user_name, channel_id=channel,
-                  team_id=team, response_url=response_url, trigger_id=f"trig-{user}-{abs(hash(text)) % 10**6}")
+    fields.update(
+        command="/tandem",
+        text=text,
+        user_id=user,
+        user_name=user_name,
+        channel_id=channel,
+        team_id=team,
+        response_url=response_url,
+        trigger_id=f"trig-{user}-{abs(hash(text)) % 10**6}",
+    )
     return fields
 
 
@@ -72,18 +81,29 @@ def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str, 
         key = block["block_id"]
         value = values.get(key)
         if el["type"] == "plain_text_input":
-            state[key] = {el["action_id"]: {"type": el["type"],
-                                            "value": value if key in values else el.get("initial_value")}}
+            state[key] = {
+                el["action_id"]: {"type": el["type"], "value": value if key in values else el.get("initial_value")}
+            }
         elif el["type"] == "multi_static_select":
-            chosen = [o for o in el["options"] if o["value"] in (value or [])] if key in values \
+            chosen = (
+                [o for o in el["options"] if o["value"] in (value or [])]
+                if key in values
                 else el.get("initial_options", [])
+            )
             state[key] = {el["action_id"]: {"type": el["type"], "selected_options": chosen}}
         else:
-            chosen = next((o for o in el["options"] if o["value"] == value), None) if key in values \
+            chosen = (
+                next((o for o in el["options"] if o["value"] == value), None)
+                if key in values
                 else el.get("initial_option")
+            )
             state[key] = {el["action_id"]: {"type": el["type"], "selected_option": chosen}}
-    payload["view"].update(blocks=view["blocks"], callback_id=view["callback_id"],
-                           private_metadata=view.get("private_metadata", ""), state={"values": state})
+    payload["view"].update(
+        blocks=view["blocks"],
+        callback_id=view["callback_id"],
+        private_metadata=view.get("private_metadata", ""),
+        state={"values": state},
+    )
     payload["user"].update(id=user)
     payload["team"]["id"] = team
     return payload

@@ -31,8 +31,11 @@ async def rows(h, model, *where):  # noqa: ANN001, ANN201
 
 async def create_program(h, channel: str = "C111", enrolment: str = "opt_in") -> Program:  # noqa: ANN001
     h.fake.admins.add(ADMIN)
-    resp = await h.post(*form_request(slash_command("program create", user=ADMIN, channel=channel,
-                                                    response_url=h.fake.hook_url("create"))))
+    resp = await h.post(
+        *form_request(
+            slash_command("program create", user=ADMIN, channel=channel, response_url=h.fake.hook_url("create"))
+        )
+    )
     assert resp.status == 200
     await h.settle()
     opened = h.fake.called("views.open")[-1].args
@@ -95,8 +98,9 @@ async def test_configured_admins_need_not_be_workspace_admins(database, fake) ->
     app = web.Application()
     mount(app, core, slack_config(fake, admin_ids=frozenset({PERSON})))
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        body, headers = form_request(slash_command("program create", user=PERSON, channel="C9",
-                                                   response_url=fake.hook_url("x")))
+        body, headers = form_request(
+            slash_command("program create", user=PERSON, channel="C9", response_url=fake.hook_url("x"))
+        )
         assert (await client.post("/slack/events", data=body, headers=headers)).status == 200
         await fake.wait_for("views.open")
 

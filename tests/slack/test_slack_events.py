@@ -44,8 +44,7 @@ async def test_member_joining_a_program_channel_is_invited_then_joins_by_button(
     click["user"]["id"] = PERSON
     click["container"].update(channel_id="D222", message_ts="1700000000.000001", is_ephemeral=False)
     click["response_url"] = harness.fake.hook_url("click")
-    click["actions"][0].update(action_id=join_button["action_id"], value=join_button["value"],
-                               block_id=None)
+    click["actions"][0].update(action_id=join_button["action_id"], value=join_button["value"], block_id=None)
     resp = await harness.interact(click)
     assert resp.status == 200
     await harness.settle()
@@ -54,8 +53,9 @@ async def test_member_joining_a_program_channel_is_invited_then_joins_by_button(
     hook = harness.fake.hooks[-1]
     assert hook["replace_original"] is True and "You're in Coffee chats" in hook["text"]
 
-    resp = await harness.event(joined(PERSON, event_id="Ev-left-1") | {
-        "event": {**joined(PERSON)["event"], "type": "member_left_channel"}})
+    resp = await harness.event(
+        joined(PERSON, event_id="Ev-left-1") | {"event": {**joined(PERSON)["event"], "type": "member_left_channel"}}
+    )
     await harness.settle()
     [member] = await rows(harness, Membership, Membership.program_id == program.id)
     assert member.status == "left"

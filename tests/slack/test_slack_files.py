@@ -22,22 +22,41 @@ GOOD = HEADER + ",U301,peer,Europe/Berlin,09:00,17:00\n,U302,,UTC,08:00,16:00\n"
 BAD = HEADER + ",U301,boss,Europe/Berlin,09:00,17:00\n,U302,peer,Mars/Olympus,09:00,17:00\n,U303,peer,UTC,25:00,17:00\n"
 
 
-def file_share(files: list[dict[str, Any]], text: str = "import", *, user: str = ADMIN, event_id: str = "Ev-file-1",
-               channel: str = "D111", channel_type: str = "im") -> dict[str, Any]:
+def file_share(
+    files: list[dict[str, Any]],
+    text: str = "import",
+    *,
+    user: str = ADMIN,
+    event_id: str = "Ev-file-1",
+    channel: str = "D111",
+    channel_type: str = "im",
+) -> dict[str, Any]:
     payload = copy.deepcopy(load("events/event_callback_message_im.json"))
     event = payload["event"]
     for key in ("thread_ts", "parent_user_id"):  # a new message in the DM, not a thread reply
         event.pop(key, None)
-    event.update(subtype="file_share", text=text, files=files, upload=False, display_as_bot=False, user=user,
-                 channel=channel, channel_type=channel_type, client_msg_id="5c8e1b1c-0d2e-4c53-9a4f-3f7d2f1c1a11")
+    event.update(
+        subtype="file_share",
+        text=text,
+        files=files,
+        upload=False,
+        display_as_bot=False,
+        user=user,
+        channel=channel,
+        channel_type=channel_type,
+        client_msg_id="5c8e1b1c-0d2e-4c53-9a4f-3f7d2f1c1a11",
+    )
     payload["event_id"] = event_id
     return payload
 
 
 def answers(h, channel: str = "D111") -> list[str]:  # noqa: ANN001
     """Each answer posted in the DM, as the text of its blocks (the ``text`` fallback is only a summary)."""
-    return ["\n".join(_texts(c.args.get("blocks") or [])) for c in h.fake.called("chat.postMessage")
-            if c.args.get("channel") == channel]
+    return [
+        "\n".join(_texts(c.args.get("blocks") or []))
+        for c in h.fake.called("chat.postMessage")
+        if c.args.get("channel") == channel
+    ]
 
 
 def _texts(node: Any) -> list[str]:
@@ -79,8 +98,12 @@ async def test_a_csv_with_bad_rows_writes_nothing_and_names_each_line_and_field(
     assert await members(harness, program) == []
     assert await rows(harness, AuditEntry, AuditEntry.action == "import") == []
     answer = answers(harness)[-1]
-    for expected in ("people.csv: 3 problem(s); nothing was imported", "line 2, role", "line 3, timezone",
-                     "line 4, work_start"):
+    for expected in (
+        "people.csv: 3 problem(s); nothing was imported",
+        "line 2, role",
+        "line 3, timezone",
+        "line 4, work_start",
+    ):
         assert expected in answer, expected
 
 
@@ -104,8 +127,14 @@ async def test_a_retried_event_imports_once(harness, conformance) -> None:  # no
 async def test_a_file_stub_is_looked_up_with_files_info_first(harness, conformance) -> None:  # noqa: ANN001
     program = await create_program(harness)
     shared = harness.fake.add_file("people.csv", GOOD.encode())
-    stub = {"id": shared["id"], "mode": "file_access", "file_access": "check_file_info", "created": 0,
-            "timestamp": 0, "user": ""}
+    stub = {
+        "id": shared["id"],
+        "mode": "file_access",
+        "file_access": "check_file_info",
+        "created": 0,
+        "timestamp": 0,
+        "user": "",
+    }
     await send(harness, file_share([stub]))
     [info] = harness.fake.called("files.info")
     assert info.args["file"] == shared["id"] and info.token == "xoxb-test-token"
@@ -123,9 +152,11 @@ async def test_a_file_slack_no_longer_has_gets_a_clear_answer(harness, conforman
 
 async def test_download_failures_are_answered_in_one_line(harness, conformance) -> None:  # noqa: ANN001
     program = await create_program(harness)
-    cases = [("404", "I couldn't download people.csv (Slack answered HTTP 404); please send it again."),
-             ("html", "I couldn't download people.csv: Slack sent its sign-in page instead of the file."),
-             ("500", "I couldn't download people.csv (Slack answered HTTP 500); please send it again.")]
+    cases = [
+        ("404", "I couldn't download people.csv (Slack answered HTTP 404); please send it again."),
+        ("html", "I couldn't download people.csv: Slack sent its sign-in page instead of the file."),
+        ("500", "I couldn't download people.csv (Slack answered HTTP 500); please send it again."),
+    ]
     for index, (fault, expected) in enumerate(cases):
         harness.fake.fail_next("download", fault)
         shared = harness.fake.add_file("people.csv", GOOD.encode())

@@ -23,9 +23,18 @@ async def oauth(database, fake) -> AsyncIterator[Harness]:  # noqa: ANN001
     mount(app, core, slack_config(fake, bot_token=None, client_id="111.222", client_secret="shh"))
     adapter = app[SLACK_ADAPTER]
     assert adapter.installations is not None
-    await adapter.installations.async_save(Installation(
-        app_id="A111", team_id="T111", team_name="Test", bot_token="xoxb-T111-token", bot_id="B111",
-        bot_user_id="W23456789", bot_scopes="chat:write,commands", user_id="W111"))
+    await adapter.installations.async_save(
+        Installation(
+            app_id="A111",
+            team_id="T111",
+            team_name="Test",
+            bot_token="xoxb-T111-token",
+            bot_id="B111",
+            bot_user_id="W23456789",
+            bot_scopes="chat:write,commands",
+            user_id="W111",
+        )
+    )
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     h = Harness(client=client, core=core, fake=fake, adapter=adapter)
@@ -73,16 +82,26 @@ async def test_uninstall_forgets_the_token(oauth) -> None:  # noqa: ANN001
 
 
 def load_text(text: str):  # noqa: ANN201
-    from bot.messages import text_message
+    from bot.kernel.messages import text_message
 
     return text_message(text)
 
 
 async def test_an_org_wide_install_serves_its_workspaces_in_and_out(oauth) -> None:  # noqa: ANN001
     store = oauth.adapter.installations
-    await store.async_save(Installation(
-        app_id="A111", enterprise_id="E777", team_id=None, bot_token="xoxb-org-token", bot_id="B777",
-        bot_user_id="W777", bot_scopes="chat:write,commands", user_id="W700", is_enterprise_install=True))
+    await store.async_save(
+        Installation(
+            app_id="A111",
+            enterprise_id="E777",
+            team_id=None,
+            bot_token="xoxb-org-token",
+            bot_id="B777",
+            bot_user_id="W777",
+            bot_scopes="chat:write,commands",
+            user_id="W700",
+            is_enterprise_install=True,
+        )
+    )
     assert await store.bot_token("T777") is None, "nothing links the workspace to the org yet"
     fields = slash_command("help", user="U777", channel="C777", response_url=oauth.fake.hook_url("o"), team="T777")
     fields.update(enterprise_id="E777", is_enterprise_install="true")
@@ -92,8 +111,17 @@ async def test_an_org_wide_install_serves_its_workspaces_in_and_out(oauth) -> No
     assert {c.token for c in oauth.fake.called("users.info")} == {"xoxb-org-token"}
     await oauth.adapter.port.send_to_user("T777", "U777", load_text("your round is ready"))
     assert oauth.fake.called("chat.postMessage")[-1].token == "xoxb-org-token", "a scheduled send finds the org"
-    await store.async_save(Installation(
-        app_id="A111", enterprise_id="E777", team_id="T777", bot_token="xoxb-T777-own", bot_id="B778",
-        bot_user_id="W778", bot_scopes="chat:write", user_id="W701"))
+    await store.async_save(
+        Installation(
+            app_id="A111",
+            enterprise_id="E777",
+            team_id="T777",
+            bot_token="xoxb-T777-own",
+            bot_id="B778",
+            bot_user_id="W778",
+            bot_scopes="chat:write",
+            user_id="W701",
+        )
+    )
     assert await store.bot_token("T777") == "xoxb-T777-own", "a workspace's own install wins"
     assert await store.bot_token("T111") == "xoxb-T111-token"

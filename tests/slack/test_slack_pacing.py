@@ -18,9 +18,9 @@ from adapters.slack.http import SLACK_ADAPTER, mount
 from adapters.slack.pacing import Pacer, Paused, RateLimits
 from adapters.slack.port import SlackPort
 from bot.core import Tandem
-from bot.messages import text_message
-from bot.outbox import Dispatcher, Outgoing, enqueue, to_group, to_user
-from bot.port import SendError
+from bot.delivery.outbox import Dispatcher, Outgoing, enqueue, to_group, to_user
+from bot.kernel.messages import text_message
+from bot.kernel.port import SendError
 from storage.tables import Delivery, Workspace
 
 OPEN = "conversations.open"
@@ -145,8 +145,15 @@ async def test_a_paused_method_does_not_hold_up_the_rest_of_the_outbox(database,
         ws = Workspace(platform="slack", external_id="T111", name="Test")
         s.add(ws)
         await s.flush()
-        items = [Outgoing(key=f"intro:{i}", step="intro", target=to_group([f"U{i}a", f"U{i}b"]),
-                          message=text_message(f"Meet {i}!")) for i in range(3)]
+        items = [
+            Outgoing(
+                key=f"intro:{i}",
+                step="intro",
+                target=to_group([f"U{i}a", f"U{i}b"]),
+                message=text_message(f"Meet {i}!"),
+            )
+            for i in range(3)
+        ]
         items.append(Outgoing(key="dm", step="waitlist", target=to_user("U9"), message=text_message("Next time!")))
         await enqueue(s, ws.id or 0, items, core.clock.now())
     fake.fail_next(OPEN, "429", retry_after=30)

@@ -14,12 +14,12 @@ from adapters.slack.clients import SlackClients
 from adapters.slack.group_dms import GroupDMs
 from adapters.slack.http import SLACK_ADAPTER, mount
 from adapters.slack.port import SlackPort
-from bot.clock import SimulatedClock
 from bot.core import Tandem
-from bot.events import SentRef
-from bot.messages import FileAttachment, Message, Section, Text, text_message
-from bot.outbox import Outgoing, enqueue, to_group
-from bot.port import ChatPort, SendError
+from bot.delivery.outbox import Outgoing, enqueue, to_group
+from bot.kernel.clock import SimulatedClock
+from bot.kernel.events import SentRef
+from bot.kernel.messages import FileAttachment, Message, Section, Text, text_message
+from bot.kernel.port import ChatPort, SendError
 from storage.tables import Delivery, Workspace
 
 
@@ -33,8 +33,9 @@ async def port(fake):  # noqa: ANN001, ANN201
 async def test_group_dms_are_remembered_across_a_restart_and_forgotten_when_gone(database, fake) -> None:  # noqa: ANN001
     clients = SlackClients(slack_config(fake, http_timeout=0.5, retry_backoff=0.01))
     try:
-        await SlackPort(clients, group_dms=GroupDMs(database)).send_to_group("T111", ["U2", "U1"],
-                                                                            text_message("Meet!"))
+        await SlackPort(clients, group_dms=GroupDMs(database)).send_to_group(
+            "T111", ["U2", "U1"], text_message("Meet!")
+        )
         restarted = SlackPort(clients, group_dms=GroupDMs(database))
         ref = await restarted.send_to_group("T111", ["U1", "U2"], text_message("Week 2"))
         assert len(fake.called("conversations.open")) == 1, "the second process found the group DM"
@@ -42,8 +43,9 @@ async def test_group_dms_are_remembered_across_a_restart_and_forgotten_when_gone
         fake.fail_next("chat.postMessage", "is_archived")
         with pytest.raises(SendError):
             await restarted.send_to_group("T111", ["U1", "U2"], text_message("Week 3"))
-        await SlackPort(clients, group_dms=GroupDMs(database)).send_to_group("T111", ["U1", "U2"],
-                                                                            text_message("Week 3"))
+        await SlackPort(clients, group_dms=GroupDMs(database)).send_to_group(
+            "T111", ["U1", "U2"], text_message("Week 3")
+        )
         assert len(fake.called("conversations.open")) == 2, "an archived group DM is opened afresh"
     finally:
         await clients.close()
@@ -76,12 +78,20 @@ async def test_dm_update_and_thread(port, fake) -> None:  # noqa: ANN001
     assert fake.called("chat.postMessage")[-1].args["thread_ts"] == "123.456"
 
 
-@pytest.mark.parametrize("code,gone,retryable", [
-    ("channel_not_found", True, False), ("account_inactive", True, False), ("user_not_found", True, False),
-    ("not_in_channel", True, False), ("is_archived", True, False),
-    ("invalid_auth", False, False), ("not_authed", False, False), ("too_many_attachments", False, False),
-    ("internal_error", False, True),
-])
+@pytest.mark.parametrize(
+    "code,gone,retryable",
+    [
+        ("channel_not_found", True, False),
+        ("account_inactive", True, False),
+        ("user_not_found", True, False),
+        ("not_in_channel", True, False),
+        ("is_archived", True, False),
+        ("invalid_auth", False, False),
+        ("not_authed", False, False),
+        ("too_many_attachments", False, False),
+        ("internal_error", False, True),
+    ],
+)
 async def test_api_errors_map_to_send_error(port, fake, code: str, gone: bool, retryable: bool) -> None:  # noqa: ANN001
     fake.fail_next("chat.postMessage", code)
     with pytest.raises(SendError) as err:
@@ -120,8 +130,12 @@ async def test_persistent_server_errors_become_retryable_send_errors(port, fake)
 
 
 async def test_files_are_uploaded_with_files_upload_v2(port, fake) -> None:  # noqa: ANN001
-    ics = FileAttachment(filename="chat.ics", mime_type="text/calendar",
-                         content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode(), title="Invite")
+    ics = FileAttachment(
+        filename="chat.ics",
+        mime_type="text/calendar",
+        content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode(),
+        title="Invite",
+    )
     await port.send_to_user("T111", "U1", Message(summary="Invite", files=(ics,)))
     assert fake.called("files.getUploadURLExternal") and fake.called("upload")
     [done] = fake.called("files.completeUploadExternal")
@@ -138,8 +152,12 @@ async def test_long_messages_are_split_not_rejected(port, fake) -> None:  # noqa
 
 async def test_a_retried_long_message_does_not_repeat_the_parts_already_posted(port, fake) -> None:  # noqa: ANN001
     blocks = tuple(Section(text=Text.of(f"line {i}")) for i in range(120))
-    ics = FileAttachment(filename="chat.ics", mime_type="text/calendar",
-                         content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode(), title="Invite")
+    ics = FileAttachment(
+        filename="chat.ics",
+        mime_type="text/calendar",
+        content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode(),
+        title="Invite",
+    )
     message = Message(summary="long", blocks=blocks, files=(ics,))
     fake.fail_next("chat.postMessage", "channel_not_found", after=1)
     with pytest.raises(SendError):
@@ -168,8 +186,12 @@ async def test_a_429_in_a_round_is_retried_by_the_outbox_after_retry_after(datab
         ws = Workspace(platform="slack", external_id="T111", name="Test")
         s.add(ws)
         await s.flush()
-        await enqueue(s, ws.id, [Outgoing(key="intro:1", step="intro", target=to_group(["U1", "U2"]),
-                                          message=text_message("Meet!"))], clock.now())
+        await enqueue(
+            s,
+            ws.id,
+            [Outgoing(key="intro:1", step="intro", target=to_group(["U1", "U2"]), message=text_message("Meet!"))],
+            clock.now(),
+        )
     fake.fail_next("chat.postMessage", "429", retry_after=30)
     assert await core.dispatch() == 0
     async with core.db.session() as s:
@@ -191,8 +213,12 @@ async def test_top_replies_ranks_human_answers_by_reactions(port, fake) -> None:
     fake.thread_replies["111.000"] = [
         {"ts": "111.000", "user": "UBOT", "bot_id": "B1", "text": "Icebreaker: mountains or beaches?"},
         {"ts": "111.001", "user": "U1", "text": "Mountains!", "reactions": [{"name": "+1", "count": 2}]},
-        {"ts": "111.002", "user": "U2", "text": "Beaches", "reactions": [{"name": "+1", "count": 3},
-                                                                         {"name": "ocean", "count": 2}]},
+        {
+            "ts": "111.002",
+            "user": "U2",
+            "text": "Beaches",
+            "reactions": [{"name": "+1", "count": 3}, {"name": "ocean", "count": 2}],
+        },
         {"ts": "111.003", "bot_id": "B1", "text": "bot chatter", "reactions": [{"name": "x", "count": 9}]},
         {"ts": "111.004", "user": "U3", "text": "Both", "subtype": "thread_broadcast"},
         {"ts": "111.005", "user": "U4", "text": "Lakes"},

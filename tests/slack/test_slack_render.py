@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.slack import render
 from adapters.slack.pacing import Pacer, RateLimits, TokenBucket
 from adapters.slack.translate import action_value
-from bot.messages import (
+from bot.kernel.messages import (
     Actions,
     Button,
     Choice,
@@ -37,12 +37,22 @@ def test_mentions_bold_and_escaping() -> None:
 
 def test_header_button_option_and_placeholder_lengths_are_trimmed() -> None:
     long = "x" * 500
-    msg = Message(summary="s", blocks=(
-        Header(text=long),
-        Actions(elements=(Button(label=long, action_id="a", value="v"),
-                          Choice(action_id="c", placeholder=long, options=tuple(
-                              Option(label=long, value=str(i)) for i in range(150))))),
-    ))
+    msg = Message(
+        summary="s",
+        blocks=(
+            Header(text=long),
+            Actions(
+                elements=(
+                    Button(label=long, action_id="a", value="v"),
+                    Choice(
+                        action_id="c",
+                        placeholder=long,
+                        options=tuple(Option(label=long, value=str(i)) for i in range(150)),
+                    ),
+                )
+            ),
+        ),
+    )
     header, actions = all_blocks(msg)
     assert len(header["text"]["text"]) == 150 and header["text"]["text"].endswith("…")
     button, select = actions["elements"]
@@ -79,12 +89,15 @@ def test_more_than_25_buttons_are_split_and_shared_action_ids_made_unique() -> N
 
 
 def test_section_fields_context_image_and_group_chat() -> None:
-    msg = Message(summary="s", blocks=(
-        Section(text=Text.of("Stats"), fields=tuple((f"k{i}", "v" * 3000) for i in range(12))),
-        Context(text=Text.of("small print")),
-        Image(url="https://example.com/chart.png", alt=""),
-        Actions(elements=(GroupChatButton(label="Chat", user_ids=("U1", "U2")),)),
-    ))
+    msg = Message(
+        summary="s",
+        blocks=(
+            Section(text=Text.of("Stats"), fields=tuple((f"k{i}", "v" * 3000) for i in range(12))),
+            Context(text=Text.of("small print")),
+            Image(url="https://example.com/chart.png", alt=""),
+            Actions(elements=(GroupChatButton(label="Chat", user_ids=("U1", "U2")),)),
+        ),
+    )
     first, second, context, image, mentions = all_blocks(msg)
     assert len(first["fields"]) == 10 and len(second["fields"]) == 2
     assert all(len(f["text"]) <= 2000 for f in first["fields"])
@@ -93,14 +106,25 @@ def test_section_fields_context_image_and_group_chat() -> None:
 
 
 def test_form_becomes_a_modal() -> None:
-    form = Form(form_id="survey", title="How was your coffee chat this week?", submit_label="Send", state="42|q1",
-                intro="**Quick** one", fields=(
-                    TextInput(field_id="note", label="Anything else?", multiline=True, optional=True, max_length=9999),
-                    SelectInput(field_id="topics", label="Topics", multiple=True, initial=("b",),
-                                options=(Option(label="A", value="a"), Option(label="B", value="b"))),
-                    RatingInput(field_id="stars", label="Rating", initial=4),
-                    RatingInput(field_id="nps", label="Recommend?", minimum=0, maximum=10),
-                ))
+    form = Form(
+        form_id="survey",
+        title="How was your coffee chat this week?",
+        submit_label="Send",
+        state="42|q1",
+        intro="**Quick** one",
+        fields=(
+            TextInput(field_id="note", label="Anything else?", multiline=True, optional=True, max_length=9999),
+            SelectInput(
+                field_id="topics",
+                label="Topics",
+                multiple=True,
+                initial=("b",),
+                options=(Option(label="A", value="a"), Option(label="B", value="b")),
+            ),
+            RatingInput(field_id="stars", label="Rating", initial=4),
+            RatingInput(field_id="nps", label="Recommend?", minimum=0, maximum=10),
+        ),
+    )
     view = render.render_form(form)
     assert view["callback_id"] == "survey" and view["private_metadata"] == "42|q1"
     assert len(view["title"]["text"]) <= 24
@@ -178,11 +202,15 @@ def test_manifests_match_what_the_adapter_needs() -> None:
         assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
         assert "files:read" in BOT_SCOPES  # participant CSVs sent to the bot are downloaded with the bot token
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-            "app_home_opened", "app_mention", "member_joined_channel", "member_left_channel", "message.im"}
+            "app_home_opened",
+            "app_mention",
+            "member_joined_channel",
+            "member_left_channel",
+            "message.im",
+        }
         assert manifest["features"]["slash_commands"][0]["command"] == "/tandem"
         assert manifest["settings"]["socket_mode_enabled"] is socket
         assert manifest["features"]["app_home"]["home_tab_enabled"] is True
         if not socket:
-            assert manifest["settings"]["event_subscriptions"]["request_url"] == \
-                "https://YOUR-TANDEM-HOST/slack/events"
+            assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://YOUR-TANDEM-HOST/slack/events"
             assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")

@@ -10,8 +10,12 @@ from tandem.settings import Settings
 
 
 async def test_build_app_serves_slack_events_and_health(database, fake, conformance) -> None:  # noqa: ANN001
-    settings = Settings(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SECRET,
-                        TANDEM_SLACK_API_URL=fake.api_url, TANDEM_SLACK_ADMINS="U1, U2")
+    settings = Settings(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        TANDEM_SLACK_API_URL=fake.api_url,
+        TANDEM_SLACK_ADMINS="U1, U2",
+    )
     core = build_core(database, settings)
     app = build_app(core, settings)
     assert "slack" in core.ports
@@ -34,8 +38,12 @@ async def test_without_slack_settings_nothing_is_mounted(database) -> None:  # n
 
 
 async def test_oauth_mode_serves_the_install_page(database, fake) -> None:  # noqa: ANN001
-    settings = Settings(SLACK_SIGNING_SECRET=SECRET, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh",
-                        TANDEM_SLACK_API_URL=fake.api_url)
+    settings = Settings(
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="shh",
+        TANDEM_SLACK_API_URL=fake.api_url,
+    )
     core = build_core(database, settings)
     app = build_app(core, settings)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:

@@ -20,8 +20,10 @@ async def _nothing_happened(h) -> None:  # noqa: ANN001
         assert (await s.exec(select(func.count()).select_from(ProcessedEvent))).one() == 0
 
 
-@pytest.mark.parametrize("case", ["bad_signature", "old_timestamp", "future_timestamp", "missing_headers",
-                                  "garbage_timestamp", "other_secret"])
+@pytest.mark.parametrize(
+    "case",
+    ["bad_signature", "old_timestamp", "future_timestamp", "missing_headers", "garbage_timestamp", "other_secret"],
+)
 async def test_unsigned_requests_get_401(harness, conformance, case: str) -> None:  # noqa: ANN001
     payload = load("events/event_callback_app_mention.json")
     body, headers = json_request(payload)

@@ -13,9 +13,17 @@ from bot.core import Tandem
 
 async def test_socket_mode_receives_acks_and_answers(database, fake, conformance) -> None:  # noqa: ANN001
     mention = load("socket_mode/envelope_events_api_app_mention.json")
-    command = {"envelope_id": "env-command-1", "type": "slash_commands", "accepts_response_payload": True,
-               "payload": {**load("commands/slash_command_socket_mode.json"), "command": "/tandem", "text": "help",
-                           "response_url": fake.hook_url("socket-cmd")}}
+    command = {
+        "envelope_id": "env-command-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            **load("commands/slash_command_socket_mode.json"),
+            "command": "/tandem",
+            "text": "help",
+            "response_url": fake.hook_url("socket-cmd"),
+        },
+    }
     fake.envelopes = [mention, command]
     core = Tandem(database)
     app = web.Application()

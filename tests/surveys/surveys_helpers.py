@@ -6,12 +6,19 @@ from harness import Harness
 from sqlmodel import select
 
 from adapters.console.port import Sent
-from bot.events import Actor, Reply, Response
-from bot.messages import Actions, Button
+from bot.kernel.events import Actor, Reply, Response
+from bot.kernel.messages import Actions, Button
 from storage.tables import Membership, User
 
-PROFILE = {"skills_offered": "Python", "skills_wanted": "SQL", "interests": "chess", "department": "Eng",
-           "timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
+PROFILE = {
+    "skills_offered": "Python",
+    "skills_wanted": "SQL",
+    "interests": "chess",
+    "department": "Eng",
+    "timezone": "Europe/Berlin",
+    "work_start": "09:00",
+    "work_end": "17:00",
+}
 
 
 def text_of(response: Response) -> str:
@@ -41,8 +48,13 @@ async def match_now(h: Harness, admin: Actor) -> None:
 
 
 def button_value(sent: Sent, suffix: str) -> str:
-    return next(e.value for b in sent.message.blocks if isinstance(b, Actions) for e in b.elements
-                if isinstance(e, Button) and e.value.endswith(suffix))
+    return next(
+        e.value
+        for b in sent.message.blocks
+        if isinstance(b, Actions)
+        for e in b.elements
+        if isinstance(e, Button) and e.value.endswith(suffix)
+    )
 
 
 def survey_to(h: Harness, user_id: str, title: str) -> Sent:

@@ -9,8 +9,8 @@ from harness import Harness
 from sqlmodel import select
 from surveys_helpers import answer, program_with, survey_to, text_of
 
-from bot.survey_reports import NOT_ENOUGH, report_lines, survey_report
-from bot.surveys import OPEN_FOR, SurveyError, close_and_remind, open_survey, respondent_key
+from bot.admin.survey_reports import NOT_ENOUGH, report_lines, survey_report
+from bot.engagement.surveys import OPEN_FOR, SurveyError, close_and_remind, open_survey, respondent_key
 from storage.tables import Program, SurveyAnswer, SurveyInstance, User
 
 MIDPOINT = "Halfway check-in"
@@ -19,8 +19,13 @@ MIDPOINT = "Halfway check-in"
 async def _open(h: Harness, definition_id: str, people: list) -> None:  # noqa: ANN001
     async with h.core.db.transaction() as s:
         program = (await s.exec(select(Program))).one()
-        users = list((await s.exec(select(User).where(User.platform_user_id.in_([p.user_id for p in people]))
-                                   .order_by(User.id))).all())
+        users = list(
+            (
+                await s.exec(
+                    select(User).where(User.platform_user_id.in_([p.user_id for p in people])).order_by(User.id)
+                )
+            ).all()
+        )
         await open_survey(h.core, s, program, definition_id, f"test:{definition_id}", users)
     await h.core.dispatch()
 
@@ -47,8 +52,10 @@ async def test_anonymous_answers_cannot_be_traced_back(db, start_time) -> None: 
         users = (await s.exec(select(User))).all()
         assert len(rows) == 6 and all(r.user_id is None for r in rows)
         assert sorted(r.value for r in rows if r.question_id == "usefulness") == ["2", "3", "5"]
-        assert not any(r.respondent_key.startswith("user:") or any(str(u.id) == r.respondent_key.split(":")[-1]
-                                                                    for u in users) for r in rows)
+        assert not any(
+            r.respondent_key.startswith("user:") or any(str(u.id) == r.respondent_key.split(":")[-1] for u in users)
+            for r in rows
+        )
         assert all(r.answered_at is not None and r.answered_at.hour == 0 and r.answered_at.minute == 0 for r in rows)
     h.clock.advance(OPEN_FOR + timedelta(minutes=1))
     await close_and_remind(h.core)
@@ -76,7 +83,7 @@ async def test_reports_under_three_answers_hide_numbers(db, start_time) -> None:
 
 
 async def test_anonymous_comments_have_no_names_and_named_ones_do(db, start_time) -> None:  # noqa: ANN001
-    from bot.events import FormSubmittedEvent
+    from bot.kernel.events import FormSubmittedEvent
 
     h = Harness.create(db, start_time)
     _, people = await program_with(h, 3)
@@ -86,8 +93,14 @@ async def test_anonymous_comments_have_no_names_and_named_ones_do(db, start_time
         instances = {i.definition_id: i.id for i in (await s.exec(select(SurveyInstance))).all()}
     for person, words in zip(people, ("more structure", "all good", "shorter chats"), strict=True):
         for survey, question in (("midpoint", "improve"), ("pulse", "comment")):
-            await h.core.handle(FormSubmittedEvent(actor=person, form_id="survey_text", values={"answer": words},
-                                                   state=f"{instances[survey]}|{question}"))
+            await h.core.handle(
+                FormSubmittedEvent(
+                    actor=person,
+                    form_id="survey_text",
+                    values={"answer": words},
+                    state=f"{instances[survey]}|{question}",
+                )
+            )
     anonymous = "\n".join(await _report(h, "midpoint"))
     assert "“all good”" in anonymous and "Person" not in anonymous
     assert anonymous.index("all good") < anonymous.index("more structure") < anonymous.index("shorter chats")

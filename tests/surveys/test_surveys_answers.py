@@ -8,8 +8,8 @@ from harness import Harness
 from sqlmodel import select
 from surveys_helpers import answer, match_now, program_with, survey_to, text_of, user_id
 
-from bot.events import NoReply, Reply
-from bot.rounds import build_problem, next_round_number, pool_for
+from bot.kernel.events import NoReply, Reply
+from bot.relationships.rounds import build_problem, next_round_number, pool_for
 from storage.enums import MatchStatus
 from storage.tables import Match, Membership, Program, SurveyAnswer, SurveyInstance, SurveyRecipient
 
@@ -38,8 +38,9 @@ async def test_changed_and_duplicate_answers_are_stored_once(db, start_time) -> 
     async with db.session() as s:
         rows = (await s.exec(select(SurveyAnswer))).all()
         assert [(r.question_id, r.value, r.user_id) for r in rows] == [("met", "yes", await user_id(h, "U1"))]
-        recipient = (await s.exec(select(SurveyRecipient).where(
-            SurveyRecipient.user_id == await user_id(h, "U1")))).one()
+        recipient = (
+            await s.exec(select(SurveyRecipient).where(SurveyRecipient.user_id == await user_id(h, "U1")))
+        ).one()
         assert recipient.answered
 
 
@@ -55,8 +56,11 @@ async def test_one_reminder_to_those_who_have_not_answered_then_it_closes(db, st
     h.clock.advance(timedelta(days=1, hours=1))
     await h.core.tick()
     async with db.session() as s:
-        instance = (await s.exec(select(SurveyInstance).where(SurveyInstance.definition_id == "did_you_meet")
-                                 .order_by(SurveyInstance.id))).first()
+        instance = (
+            await s.exec(
+                select(SurveyInstance).where(SurveyInstance.definition_id == "did_you_meet").order_by(SurveyInstance.id)
+            )
+        ).first()
         assert instance is not None and instance.closed_at is not None
     late = await answer(h, ben, survey_to(h, "U2", DID_YOU_MEET), "|yes")
     assert "closed" in text_of(late)
@@ -82,8 +86,14 @@ async def test_cant_meet_offers_a_rematch_tells_admins_and_reaches_next_round(db
         match_id = (await s.exec(select(MatchMember.match_id).where(MatchMember.user_id == mine))).first()
         match = await s.get(Match, match_id)
         assert match is not None and match.status == MatchStatus.ENDED.value
-        partners = [str(u) for u in (await s.exec(select(MatchMember.user_id).where(
-            MatchMember.match_id == match_id, MatchMember.user_id != mine))).all()]
+        partners = [
+            str(u)
+            for u in (
+                await s.exec(
+                    select(MatchMember.user_id).where(MatchMember.match_id == match_id, MatchMember.user_id != mine)
+                )
+            ).all()
+        ]
         program = (await s.exec(select(Program))).one()
         pool = await pool_for(s, program, h.clock.now())
         problem = await build_problem(s, program, await next_round_number(s, program.id), h.clock.now(), pool)

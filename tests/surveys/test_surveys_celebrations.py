@@ -8,13 +8,16 @@ from harness import Harness
 from sqlmodel import select
 from surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
-from bot.surveys import open_survey
+from bot.engagement.surveys import open_survey
 from storage.tables import Match, Program, User
 
 
 def _shoutouts(h: Harness) -> list[str]:
-    return [s.message.plain_text() for s in h.port.sent if s.channel == "coffee"
-            and "Icebreaker" not in s.message.plain_text()]
+    return [
+        s.message.plain_text()
+        for s in h.port.sent
+        if s.channel == "coffee" and "Icebreaker" not in s.message.plain_text()
+    ]
 
 
 async def _mentoring_pair(h: Harness):  # noqa: ANN202
@@ -30,10 +33,10 @@ async def _end_of_track(h: Harness) -> None:
         program = (await s.exec(select(Program))).one()
         match = (await s.exec(select(Match))).one()
         users = list((await s.exec(select(User).where(User.platform_user_id.in_(["U1", "U2"])))).all())
-        await open_survey(h.core, s, program, "end_of_program", f"match:{match.id}:end_of_program", users,
-                          match=match)
-        await open_survey(h.core, s, program, "end_of_program", f"match:{match.id}:end_of_program", users,
-                          match=match)  # a step that runs again: still one shout-out
+        await open_survey(h.core, s, program, "end_of_program", f"match:{match.id}:end_of_program", users, match=match)
+        await open_survey(
+            h.core, s, program, "end_of_program", f"match:{match.id}:end_of_program", users, match=match
+        )  # a step that runs again: still one shout-out
     await h.core.dispatch()
 
 

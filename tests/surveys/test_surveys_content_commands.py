@@ -8,14 +8,16 @@ from harness import Harness
 from sqlmodel import select
 from surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
-from bot.steps import send_prompts
-from bot.surveys import open_survey
+from bot.engagement.surveys import open_survey
+from bot.schedule.steps import send_prompts
 from storage.tables import AuditEntry, CustomContent, Match, Program, SurveyAnswer, User
 
-ADD = ("icebreaker add What's the best book you read this year?",
-       "prompt add week 2 What would you like to learn from each other?",
-       "question add rating How clear are your goals?",
-       "question add Anything we should change?")
+ADD = (
+    "icebreaker add What's the best book you read this year?",
+    "prompt add week 2 What would you like to learn from each other?",
+    "question add rating How clear are your goals?",
+    "question add Anything we should change?",
+)
 
 
 async def test_non_admins_are_refused_and_nothing_changes(db, start_time) -> None:  # noqa: ANN001
@@ -87,7 +89,8 @@ async def test_custom_questions_join_the_pulse_and_prompts_join_the_week(db, sta
     assert "✓ 4" in text_of(reply)
     async with db.session() as s:
         assert [(a.question_id, a.value) for a in (await s.exec(select(SurveyAnswer))).all()] == [
-            (f"custom-{rating_id}", "4")]
+            (f"custom-{rating_id}", "4")
+        ]
 
 
 async def test_a_question_added_later_does_not_change_an_open_survey(db, start_time) -> None:  # noqa: ANN001

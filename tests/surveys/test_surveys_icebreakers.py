@@ -10,9 +10,9 @@ from sqlmodel import select
 from surveys_helpers import program_with, text_of
 
 from adapters.console.port import ConsolePort
-from bot import icebreakers
 from bot.content import load_library
-from bot.messages import Actions, Button
+from bot.engagement import icebreakers
+from bot.kernel.messages import Actions, Button
 from storage.tables import IcebreakerPost, User
 
 
@@ -64,8 +64,13 @@ async def test_next_post_links_the_best_loved_answers(db, start_time) -> None:  
     assert text.index("A long walk by the sea") < text.index("Pancakes, obviously")
     assert "“A long walk by the sea” by Person2 (5 reactions)" in text
     assert "“Pancakes, obviously” (2 reactions)" in text and "Nothing" not in text
-    links = [e for b in _channel_posts(h)[-1].message.blocks if isinstance(b, Actions) for e in b.elements
-             if isinstance(e, Button) and e.url]
+    links = [
+        e
+        for b in _channel_posts(h)[-1].message.blocks
+        if isinstance(b, Actions)
+        for e in b.elements
+        if isinstance(e, Button) and e.url
+    ]
     assert [b.url for b in links] == [f"console://coffee/{thread}/2", f"console://coffee/{thread}/1"]
     reply = await h.click(people[0], _channel_posts(h)[-1], links[0].action_id)
     assert "isn't something I know" not in str(reply)

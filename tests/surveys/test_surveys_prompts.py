@@ -9,7 +9,7 @@ from sqlmodel import select
 from surveys_helpers import match_now, program_with
 
 from bot.content import MENTORING, load_library
-from bot.steps import send_prompts
+from bot.schedule.steps import send_prompts
 from storage.tables import Program
 
 

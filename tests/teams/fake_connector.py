@@ -66,8 +66,16 @@ class FakeConnector:
     def service_url(self) -> str:
         return self.base_url + PREFIX
 
-    def fail(self, method: str, contains: str, status: int, body: str = "", *, times: int = 1,
-             headers: dict[str, str] | None = None) -> None:
+    def fail(
+        self,
+        method: str,
+        contains: str,
+        status: int,
+        body: str = "",
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Answer the next ``times`` requests whose method matches and decoded path contains ``contains``."""
         self.faults.append(Fault(method, contains, status, body, headers or {}, times))
 
@@ -95,17 +103,17 @@ class FakeConnector:
         raw_path = request.rel_url.raw_path
         if not raw_path.startswith(PREFIX):
             return web.json_response({"error": {"code": "BadPath", "message": raw_path}}, status=404)
-        segments = [unquote(s) for s in raw_path[len(PREFIX):].split("/") if s]
+        segments = [unquote(s) for s in raw_path[len(PREFIX) :].split("/") if s]
         text = await request.text()
         body = json.loads(text) if text else None
-        call = Call(request.method, "/".join(segments), segments, dict(request.query), body,
-                    dict(request.headers))
+        call = Call(request.method, "/".join(segments), segments, dict(request.query), body, dict(request.headers))
         self.calls.append(call)
         for fault in self.faults:
             if fault.times > 0 and fault.method == request.method and fault.contains in call.path:
                 fault.times -= 1
-                return web.Response(status=fault.status, text=fault.body, headers=fault.headers,
-                                    content_type="application/json")
+                return web.Response(
+                    status=fault.status, text=fault.body, headers=fault.headers, content_type="application/json"
+                )
         return self._route(call)
 
     def _route(self, call: Call) -> web.Response:
@@ -136,7 +144,7 @@ class FakeConnector:
     def _paged(self, call: Call) -> web.Response:
         size = int(call.query.get("pageSize") or 500)
         start = int(call.query.get("continuationToken") or 0)
-        page = self.members[start:start + size]
+        page = self.members[start : start + size]
         body: dict[str, Any] = {"members": page}
         if start + size < len(self.members):
             body["continuationToken"] = str(start + size)

@@ -51,8 +51,10 @@ class FakeFileHost:
         """Host ``body``; returns the pre-authenticated download URL Teams would put on the attachment."""
         unique_id = str(uuid.uuid4()).upper()
         self.files[unique_id] = Served(body, **options)
-        return (f"{self.base_url}/personal/sam_contoso_example/_layouts/15/download.aspx"
-                f"?UniqueId={unique_id}&Translate=false&tempauth=v1.eyJ0ZXN0IjoidGVzdCJ9&ApiVersion=2.0")
+        return (
+            f"{self.base_url}/personal/sam_contoso_example/_layouts/15/download.aspx"
+            f"?UniqueId={unique_id}&Translate=false&tempauth=v1.eyJ0ZXN0IjoidGVzdCJ9&ApiVersion=2.0"
+        )
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         unique_id = request.query.get("UniqueId", "")
@@ -65,14 +67,13 @@ class FakeFileHost:
         if served.location:
             raise web.HTTPFound(served.location)
         if served.status != 200:
-            return web.json_response({"error": {"code": "generalException", "message": "failed"}},
-                                     status=served.status)
+            return web.json_response({"error": {"code": "generalException", "message": "failed"}}, status=served.status)
         if not served.chunked:
             return web.Response(body=served.body, content_type="application/octet-stream")
         response = web.StreamResponse()
         response.enable_chunked_encoding()
         await response.prepare(request)
         for start in range(0, len(served.body), 64 * 1024):
-            await response.write(served.body[start:start + 64 * 1024])
+            await response.write(served.body[start : start + 64 * 1024])
         await response.write_eof()
         return response

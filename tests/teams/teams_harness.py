@@ -25,7 +25,7 @@ from adapters.teams.http import RUNTIME_KEY, TeamsRuntime, mount
 from adapters.teams.pacing import Pacer
 from adapters.teams.port import Backoff
 from bot.core import Tandem
-from bot.events import NoReply, Response
+from bot.kernel.events import NoReply, Response
 from storage.database import Database, open_database, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,8 +73,9 @@ def load(name: str) -> dict[str, Any]:
 
 
 class Harness:
-    def __init__(self, db: Database | None, tmp_path: Path, config: TeamsConfig | None = None, *,
-                 real_core: bool = False) -> None:
+    def __init__(
+        self, db: Database | None, tmp_path: Path, config: TeamsConfig | None = None, *, real_core: bool = False
+    ) -> None:
         """``db``: the shared ``db`` fixture (SQLite, and PostgreSQL when configured); ``None`` makes a
         SQLite database in ``tmp_path``."""
         self.tmp_path = tmp_path
@@ -97,8 +98,14 @@ class Harness:
         self.core = Tandem(self.db) if self.real_core else RecordingTandem(self.db)
         await self.connector.start()
         app = web.Application()
-        mount(app, self.core, self.config, sleep=self.time.sleep, backoff=Backoff(rng=random.Random(7)),
-              pacer=Pacer(clock=self.time.monotonic, sleep=self.time.sleep))
+        mount(
+            app,
+            self.core,
+            self.config,
+            sleep=self.time.sleep,
+            backoff=Backoff(rng=random.Random(7)),
+            pacer=Pacer(clock=self.time.monotonic, sleep=self.time.sleep),
+        )
         self.runtime = app[RUNTIME_KEY]
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -127,15 +134,17 @@ class Harness:
         raw.update(changes)
         return raw
 
-    async def post(self, body: Any, *, content_type: str | None = "application/json",
-                   headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    async def post(
+        self, body: Any, *, content_type: str | None = "application/json", headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         assert self._session is not None
         data = body if isinstance(body, str | bytes) else json.dumps(body)
         sent = dict(headers or {})
         if content_type is not None:
             sent["Content-Type"] = content_type
-        async with self._session.post(self.url, data=data, headers=sent,
-                                      skip_auto_headers=["Content-Type"]) as response:
+        async with self._session.post(
+            self.url, data=data, headers=sent, skip_auto_headers=["Content-Type"]
+        ) as response:
             text = await response.text()
             try:
                 payload = json.loads(text) if text else None
@@ -143,15 +152,20 @@ class Harness:
                 payload = text
             return response.status, payload
 
-    def submit(self, card: dict[str, Any], fixture: str = "invoke_adaptiveCard_action_execute",
-               **values: str) -> dict[str, Any]:
+    def submit(
+        self, card: dict[str, Any], fixture: str = "invoke_adaptiveCard_action_execute", **values: str
+    ) -> dict[str, Any]:
         """What the Teams client sends for the card's Action.Execute: its data plus every input's value."""
         inputs = {e["id"]: e.get("value", "") for e in card["body"] if e.get("type", "").startswith("Input.")}
         inputs.update(values)
         action = card["actions"][0]
         raw = self.activity(fixture)
-        raw["value"]["action"] = {"type": "Action.Execute", "verb": action["verb"], "title": action["title"],
-                                  "data": {**action["data"], **inputs}}
+        raw["value"]["action"] = {
+            "type": "Action.Execute",
+            "verb": action["verb"],
+            "title": action["title"],
+            "data": {**action["data"], **inputs},
+        }
         return raw
 
     # --- database -------------------------------------------------------------------------------------

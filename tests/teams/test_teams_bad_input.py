@@ -42,13 +42,16 @@ async def test_no_app_id_logs_a_loud_warning_at_startup(db, tmp_path, caplog):
     assert "UNAUTHENTICATED" in caplog.text
 
 
-@pytest.mark.parametrize(("body", "content_type", "status"), [
-    ("message_personal", "text/plain", 415),
-    ("message_personal", None, 415),
-    ("message_personal", "application/x-www-form-urlencoded", 415),
-    ("{not json", "application/json", 400),
-    ("[]", "application/json", 400),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ("message_personal", "text/plain", 415),
+        ("message_personal", None, 415),
+        ("message_personal", "application/x-www-form-urlencoded", 415),
+        ("{not json", "application/json", 400),
+        ("[]", "application/json", 400),
+    ],
+)
 async def test_wrong_content_type_or_body(db, tmp_path, caplog, body, content_type, status):
     async with Harness(db, tmp_path) as h:
         data = json.dumps(h.activity(body)) if not body.startswith(("{", "[")) else body
@@ -59,15 +62,20 @@ async def test_wrong_content_type_or_body(db, tmp_path, caplog, body, content_ty
         await _nothing_written(h)
 
 
-@pytest.mark.parametrize("mutate", [
-    pytest.param(lambda raw: raw.pop("type"), id="no-type"),
-    pytest.param(lambda raw: raw.update(type=""), id="empty-type"),
-    pytest.param(lambda raw: raw.pop("serviceUrl"), id="no-serviceUrl"),
-    pytest.param(lambda raw: raw.update(serviceUrl="ftp://x"), id="bad-serviceUrl"),
-    pytest.param(lambda raw: (raw["channelData"].pop("tenant"), raw["conversation"].pop("tenantId")), id="no-tenant"),
-    pytest.param(lambda raw: raw.pop("from"), id="no-from"),
-    pytest.param(lambda raw: raw.update(conversation="x"), id="conversation-not-object"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda raw: raw.pop("type"), id="no-type"),
+        pytest.param(lambda raw: raw.update(type=""), id="empty-type"),
+        pytest.param(lambda raw: raw.pop("serviceUrl"), id="no-serviceUrl"),
+        pytest.param(lambda raw: raw.update(serviceUrl="ftp://x"), id="bad-serviceUrl"),
+        pytest.param(
+            lambda raw: (raw["channelData"].pop("tenant"), raw["conversation"].pop("tenantId")), id="no-tenant"
+        ),
+        pytest.param(lambda raw: raw.pop("from"), id="no-from"),
+        pytest.param(lambda raw: raw.update(conversation="x"), id="conversation-not-object"),
+    ],
+)
 async def test_malformed_activity_gets_400(db, tmp_path, caplog, mutate):
     async with Harness(db, tmp_path) as h:
         raw = h.activity("message_personal")
@@ -121,8 +129,9 @@ async def test_malformed_bearer_token_gets_401(db, tmp_path):
         await _nothing_written(h)
 
 
-@pytest.mark.parametrize("fixture", ["message_value_action_submit_with_input",
-                                     "message_value_messageBack_from_adaptive_card"])
+@pytest.mark.parametrize(
+    "fixture", ["message_value_action_submit_with_input", "message_value_messageBack_from_adaptive_card"]
+)
 async def test_legacy_action_submit_from_foreign_cards_is_acknowledged_and_ignored(db, tmp_path, fixture):
     async with Harness(db, tmp_path) as h:
         status, _ = await h.post(h.activity(fixture))

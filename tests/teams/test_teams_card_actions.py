@@ -7,8 +7,8 @@ import copy
 import pytest
 from teams_harness import SKIP_REASON, Harness, conformance_missing
 
-from bot.events import ActionEvent, FormErrors, FormSubmittedEvent, NoReply, Reply
-from bot.messages import (
+from bot.kernel.events import ActionEvent, FormErrors, FormSubmittedEvent, NoReply, Reply
+from bot.kernel.messages import (
     Actions,
     Button,
     Choice,
@@ -24,20 +24,33 @@ from storage.tables import ConversationAddress, ProcessedEvent, User, Workspace
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
 
-SURVEY = Form(form_id="survey", title="How was your chat?", state="match:42", fields=(
-    RatingInput(field_id="rating", label="Rating"),
-    SelectInput(field_id="topics", label="Topics", multiple=True,
-                options=(Option(label="Career", value="career"), Option(label="Tech", value="tech"))),
-    TextInput(field_id="note", label="Anything else?", optional=True),
-))
+SURVEY = Form(
+    form_id="survey",
+    title="How was your chat?",
+    state="match:42",
+    fields=(
+        RatingInput(field_id="rating", label="Rating"),
+        SelectInput(
+            field_id="topics",
+            label="Topics",
+            multiple=True,
+            options=(Option(label="Career", value="career"), Option(label="Tech", value="tech")),
+        ),
+        TextInput(field_id="note", label="Anything else?", optional=True),
+    ),
+)
 
 
 def invoke(h: Harness, action: dict, **inputs) -> dict:
     raw = h.activity("invoke_adaptiveCard_action_execute")
     data = copy.deepcopy(action.get("data") or {})
     data.update(inputs)
-    raw["value"]["action"] = {"type": "Action.Execute", "title": action.get("title", ""), "verb": action.get("verb"),
-                              "data": data}
+    raw["value"]["action"] = {
+        "type": "Action.Execute",
+        "title": action.get("title", ""),
+        "verb": action.get("verb"),
+        "data": data,
+    }
     return raw
 
 
@@ -49,8 +62,10 @@ def first_execute(card: dict) -> dict:
 
 
 async def test_button_click_reaches_core_and_card_is_replaced(db, tmp_path):
-    message = Message(summary="Did you meet?", blocks=(Actions(elements=(
-        Button(label="Yes", action_id="met.yes", value="match:7", style="primary"),)),))
+    message = Message(
+        summary="Did you meet?",
+        blocks=(Actions(elements=(Button(label="Yes", action_id="met.yes", value="match:7", style="primary"),)),),
+    )
     async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: Reply(message=text_message("Great, noted!"), replace_original=True)
         action = first_execute(h.runtime.renderer.message_card(message))
@@ -68,9 +83,20 @@ async def test_button_click_reaches_core_and_card_is_replaced(db, tmp_path):
 
 
 async def test_choice_pick_sends_the_chosen_value(db, tmp_path):
-    message = Message(summary="Pause", blocks=(Actions(elements=(Choice(
-        action_id="pause.weeks", placeholder="How long?",
-        options=(Option(label="1 week", value="1"), Option(label="2 weeks", value="2"))),)),))
+    message = Message(
+        summary="Pause",
+        blocks=(
+            Actions(
+                elements=(
+                    Choice(
+                        action_id="pause.weeks",
+                        placeholder="How long?",
+                        options=(Option(label="1 week", value="1"), Option(label="2 weeks", value="2")),
+                    ),
+                )
+            ),
+        ),
+    )
     async with Harness(db, tmp_path) as h:
         card = h.runtime.renderer.message_card(message)
         action = first_execute(card)
@@ -118,8 +144,9 @@ async def _nothing_written(h: Harness) -> None:
 
 
 async def test_tampered_value_is_refused_with_400(db, tmp_path):
-    message = Message(summary="x", blocks=(Actions(elements=(Button(label="Leave", action_id="leave",
-                                                                    value="program:1"),)),))
+    message = Message(
+        summary="x", blocks=(Actions(elements=(Button(label="Leave", action_id="leave", value="program:1"),)),)
+    )
     async with Harness(db, tmp_path) as h:
         action = first_execute(h.runtime.renderer.message_card(message))
         action["data"]["_tandem"]["value"] = "program:2"

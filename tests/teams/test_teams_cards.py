@@ -7,7 +7,7 @@ import json
 from adapters.teams.cards import MAX_CARD_BYTES, CardRenderer, card_size, group_chat_link
 from adapters.teams.signing import CardSigner
 from adapters.teams.translate import BadCardAction, TeamsContext, actor_of, card_action_event
-from bot.messages import (
+from bot.kernel.messages import (
     Actions,
     Button,
     Context,
@@ -28,28 +28,46 @@ from bot.messages import (
 
 SIGNER = CardSigner("test-secret")
 R = CardRenderer(SIGNER)
-CTX = TeamsContext(tenant_id="t", user_id="29:u", aad_object_id=None, user_name="U", conversation_id="a:1",
-                   conversation_type="personal", bot_id="28:b", service_url="http://x/")
+CTX = TeamsContext(
+    tenant_id="t",
+    user_id="29:u",
+    aad_object_id=None,
+    user_name="U",
+    conversation_id="a:1",
+    conversation_type="personal",
+    bot_id="28:b",
+    service_url="http://x/",
+)
 
 
 def test_message_blocks_render_as_adaptive_card_1_5():
-    message = Message(summary="Your match", blocks=(
-        Header(text="Meet Jordan"),
-        Section(text=Text.of("You and ", Mention(user_id="29:j", name="Jordan"), " both like **chess**."),
-                fields=(("Program", "Coffee"),)),
-        Divider(),
-        Context(text=Text.of("Reply by Friday")),
-        Image(url="https://example.com/chart.png", alt="chart"),
-        Actions(elements=(Button(label="Met", action_id="met", value="m:1", style="primary"),
-                          Button(label="Docs", action_id="docs", url="https://example.com"))),
-    ))
+    message = Message(
+        summary="Your match",
+        blocks=(
+            Header(text="Meet Jordan"),
+            Section(
+                text=Text.of("You and ", Mention(user_id="29:j", name="Jordan"), " both like **chess**."),
+                fields=(("Program", "Coffee"),),
+            ),
+            Divider(),
+            Context(text=Text.of("Reply by Friday")),
+            Image(url="https://example.com/chart.png", alt="chart"),
+            Actions(
+                elements=(
+                    Button(label="Met", action_id="met", value="m:1", style="primary"),
+                    Button(label="Docs", action_id="docs", url="https://example.com"),
+                )
+            ),
+        ),
+    )
     card = R.message_card(message)
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5" and card["$schema"].startswith("http")
     types = [b["type"] for b in card["body"]]
     assert types == ["TextBlock", "TextBlock", "FactSet", "TextBlock", "Image", "ActionSet"]
     assert card["body"][1]["text"] == "You and <at>Jordan</at> both like **chess**."
-    assert card["msteams"]["entities"] == [{"type": "mention", "text": "<at>Jordan</at>",
-                                            "mentioned": {"id": "29:j", "name": "Jordan"}}]
+    assert card["msteams"]["entities"] == [
+        {"type": "mention", "text": "<at>Jordan</at>", "mentioned": {"id": "29:j", "name": "Jordan"}}
+    ]
     assert card["body"][3]["separator"] is True  # the divider
     met, docs = card["body"][5]["actions"]
     assert met["type"] == "Action.Execute" and met["verb"] == "met" and met["style"] == "positive"
@@ -66,24 +84,48 @@ def test_multiline_text_and_code_usage():
 
 def test_group_chat_button_opens_teams_deep_link_and_degrades_without_upns():
     url = group_chat_link(["a@x.example", "b@y.example"], "Coffee: A & B")
-    assert url == "https://teams.microsoft.com/l/chat/0/0?users=a@x.example,b@y.example&topicName=Coffee%3A%20A%20%26%20B"
-    no_upn = R.message_card(Message(summary="s", blocks=(Actions(elements=(
-        GroupChatButton(label="Open chat", user_ids=("29:a", "29:b")),)),)))
+    assert (
+        url == "https://teams.microsoft.com/l/chat/0/0?users=a@x.example,b@y.example&topicName=Coffee%3A%20A%20%26%20B"
+    )
+    no_upn = R.message_card(
+        Message(
+            summary="s", blocks=(Actions(elements=(GroupChatButton(label="Open chat", user_ids=("29:a", "29:b")),)),)
+        )
+    )
     assert "actions" not in json.dumps(no_upn["body"])
     assert "New chat" in no_upn["body"][0]["text"]
 
 
 def test_form_renders_inputs_with_validation_and_signed_submit():
-    form = Form(form_id="profile", title="Profile", intro="Tell us", state="7", fields=(
-        TextInput(field_id="bio", label="Bio", multiline=True, max_length=300),
-        SelectInput(field_id="skills", label="Skills", multiple=True, initial=("py",),
-                    options=(Option(label="Python", value="py"), Option(label="Go", value="go"))),
-        RatingInput(field_id="mood", label="Mood", optional=True),
-    ))
+    form = Form(
+        form_id="profile",
+        title="Profile",
+        intro="Tell us",
+        state="7",
+        fields=(
+            TextInput(field_id="bio", label="Bio", multiline=True, max_length=300),
+            SelectInput(
+                field_id="skills",
+                label="Skills",
+                multiple=True,
+                initial=("py",),
+                options=(Option(label="Python", value="py"), Option(label="Go", value="go")),
+            ),
+            RatingInput(field_id="mood", label="Mood", optional=True),
+        ),
+    )
     card = R.form_card(form)
     bio, skills, mood = (b for b in card["body"] if b["type"].startswith("Input."))
-    assert bio == {"type": "Input.Text", "id": "bio", "label": "Bio", "placeholder": "", "isMultiline": True,
-                   "maxLength": 300, "isRequired": True, "errorMessage": "Please fill in “Bio”."}
+    assert bio == {
+        "type": "Input.Text",
+        "id": "bio",
+        "label": "Bio",
+        "placeholder": "",
+        "isMultiline": True,
+        "maxLength": 300,
+        "isRequired": True,
+        "errorMessage": "Please fill in “Bio”.",
+    }
     assert skills["isMultiSelect"] is True and skills["value"] == "py"
     assert [c["value"] for c in mood["choices"]] == ["1", "2", "3", "4", "5"] and "isRequired" not in mood
     submit = card["actions"][0]
@@ -95,8 +137,12 @@ def test_form_renders_inputs_with_validation_and_signed_submit():
 def test_form_submission_translation_and_tampering():
     form = Form(form_id="f", title="F", state="s1", fields=(TextInput(field_id="a", label="A"),))
     action = R.form_card(form)["actions"][0]
-    raw = {"id": "x", "value": {"action": {"type": "Action.Execute", "verb": action["verb"],
-                                           "data": {**action["data"], "a": " hello "}}}}
+    raw = {
+        "id": "x",
+        "value": {
+            "action": {"type": "Action.Execute", "verb": action["verb"], "data": {**action["data"], "a": " hello "}}
+        },
+    }
     event, _ = card_action_event(raw, CTX, actor_of(CTX), SIGNER)
     assert event.form_id == "f" and event.values == {"a": "hello"} and event.state == "s1"
     raw["value"]["action"]["data"]["_tandem"]["state"] = "s2"
@@ -117,8 +163,9 @@ def test_form_submission_translation_and_tampering():
 
 def test_another_deployments_signature_is_refused():
     other = CardRenderer(CardSigner("other-secret"))
-    action = other.message_card(Message(summary="s", blocks=(Actions(elements=(
-        Button(label="x", action_id="x", value="1"),)),)))["body"][0]["actions"][0]
+    action = other.message_card(
+        Message(summary="s", blocks=(Actions(elements=(Button(label="x", action_id="x", value="1"),)),))
+    )["body"][0]["actions"][0]
     raw = {"value": {"action": {"type": "Action.Execute", "verb": "x", "data": action["data"]}}}
     try:
         card_action_event(raw, CTX, actor_of(CTX), SIGNER)
@@ -129,8 +176,9 @@ def test_another_deployments_signature_is_refused():
 
 def test_huge_message_is_trimmed_under_the_teams_limit():
     long = "word " * 20_000
-    message = Message(summary="big", blocks=(Header(text="Report"), Section(text=Text.of(long)),
-                                             Section(text=Text.of("tail"))))
+    message = Message(
+        summary="big", blocks=(Header(text="Report"), Section(text=Text.of(long)), Section(text=Text.of("tail")))
+    )
     card = R.message_card(message)
     assert card_size(card) <= MAX_CARD_BYTES
     assert card["body"][0]["text"] == "Report"

@@ -7,8 +7,8 @@ import json
 import pytest
 from teams_harness import SKIP_REASON, Harness, conformance_missing
 
-from bot.events import CommandEvent, DirectMessageEvent, OpenForm, Reply
-from bot.messages import Form, TextInput, text_message
+from bot.kernel.events import CommandEvent, DirectMessageEvent, OpenForm, Reply
+from bot.kernel.messages import Form, TextInput, text_message
 from storage.tables import ConversationAddress, ProcessedEvent, User
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
@@ -104,6 +104,7 @@ async def test_command_answered_with_a_form_sends_an_input_card(db, tmp_path):
 
 async def test_core_failure_answers_sorry_not_500(db, tmp_path):
     async with Harness(db, tmp_path) as h:
+
         def boom(event):
             raise RuntimeError("core bug")
 

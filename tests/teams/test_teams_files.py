@@ -24,10 +24,10 @@ from adapters.teams.cards import MAX_CARD_BYTES, FilePlacement
 from adapters.teams.config import TeamsConfig
 from adapters.teams.files import CONTEXT_KEY, UNKNOWN, offer_files
 from adapters.teams.package import build_package
-from bot.charts import PNG_MAGIC
-from bot.events import NoReply, Reply, SentRef
-from bot.messages import FileAttachment, Message, Section, Text
-from bot.port import SendError
+from bot.admin.charts import PNG_MAGIC
+from bot.kernel.events import NoReply, Reply, SentRef
+from bot.kernel.messages import FileAttachment, Message, Section, Text
+from bot.kernel.port import SendError
 from storage.tables import TeamsPendingFile
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
@@ -87,8 +87,9 @@ async def create_program(h: Harness) -> None:
     await asyncio.gather(*h.runtime.bot.background)  # the team's roster is handed to the core first
 
 
-def consent_invoke(h: Harness, action: str, token: str, *, upload_url: str = "", reply_to: str = "",
-                   name: str = "export.csv") -> dict:
+def consent_invoke(
+    h: Harness, action: str, token: str, *, upload_url: str = "", reply_to: str = "", name: str = "export.csv"
+) -> dict:
     member = alex(h)
     raw = h.activity("invoke_adaptiveCard_action_execute")
     raw.update(
@@ -134,7 +135,7 @@ async def test_stats_in_teams_show_the_chart_inline_as_a_png_data_uri(db, tmp_pa
         [image] = [b for b in card["body"] if b.get("type") == "Image"]
         prefix = "data:image/png;base64,"
         assert image["url"].startswith(prefix) and "meeting rate and pulse" in image["altText"]
-        png = base64.b64decode(image["url"][len(prefix):], validate=True)
+        png = base64.b64decode(image["url"][len(prefix) :], validate=True)
         assert png.startswith(PNG_MAGIC)
         with PILImage.open(io.BytesIO(png)) as picture:
             picture.verify()
@@ -144,8 +145,12 @@ async def test_stats_in_teams_show_the_chart_inline_as_a_png_data_uri(db, tmp_pa
 
 async def test_an_image_too_big_for_a_card_is_offered_as_a_file_instead(db, tmp_path):
     async with Harness(db, tmp_path, TeamsConfig(admin_ids=frozenset({ALEX_AAD}))) as h:
-        big = FileAttachment(filename="big.png", mime_type="image/png", title="A big chart",
-                             content_b64=base64.b64encode(PNG_MAGIC + bytes(MAX_CARD_BYTES)).decode())
+        big = FileAttachment(
+            filename="big.png",
+            mime_type="image/png",
+            title="A big chart",
+            content_b64=base64.b64encode(PNG_MAGIC + bytes(MAX_CARD_BYTES)).decode(),
+        )
         message = Message(summary="Stats", blocks=(Section(text=Text.of("Figures")),), files=(big,))
         rendered = h.runtime.renderer.render(message, FilePlacement.BELOW)
         assert rendered.files == (big,)
@@ -194,8 +199,16 @@ async def test_accept_uploads_the_exact_bytes_and_posts_a_file_info_card(db, tmp
             expected = bytes(row.content)
             h.connector.calls.clear()
 
-            status, body = await h.post(consent_invoke(h, "accept", token, upload_url=onedrive.url("s1"),
-                                                       name=row.filename, reply_to=row.consent_activity_id))
+            status, body = await h.post(
+                consent_invoke(
+                    h,
+                    "accept",
+                    token,
+                    upload_url=onedrive.url("s1"),
+                    name=row.filename,
+                    reply_to=row.consent_activity_id,
+                )
+            )
             assert status == 200, body
             [upload] = onedrive.uploads
             assert upload.body == expected
@@ -214,8 +227,9 @@ async def test_accept_uploads_the_exact_bytes_and_posts_a_file_info_card(db, tmp
 
             # Teams delivers the same answer again: nothing more is uploaded or posted
             h.connector.calls.clear()
-            status, _ = await h.post(consent_invoke(h, "accept", token, upload_url=onedrive.url("s2"),
-                                                    name=row.filename))
+            status, _ = await h.post(
+                consent_invoke(h, "accept", token, upload_url=onedrive.url("s2"), name=row.filename)
+            )
             assert status == 200
             assert len(onedrive.uploads) == 1
             assert h.connector.calls_to("POST", "/activities") == [] and h.connector.calls_to("PUT") == []
@@ -302,8 +316,11 @@ async def test_a_failed_upload_keeps_the_file_and_accepting_again_works(db, tmp_
 async def test_a_reply_with_files_in_a_channel_thread_sends_them_to_the_1to1_chat(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         await say_personal(h, "hello")
-        message = Message(summary="Your invite", blocks=(Section(text=Text.of("Booked!")),),
-                          files=(csv_file("invite.csv", "a,b\n1,2\n"),))
+        message = Message(
+            summary="Your invite",
+            blocks=(Section(text=Text.of("Booked!")),),
+            files=(csv_file("invite.csv", "a,b\n1,2\n"),),
+        )
         h.core.answer = lambda event: Reply(message=message, ephemeral=False) if hasattr(event, "text") else NoReply()
         h.connector.calls.clear()
         raw = h.activity("message_channel_mention", text="<at>My Combined</at> book")
@@ -320,8 +337,9 @@ async def test_a_channel_post_names_the_files_it_cannot_carry(db, tmp_path):
         raw = h.activity("message_channel_mention", text="<at>My Combined</at> hi")
         assert (await h.post(raw))[0] == 201
         h.connector.calls.clear()
-        message = Message(summary="Hi", blocks=(Section(text=Text.of("Hello team")),),
-                          files=(csv_file("list.csv", "x\n"),))
+        message = Message(
+            summary="Hi", blocks=(Section(text=Text.of("Hello team")),), files=(csv_file("list.csv", "x\n"),)
+        )
         await h.runtime.port.post_to_channel(TENANT, raw["channelData"]["teamsChannelId"], message)
         [post] = h.connector.calls_to("POST", "/activities")
         assert "list.csv can't be attached here" in texts(card_of(post))[-1]
@@ -357,8 +375,12 @@ async def test_a_group_message_gives_each_member_their_own_file_in_their_1to1_ch
         await say_personal(h, "hello")  # Alex has a 1:1 chat; Jordan never wrote to the bot
         h.connector.calls.clear()
         jordan = h.connector.members[0]["id"]
-        invite = FileAttachment(filename="coffee-chat.ics", mime_type="text/calendar", title="Coffee chat",
-                                content_b64=base64.b64encode(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").decode())
+        invite = FileAttachment(
+            filename="coffee-chat.ics",
+            mime_type="text/calendar",
+            title="Coffee chat",
+            content_b64=base64.b64encode(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").decode(),
+        )
         message = Message(summary="Booked", blocks=(Section(text=Text.of("Booked!")),), files=(invite,))
         await h.runtime.port.send_to_group(TENANT, [alex(h)["id"], jordan], message)
         assert len(consent_calls(h, ALEX_PERSONAL)) == 1

@@ -16,8 +16,8 @@ from test_teams_roster import many_members
 
 from adapters.teams.config import TeamsConfig
 from adapters.teams.downloads import FILE_DOWNLOAD_INFO, FileDownloader
-from bot.port import SendError
-from bot.programs import ProgramSpec, create_program
+from bot.kernel.port import SendError
+from bot.programs.membership import ProgramSpec, create_program
 from storage.tables import AuditEntry, Delivery, Membership, ProcessedEvent, User, Workspace
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
@@ -38,7 +38,7 @@ def file_message(h: Harness, url: str, *, text: str = "import coffee", name: str
         {
             "contentType": FILE_DOWNLOAD_INFO,
             "contentUrl": f"https://contoso-my.sharepoint.com/personal/saml_contoso_example/Documents/"
-                          f"Microsoft Teams Chat Files/{name}",
+            f"Microsoft Teams Chat Files/{name}",
             "name": name,
             "content": {
                 "downloadUrl": url,
@@ -76,8 +76,9 @@ async def importing(db: Any, tmp_path: Any, *, admin: bool = True) -> AsyncItera
             assert (await h.post(raw))[0] == 201
             async with h.db.transaction() as session:
                 workspace = (await session.exec(select(Workspace))).one()
-                await create_program(session, workspace, None, ProgramSpec(name="Coffee", channel_id=CHANNEL),
-                                     h.core.clock.now())
+                await create_program(
+                    session, workspace, None, ProgramSpec(name="Coffee", channel_id=CHANNEL), h.core.clock.now()
+                )
             h.connector.calls.clear()
             yield h, files
         finally:
@@ -86,8 +87,11 @@ async def importing(db: Any, tmp_path: Any, *, admin: bool = True) -> AsyncItera
 
 async def memberships(h: Harness) -> dict[str, str]:
     async with h.db.session() as session:
-        rows = (await session.exec(select(User.platform_user_id, Membership.status)
-                                   .join(Membership, Membership.user_id == User.id))).all()
+        rows = (
+            await session.exec(
+                select(User.platform_user_id, Membership.status).join(Membership, Membership.user_id == User.id)
+            )
+        ).all()
     return dict(rows)
 
 
@@ -108,10 +112,12 @@ async def test_admin_imports_a_csv_sent_in_the_personal_chat(db, tmp_path):
 
 async def test_a_bad_csv_writes_nothing_and_names_every_line_and_field(db, tmp_path):
     async with importing(db, tmp_path) as (h, files):
-        csv = ("email,platform_user_id,role,timezone\n"
-               f",{JORDAN},captain,\n"
-               "not-an-address,,peer,\n"
-               f",{ALEX},peer,Mars/Olympus\n")
+        csv = (
+            "email,platform_user_id,role,timezone\n"
+            f",{JORDAN},captain,\n"
+            "not-an-address,,peer,\n"
+            f",{ALEX},peer,Mars/Olympus\n"
+        )
         raw = file_message(h, files.serve(csv.encode()))
         assert (await h.post(raw))[0] == 201
         [answer] = replies_to(h, raw["conversation"]["id"])
@@ -141,15 +147,22 @@ async def test_a_redelivered_file_message_imports_once(db, tmp_path):
         assert any(e.key.endswith(raw["id"]) for e in await h.rows(ProcessedEvent))
 
 
-@pytest.mark.parametrize(("served", "downloader", "expected"), [
-    pytest.param({"status": 500}, {}, "I couldn't download participants.csv (Teams answered 500)", id="http-500"),
-    pytest.param({"status": 404}, {}, "Teams answered 404", id="http-404"),
-    pytest.param({"hang": True}, {"timeout": 0.5}, "took too long", id="timeout"),
-    pytest.param({}, {"max_bytes": 1024}, "participants.csv is too big: files up to 1 KB", id="too-big"),
-    pytest.param({"chunked": True}, {"max_bytes": 1024}, "too big", id="too-big-without-length"),
-    pytest.param({"location": "http://files.example.invalid/participants.csv"}, {}, "secure (https) address",
-                 id="redirect-to-plain-http"),
-])
+@pytest.mark.parametrize(
+    ("served", "downloader", "expected"),
+    [
+        pytest.param({"status": 500}, {}, "I couldn't download participants.csv (Teams answered 500)", id="http-500"),
+        pytest.param({"status": 404}, {}, "Teams answered 404", id="http-404"),
+        pytest.param({"hang": True}, {"timeout": 0.5}, "took too long", id="timeout"),
+        pytest.param({}, {"max_bytes": 1024}, "participants.csv is too big: files up to 1 KB", id="too-big"),
+        pytest.param({"chunked": True}, {"max_bytes": 1024}, "too big", id="too-big-without-length"),
+        pytest.param(
+            {"location": "http://files.example.invalid/participants.csv"},
+            {},
+            "secure (https) address",
+            id="redirect-to-plain-http",
+        ),
+    ],
+)
 async def test_a_file_that_cannot_be_downloaded_gets_a_clear_answer(db, tmp_path, served, downloader, expected):
     async with importing(db, tmp_path) as (h, files):
         h.runtime.bot.downloads = FileDownloader(allow_loopback_http=True, **downloader)
@@ -177,8 +190,11 @@ async def test_a_file_in_a_channel_is_pointed_to_the_personal_chat(db, tmp_path)
         raw = h.activity("message_channel_mention")
         raw["text"] = "<at>My Combined</at> import coffee"
         raw["attachments"] = [  # how a file shared in a channel shows up: a SharePoint reference, no download
-            {"contentType": "reference", "name": "participants.csv",
-             "contentUrl": "https://contoso.sharepoint.com/sites/Team/Shared Documents/General/participants.csv"},
+            {
+                "contentType": "reference",
+                "name": "participants.csv",
+                "contentUrl": "https://contoso.sharepoint.com/sites/Team/Shared Documents/General/participants.csv",
+            },
             {"contentType": "text/html", "content": "<div><at>My Combined</at> import coffee</div>"},
         ]
         assert (await h.post(raw))[0] == 201

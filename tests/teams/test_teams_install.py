@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from teams_harness import SKIP_REASON, Harness, conformance_missing
 
-from bot.events import AppInstalledEvent, MemberJoinedEvent
+from bot.kernel.events import AppInstalledEvent, MemberJoinedEvent
 from storage.tables import ConversationAddress, User, Workspace
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
@@ -117,6 +117,8 @@ async def test_new_team_member_is_announced_to_every_known_channel_of_the_team(d
         raw["membersAdded"] = [{"id": new["id"], "aadObjectId": new["objectId"]}]
         assert (await h.post(raw))[0] == 201
         joined = [e for e in h.core.events if isinstance(e, MemberJoinedEvent)]
-        assert sorted(e.channel_id for e in joined) == ["19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2",
-                                                        "19:general@thread.tacv2"]
+        assert sorted(e.channel_id for e in joined) == [
+            "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2",
+            "19:general@thread.tacv2",
+        ]
         assert {e.actor.user_id for e in joined} == {new["id"]}

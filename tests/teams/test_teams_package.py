@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from adapters.teams.package import MANIFEST_DIR, PackageError, build_package, check_host
-from bot import grammar
+from bot.chat import grammar
 
 APP_ID = "2f1c3b9e-4d5a-4e6f-8a7b-9c0d1e2f3a4b"
 
@@ -54,8 +54,19 @@ def test_bad_app_id_is_refused_clearly(tmp_path, app_id):
     assert not (tmp_path / "tandem-teams.zip").exists()
 
 
-@pytest.mark.parametrize("host", ["", "https://tandem.example.com", "tandem.example.com/api", "localhost",
-                                  "tandem.example.com:8443", "10.0.0.1", "bad_host.example.com", "-x.example.com"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "",
+        "https://tandem.example.com",
+        "tandem.example.com/api",
+        "localhost",
+        "tandem.example.com:8443",
+        "10.0.0.1",
+        "bad_host.example.com",
+        "-x.example.com",
+    ],
+)
 def test_bad_host_is_refused_clearly(host):
     with pytest.raises(PackageError, match="--host"):
         check_host(host)

@@ -6,9 +6,9 @@ import pytest
 from fake_connector import blocked_403_body
 from teams_harness import CONFORMANCE, SKIP_REASON, Harness, conformance_missing
 
-from bot.events import SentRef
-from bot.messages import Actions, GroupChatButton, Message, Section, Text, text_message
-from bot.port import ChatPort, SendError
+from bot.kernel.events import SentRef
+from bot.kernel.messages import Actions, GroupChatButton, Message, Section, Text, text_message
+from bot.kernel.port import ChatPort, SendError
 from storage.tables import ConversationAddress
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
@@ -163,20 +163,32 @@ async def test_send_to_group_sends_each_member_a_1to1_card_with_the_group_chat_l
     async with Harness(db, tmp_path) as h:
         await _personal(h)
         people = [m["id"] for m in h.connector.members]
-        message = Message(summary="Meet your group", blocks=(
-            Section(text=Text.of("You three should meet.")),
-            Actions(elements=(GroupChatButton(label="Open group chat", user_ids=tuple(people),
-                                              emails=("a@contoso.example", "b@contoso.example"),
-                                              topic="Coffee: A & B"),)),
-        ))
+        message = Message(
+            summary="Meet your group",
+            blocks=(
+                Section(text=Text.of("You three should meet.")),
+                Actions(
+                    elements=(
+                        GroupChatButton(
+                            label="Open group chat",
+                            user_ids=tuple(people),
+                            emails=("a@contoso.example", "b@contoso.example"),
+                            topic="Coffee: A & B",
+                        ),
+                    )
+                ),
+            ),
+        )
         ref = await h.runtime.port.send_to_group(TENANT, people, message)
         sends = h.connector.calls_to("POST", "/activities")
         assert len(sends) == 3
         assert ref.conversation_id == sends[0].segments[2]
         button = sends[0].body["attachments"][0]["content"]["body"][1]["actions"][0]
         assert button["type"] == "Action.OpenUrl"
-        assert button["url"] == ("https://teams.microsoft.com/l/chat/0/0?users=a@contoso.example,b@contoso.example"
-                                 "&topicName=Coffee%3A%20A%20%26%20B")
+        assert button["url"] == (
+            "https://teams.microsoft.com/l/chat/0/0?users=a@contoso.example,b@contoso.example"
+            "&topicName=Coffee%3A%20A%20%26%20B"
+        )
 
 
 async def test_send_to_group_fails_only_when_nobody_is_reached(db, tmp_path):

@@ -26,8 +26,13 @@ def private_cards(h: Harness) -> list[dict]:
 
 
 def thread_texts(h: Harness) -> list[str]:
-    return [b["text"] for c in h.connector.calls_to("POST", "/activities/") if c.segments[2].startswith("19:")
-            for b in card_of(c)["body"] if b.get("type") == "TextBlock"]
+    return [
+        b["text"]
+        for c in h.connector.calls_to("POST", "/activities/")
+        if c.segments[2].startswith("19:")
+        for b in card_of(c)["body"]
+        if b.get("type") == "TextBlock"
+    ]
 
 
 async def test_help_in_a_personal_chat(db, tmp_path):
@@ -85,8 +90,13 @@ async def test_intros_reach_each_member_1to1_with_a_group_chat_link(db, tmp_path
         form = private_cards(h)[-1]
         invoke = h.submit(form, name="Coffee chats")
         base = h.activity("message_channel_mention")
-        invoke.update({"from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
-                       "conversation": base["conversation"], "channelData": base["channelData"]})
+        invoke.update(
+            {
+                "from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
+                "conversation": base["conversation"],
+                "channelData": base["channelData"],
+            }
+        )
         assert (await h.post(invoke))[0] == 200
         await asyncio.gather(*h.runtime.bot.background)  # the team's roster is handed over first
         for member in (jordan, alex, sam):
@@ -98,8 +108,14 @@ async def test_intros_reach_each_member_1to1_with_a_group_chat_link(db, tmp_path
         intro_calls = [c for c in h.connector.calls_to("POST", "/activities") if c.segments[2].startswith("a:")]
         assert len({c.segments[2] for c in intro_calls}) >= 2  # each person in their own 1:1 chat
         intros = [card_of(c) for c in intro_calls]
-        links = [a["url"] for card in intros for block in card["body"] if block.get("type") == "ActionSet"
-                 for a in block["actions"] if a["type"] == "Action.OpenUrl"]
+        links = [
+            a["url"]
+            for card in intros
+            for block in card["body"]
+            if block.get("type") == "ActionSet"
+            for a in block["actions"]
+            if a["type"] == "Action.OpenUrl"
+        ]
         assert links and all(link.startswith("https://teams.microsoft.com/l/chat/0/0?users=") for link in links)
         assert any("contoso.example" in link for link in links)
 
@@ -113,8 +129,13 @@ async def test_creating_a_program_enrols_the_existing_team_through_the_roster(db
         form = private_cards(h)[-1]
         invoke = h.submit(form, name="Coffee chats")
         base = h.activity("message_channel_mention")
-        invoke.update({"from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
-                       "conversation": base["conversation"], "channelData": base["channelData"]})
+        invoke.update(
+            {
+                "from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
+                "conversation": base["conversation"],
+                "channelData": base["channelData"],
+            }
+        )
         assert (await h.post(invoke))[0] == 200
         await asyncio.gather(*h.runtime.bot.background)
         assert h.connector.calls_to("GET", "/pagedmembers")

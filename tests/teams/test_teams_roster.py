@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from teams_harness import SKIP_REASON, Harness, conformance_missing
 
-from bot.events import Actor
-from bot.port import SendError
+from bot.kernel.events import Actor
+from bot.kernel.port import SendError
 from storage.tables import User
 
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
@@ -21,9 +21,16 @@ def many_members(template: dict, count: int) -> list[dict]:
     out = []
     for n in range(count):
         member = dict(template)
-        member.update(id=f"29:member-{n:05d}", objectId=f"00000000-0000-0000-0000-{n:012d}",
-                      name=f"Person {n}", givenName="Person", surname=str(n), email=f"p{n}@contoso.example",
-                      userPrincipalName=f"p{n}@contoso.example", tenantId=TENANT)
+        member.update(
+            id=f"29:member-{n:05d}",
+            objectId=f"00000000-0000-0000-0000-{n:012d}",
+            name=f"Person {n}",
+            givenName="Person",
+            surname=str(n),
+            email=f"p{n}@contoso.example",
+            userPrincipalName=f"p{n}@contoso.example",
+            tenantId=TENANT,
+        )
         out.append(member)
     return out
 
@@ -40,8 +47,13 @@ async def test_team_roster_follows_continuation_tokens_past_one_page(db, tmp_pat
         assert all(c.segments[2] == TEAM for c in pages)  # the team's roster, not only the channel thread
         assert [c.query.get("continuationToken") for c in pages] == [None, "500", "1000"]
         assert len(actors) == 1234 and all(isinstance(a, Actor) for a in actors)
-        assert actors[0] == Actor(platform="teams", workspace_id=TENANT, user_id="29:member-00000",
-                                  name="Person 0", email="p0@contoso.example")
+        assert actors[0] == Actor(
+            platform="teams",
+            workspace_id=TENANT,
+            user_id="29:member-00000",
+            name="Person 0",
+            email="p0@contoso.example",
+        )
         users = {u.platform_user_id: u for u in await h.rows(User)}
         assert users["29:member-01233"].email == "p1233@contoso.example"
         assert "28:some-other-bot" not in users

@@ -17,12 +17,15 @@ from tandem.settings import load_settings
 pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
 
 
-@pytest.mark.parametrize(("env", "mounted"), [
-    ({}, False),
-    ({"MICROSOFT_APP_ID": "00000000-1111-2222-3333-444444444444", "MICROSOFT_APP_PASSWORD": "x"}, True),
-    ({"TANDEM_TEAMS_ENABLED": "true"}, True),
-    ({"MICROSOFT_APP_ID": "00000000-1111-2222-3333-444444444444", "TANDEM_TEAMS_ENABLED": "false"}, False),
-])
+@pytest.mark.parametrize(
+    ("env", "mounted"),
+    [
+        ({}, False),
+        ({"MICROSOFT_APP_ID": "00000000-1111-2222-3333-444444444444", "MICROSOFT_APP_PASSWORD": "x"}, True),
+        ({"TANDEM_TEAMS_ENABLED": "true"}, True),
+        ({"MICROSOFT_APP_ID": "00000000-1111-2222-3333-444444444444", "TANDEM_TEAMS_ENABLED": "false"}, False),
+    ],
+)
 def test_teams_is_mounted_only_when_configured(tmp_path, monkeypatch, env, mounted):
     monkeypatch.chdir(tmp_path)  # no stray .env
     for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "TANDEM_TEAMS_ENABLED"):

@@ -1,0 +1,1 @@
+"""What program admins run and see: admin commands and buttons, stats and charts, the risk digest, import and export."""

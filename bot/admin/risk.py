@@ -1,0 +1,360 @@
+"""At-risk pairs: who hasn't met, who ignores intros, who is unhappy, so admins can step in early.
+
+Signals (only from named surveys; anonymous answers never point at a pair):
+- no meeting after two prompts (conversation prompts and "did you meet?" check-ins both count),
+- unanswered intros: someone who ignored three intros in a row is paused and told why,
+- a low pulse rating (2 or less) in the last two weeks,
+- a "not a good fit" answer in the last two weeks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.delivery.notify import program_admins
+from bot.delivery.outbox import Outgoing, enqueue, to_user
+from bot.kernel.messages import Actions, Button, Context, Header, Message, Section, Text
+from bot.kernel.runtime import Runtime
+from bot.kernel.timeutil import show
+from bot.programs.membership import RESUME, is_paused
+from storage.enums import MatchStatus, MembershipStatus
+from storage.tables import (
+    AuditEntry,
+    Delivery,
+    Match,
+    MatchMember,
+    Meeting,
+    Membership,
+    Program,
+    SurveyAnswer,
+    SurveyInstance,
+    SurveyRecipient,
+    User,
+)
+
+NUDGE = "admin:nudge"
+REMATCH = "admin:rematch"
+PAUSE = "admin:pause"
+
+PROMPTS_BEFORE_RISK = 2
+IGNORED_INTROS_LIMIT = 3
+LOW_PULSE = 2
+RECENT = timedelta(days=14)
+INTRO_GRACE = timedelta(days=7)  # how long people have to react to an intro before it counts as ignored
+AUTO_PAUSE = timedelta(weeks=4)
+_PROMPT_WEEK = re.compile(r"^match:\d+:prompt:(\d+)")
+
+
+@dataclass
+class RiskItem:
+    match: Match
+    members: list[User]
+    reasons: list[str] = field(default_factory=list)
+
+
+async def _members(session: AsyncSession, match_ids: list[int]) -> dict[int, list[User]]:
+    out: dict[int, list[User]] = {}
+    if not match_ids:
+        return out
+    rows = (
+        await session.exec(
+            select(MatchMember, User)
+            .join(User, col(User.id) == MatchMember.user_id)
+            .where(col(MatchMember.match_id).in_(match_ids))
+            .order_by(col(MatchMember.id))
+        )
+    ).all()
+    for mm, user in rows:
+        out.setdefault(mm.match_id, []).append(user)
+    return out
+
+
+async def prompts_sent(session: AsyncSession, match_ids: list[int]) -> dict[int, int]:
+    """Prompts a match has had: distinct prompt weeks plus 'did you meet?' check-ins."""
+    weeks: dict[int, set[str]] = {}
+    if not match_ids:
+        return {}
+    for match_id, key in (
+        await session.exec(
+            select(Delivery.match_id, Delivery.idempotency_key).where(
+                col(Delivery.match_id).in_(match_ids), Delivery.step == "prompt"
+            )
+        )
+    ).all():
+        found = _PROMPT_WEEK.match(key)
+        weeks.setdefault(match_id or 0, set()).add(found.group(1) if found else key)
+    for match_id, key in (
+        await session.exec(
+            select(SurveyInstance.match_id, SurveyInstance.key).where(
+                col(SurveyInstance.match_id).in_(match_ids), SurveyInstance.definition_id == "did_you_meet"
+            )
+        )
+    ).all():
+        weeks.setdefault(match_id or 0, set()).add(f"checkin:{key}")
+    return {m: len(keys) for m, keys in weeks.items()}
+
+
+def _met(match: Match) -> bool:
+    return match.met_at is not None or match.status == MatchStatus.MET.value
+
+
+async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -> list[RiskItem]:
+    """Every pair of the program that shows a warning sign, with the reasons in plain words."""
+    items: dict[int, RiskItem] = {}
+    open_matches = list(
+        (
+            await session.exec(
+                select(Match)
+                .where(Match.program_id == program.id, col(Match.status).not_in([MatchStatus.ENDED.value]))
+                .order_by(col(Match.id))
+            )
+        ).all()
+    )
+    flagged: list[tuple[int, str, int | None]] = []  # (match id, reason, user id the reason is about)
+    open_ids = {m.id for m in open_matches}
+    counts = await prompts_sent(session, [m.id for m in open_matches if m.id is not None])
+    for match in open_matches:
+        sent = counts.get(match.id or 0, 0)
+        if not _met(match) and sent >= PROMPTS_BEFORE_RISK:
+            flagged.append((match.id or 0, f"no meeting yet after {sent} prompts", None))
+    answers = (
+        await session.exec(
+            select(SurveyAnswer, SurveyInstance)
+            .join(SurveyInstance, col(SurveyInstance.id) == SurveyAnswer.instance_id)
+            .where(
+                SurveyInstance.program_id == program.id,
+                col(SurveyInstance.anonymous).is_(False),
+                col(SurveyInstance.match_id).is_not(None),
+                col(SurveyAnswer.user_id).is_not(None),
+                col(SurveyAnswer.answered_at) >= now - RECENT,
+            )
+            .order_by(col(SurveyAnswer.id))
+        )
+    ).all()
+    for answer, instance in answers:
+        if (
+            instance.definition_id == "pulse"
+            and answer.question_id == "match_rating"
+            and answer.value.isdigit()
+            and int(answer.value) <= LOW_PULSE
+            and instance.match_id in open_ids
+        ):
+            flagged.append((instance.match_id or 0, f"pulse rating {answer.value}/5 from {{name}}", answer.user_id))
+        elif instance.definition_id == "good_fit" and answer.question_id == "fit" and answer.value == "not_a_fit":
+            flagged.append((instance.match_id or 0, "{name} said it's not a good fit", answer.user_id))
+    ignoring = {
+        m.user_id: m.ignored_intros
+        for m in (
+            await session.exec(
+                select(Membership).where(Membership.program_id == program.id, col(Membership.ignored_intros) > 0)
+            )
+        ).all()
+    }
+    members = await _members(
+        session, [m.id for m in open_matches if m.id is not None] + [match_id for match_id, _, _ in flagged]
+    )
+    for match in open_matches:
+        for user in members.get(match.id or 0, []):
+            if ignoring.get(user.id or 0):
+                count = ignoring[user.id or 0]
+                flagged.append((match.id or 0, f"{{name}} ignored the last {count} intro{'s' * (count > 1)}", user.id))
+    for match_id, reason, user_id in flagged:
+        if match_id not in items:
+            match = await session.get(Match, match_id)
+            if match is None:
+                continue
+            items[match_id] = RiskItem(match=match, members=members.get(match_id, []))
+        item = items[match_id]
+        name = next((u.display_name for u in item.members if u.id == user_id), "someone")
+        text = reason.format(name=name)
+        if text not in item.reasons:
+            item.reasons.append(text)
+    return sorted(items.values(), key=lambda i: i.match.id or 0)
+
+
+_MEMBERSHIP = Membership.__table__  # type: ignore[attr-defined]
+# built once (every click runs it); a Core statement, as no Membership is loaded yet when it runs
+_RESET_IGNORED = (
+    update(_MEMBERSHIP)
+    .where(_MEMBERSHIP.c.user_id == bindparam("b_user_id"), _MEMBERSHIP.c.ignored_intros > 0)
+    .values(ignored_intros=0)
+)
+
+
+async def note_activity(session: AsyncSession, user_id: int | None) -> None:
+    """Someone clicked or answered something: they're not ignoring us, so their ignored-intro count resets."""
+    await (await session.connection()).execute(_RESET_IGNORED, {"b_user_id": user_id})
+
+
+async def update_ignored_intros(
+    core: Runtime, session: AsyncSession, program: Program, since: datetime, until: datetime
+) -> list[User]:
+    """Count intros (created in [since, until)) nobody reacted to; pause people at three in a row.
+
+    Acting on an intro (a survey answer, a booking click, or the pair meeting) resets the count. Each
+    weekly digest looks at a different week of intros, so an intro is only ever counted once.
+    """
+    now = core.clock.now()
+    matches = list(
+        (
+            await session.exec(
+                select(Match)
+                .where(Match.program_id == program.id, col(Match.created_at) >= since, col(Match.created_at) < until)
+                .order_by(col(Match.created_at), col(Match.id))
+            )
+        ).all()
+    )
+    if not matches:
+        return []
+    ids = [m.id for m in matches if m.id is not None]
+    members = await _members(session, ids)
+    answered = {
+        (match_id, user_id)
+        for match_id, user_id in (
+            await session.exec(
+                select(SurveyInstance.match_id, SurveyRecipient.user_id)
+                .join(SurveyRecipient, col(SurveyRecipient.instance_id) == SurveyInstance.id)
+                .where(col(SurveyInstance.match_id).in_(ids), col(SurveyRecipient.answered).is_(True))
+            )
+        ).all()
+    }
+    booked: set[tuple[int, int]] = set()
+    for meeting in (await session.exec(select(Meeting).where(col(Meeting.match_id).in_(ids)))).all():
+        for user_id in [meeting.proposed_by_user_id, *meeting.accepted_user_ids]:
+            if user_id is not None:
+                booked.add((meeting.match_id, user_id))
+    memberships = {
+        m.user_id: m for m in (await session.exec(select(Membership).where(Membership.program_id == program.id))).all()
+    }
+    paused: list[User] = []
+    for match in matches:
+        for user in members.get(match.id or 0, []):
+            member = memberships.get(user.id or 0)
+            if member is None or member.status != MembershipStatus.ACTIVE.value or is_paused(member, now):
+                continue  # away on a pause they asked for: silence is expected
+            key = (match.id or 0, user.id or 0)
+            if _met(match) or key in answered or key in booked:
+                member.ignored_intros = 0
+                continue
+            member.ignored_intros += 1
+            if member.ignored_intros >= IGNORED_INTROS_LIMIT:
+                await _auto_pause(core, session, program, member, user, now)
+                paused.append(user)
+    await session.flush()
+    return paused
+
+
+async def _auto_pause(
+    core: Runtime, session: AsyncSession, program: Program, member: Membership, user: User, now: datetime
+) -> None:
+    """Pause someone who isn't responding, so partners stop waiting on them, and tell them why."""
+
+    until = now + AUTO_PAUSE
+    count = member.ignored_intros
+    member.paused_until = until
+    member.ignored_intros = 0
+    session.add(
+        AuditEntry(
+            workspace_id=program.workspace_id,
+            actor_user_id=None,
+            program_id=program.id,
+            action="auto_pause",
+            details={"user": user.platform_user_id, "ignored_intros": count, "until": until.isoformat()},
+            at=now,
+        )
+    )
+    text = (
+        f"I haven't heard from you about your last {count} introductions in **{program.name}**, so I've "
+        f"paused you until {show(until, user.timezone)} so nobody waits on you. Back sooner? Just click below "
+        "or type `resume`."
+    )
+    message = Message(
+        summary=f"Paused in {program.name}",
+        blocks=(
+            Section(text=Text.of(text)),
+            Actions(elements=(Button(label="I'm back: resume", action_id=RESUME, value=str(program.id)),)),
+        ),
+    )
+    await enqueue(
+        session,
+        program.workspace_id,
+        [
+            Outgoing(
+                key=f"program:{program.id}:autopause:{user.id}:{now:%Y%m%d}",
+                step="auto_pause",
+                target=to_user(user.platform_user_id),
+                message=message,
+                program_id=program.id,
+            )
+        ],
+        now,
+    )
+
+
+def digest_message(program: Program, items: list[RiskItem], paused: list[User]) -> Message:
+    """The admin digest: one section per pair with buttons to nudge, rematch or pause."""
+    blocks: list = [Header(text=f"🩺 {program.name}: pairs that may need a hand")]
+    if not items:
+        blocks.append(Section(text=Text.of("No pair shows a warning sign this week.")))
+    for item in items:
+        names = " + ".join(u.display_name for u in item.members) or f"match {item.match.id}"
+        blocks.append(Section(text=Text.of(f"**{names}**\n" + "\n".join(f"• {r}" for r in item.reasons))))
+        buttons = [
+            Button(label="Nudge", action_id=NUDGE, value=str(item.match.id)),
+            Button(label="Rematch next round", action_id=REMATCH, value=str(item.match.id)),
+        ]
+        buttons += [
+            Button(label=f"Pause {u.display_name}", action_id=PAUSE, value=f"{program.id}:{u.id}", style="danger")
+            for u in item.members
+        ]
+        blocks.append(Actions(elements=tuple(buttons)))
+    if paused:
+        blocks.append(
+            Context(
+                text=Text.of(
+                    "Paused for ignoring three intros in a row (they were told why): "
+                    + ", ".join(u.display_name for u in paused)
+                )
+            )
+        )
+    return Message(summary=f"{program.name}: {len(items)} pair(s) may need a hand", blocks=tuple(blocks))
+
+
+async def send_digest(
+    core: Runtime, session: AsyncSession, program: Program, week: int, due_at: datetime | None = None
+) -> int:
+    """The weekly admin digest step: update intro counts, then DM each admin the at-risk list.
+
+    The intro window hangs off the step's due time (not the clock), so a digest that runs late after
+    downtime still looks at exactly its own week of intros.
+    """
+
+    now = core.clock.now()
+    anchor = due_at or now
+    paused = await update_ignored_intros(core, session, program, anchor - 2 * INTRO_GRACE, anchor - INTRO_GRACE)
+    items = await find_at_risk(session, program, now)
+    if not items and not paused:
+        return 0
+    message = digest_message(program, items, paused)
+    admins = await program_admins(core, session, program)
+    return await enqueue(
+        session,
+        program.workspace_id,
+        [
+            Outgoing(
+                key=f"program:{program.id}:digest:week:{week}:admin:{a.id}",
+                step="digest",
+                target=to_user(a.platform_user_id),
+                message=message,
+                program_id=program.id,
+            )
+            for a in admins
+        ],
+        now,
+    )

@@ -1,0 +1,165 @@
+"""Program statistics: who takes part, whether pairs meet, and how they feel about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.programs.membership import is_paused
+from storage.enums import DeliveryState, MatchStatus, MembershipStatus
+from storage.tables import (
+    Delivery,
+    Match,
+    Membership,
+    Program,
+    Round,
+    SurveyAnswer,
+    SurveyInstance,
+    SurveyRecipient,
+    Waitlist,
+)
+
+MIN_ANSWERS = 3  # fewer answers than this and a report would point at individuals
+
+
+@dataclass
+class RoundStats:
+    number: int
+    matches: int = 0
+    met: int = 0
+    did_you_meet_answers: int = 0
+    did_you_meet_yes: int = 0
+    asked: int = 0
+    answered: int = 0
+    pulse: list[int] = field(default_factory=list)
+    waitlisted: int = 0
+
+    @property
+    def meeting_rate(self) -> float | None:
+        return self.did_you_meet_yes / self.did_you_meet_answers if self.did_you_meet_answers >= MIN_ANSWERS else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.asked if self.asked else None
+
+    @property
+    def average_pulse(self) -> float | None:
+        return sum(self.pulse) / len(self.pulse) if len(self.pulse) >= MIN_ANSWERS else None
+
+
+@dataclass
+class ProgramStats:
+    program: Program
+    active: int = 0
+    paused: int = 0
+    invited: int = 0
+    left: int = 0
+    waitlisted: int = 0
+    rounds: list[RoundStats] = field(default_factory=list)
+    deliveries_sent: int = 0
+    deliveries_pending: int = 0
+    deliveries_failed: int = 0
+
+    def overall(self) -> RoundStats:
+        total = RoundStats(number=0)
+        for r in self.rounds:
+            total.matches += r.matches
+            total.met += r.met
+            total.did_you_meet_answers += r.did_you_meet_answers
+            total.did_you_meet_yes += r.did_you_meet_yes
+            total.asked += r.asked
+            total.answered += r.answered
+            total.pulse.extend(r.pulse)
+            total.waitlisted += r.waitlisted
+        return total
+
+
+async def program_stats(session: AsyncSession, program: Program, now: datetime) -> ProgramStats:
+    stats = ProgramStats(program=program)
+    for m in (await session.exec(select(Membership).where(Membership.program_id == program.id))).all():
+        if m.status == MembershipStatus.ACTIVE.value:
+            if is_paused(m, now):
+                stats.paused += 1
+            else:
+                stats.active += 1
+        elif m.status == MembershipStatus.INVITED.value:
+            stats.invited += 1
+        else:
+            stats.left += 1
+    rounds = (await session.exec(select(Round).where(Round.program_id == program.id).order_by(col(Round.number)))).all()
+    by_id = {rnd.id: RoundStats(number=rnd.number) for rnd in rounds}
+    stats.rounds = list(by_id.values())
+    # a fixed handful of queries whatever the number of rounds (admins' home views call this often)
+    for round_id, status, met_at in (
+        await session.exec(select(Match.round_id, Match.status, Match.met_at).where(Match.program_id == program.id))
+    ).all():
+        rs = by_id.get(round_id)
+        if rs is not None:
+            rs.matches += 1
+            rs.met += met_at is not None or status == MatchStatus.MET.value
+    for round_id, count in (
+        await session.exec(
+            select(Waitlist.round_id, func.count())
+            .join(Round, col(Round.id) == Waitlist.round_id)
+            .where(Round.program_id == program.id)
+            .group_by(Waitlist.round_id)
+        )
+    ).all():
+        if round_id in by_id:
+            by_id[round_id].waitlisted = count
+    for round_id, answered, count in (
+        await session.exec(
+            select(SurveyInstance.round_id, SurveyRecipient.answered, func.count())
+            .join(SurveyInstance, col(SurveyInstance.id) == SurveyRecipient.instance_id)
+            .where(SurveyInstance.program_id == program.id)
+            .group_by(SurveyInstance.round_id, SurveyRecipient.answered)
+        )
+    ).all():
+        rs = by_id.get(round_id)
+        if rs is not None:
+            rs.asked += count
+            rs.answered += count if answered else 0
+    for round_id, definition_id, question_id, value in (
+        await session.exec(
+            select(SurveyInstance.round_id, SurveyInstance.definition_id, SurveyAnswer.question_id, SurveyAnswer.value)
+            .join(SurveyInstance, col(SurveyInstance.id) == SurveyAnswer.instance_id)
+            .where(
+                SurveyInstance.program_id == program.id,
+                col(SurveyInstance.definition_id).in_(["did_you_meet", "pulse"]),
+            )
+            .order_by(col(SurveyAnswer.id))
+        )
+    ).all():
+        rs = by_id.get(round_id)
+        if rs is None:
+            continue
+        if definition_id == "did_you_meet" and question_id == "met":
+            rs.did_you_meet_answers += 1
+            rs.did_you_meet_yes += value == "yes"
+        elif definition_id == "pulse" and question_id == "match_rating" and value.isdigit():
+            rs.pulse.append(int(value))
+    stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0
+    counts = (
+        await session.exec(
+            select(Delivery.state, func.count()).where(Delivery.program_id == program.id).group_by(Delivery.state)
+        )
+    ).all()
+    by_state = dict(counts)
+    stats.deliveries_sent = by_state.get(DeliveryState.SENT.value, 0)
+    stats.deliveries_pending = by_state.get(DeliveryState.PENDING.value, 0) + by_state.get(
+        DeliveryState.SENDING.value, 0
+    )
+    stats.deliveries_failed = by_state.get(DeliveryState.FAILED.value, 0)
+    return stats
+
+
+def pct(value: float | None) -> str:
+    return "not enough answers" if value is None else f"{value:.0%}"
+
+
+def avg(value: float | None) -> str:
+    return "not enough answers" if value is None else f"{value:.1f} / 5"

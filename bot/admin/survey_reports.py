@@ -1,0 +1,150 @@
+"""Survey results for admins, aggregated so they never point at individuals.
+
+Every question with fewer than ``MIN_ANSWERS`` answers shows "not enough answers" instead of numbers or
+comments. Anonymous surveys never show names, and their comments are sorted alphabetically so their order
+can't be lined up with who answered when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.admin.stats import MIN_ANSWERS
+from bot.content import QuestionKind, load_library
+from bot.engagement.custom_content import with_custom_questions
+from storage.tables import Program, SurveyAnswer, SurveyInstance, SurveyRecipient, User
+
+NOT_ENOUGH = "not enough answers"
+
+
+@dataclass(frozen=True)
+class QuestionReport:
+    question_id: str
+    text: str
+    kind: str
+    answers: int
+    counts: tuple[tuple[str, int], ...] = ()  # option label (or rating value) → answers; empty when hidden
+    average: float | None = None  # ratings only
+    comments: tuple[str, ...] = ()  # free text; "Name: text" unless anonymous
+
+    @property
+    def enough(self) -> bool:
+        return self.answers >= MIN_ANSWERS
+
+
+@dataclass(frozen=True)
+class SurveyReport:
+    definition_id: str
+    title: str
+    anonymous: bool
+    sent: int  # survey instances
+    asked: int
+    responded: int
+    questions: list[QuestionReport] = field(default_factory=list)
+
+
+async def surveys_with_instances(session: AsyncSession, program: Program) -> list[str]:
+    rows = (
+        await session.exec(
+            select(SurveyInstance.definition_id).where(SurveyInstance.program_id == program.id).distinct()
+        )
+    ).all()
+    order = list(load_library().surveys)
+    return sorted(set(rows), key=lambda d: order.index(d) if d in order else len(order))
+
+
+async def survey_report(session: AsyncSession, program: Program, definition_id: str) -> SurveyReport:
+    """Per question: answer count, counts per option, average rating, and comments, all only from 3 answers."""
+    survey = await with_custom_questions(session, program.id or 0, load_library().survey(definition_id), None)
+    instances = list(
+        (
+            await session.exec(
+                select(SurveyInstance).where(
+                    SurveyInstance.program_id == program.id, SurveyInstance.definition_id == definition_id
+                )
+            )
+        ).all()
+    )
+    ids = [i.id for i in instances]
+    anonymous_ids = {i.id for i in instances if i.anonymous or survey.anonymous}
+    recipients = (
+        list((await session.exec(select(SurveyRecipient).where(col(SurveyRecipient.instance_id).in_(ids)))).all())
+        if ids
+        else []
+    )
+    rows = (
+        list(
+            (
+                await session.exec(
+                    select(SurveyAnswer).where(col(SurveyAnswer.instance_id).in_(ids)).order_by(col(SurveyAnswer.id))
+                )
+            ).all()
+        )
+        if ids
+        else []
+    )
+    named = {row.user_id for row in rows if row.user_id and row.instance_id not in anonymous_ids}
+    names = (
+        {u.id: u.display_name for u in (await session.exec(select(User).where(col(User.id).in_(sorted(named))))).all()}
+        if named
+        else {}
+    )
+    by_question: dict[str, list[SurveyAnswer]] = {}
+    for row in rows:
+        by_question.setdefault(row.question_id, []).append(row)
+    questions = []
+    for question in survey.questions:
+        answers = [a for a in by_question.get(question.id, []) if a.value.strip()]
+        if len(answers) < MIN_ANSWERS:
+            questions.append(QuestionReport(question.id, question.text, question.kind.value, len(answers)))
+            continue
+        counts: tuple[tuple[str, int], ...] = ()
+        average = None
+        comments: tuple[str, ...] = ()
+        if question.kind is QuestionKind.CHOICE:
+            counts = tuple((o.label, sum(1 for a in answers if a.value == o.value)) for o in question.options)
+        elif question.kind is QuestionKind.RATING:
+            values = [int(a.value) for a in answers if a.value.isdigit()]
+            counts = tuple((str(n), values.count(n)) for n in question.scale)
+            average = sum(values) / len(values) if values else None
+        else:
+            anonymous = any(a.instance_id in anonymous_ids for a in answers)
+            if anonymous:
+                comments = tuple(sorted(a.value for a in answers))
+            else:
+                comments = tuple(f"{names.get(a.user_id or 0, 'someone')}: {a.value}" for a in answers)
+        questions.append(
+            QuestionReport(question.id, question.text, question.kind.value, len(answers), counts, average, comments)
+        )
+    return SurveyReport(
+        definition_id=definition_id,
+        title=survey.title,
+        anonymous=survey.anonymous,
+        sent=len(instances),
+        asked=len(recipients),
+        responded=sum(1 for r in recipients if r.answered),
+        questions=questions,
+    )
+
+
+def report_lines(report: SurveyReport) -> list[str]:
+    """The report as chat lines."""
+    lock = " 🔒 anonymous" if report.anonymous else ""
+    lines = [f"**{report.title}**{lock} · sent {report.sent}×, {report.responded} of {report.asked} responded"]
+    for q in report.questions:
+        if not q.enough:
+            lines.append(f"• {q.text}: _{NOT_ENOUGH}_")
+            continue
+        if q.kind == QuestionKind.RATING.value:
+            spread = ", ".join(f"{label}: {n}" for label, n in q.counts)
+            mean = f"{q.average:.1f}" if q.average is not None else "-"
+            lines.append(f"• {q.text}: average {mean} from {q.answers} answers ({spread})")
+        elif q.kind == QuestionKind.CHOICE.value:
+            lines.append(f"• {q.text} ({q.answers} answers): " + ", ".join(f"{label}: {n}" for label, n in q.counts))
+        else:
+            lines.append(f"• {q.text} ({q.answers} answers):")
+            lines.extend(f"    “{c[:300]}”" for c in q.comments)
+    return lines

@@ -1,0 +1,457 @@
+"""Coffee-chat booking: offer times, propose one, everyone accepts, confirm with calendar links."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.booking.calendar_links import google_link, ics_file, outlook_link
+from bot.booking.slots import Availability, SlotPlan, find_slots
+from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
+from bot.kernel.messages import (
+    Actions,
+    Button,
+    Context,
+    FileAttachment,
+    Header,
+    Mention,
+    Message,
+    Section,
+    Text,
+)
+from bot.kernel.runtime import Runtime
+from bot.kernel.timeutil import show
+from bot.programs.membership import is_available
+from storage.enums import MatchStatus, MeetingState, ProgramStatus
+from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
+
+PROPOSE = "book:propose"
+ACCEPT = "book:accept"
+DECLINE = "book:decline"
+NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
+
+
+def plan_for(program: Program, users: list[User], after: datetime) -> SlotPlan:
+    holidays = frozenset(date.fromisoformat(d) for d in program.holidays if _is_date(d))
+    people = [Availability(u.timezone, u.work_start, u.work_end) for u in users]
+    return find_slots(people, after, length_minutes=program.meeting_minutes, holidays=holidays)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def offer(
+    session: AsyncSession, program: Program, match: Match, users: list[User], now: datetime
+) -> tuple[Meeting, SlotPlan]:
+    plan = plan_for(program, users, now)
+    meeting = Meeting(
+        match_id=match.id, state=MeetingState.OFFERED.value, slots=[s.isoformat() for s in plan.starts], created_at=now
+    )
+    session.add(meeting)
+    await session.flush()
+    return meeting, plan
+
+
+def slot_lines(starts: list[datetime], users: list[User]) -> list[str]:
+    """'Option 1: Tue 24 Nov, 09:00 for Ana (America/New_York) · 15:00 for Ben (Europe/Berlin)'."""
+    lines = []
+    for index, start in enumerate(starts, 1):
+        local = " · ".join(
+            f"{show(start, u.timezone, with_zone=False)} for {u.display_name} ({u.timezone})" for u in users
+        )
+        lines.append(f"Option {index}: {local}")
+    return lines
+
+
+def offer_blocks(
+    meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None = None, first: int = 0
+) -> list:
+    """The 'pick a time' part of an intro. ``viewer`` set: times shown in that one person's zone.
+
+    ``first`` offers only the meeting's slots from that index on (a nudge appends fresh ones, and the
+    buttons keep their index so older messages' buttons still mean what they said)."""
+    starts = [datetime.fromisoformat(s) for s in meeting.slots[first:]]
+    if not starts:
+        return [
+            Section(
+                text=Text.of(
+                    "I couldn't find any working day in the next week to suggest. Try agreeing a time in this chat."
+                )
+            )
+        ]
+    blocks: list = []
+    if plan.shared:
+        blocks.append(Section(text=Text.of("**Pick a time for your chat** (these fit everyone's working hours):")))
+    else:
+        blocks.append(
+            Section(
+                text=Text.of(
+                    "Your working hours don't overlap at all, so there is no time that suits everyone. "
+                    "You could **start asynchronously**: share a short voice or video note about yourselves, "
+                    "then meet at one of the least-bad times below:"
+                )
+            )
+        )
+    if viewer is not None:
+        lines = [f"Option {i}: {show(s, viewer.timezone)}" for i, s in enumerate(starts, 1)]
+    else:
+        lines = slot_lines(starts, users)
+    blocks.append(Section(text=Text.of("\n".join(lines))))
+    buttons = [
+        Button(label=f"Propose option {i}", action_id=PROPOSE, value=f"{meeting.id}:{first + i - 1}")
+        for i in range(1, len(starts) + 1)
+    ]
+    blocks.append(Actions(elements=tuple(buttons)))
+    return blocks
+
+
+def proposal_message(meeting: Meeting, proposer: User, users: list[User]) -> Message:
+    assert meeting.start_at is not None
+    when = " · ".join(f"{show(meeting.start_at, u.timezone)} for {u.display_name}" for u in users)
+    body = Text.of(
+        Mention(user_id=proposer.platform_user_id, name=proposer.display_name), f" proposed a coffee chat: {when}."
+    )
+    return Message(
+        summary=f"{proposer.display_name} proposed a time for your chat",
+        blocks=(
+            Section(text=body),
+            Actions(
+                elements=(
+                    Button(label="Accept", action_id=ACCEPT, value=str(meeting.id), style="primary"),
+                    Button(label="Can't make it", action_id=DECLINE, value=str(meeting.id), style="danger"),
+                )
+            ),
+        ),
+    )
+
+
+def confirmation_message(program: Program, meeting: Meeting, user: User, others: list[User], now: datetime) -> Message:
+    assert meeting.start_at is not None and meeting.end_at is not None
+    names = ", ".join(o.display_name for o in others)
+    title = f"Coffee chat: {user.display_name} & {names}"
+    details = f"Tandem · {program.name}"
+    ics = ics_file(f"tandem-meeting-{meeting.id}@tandem", title, meeting.start_at, meeting.end_at, details, now)
+    return Message(
+        summary=f"Your chat with {names} is booked for {show(meeting.start_at, user.timezone)}",
+        blocks=(
+            Header(text="Your coffee chat is booked ✅"),
+            Section(
+                text=Text.of(
+                    f"With {names}: **{show(meeting.start_at, user.timezone)}** ({program.meeting_minutes} min)."
+                )
+            ),
+            Actions(
+                elements=(
+                    Button(
+                        label="Google Calendar",
+                        action_id="link:google",
+                        url=google_link(title, meeting.start_at, meeting.end_at, details),
+                    ),
+                    Button(
+                        label="Outlook",
+                        action_id="link:outlook",
+                        url=outlook_link(title, meeting.start_at, meeting.end_at, details),
+                    ),
+                    Button(label="Can't make it", action_id=DECLINE, value=str(meeting.id), style="danger"),
+                )
+            ),
+            Context(text=Text.of(f"I'll remind you {program.reminder_minutes} minutes before.")),
+        ),
+        files=(
+            FileAttachment(
+                filename="coffee-chat.ics",
+                mime_type="text/calendar",
+                title=title,
+                content_b64=base64.b64encode(ics.encode()).decode(),
+            ),
+        ),
+    )
+
+
+class BookingError(ValueError):
+    """A click that can't be applied (stale, not yours); the message is for the person."""
+
+
+async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match, Program, list[User]]:
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise BookingError("That booking no longer exists.")
+    match = await session.get(Match, meeting.match_id)
+    assert match is not None
+    program = await session.get(Program, match.program_id)
+    assert program is not None
+    return meeting, match, program, await _members(session, match.id or 0)
+
+
+def _group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[str, dict]]:
+    """One group conversation where the platform has them, else each person 1:1."""
+    if core.port(platform).capabilities.group_conversations:
+        return [("group", to_group([u.platform_user_id for u in users]))]
+    return [(u.platform_user_id, to_user(u.platform_user_id)) for u in users]
+
+
+async def propose(
+    core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int, slot_index: int
+) -> str:
+    meeting, match, program, users = await _load(session, meeting_id)
+    if actor.id not in {u.id for u in users}:
+        raise BookingError("This booking belongs to another group.")
+    if meeting.state == MeetingState.CONFIRMED.value:
+        return "This chat is already booked. Use “Can't make it” on the confirmation to change it."
+    if meeting.state == MeetingState.CANCELLED.value:
+        raise BookingError("Those times were replaced by newer ones: pick one from the latest message.")
+    if not 0 <= slot_index < len(meeting.slots):
+        raise BookingError("That time is no longer on offer.")
+    now = core.clock.now()
+    start = datetime.fromisoformat(meeting.slots[slot_index])
+    if start <= now:
+        raise BookingError("That time has already passed: pick a later one.")
+    meeting.state = MeetingState.PROPOSED.value
+    meeting.start_at = start
+    meeting.end_at = start + timedelta(minutes=program.meeting_minutes)
+    meeting.proposed_by_user_id = actor.id
+    meeting.accepted_user_ids = [actor.id]
+    items = [
+        Outgoing(
+            key=f"meeting:{meeting.id}:proposal:{slot_index}:{who}",
+            step="booking",
+            target=target,
+            message=proposal_message(meeting, actor, users),
+            program_id=program.id,
+            match_id=match.id,
+        )
+        for who, target in _group_target(core, platform, users)
+    ]
+    await enqueue(session, program.workspace_id, items, now)
+    return f"You proposed {show(start, actor.timezone)}. I'll confirm once everyone accepts."
+
+
+async def accept(core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int) -> str:
+    meeting, match, program, users = await _load(session, meeting_id)
+    if actor.id not in {u.id for u in users}:
+        raise BookingError("This booking belongs to another group.")
+    if meeting.state == MeetingState.CONFIRMED.value:
+        return "This chat is already booked."
+    if meeting.state != MeetingState.PROPOSED.value or meeting.start_at is None:
+        return "There is no proposed time to accept yet; pick one of the options first."
+    accepted = set(meeting.accepted_user_ids) | {actor.id}
+    meeting.accepted_user_ids = sorted(accepted)
+    if accepted >= {u.id for u in users}:
+        await _confirm(core, session, meeting, match, program, users)
+        return f"Booked: {show(meeting.start_at, actor.timezone)}."
+    return "Thanks, noted. I'll confirm once everyone has accepted."
+
+
+async def _confirm(
+    core: Runtime, session: AsyncSession, meeting: Meeting, match: Match, program: Program, users: list[User]
+) -> None:
+    now = core.clock.now()
+    assert meeting.start_at is not None
+    meeting.state = MeetingState.CONFIRMED.value
+    meeting.confirmed_at = now
+    meeting.reminder_at = meeting.start_at - timedelta(minutes=program.reminder_minutes)
+    match.status = MatchStatus.SCHEDULED.value
+    stamp = meeting.start_at.strftime("%Y%m%d%H%M")
+    items = [
+        Outgoing(
+            key=f"meeting:{meeting.id}:confirmed:{stamp}:{u.id}",
+            step="booking",
+            target=to_user(u.platform_user_id),
+            message=confirmation_message(program, meeting, u, [o for o in users if o.id != u.id], now),
+            program_id=program.id,
+            match_id=match.id,
+        )
+        for u in users
+    ]
+    await enqueue(session, program.workspace_id, items, now)
+
+
+async def decline(core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int) -> str:
+    """“Can't make it”: drop the time and offer fresh options to the whole group."""
+    meeting, match, program, users = await _load(session, meeting_id)
+    if actor.id not in {u.id for u in users}:
+        raise BookingError("This booking belongs to another group.")
+    now = core.clock.now()
+    meeting.state = MeetingState.CANCELLED.value
+    if match.status == MatchStatus.SCHEDULED.value:
+        match.status = MatchStatus.INTRODUCED.value
+    fresh, plan = await offer(session, program, match, users, now)
+    message = Message(
+        summary="Let's find another time",
+        blocks=(
+            Section(
+                text=Text.of(
+                    Mention(user_id=actor.platform_user_id, name=actor.display_name),
+                    " can't make that time. Here are fresh options:",
+                )
+            ),
+            *offer_blocks(fresh, plan, users),
+        ),
+    )
+    items = [
+        Outgoing(
+            key=f"meeting:{fresh.id}:reoffer:{who}",
+            step="booking",
+            target=target,
+            message=message,
+            program_id=program.id,
+            match_id=match.id,
+        )
+        for who, target in _group_target(core, platform, users)
+    ]
+    await enqueue(session, program.workspace_id, items, now)
+    return "No problem, I've offered new times to the group."
+
+
+async def send_booking_nudges(core: Runtime) -> int:
+    """One nudge, with fresh times, to a group that hasn't picked a time ``NUDGE_AFTER`` after the offer.
+
+    "Nobody actually scheduled the chat" is the commonest way a match quietly fails. The fresh times are
+    appended to the same offer, so the intro's buttons keep working for times still ahead.
+    """
+    now = core.clock.now()
+    count = 0
+    async with core.db.transaction() as session:
+        due = (
+            await session.exec(
+                select(Meeting, Match, Program, Workspace)
+                .join(Match, col(Match.id) == Meeting.match_id)
+                .join(Program, col(Program.id) == Match.program_id)
+                .join(Workspace, col(Workspace.id) == Program.workspace_id)
+                .where(
+                    Meeting.state == MeetingState.OFFERED.value,
+                    col(Meeting.nudged_at).is_(None),
+                    col(Meeting.created_at) <= now - NUDGE_AFTER,
+                )
+                .order_by(col(Meeting.id))
+            )
+        ).all()
+        for meeting, match, program, workspace in due:
+            meeting.nudged_at = now
+            if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
+                continue  # they met, booked elsewhere, the match ended or the program is paused: leave them be
+            users = await _members(session, match.id or 0)
+            memberships = {
+                m.user_id: m
+                for m in (
+                    await session.exec(
+                        select(Membership).where(
+                            Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
+                        )
+                    )
+                ).all()
+            }
+            if any(u.id not in memberships or not is_available(memberships[u.id], now) for u in users):
+                continue  # someone is away or left: a nudge would only nag the others
+            plan = plan_for(program, users, now)
+            known = set(meeting.slots)
+            fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
+            first = len(meeting.slots)
+            meeting.slots = [*meeting.slots, *fresh]
+            if not fresh:
+                continue
+            items = []
+            for who, target in _group_target(core, workspace.platform, users):
+                viewer = next((u for u in users if u.platform_user_id == who), None)
+                message = Message(
+                    summary="Still looking for a time for your coffee chat?",
+                    blocks=(
+                        Section(
+                            text=Text.of(
+                                "☕ Nobody has picked a time for your coffee chat yet. "
+                                "Here are some fresh options; one click proposes it to the others."
+                            )
+                        ),
+                        *offer_blocks(meeting, plan, users, viewer=viewer, first=first),
+                        Context(text=Text.of("Already agreed a time elsewhere? No problem: just ignore this.")),
+                    ),
+                )
+                items.append(
+                    Outgoing(
+                        key=f"meeting:{meeting.id}:nudge:{who}",
+                        step="booking",
+                        target=target,
+                        message=message,
+                        program_id=program.id,
+                        match_id=match.id,
+                    )
+                )
+            count += await enqueue(session, program.workspace_id, items, now)
+    return count
+
+
+async def _members(session: AsyncSession, match_id: int) -> list[User]:
+    return list(
+        (
+            await session.exec(
+                select(User)
+                .join(MatchMember, col(MatchMember.user_id) == User.id)
+                .where(MatchMember.match_id == match_id)
+                .order_by(col(User.id))
+            )
+        ).all()
+    )
+
+
+async def send_due_reminders(core: Runtime) -> int:
+    """Remind everyone shortly before a booked chat (once per meeting)."""
+    now = core.clock.now()
+    count = 0
+    async with core.db.transaction() as session:
+        # a reminder missed while the service was down is pointless once the chat has started: drop it
+        await session.exec(
+            update(Meeting)
+            .where(  # type: ignore[call-overload]
+                Meeting.state == MeetingState.CONFIRMED.value,
+                col(Meeting.reminder_at).is_not(None),
+                col(Meeting.start_at) <= now,
+            )
+            .values(reminder_at=None)
+        )
+        due = (
+            await session.exec(
+                select(Meeting).where(
+                    Meeting.state == MeetingState.CONFIRMED.value,
+                    col(Meeting.reminder_at).is_not(None),
+                    col(Meeting.reminder_at) <= now,
+                    col(Meeting.start_at) > now,
+                )
+            )
+        ).all()
+        for meeting in due:
+            _, match, program, users = await _load(session, meeting.id or 0)
+            assert meeting.start_at is not None
+            items = []
+            for u in users:
+                others = ", ".join(o.display_name for o in users if o.id != u.id)
+                items.append(
+                    Outgoing(
+                        key=f"meeting:{meeting.id}:reminder:{meeting.start_at:%Y%m%d%H%M}:{u.id}",
+                        step="reminder",
+                        target=to_user(u.platform_user_id),
+                        program_id=program.id,
+                        match_id=match.id,
+                        message=Message(
+                            summary=f"Coffee chat with {others} soon",
+                            blocks=(
+                                Section(
+                                    text=Text.of(
+                                        f"⏰ Your coffee chat with {others} starts at {show(meeting.start_at, u.timezone)}."
+                                    )
+                                ),
+                            ),
+                        ),
+                    )
+                )
+            count += await enqueue(session, program.workspace_id, items, now)
+            meeting.reminder_at = None
+    return count

@@ -1,0 +1,128 @@
+"""Finding coffee-chat times inside everyone's working hours, each in their own time zone."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.kernel.timeutil import working_window, zone
+
+GRID = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Availability:
+    timezone: str
+    work_start: str = "09:00"
+    work_end: str = "17:00"
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """Offered starts (UTC). ``shared`` is False when no time fits everyone: these are the least-bad ones."""
+
+    starts: tuple[datetime, ...]
+    shared: bool
+    minutes_outside: tuple[int, ...] = ()
+
+
+def _minute(instant: datetime) -> int:
+    return int(instant.timestamp() // 60)
+
+
+class _Person:
+    """One person's working windows as UTC epoch minutes, computed once per search (fast to compare)."""
+
+    def __init__(self, person: Availability, first: datetime, last: datetime, holidays: frozenset[date]) -> None:
+        self.zone = zone(person.timezone)
+        self.holidays = holidays
+        day = first.astimezone(self.zone).date() - timedelta(days=1)
+        stop = last.astimezone(self.zone).date() + timedelta(days=1)
+        self.windows: list[tuple[int, int]] = []
+        while day <= stop:
+            begin, finish = working_window(day, person.work_start, person.work_end, person.timezone)
+            self.windows.append((_minute(begin), _minute(finish)))
+            day += timedelta(days=1)
+        self.begins = [begin for begin, _ in self.windows]
+
+    def working_day(self, instant: datetime) -> bool:
+        local = instant.astimezone(self.zone)
+        return local.weekday() < 5 and local.date() not in self.holidays
+
+    def fit(self, start: datetime, length: timedelta) -> tuple[int, int]:
+        """(minutes of the chat outside working hours, minutes between the chat and the nearest working hours)."""
+        s = _minute(start)
+        n = int(length.total_seconds() // 60)
+        e = s + n
+        best = (n, 24 * 60)
+        at = bisect.bisect_right(self.begins, s)
+        for begin, finish in self.windows[max(0, at - 2) : at + 1]:
+            overlap = max(0, min(finish, e) - max(begin, s))
+            fit = (n - overlap, max(0, begin - e, s - finish))
+            if fit < best:
+                best = fit
+        return best
+
+
+def find_slots(
+    people: list[Availability],
+    after: datetime,
+    *,
+    length_minutes: int = 30,
+    working_days: int = 7,
+    holidays: frozenset[date] = frozenset(),
+    count: int = 3,
+) -> SlotPlan:
+    """Up to ``count`` starts in the next ``working_days`` working days, spread over different days.
+
+    The cost of a start is, summed over people, the minutes outside their working hours plus how far from
+    their working hours it lies (so 08:00 beats 06:00 when nothing fits everyone).
+    """
+    length = timedelta(minutes=length_minutes)
+    first = (after + timedelta(hours=2)).replace(second=0, microsecond=0)
+    first += (-first.minute % 30) * timedelta(minutes=1)
+    horizon = first + timedelta(days=working_days + 5)  # weekends on the way
+    persons = [_Person(p, first, horizon, holidays) for p in people]
+    candidates: list[tuple[int, datetime]] = []
+    cursor = first
+    while cursor < horizon:
+        if all(p.working_day(cursor) for p in persons):
+            cost = sum(sum(p.fit(cursor, length)) for p in persons)
+            candidates.append((cost, cursor))
+        cursor += GRID
+    if not candidates:
+        return SlotPlan(starts=(), shared=False)
+    shared = [c for c in candidates if c[0] == 0]
+    pool = shared if shared else sorted(candidates, key=lambda c: (c[0], c[1]))
+    chosen: list[tuple[int, datetime]] = []
+    used_days: set[date] = set()
+    for cost, start in pool:
+        day = start.date()
+        if day in used_days:
+            continue
+        chosen.append((cost, start))
+        used_days.add(day)
+        if len(chosen) == count:
+            break
+    for cost, start in pool:  # fewer distinct days than wanted: fill with other times
+        if len(chosen) >= count:
+            break
+        if (cost, start) not in chosen:
+            chosen.append((cost, start))
+    chosen.sort(key=lambda c: c[1])
+    minutes = tuple(sum(p.fit(s, length)[0] for p in persons) for _, s in chosen)
+    return SlotPlan(starts=tuple(s for _, s in chosen), shared=bool(shared), minutes_outside=minutes)
+
+
+def shared_hours(people: list[Availability], on: date) -> float:
+    """Hours on ``on`` (UTC date) when everyone is inside working hours; for stats and reasons."""
+    start = datetime(on.year, on.month, on.day, tzinfo=zone("UTC"))
+    persons = [_Person(p, start, start + timedelta(days=1), frozenset()) for p in people]
+    total = 0
+    cursor = start
+    while cursor < start + timedelta(days=1):
+        if all(p.fit(cursor, GRID)[0] == 0 for p in persons):
+            total += 1
+        cursor += GRID
+    return total / 2

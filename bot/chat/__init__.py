@@ -1,0 +1,1 @@
+"""The command and button framework: grammar, one registry each, the per-event context. Knows no feature."""

@@ -1,0 +1,69 @@
+"""What a handler needs to act for one person: the session, who they are, where they are."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.kernel.events import Actor, Place, Reply
+from bot.kernel.messages import Message, Section, Text, text_message
+from bot.kernel.runtime import Runtime
+from bot.programs.membership import find_program
+from storage.tables import AuditEntry, Program, User, Workspace
+
+
+@dataclass
+class Ctx:
+    core: Runtime
+    session: AsyncSession
+    workspace: Workspace
+    user: User
+    actor: Actor
+    place: Place
+    later: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)  # run after commit
+
+    @property
+    def now(self):  # noqa: ANN201
+        return self.core.clock.now()
+
+    async def program(self, ref: str | None) -> Program:
+        """The program a command means: named by ``ref``, else this channel's, else the person's only one."""
+        return await find_program(self.session, self.workspace.id, self.user, ref, self.place.channel_id)
+
+    def is_admin(self, program: Program | None = None) -> bool:
+        """Workspace admins/owners, configured admins, and a program's creator (for that program)."""
+        if self.user.is_platform_admin:
+            return True
+        if self.core.admins.is_listed(self.workspace.platform, self.user.platform_user_id):
+            return True
+        return program is not None and program.created_by_user_id == self.user.id
+
+    async def audit(self, action: str, program: Program | None = None, **details: object) -> None:
+        self.session.add(
+            AuditEntry(
+                workspace_id=self.workspace.id,
+                actor_user_id=self.user.id,
+                program_id=program.id if program else None,
+                action=action,
+                details={k: v for k, v in details.items()},
+                at=self.now,
+            )
+        )
+
+
+def say(text: str, *, ephemeral: bool = True) -> Reply:
+    return Reply(message=text_message(text), ephemeral=ephemeral)
+
+
+def say_lines(title: str, lines: list[str], *, ephemeral: bool = True) -> Reply:
+    body = Text.of(f"**{title}**\n" + "\n".join(lines))
+    return Reply(message=Message(summary=title, blocks=(Section(text=body),)), ephemeral=ephemeral)
+
+
+REFUSAL = (
+    "Sorry, only program admins can do that. Ask your workspace admin or the person who created the "
+    "program; nothing was changed."
+)

@@ -1,0 +1,1 @@
+"""The outbox: every outgoing message written first, then claimed, sent and recorded; private notes to admins."""

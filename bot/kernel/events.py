@@ -1,0 +1,180 @@
+"""Neutral inbound events: what adapters hand the core after translating a platform payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.kernel.messages import Form, Message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, on which workspace."""
+
+    platform: str
+    workspace_id: str  # the platform's team / tenant id
+    user_id: str  # the platform's user id
+    name: str | None = None
+    email: str | None = None
+    timezone: str | None = None  # the platform's idea of their zone, if it sent one
+    is_platform_admin: bool | None = None  # None: the adapter doesn't know
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where it happened."""
+
+    channel_id: str | None = None
+    thread_id: str | None = None
+    is_direct: bool = False
+
+
+@dataclass(frozen=True)
+class SentRef:
+    """Where a sent message lives, so it can be updated later."""
+
+    conversation_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class MentionRef:
+    """A person mentioned in a command: their platform id and the exact text that stands for them in it.
+
+    Adapters write each mention into the event's text as plain readable text (``@Bob Smith``) and list it
+    here, so the core never parses platform markup.
+    """
+
+    user_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel named in a command: its platform id and the exact text that stands for it (``#mentoring``)."""
+
+    channel_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CommandEvent:
+    actor: Actor
+    text: str
+    place: Place = field(default_factory=Place)
+    mentions: tuple[MentionRef, ...] = ()
+    channels: tuple[ChannelRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class DirectMessageEvent:
+    actor: Actor
+    text: str
+    place: Place = field(default_factory=lambda: Place(is_direct=True))
+    mentions: tuple[MentionRef, ...] = ()
+    channels: tuple[ChannelRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    """A button click or a choice picked."""
+
+    actor: Actor
+    action_id: str
+    value: str
+    message: SentRef | None = None
+    place: Place = field(default_factory=Place)
+    event_id: str | None = None  # the platform's id for this click, when it has one
+
+
+@dataclass(frozen=True)
+class FormSubmittedEvent:
+    actor: Actor
+    form_id: str
+    values: dict[str, str | list[str] | None]
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class MemberJoinedEvent:
+    actor: Actor  # the person who joined
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class MemberLeftEvent:
+    actor: Actor
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class AppInstalledEvent:
+    actor: Actor  # who installed it
+    scope: Literal["workspace", "team", "channel", "group", "personal"] = "workspace"
+    channel_id: str | None = None
+    workspace_name: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeOpenedEvent:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class FileUploadedEvent:
+    """A file someone sent the bot (e.g. a participants CSV in a DM), already downloaded by the adapter.
+
+    ``text`` is the message that came with it (e.g. ``import coffee``); the core decides what to do.
+    """
+
+    actor: Actor
+    filename: str
+    content: bytes
+    text: str = ""
+    place: Place = field(default_factory=lambda: Place(is_direct=True))
+
+
+Event = (
+    CommandEvent
+    | DirectMessageEvent
+    | ActionEvent
+    | FormSubmittedEvent
+    | MemberJoinedEvent
+    | MemberLeftEvent
+    | AppInstalledEvent
+    | HomeOpenedEvent
+    | FileUploadedEvent
+)
+
+
+# --- what the core answers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message back to the person where they acted; ephemeral means only they see it."""
+
+    message: Message
+    ephemeral: bool = True
+    replace_original: bool = False  # for clicks: swap the clicked message for this one
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    form: Form
+
+
+@dataclass(frozen=True)
+class FormErrors:
+    """Field-level problems shown inline on the form; nothing was saved."""
+
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True)
+class NoReply:
+    pass
+
+
+Response = Reply | OpenForm | FormErrors | NoReply

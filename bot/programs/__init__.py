@@ -1,0 +1,1 @@
+"""Programs, memberships and consent, people and workspaces, profile and program forms."""

@@ -1,0 +1,38 @@
+"""Who is in which match: the read side of matches, shared by every floor above (intros, surveys, status)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.tables import Match, MatchMember, User
+
+Group = tuple[Match, list[tuple[MatchMember, User]]]
+
+
+async def match_groups(session: AsyncSession, round_id: int | None) -> list[Group]:
+    matches = (await session.exec(select(Match).where(Match.round_id == round_id).order_by(col(Match.id)))).all()
+    members: dict[int, list[tuple[MatchMember, User]]] = {}
+    for mm, user in (
+        await session.exec(  # the whole round's members in one query, not one per match
+            select(MatchMember, User)
+            .join(User, col(User.id) == MatchMember.user_id)
+            .join(Match, col(Match.id) == MatchMember.match_id)
+            .where(Match.round_id == round_id)
+            .order_by(col(MatchMember.id))
+        )
+    ).all():
+        members.setdefault(mm.match_id, []).append((mm, user))
+    return [(match, members.get(match.id or 0, [])) for match in matches]
+
+
+async def members_of(session: AsyncSession, match_id: int | None) -> list[tuple[MatchMember, User]]:
+    rows = (
+        await session.exec(
+            select(MatchMember, User)
+            .join(User, col(User.id) == MatchMember.user_id)
+            .where(MatchMember.match_id == match_id)
+            .order_by(col(MatchMember.id))
+        )
+    ).all()
+    return [(mm, u) for mm, u in rows]

@@ -1,0 +1,1 @@
+"""Matching rounds, intros and the life of a match."""

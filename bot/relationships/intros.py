@@ -1,0 +1,185 @@
+"""Introductions: the message that tells a group they've been matched, why, and when they could meet."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.booking.offers import offer, offer_blocks
+from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
+from bot.engagement.custom_content import custom_prompts
+from bot.engagement.prompts import prompt_blocks
+from bot.kernel.messages import Actions, Context, GroupChatButton, Header, Mention, Message, Section, Text
+from bot.kernel.runtime import Runtime
+from bot.programs.matches import match_groups
+from storage.enums import ProgramKind, Role
+from storage.tables import Program, Round, User, Waitlist, Workspace
+
+
+def _mention(user: User) -> Mention:
+    return Mention(user_id=user.platform_user_id, name=user.display_name)
+
+
+def _names(users: list[User]) -> str:
+    names = [u.display_name for u in users]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _who_line(program: Program, members: list[tuple[str, User]]) -> Text:
+    parts: list = []
+    for index, (role, user) in enumerate(members):
+        if index:
+            parts.append(" and " if index == len(members) - 1 else ", ")
+        parts.append(_mention(user))
+        if program.kind == ProgramKind.MENTORING.value:
+            parts.append(f" ({role})")
+    return Text.of(*parts)
+
+
+def _title(program: Program) -> str:
+    if program.kind == ProgramKind.MENTORING.value:
+        return "Meet your mentoring match 🤝"
+    return "Time for a coffee chat ☕"
+
+
+def intro_for_group(
+    program: Program,
+    rnd: Round,
+    members: list[tuple[str, User]],
+    reasons: list[str],
+    booking: list,
+    *,
+    extra: list[str] | tuple[str, ...] = (),
+) -> Message:
+    users = [u for _, u in members]
+    who = _who_line(program, members)
+    blocks: list = [
+        Header(text=_title(program)),
+        Section(text=Text.of(*who.parts, f": you're matched in **{program.name}** (round {rnd.number}).")),
+    ]
+    if reasons:
+        blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
+    blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
+    blocks.extend(booking)
+    return Message(summary=f"You're matched with {_names(users)}", blocks=tuple(blocks))
+
+
+def intro_for_person(
+    program: Program,
+    rnd: Round,
+    viewer: User,
+    members: list[tuple[str, User]],
+    reasons: list[str],
+    booking: list,
+    *,
+    extra: list[str] | tuple[str, ...] = (),
+) -> Message:
+    """For platforms where the bot can't open group chats: a 1:1 card with a button that opens one."""
+    others = [(r, u) for r, u in members if u.id != viewer.id]
+    users = [u for _, u in members]
+    who = _who_line(program, others)
+    blocks: list = [
+        Header(text=_title(program)),
+        Section(text=Text.of("You're matched with ", *who.parts, f" in **{program.name}** (round {rnd.number}).")),
+    ]
+    if reasons:
+        blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
+    blocks.append(
+        Actions(
+            elements=(
+                GroupChatButton(
+                    label="Start a group chat",
+                    user_ids=tuple(u.platform_user_id for u in users),
+                    emails=tuple(u.email for u in users if u.email),
+                    topic=f"{program.name}: {_names(users)}",
+                ),
+            )
+        )
+    )
+    blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
+    blocks.extend(booking)
+    return Message(summary=f"You're matched with {_names([u for _, u in others])}", blocks=tuple(blocks))
+
+
+async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: Program, rnd: Round) -> int:
+    """Intros for every group and a kind word for everyone the round could not place."""
+    now = core.clock.now()
+    workspace = await session.get(Workspace, program.workspace_id)
+    assert workspace is not None
+    groups_supported = core.port(workspace.platform).capabilities.group_conversations
+    extra = (await custom_prompts(session, program)).get(1, [])  # the program team's own week-1 questions
+    items: list[Outgoing] = []
+    for match, members in await match_groups(session, rnd.id):
+        ordered = sorted(members, key=lambda mu: (mu[0].role != Role.MENTOR.value, mu[1].id or 0))
+        people = [(mm.role, u) for mm, u in ordered]
+        users = [u for _, u in people]
+        meeting, plan = await offer(session, program, match, users, now)
+        base = f"program:{program.id}:round:{rnd.number}:match:{match.id}:intro"
+        if groups_supported:
+            message = intro_for_group(
+                program, rnd, people, match.reasons, offer_blocks(meeting, plan, users), extra=extra
+            )
+            target = to_group([u.platform_user_id for u in users])
+            items.append(
+                Outgoing(
+                    key=f"{base}:group",
+                    step="intro",
+                    target=target,
+                    message=message,
+                    program_id=program.id,
+                    round_id=rnd.id,
+                    match_id=match.id,
+                )
+            )
+        else:
+            for user in users:
+                message = intro_for_person(
+                    program,
+                    rnd,
+                    user,
+                    people,
+                    match.reasons,
+                    offer_blocks(meeting, plan, users, viewer=user),
+                    extra=extra,
+                )
+                items.append(
+                    Outgoing(
+                        key=f"{base}:user:{user.id}",
+                        step="intro",
+                        target=to_user(user.platform_user_id),
+                        message=message,
+                        program_id=program.id,
+                        round_id=rnd.id,
+                        match_id=match.id,
+                    )
+                )
+    waitlisted = (await session.exec(_waitlist_query(rnd.id))).all()
+    for entry, user in waitlisted:
+        message = Message(
+            summary="No match for you this round",
+            blocks=(
+                Section(text=Text.of(f"No match for you in **{program.name}** this round. {entry.reason}")),
+                Context(text=Text.of("Nothing to do on your side; you'll be first in line next round.")),
+            ),
+        )
+        items.append(
+            Outgoing(
+                key=f"program:{program.id}:round:{rnd.number}:waitlist:{user.id}",
+                step="waitlist",
+                target=to_user(user.platform_user_id),
+                message=message,
+                program_id=program.id,
+                round_id=rnd.id,
+            )
+        )
+    return await enqueue(session, program.workspace_id, items, now)
+
+
+def _waitlist_query(round_id: int | None):  # noqa: ANN202
+    from sqlmodel import col, select
+
+    return (
+        select(Waitlist, User)
+        .join(User, col(User.id) == Waitlist.user_id)
+        .where(Waitlist.round_id == round_id)
+        .order_by(col(Waitlist.id))
+    )

@@ -1,0 +1,279 @@
+"""Matching rounds: build the problem from the database, run the engine, store groups, write intros."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import matching
+from bot.kernel.runtime import Runtime
+from bot.programs.membership import is_available
+from bot.relationships.intros import enqueue_round_messages
+from storage.enums import MatchStatus, MembershipStatus, ProgramKind, Role, RoundStatus
+from storage.tables import Avoidance, Match, MatchMember, Membership, Program, Round, User, Waitlist
+
+log = logging.getLogger("tandem.rounds")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Who can be matched this round, and who is still busy in an ongoing mentoring pair."""
+
+    members: list[tuple[Membership, User]]
+    continuing: dict[int, int]  # mentor user id → mentees they already have this round
+
+
+def round_seed(program_id: int, number: int) -> int:
+    digest = hashlib.sha256(f"tandem:{program_id}:{number}".encode()).hexdigest()
+    return int(digest[:8], 16) % 2**31  # fits a signed 32-bit column (PostgreSQL INTEGER)
+
+
+async def pool_for(session: AsyncSession, program: Program, now: datetime) -> Pool:
+    rows = (
+        await session.exec(
+            select(Membership, User)
+            .join(User, col(User.id) == Membership.user_id)
+            .where(Membership.program_id == program.id, Membership.status == MembershipStatus.ACTIVE.value)
+            .order_by(col(User.id))
+        )
+    ).all()
+    available = [(m, u) for m, u in rows if is_available(m, now)]
+    continuing: dict[int, int] = {}
+    if program.kind == ProgramKind.MENTORING.value:
+        busy = await ongoing_mentoring_pairs(session, program, now)
+        rematch = {m.user_id for m, _ in available if m.wants_rematch}
+        busy_mentees: set[int] = set()
+        for mentor_id, mentee_id in busy:
+            if mentor_id in rematch or mentee_id in rematch:
+                continue
+            busy_mentees.add(mentee_id)
+            continuing[mentor_id] = continuing.get(mentor_id, 0) + 1
+        available = [(m, u) for m, u in available if u.id not in busy_mentees]
+    return Pool(members=available, continuing=continuing)
+
+
+async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: datetime) -> list[tuple[int, int]]:
+    """(mentor, mentee) pairs still inside their track."""
+    since = now - timedelta(weeks=program.track_weeks)
+    matches = (
+        await session.exec(
+            select(Match).where(
+                Match.program_id == program.id,
+                Match.created_at >= since,
+                col(Match.status).not_in([MatchStatus.ENDED.value]),
+            )
+        )
+    ).all()
+    by_match: dict[int, list[MatchMember]] = {}
+    if matches:  # every member of those matches in one query, not one per match
+        for member in (
+            await session.exec(
+                select(MatchMember)
+                .where(col(MatchMember.match_id).in_([m.id for m in matches]))
+                .order_by(col(MatchMember.id))
+            )
+        ).all():
+            by_match.setdefault(member.match_id, []).append(member)
+    pairs = []
+    for match in matches:
+        members = by_match.get(match.id or 0, [])
+        mentors = [m.user_id for m in members if m.role == Role.MENTOR.value]
+        mentees = [m.user_id for m in members if m.role == Role.MENTEE.value]
+        if mentors and mentees:
+            pairs.append((mentors[0], mentees[0]))
+    return pairs
+
+
+async def rematch_avoids(session: AsyncSession, program: Program, pool: Pool) -> list[tuple[int, int]]:
+    """(person, old partner) for everyone who asked for a rematch ("not a good fit", "we can't meet").
+
+    The old partner goes into both people's ``avoid`` list for this round only: avoid is a hard rule in the
+    engine (history is only a soft penalty, and none at all when ``avoid_repeat_rounds`` is 0), and
+    ``wants_rematch`` is cleared once the round is matched, so later rounds may pair them again.
+    """
+    wanting = [u.id for m, u in pool.members if m.wants_rematch]
+    if not wanting:
+        return []
+    rows = (
+        await session.exec(
+            select(MatchMember.match_id, MatchMember.user_id)
+            .join(Match, col(Match.id) == MatchMember.match_id)
+            .where(Match.program_id == program.id, col(MatchMember.user_id).in_(wanting))
+            .order_by(col(MatchMember.match_id).desc())
+        )
+    ).all()
+    latest: dict[int, int] = {}
+    for match_id, user_id in rows:
+        latest.setdefault(user_id, match_id)
+    if not latest:
+        return []
+    members = (
+        await session.exec(
+            select(MatchMember.match_id, MatchMember.user_id).where(
+                col(MatchMember.match_id).in_(sorted(set(latest.values())))
+            )
+        )
+    ).all()
+    pairs = []
+    for match_id, other in members:
+        for person, their_match in latest.items():
+            if their_match == match_id and other != person:
+                pairs.append((person, other))
+    return sorted(pairs)
+
+
+async def build_problem(
+    session: AsyncSession, program: Program, number: int, now: datetime, pool: Pool
+) -> dict[str, Any]:
+    """The engine's JSON contract (docs/matching.md), with our user ids as participant ids."""
+    user_ids = [u.id for _, u in pool.members]
+    avoid: dict[int, list[str]] = {}
+    if user_ids:
+        for row in (await session.exec(select(Avoidance).where(col(Avoidance.user_id).in_(user_ids)))).all():
+            avoid.setdefault(row.user_id, []).append(str(row.avoided_user_id))
+    for person, partner in await rematch_avoids(session, program, pool):
+        for a, b in ((person, partner), (partner, person)):
+            if str(b) not in avoid.setdefault(a, []):
+                avoid[a].append(str(b))
+    participants = []
+    for m, u in pool.members:
+        capacity = max(0, m.capacity - pool.continuing.get(u.id, 0)) if m.role == Role.MENTOR.value else 1
+        if m.role == Role.MENTOR.value and capacity == 0:
+            continue
+        participants.append(
+            {
+                "id": str(u.id),
+                "name": u.display_name,
+                "role": m.role,
+                "capacity": max(1, capacity),
+                "timezone": u.timezone,
+                "working_hours": [u.work_start, u.work_end],
+                "department": m.department or "",
+                "skills_offered": m.skills_offered,
+                "skills_wanted": m.skills_wanted,
+                "interests": m.interests,
+                "avoid": avoid.get(u.id, []),
+                "paused": False,
+            }
+        )
+    history = []
+    past = (
+        await session.exec(
+            select(Match, Round.number)
+            .join(Round, col(Round.id) == Match.round_id)
+            .where(Match.program_id == program.id)
+        )
+    ).all()
+    members_by_match: dict[int, list[int]] = {}
+    for match_id, user_id in (
+        await session.exec(  # every past member in one query, not one per match
+            select(MatchMember.match_id, MatchMember.user_id)
+            .join(Match, col(Match.id) == MatchMember.match_id)
+            .where(Match.program_id == program.id)
+            .order_by(col(MatchMember.id))
+        )
+    ).all():
+        members_by_match.setdefault(match_id, []).append(user_id)
+    for match, past_number in past:
+        members = members_by_match.get(match.id or 0, [])
+        history.append({"members": [str(x) for x in members], "round": past_number})
+    weights = dict(program.weights)
+    weights.setdefault("prefer_same_department", not program.prefer_different_department)
+    return {
+        "mode": "mentoring" if program.kind == ProgramKind.MENTORING.value else "peer",
+        "group_size": program.group_size,
+        "avoid_repeat_rounds": program.avoid_repeat_rounds,
+        "seed": round_seed(program.id or 0, number),
+        "participants": participants,
+        "history": history,
+        "weights": weights,
+    }
+
+
+async def next_round_number(session: AsyncSession, program_id: int | None) -> int:
+    last = (
+        await session.exec(
+            select(Round.number).where(Round.program_id == program_id).order_by(col(Round.number).desc())
+        )
+    ).first()
+    return (last or 0) + 1
+
+
+def preview(problem: dict[str, Any]) -> dict[str, Any]:
+    return matching.result_to_json(matching.solve(matching.problem_from_json(problem)))
+
+
+async def run_round(core: Runtime, program_id: int, number: int | None = None) -> Round:
+    """Match a round once: a round that already exists is returned as it is (steps may be re-run)."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        program = await session.get(Program, program_id)
+        if program is None:
+            raise LookupError(f"program {program_id} does not exist")
+        if number is None:
+            number = await next_round_number(session, program.id)
+        existing = (
+            await session.exec(select(Round).where(Round.program_id == program.id, Round.number == number))
+        ).first()
+        if existing is not None and existing.status != RoundStatus.PLANNED.value:
+            return existing
+        pool = await pool_for(session, program, now)
+        problem = await build_problem(session, program, number, now, pool)
+        result = preview(problem)
+        rnd = existing or Round(program_id=program.id, number=number, seed=problem["seed"], scheduled_for=now)
+        rnd.status = RoundStatus.MATCHED.value
+        rnd.matched_at = now
+        rnd.stats = dict(result.get("stats", {}))
+        session.add(rnd)
+        await session.flush()
+        if program.kind == ProgramKind.PEER.value:
+            await _end_previous(session, program, rnd)
+        roles = {str(u.id): m.role for m, u in pool.members}
+        for group in result["groups"]:
+            match = Match(
+                round_id=rnd.id,
+                program_id=program.id,
+                score=float(group.get("score", 0.0)),
+                reasons=list(group.get("reasons", [])),
+                status=MatchStatus.INTRODUCED.value,
+                created_at=now,
+            )
+            session.add(match)
+            await session.flush()
+            for member in group["members"]:
+                session.add(MatchMember(match_id=match.id, user_id=int(member), role=roles.get(member, "peer")))
+        for item in result["unmatched"]:
+            session.add(Waitlist(round_id=rnd.id, user_id=int(item["id"]), reason=item["reason"]))
+        for m, _ in pool.members:
+            m.wants_rematch = False
+        await session.flush()
+        await enqueue_round_messages(core, session, program, rnd)
+        log.info(
+            "program %s round %s: %d groups, %d unmatched",
+            program.id,
+            number,
+            len(result["groups"]),
+            len(result["unmatched"]),
+        )
+        return rnd
+
+
+async def _end_previous(session: AsyncSession, program: Program, current: Round) -> None:
+    """Peer matches last one round; when the next one starts the previous groups are done."""
+    old = (
+        await session.exec(
+            select(Match).where(
+                Match.program_id == program.id,
+                Match.round_id != current.id,
+                col(Match.status).not_in([MatchStatus.ENDED.value, MatchStatus.MET.value]),
+            )
+        )
+    ).all()
+    for match in old:
+        match.status = MatchStatus.ENDED.value

@@ -1,0 +1,1 @@
+"""The program calendar and running each due step exactly once."""
