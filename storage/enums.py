@@ -57,6 +57,31 @@ class MatchStatus(StrEnum):
     ENDED = "ended"
 
 
+class EndReason(StrEnum):
+    """Why a match ended."""
+
+    ROUND_OVER = "round_over"  # a peer group, when the program's next round starts
+    TRACK_OVER = "track_over"  # a mentoring pair at the end of its track
+    INFORMAL = "informal"  # the pair chose to keep meeting on their own; the bot stops prompting
+    REMATCH = "rematch"  # "not a good fit" / "we can't meet", or an admin's rematch
+    LEFT = "left"  # someone left the program
+    REMOVED = "removed"  # an admin removed someone
+
+
+class Medium(StrEnum):
+    VIDEO = "video"
+    CALL = "call"
+    CHAT = "chat"
+    IN_PERSON = "in_person"
+
+
+class GoalStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    ON_TRACK = "on_track"
+    STUCK = "stuck"
+    DONE = "done"
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -180,6 +180,9 @@ class Match(SQLModel, table=True):
     created_at: datetime | None = _utc(default=None)
     met_at: datetime | None = _utc(default=None)
     meetings_count: int = 0
+    ended_at: datetime | None = _utc(default=None)  # when the relationship ended (status "ended")
+    end_reason: str | None = Field(default=None, max_length=16)  # storage.enums.EndReason
+    cadence: str | None = Field(default=None, max_length=16)  # agreed chat cadence; None: the program's
 
 
 class MatchMember(SQLModel, table=True):
@@ -320,6 +323,53 @@ class Meeting(SQLModel, table=True):
     reminder_at: datetime | None = _utc(default=None)
     created_at: datetime | None = _utc(default=None)
     nudged_at: datetime | None = _utc(default=None)  # when the group was reminded to pick a time (once per offer)
+
+
+class Agreement(SQLModel, table=True):
+    """How a mentoring pair agreed to work: one per match, proposed by one side and confirmed by the other."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (UniqueConstraint("match_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="match.id")
+    cadence: str = Field(max_length=16)  # storage.enums.Cadence
+    medium: str = Field(max_length=16)  # storage.enums.Medium
+    avoid: str | None = Field(default=None, sa_column=Column(Text))
+    proposed_by_user_id: int = Field(foreign_key="tandem_user.id")
+    proposed_at: datetime | None = _utc(default=None)
+    confirmed_by_user_id: int | None = Field(default=None, foreign_key="tandem_user.id")
+    confirmed_at: datetime | None = _utc(default=None)
+    reminded: int = 0  # gentle reminders sent while nothing was agreed
+
+
+class Goal(SQLModel, table=True):
+    """One of a pair's own goals (1 to 3 per match), in their words, with where it stands."""
+
+    __tablename__ = "goal"
+    __table_args__ = (UniqueConstraint("match_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="match.id", index=True)
+    position: int = 1
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="not_started", max_length=16)  # storage.enums.GoalStatus
+    created_at: datetime | None = _utc(default=None)
+    updated_at: datetime | None = _utc(default=None)
+
+
+class Recap(SQLModel, table=True):
+    """A private note after a chat, with action items; only the pair ever sees it."""
+
+    __tablename__ = "recap"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="match.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    author_user_id: int = Field(foreign_key="tandem_user.id")
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    action_items: list[str] = _json_list()
+    created_at: datetime | None = _utc(default=None)
 
 
 class IcebreakerPost(SQLModel, table=True):
