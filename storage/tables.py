@@ -323,6 +323,8 @@ class Meeting(SQLModel, table=True):
     reminder_at: datetime | None = _utc(default=None)
     created_at: datetime | None = _utc(default=None)
     nudged_at: datetime | None = _utc(default=None)  # when the group was reminded to pick a time (once per offer)
+    followed_up_at: datetime | None = _utc(default=None)  # when "how did it go?" went out after the chat
+    held_at: datetime | None = _utc(default=None)  # when someone confirmed the chat took place
 
 
 class Agreement(SQLModel, table=True):

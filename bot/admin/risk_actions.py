@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlmodel import col, select
-
 from bot.admin.risk import NUDGE, PAUSE, REMATCH
 from bot.chat.context import REFUSAL, Ctx, say
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.kernel.events import Response
 from bot.kernel.messages import Message, Section, Text
 from bot.kernel.timeutil import show
-from bot.programs.matches import members_of
+from bot.programs.matches import end_match, members_of
 from bot.programs.membership import membership, pause
-from storage.tables import Match, Membership, Program, User, Workspace
+from storage.enums import EndReason
+from storage.tables import Match, Program, User, Workspace
 
 ADMIN_PAUSE = timedelta(weeks=4)
 
@@ -106,14 +105,7 @@ async def rematch(ctx: Ctx, value: str) -> Response:
     match, program = found
     if not ctx.is_admin(program):
         return say(REFUSAL)
-    user_ids = [u.id for _, u in await members_of(ctx.session, match.id)]
-    members = (
-        await ctx.session.exec(
-            select(Membership).where(Membership.program_id == program.id, col(Membership.user_id).in_(user_ids))
-        )
-    ).all()
-    for member in members:
-        member.wants_rematch = True
+    end_match(match, EndReason.REMATCH, ctx.now)
     await ctx.audit("rematch", program, match_id=match.id)
     return say(f"Done: everyone in that pair gets a new match in the next round of {program.name}.")
 

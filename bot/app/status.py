@@ -14,6 +14,7 @@ from storage.tables import Match, MatchMember, Meeting, Program, SurveyInstance,
 
 
 async def current_matches(session: AsyncSession, user: User) -> list[tuple[Match, Program, list[User]]]:
+    """Every match of this person that hasn't ended, newest first, with the others in it."""
     rows = (
         await session.exec(
             select(Match, Program)
@@ -24,11 +25,7 @@ async def current_matches(session: AsyncSession, user: User) -> list[tuple[Match
         )
     ).all()
     out = []
-    seen: set[int] = set()
-    for match, program in rows:
-        if program.id in seen:
-            continue
-        seen.add(program.id or 0)
+    for match, program in rows:  # every live match: a mentor may have several mentees in one program
         others = [u for _, u in await members_of(session, match.id) if u.id != user.id]
         out.append((match, program, others))
     return out

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Outgoing, enqueue, to_channel
 from bot.kernel.messages import Mention, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import members_of
-from storage.enums import MeetingState
-from storage.tables import Match, Meeting, Program
+from storage.tables import Match, Program
 
 MILESTONES = {1: "had their first chat 🎉", 4: "have met four times 🌟"}
 COMPLETED = "completed the program together 🎓 Thank you both!"
@@ -22,37 +19,6 @@ async def on_meeting_reported(core: Runtime, session: AsyncSession, match: Match
     if milestone is None:
         return False
     return await celebrate(core, session, match, f"meetings:{match.meetings_count}", milestone)
-
-
-async def count_meetings(core: Runtime) -> int:
-    """Count booked chats whose time has passed, so a pair's fourth meeting gets its shout-out too.
-
-    "Did you meet?" only reports the first meeting; later ones are the confirmed bookings that have ended.
-    The count only ever goes up (a first meeting reported and also booked counts once).
-    """
-    now = core.clock.now()
-    celebrated = 0
-    async with core.db.transaction() as session:
-        past = (
-            select(Meeting.match_id, func.count().label("n"))
-            .where(Meeting.state == MeetingState.CONFIRMED.value, col(Meeting.end_at) <= now)
-            .group_by(col(Meeting.match_id))
-            .subquery()
-        )
-        rows = (
-            await session.exec(
-                select(Match, past.c.n)
-                .join(past, past.c.match_id == Match.id)
-                .where(col(Match.meetings_count) < past.c.n)
-            )
-        ).all()
-        for match, count in rows:
-            before, match.meetings_count = match.meetings_count, int(count)
-            match.met_at = match.met_at or now
-            for reached in sorted(MILESTONES):
-                if before < reached <= match.meetings_count:
-                    celebrated += await celebrate(core, session, match, f"meetings:{reached}", MILESTONES[reached])
-    return celebrated
 
 
 async def on_program_completed(core: Runtime, session: AsyncSession, match: Match) -> bool:

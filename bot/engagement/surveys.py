@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam
@@ -25,11 +25,11 @@ from bot.engagement.celebrations import on_meeting_reported, on_program_complete
 from bot.engagement.custom_content import note_no_questions, questions_exist, with_custom_questions
 from bot.kernel.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.kernel.runtime import Runtime
-from storage.enums import MatchStatus
+from bot.programs.matches import end_match, members_of
+from storage.enums import EndReason, MatchStatus
 from storage.tables import (
     Match,
     MatchMember,
-    Membership,
     Program,
     SurveyAnswer,
     SurveyInstance,
@@ -95,6 +95,16 @@ class SurveyAsk:
     recipients: list[User]
     match: Match | None = None
     round_id: int | None = None
+    members: list[User] = field(default_factory=list)  # everyone in the match, so each message names the others
+
+
+def about_line(viewer: User, members: list[User]) -> str | None:
+    """ "About your match with Ana": a person in several matches must know which one a message is about."""
+    others = [u.display_name for u in members if u.id != viewer.id]
+    if not others:
+        return None
+    names = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
+    return f"About your match with {names}"
 
 
 async def open_survey(
@@ -172,13 +182,12 @@ async def open_surveys(core: Runtime, session: AsyncSession, program: Program, a
             sent += sent_before
         survey = await definition_for(session, instance)
         recipients.extend({"instance_id": instance.id, "user_id": u.id, "answered": False} for u in ask.recipients)
-        message = survey_message(instance, survey)
         items.extend(
             Outgoing(
                 key=f"survey:{instance.key}:ask:{user.id}",
                 step=f"survey:{ask.definition_id}",
                 target=to_user(user.platform_user_id),
-                message=message,
+                message=survey_message(instance, survey, about=about_line(user, ask.members)),
                 program_id=program.id,
                 round_id=ask.round_id,
                 match_id=instance.match_id,
@@ -229,10 +238,16 @@ def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen:
 
 
 def survey_message(
-    instance: SurveyInstance, survey: SurveyDefinition, answers: dict[str, str] | None = None, closed: bool = False
+    instance: SurveyInstance,
+    survey: SurveyDefinition,
+    answers: dict[str, str] | None = None,
+    closed: bool = False,
+    about: str | None = None,
 ) -> Message:
     answers = answers or {}
     blocks: list = [Header(text=survey.title)]
+    if about:
+        blocks.append(Context(text=Text.of(about)))
     if survey.intro:
         blocks.append(Context(text=Text.of(survey.intro)))
     if survey.anonymous:
@@ -352,7 +367,10 @@ async def record_answer(
     text = "Thanks, saved." if changed else "Already saved; nothing changed."
     if OptionFlag.REMATCH.value in flags:
         text = REMATCH_NOTE
-    return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(instance, survey, answers)
+    about = about_line(user, [u for _, u in await members_of(session, match.id)]) if match is not None else None
+    return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(
+        instance, survey, answers, about=about
+    )
 
 
 def _validate(question: SurveyQuestion, value: str) -> str:
@@ -424,16 +442,9 @@ async def _apply_effects(
             match.met_at = match.met_at or core.clock.now()
             match.meetings_count += 1
             await on_meeting_reported(core, session, match)
-    if OptionFlag.REMATCH.value in flags:
-        member = (
-            await session.exec(
-                select(Membership).where(Membership.program_id == instance.program_id, Membership.user_id == user.id)
-            )
-        ).first()
-        if member is not None:
-            member.wants_rematch = True
-        if match is not None:  # "not a fit" or "can't meet": stop prompting and checking in on this pair
-            match.status = MatchStatus.ENDED.value
+    if OptionFlag.REMATCH.value in flags and match is not None:
+        # "not a fit" or "can't meet": this match ends (and only this one); both get someone new next round
+        end_match(match, EndReason.REMATCH, core.clock.now())
     if OptionFlag.NOTIFY_ADMINS.value in flags:
         program = await session.get(Program, instance.program_id)
         if program is not None:

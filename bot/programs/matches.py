@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.enums import EndReason, MatchStatus
 from storage.tables import Match, MatchMember, User
 
 Group = tuple[Match, list[tuple[MatchMember, User]]]
@@ -36,3 +39,13 @@ async def members_of(session: AsyncSession, match_id: int | None) -> list[tuple[
         )
     ).all()
     return [(mm, u) for mm, u in rows]
+
+
+def end_match(match: Match, reason: EndReason, now: datetime) -> bool:
+    """End one relationship (and only that one): nothing is sent about it any more. False if it had ended."""
+    if match.status == MatchStatus.ENDED.value:
+        return False
+    match.status = MatchStatus.ENDED.value
+    match.ended_at = now
+    match.end_reason = reason.value
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking.offers import offer, offer_blocks
@@ -152,8 +153,21 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                         match_id=match.id,
                     )
                 )
-    waitlisted = (await session.exec(_waitlist_query(rnd.id))).all()
-    for entry, user in waitlisted:
+    items.extend(await _waiting_notes(session, program, rnd))
+    return await enqueue(session, program.workspace_id, items, now)
+
+
+async def _waiting_notes(session: AsyncSession, program: Program, rnd: Round) -> list[Outgoing]:
+    """A kind word for those this round could not place: once when they start waiting, again only on change.
+
+    Someone the previous round could not place either has been told already (the engine's wording of the
+    reason may differ from round to round while nothing changed for them).
+    """
+    told_before = await _waiting_since_last_round(session, program, rnd)
+    items = []
+    for entry, user in (await session.exec(_waitlist_query(rnd.id))).all():
+        if user.id in told_before:
+            continue
         message = Message(
             summary="No match for you this round",
             blocks=(
@@ -171,12 +185,24 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                 round_id=rnd.id,
             )
         )
-    return await enqueue(session, program.workspace_id, items, now)
+    return items
+
+
+async def _waiting_since_last_round(session: AsyncSession, program: Program, rnd: Round) -> set[int]:
+    """Who the previous round of this program could not place either."""
+    previous = (
+        await session.exec(
+            select(Round.id)
+            .where(Round.program_id == program.id, col(Round.number) < rnd.number)
+            .order_by(col(Round.number).desc())
+        )
+    ).first()
+    if previous is None:
+        return set()
+    return set((await session.exec(select(Waitlist.user_id).where(Waitlist.round_id == previous))).all())
 
 
 def _waitlist_query(round_id: int | None):  # noqa: ANN202
-    from sqlmodel import col, select
-
     return (
         select(Waitlist, User)
         .join(User, col(User.id) == Waitlist.user_id)

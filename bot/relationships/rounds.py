@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import matching
 from bot.kernel.runtime import Runtime
+from bot.programs.matches import end_match
 from bot.programs.membership import is_available
 from bot.relationships.intros import enqueue_round_messages
-from storage.enums import MatchStatus, MembershipStatus, ProgramKind, Role, RoundStatus
+from storage.enums import EndReason, MatchStatus, MembershipStatus, ProgramKind, Role, RoundStatus
 from storage.tables import Avoidance, Match, MatchMember, Membership, Program, Round, User, Waitlist
 
 log = logging.getLogger("tandem.rounds")
@@ -47,11 +48,8 @@ async def pool_for(session: AsyncSession, program: Program, now: datetime) -> Po
     continuing: dict[int, int] = {}
     if program.kind == ProgramKind.MENTORING.value:
         busy = await ongoing_mentoring_pairs(session, program, now)
-        rematch = {m.user_id for m, _ in available if m.wants_rematch}
         busy_mentees: set[int] = set()
-        for mentor_id, mentee_id in busy:
-            if mentor_id in rematch or mentee_id in rematch:
-                continue
+        for mentor_id, mentee_id in busy:  # a rematch ended its own match, so only that pair is free again
             busy_mentees.add(mentee_id)
             continuing[mentor_id] = continuing.get(mentor_id, 0) + 1
         available = [(m, u) for m, u in available if u.id not in busy_mentees]
@@ -91,15 +89,43 @@ async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: 
 
 
 async def rematch_avoids(session: AsyncSession, program: Program, pool: Pool) -> list[tuple[int, int]]:
-    """(person, old partner) for everyone who asked for a rematch ("not a good fit", "we can't meet").
+    """(person, old partner) for every match ended by a rematch ("not a good fit", "we can't meet", an admin).
 
-    The old partner goes into both people's ``avoid`` list for this round only: avoid is a hard rule in the
-    engine (history is only a soft penalty, and none at all when ``avoid_repeat_rounds`` is 0), and
-    ``wants_rematch`` is cleared once the round is matched, so later rounds may pair them again.
+    The old partner goes into both people's ``avoid`` list for the next round only: avoid is a hard rule in
+    the engine (history is only a soft penalty, and none at all when ``avoid_repeat_rounds`` is 0); later
+    rounds may pair them again. Databases from before matches recorded why they ended flagged people
+    (``wants_rematch``, cleared once a round is matched): their latest match counts the same way.
     """
-    wanting = [u.id for m, u in pool.members if m.wants_rematch]
-    if not wanting:
+    since = (
+        await session.exec(
+            select(Round.matched_at)
+            .where(Round.program_id == program.id, col(Round.matched_at).is_not(None))
+            .order_by(col(Round.number).desc())
+        )
+    ).first()
+    ended = select(Match.id).where(Match.program_id == program.id, Match.end_reason == EndReason.REMATCH.value)
+    if since is not None:
+        ended = ended.where(col(Match.ended_at) > since)
+    match_ids = set((await session.exec(ended)).all())
+    match_ids |= await _legacy_rematch_matches(session, program, [u.id for m, u in pool.members if m.wants_rematch])
+    if not match_ids:
         return []
+    members: dict[int, list[int]] = {}
+    for match_id, user_id in (
+        await session.exec(
+            select(MatchMember.match_id, MatchMember.user_id).where(col(MatchMember.match_id).in_(sorted(match_ids)))
+        )
+    ).all():
+        members.setdefault(match_id, []).append(user_id)
+    in_pool = {u.id for _, u in pool.members}
+    pairs = {(a, b) for group in members.values() for a in group for b in group if a != b and a in in_pool}
+    return sorted(pairs)
+
+
+async def _legacy_rematch_matches(session: AsyncSession, program: Program, wanting: list[int | None]) -> set[int]:
+    """The latest match of each person flagged by a release that recorded rematches per person."""
+    if not wanting:
+        return set()
     rows = (
         await session.exec(
             select(MatchMember.match_id, MatchMember.user_id)
@@ -111,21 +137,7 @@ async def rematch_avoids(session: AsyncSession, program: Program, pool: Pool) ->
     latest: dict[int, int] = {}
     for match_id, user_id in rows:
         latest.setdefault(user_id, match_id)
-    if not latest:
-        return []
-    members = (
-        await session.exec(
-            select(MatchMember.match_id, MatchMember.user_id).where(
-                col(MatchMember.match_id).in_(sorted(set(latest.values())))
-            )
-        )
-    ).all()
-    pairs = []
-    for match_id, other in members:
-        for person, their_match in latest.items():
-            if their_match == match_id and other != person:
-                pairs.append((person, other))
-    return sorted(pairs)
+    return set(latest.values())
 
 
 async def build_problem(
@@ -233,7 +245,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         session.add(rnd)
         await session.flush()
         if program.kind == ProgramKind.PEER.value:
-            await _end_previous(session, program, rnd)
+            await _end_previous(session, program, rnd, now)
         roles = {str(u.id): m.role for m, u in pool.members}
         for group in result["groups"]:
             match = Match(
@@ -249,6 +261,8 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
             for member in group["members"]:
                 session.add(MatchMember(match_id=match.id, user_id=int(member), role=roles.get(member, "peer")))
         for item in result["unmatched"]:
+            if int(item["id"]) in pool.continuing:
+                continue  # a mentor who still has a mentee isn't waiting for anyone
             session.add(Waitlist(round_id=rnd.id, user_id=int(item["id"]), reason=item["reason"]))
         for m, _ in pool.members:
             m.wants_rematch = False
@@ -264,16 +278,16 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         return rnd
 
 
-async def _end_previous(session: AsyncSession, program: Program, current: Round) -> None:
-    """Peer matches last one round; when the next one starts the previous groups are done."""
+async def _end_previous(session: AsyncSession, program: Program, current: Round, now: datetime) -> None:
+    """Peer groups last one round: when the next one starts, every earlier group ends, met or not."""
     old = (
         await session.exec(
             select(Match).where(
                 Match.program_id == program.id,
                 Match.round_id != current.id,
-                col(Match.status).not_in([MatchStatus.ENDED.value, MatchStatus.MET.value]),
+                col(Match.status) != MatchStatus.ENDED.value,
             )
         )
     ).all()
     for match in old:
-        match.status = MatchStatus.ENDED.value
+        end_match(match, EndReason.ROUND_OVER, now)

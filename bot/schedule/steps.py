@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.admin.risk import send_digest
 from bot.booking.offers import send_booking_nudges, send_due_reminders
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
-from bot.engagement.celebrations import count_meetings
 from bot.engagement.custom_content import custom_prompts
 from bot.engagement.icebreakers import post_icebreaker
 from bot.engagement.prompts import prompt_blocks
@@ -76,7 +75,6 @@ async def run_due_steps(core: Runtime) -> int:
     await close_and_remind(core)
     await send_due_reminders(core)
     await send_booking_nudges(core)
-    await count_meetings(core)
     await welcome_back(core)
     return ran
 
@@ -380,7 +378,7 @@ async def send_checkins(core: Runtime, session: AsyncSession, program: Program, 
             if survey in ("did_you_meet", "pulse")
             else f"match:{match.id}:{survey}"
         )
-        asks.append(SurveyAsk(survey, key, recipients, match=match, round_id=match.round_id))
+        asks.append(SurveyAsk(survey, key, recipients, match=match, round_id=match.round_id, members=group.members))
     return await open_surveys(core, session, program, asks)
 
 

@@ -9,7 +9,7 @@ from harness import Harness
 from sqlmodel import select
 
 from bot.admin.risk import find_at_risk, send_digest, update_ignored_intros
-from storage.tables import AuditEntry, Delivery, Membership, Program, StepRun, User
+from storage.tables import Match, AuditEntry, Delivery, Membership, Program, StepRun, User
 
 
 async def _seed_risky(h: Harness) -> None:
@@ -103,7 +103,8 @@ async def test_digest_buttons_nudge_rematch_and_pause_are_admin_only_and_audited
             u.platform_user_id: m
             for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).all()
         }
-        assert members["U1"].wants_rematch and members["U2"].wants_rematch and not members["U3"].wants_rematch
+        ended = (await s.exec(select(Match).where(Match.end_reason == "rematch"))).all()
+        assert len(ended) == 1 and ended[0].status == "ended", "the rematch ends that pair's match, and only it"
         assert members["U2"].paused_until == h.clock.now() + timedelta(weeks=4)
         actions = [
             (a.action, a.actor_user_id is not None)

@@ -63,23 +63,3 @@ async def test_no_shout_out_when_someone_turned_them_off_or_they_never_met(db, s
     assert "✓ Yes" in text_of(reply)
     await h.core.dispatch()
     assert _shoutouts(h) == []
-
-
-async def test_fourth_booked_chat_is_celebrated_once(db, start_time) -> None:  # noqa: ANN001
-    from storage.tables import Meeting
-
-    h = Harness.create(db, start_time)
-    _, (mentor, _) = await _mentoring_pair(h)
-    await answer(h, mentor, survey_to(h, "U1", "Did you meet?"), "|yes")
-    async with db.transaction() as s:
-        match = (await s.exec(select(Match))).one()
-        for week in range(4):
-            start = start_time + timedelta(days=1 + 7 * week)
-            s.add(Meeting(match_id=match.id, state="confirmed", start_at=start, end_at=start + timedelta(minutes=30)))
-    h.clock.advance(timedelta(days=25))
-    await h.core.tick()
-    await h.core.tick()
-    shouts = _shoutouts(h)
-    assert len(shouts) == 2 and "have met four times" in shouts[1]
-    async with db.session() as s:
-        assert (await s.exec(select(Match))).one().meetings_count == 4
