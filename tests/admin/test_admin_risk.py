@@ -9,7 +9,7 @@ from harness import Harness
 from sqlmodel import select
 
 from bot.admin.risk import find_at_risk, send_digest, update_ignored_intros
-from storage.tables import Match, AuditEntry, Delivery, Membership, Program, StepRun, User
+from storage.tables import AuditEntry, Delivery, Match, Membership, Program, StepRun, User
 
 
 async def _seed_risky(h: Harness) -> None:
