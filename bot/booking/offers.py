@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.booking.busy import busy_times, clash
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
 from bot.booking.slots import Availability, SlotPlan, find_slots
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
@@ -35,10 +36,12 @@ DECLINE = "book:decline"
 NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
 
 
-def plan_for(program: Program, users: list[User], after: datetime) -> SlotPlan:
+def plan_for(
+    program: Program, users: list[User], after: datetime, busy: tuple[tuple[datetime, datetime], ...] = ()
+) -> SlotPlan:
     holidays = frozenset(date.fromisoformat(d) for d in program.holidays if _is_date(d))
     people = [Availability(u.timezone, u.work_start, u.work_end) for u in users]
-    return find_slots(people, after, length_minutes=program.meeting_minutes, holidays=holidays)
+    return find_slots(people, after, length_minutes=program.meeting_minutes, holidays=holidays, busy=busy)
 
 
 def _is_date(text: str) -> bool:
@@ -52,7 +55,7 @@ def _is_date(text: str) -> bool:
 async def offer(
     session: AsyncSession, program: Program, match: Match, users: list[User], now: datetime
 ) -> tuple[Meeting, SlotPlan]:
-    plan = plan_for(program, users, now)
+    plan = plan_for(program, users, now, await busy_times(session, users, now))
     meeting = Meeting(
         match_id=match.id, state=MeetingState.OFFERED.value, slots=[s.isoformat() for s in plan.starts], created_at=now
     )
@@ -215,6 +218,7 @@ async def propose(
     start = datetime.fromisoformat(meeting.slots[slot_index])
     if start <= now:
         raise BookingError("That time has already passed: pick a later one.")
+    await _refuse_clash(session, users, start, start + timedelta(minutes=program.meeting_minutes), meeting)
     meeting.state = MeetingState.PROPOSED.value
     meeting.start_at = start
     meeting.end_at = start + timedelta(minutes=program.meeting_minutes)
@@ -243,12 +247,24 @@ async def accept(core: Runtime, session: AsyncSession, platform: str, actor: Use
         return "This chat is already booked."
     if meeting.state != MeetingState.PROPOSED.value or meeting.start_at is None:
         return "There is no proposed time to accept yet; pick one of the options first."
+    assert meeting.end_at is not None
+    await _refuse_clash(session, [actor], meeting.start_at, meeting.end_at, meeting)
     accepted = set(meeting.accepted_user_ids) | {actor.id}
     meeting.accepted_user_ids = sorted(accepted)
     if accepted >= {u.id for u in users}:
         await _confirm(core, session, meeting, match, program, users)
         return f"Booked: {show(meeting.start_at, actor.timezone)}."
     return "Thanks, noted. I'll confirm once everyone has accepted."
+
+
+async def _refuse_clash(
+    session: AsyncSession, users: list[User], start: datetime, end: datetime, meeting: Meeting
+) -> None:
+    """Never book anyone twice at once, whatever the program: the other chat was there first."""
+    busy = await clash(session, users, start, end, meeting.id or 0)
+    if busy is not None:
+        who = "you have" if len(users) == 1 else f"{busy.display_name} has"
+        raise BookingError(f"That time clashes with another chat {who} booked; pick another option.")
 
 
 async def _confirm(
@@ -352,7 +368,7 @@ async def send_booking_nudges(core: Runtime) -> int:
             }
             if any(u.id not in memberships or not is_available(memberships[u.id], now) for u in users):
                 continue  # someone is away or left: a nudge would only nag the others
-            plan = plan_for(program, users, now)
+            plan = plan_for(program, users, now, await busy_times(session, users, now, except_meeting=meeting.id))
             known = set(meeting.slots)
             fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
             first = len(meeting.slots)

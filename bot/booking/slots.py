@@ -73,11 +73,13 @@ def find_slots(
     working_days: int = 7,
     holidays: frozenset[date] = frozenset(),
     count: int = 3,
+    busy: tuple[tuple[datetime, datetime], ...] = (),
 ) -> SlotPlan:
     """Up to ``count`` starts in the next ``working_days`` working days, spread over different days.
 
     The cost of a start is, summed over people, the minutes outside their working hours plus how far from
-    their working hours it lies (so 08:00 beats 06:00 when nothing fits everyone).
+    their working hours it lies (so 08:00 beats 06:00 when nothing fits everyone). A start that overlaps
+    ``busy`` (someone's other chats, or times already offered to them) is never offered.
     """
     length = timedelta(minutes=length_minutes)
     first = (after + timedelta(hours=2)).replace(second=0, microsecond=0)
@@ -87,7 +89,7 @@ def find_slots(
     candidates: list[tuple[int, datetime]] = []
     cursor = first
     while cursor < horizon:
-        if all(p.working_day(cursor) for p in persons):
+        if all(p.working_day(cursor) for p in persons) and not _taken(cursor, length, busy):
             cost = sum(sum(p.fit(cursor, length)) for p in persons)
             candidates.append((cost, cursor))
         cursor += GRID
@@ -113,6 +115,11 @@ def find_slots(
     chosen.sort(key=lambda c: c[1])
     minutes = tuple(sum(p.fit(s, length)[0] for p in persons) for _, s in chosen)
     return SlotPlan(starts=tuple(s for _, s in chosen), shared=bool(shared), minutes_outside=minutes)
+
+
+def _taken(start: datetime, length: timedelta, busy: tuple[tuple[datetime, datetime], ...]) -> bool:
+    end = start + length
+    return any(start < b_end and b_start < end for b_start, b_end in busy)
 
 
 def shared_hours(people: list[Availability], on: date) -> float:

@@ -123,3 +123,26 @@ async def test_a_booked_time_passing_is_not_celebrated_as_a_first_chat(db, start
     await _run(h, days=2)
     channel = [s.message.plain_text() for s in h.port.sent if s.channel == "coffee"]
     assert not any("first chat" in t for t in channel), channel
+
+
+async def test_a_mentor_is_never_offered_or_booked_the_same_time_for_two_mentees(db, start_time) -> None:  # noqa: ANN001
+    from storage.tables import Meeting
+
+    h = Harness.create(db, start_time)
+    _, (mentor, first, second) = await _mentor_with_two_mentees(h)
+    async with db.session() as s:
+        offers = (await s.exec(select(Meeting).order_by(col(Meeting.id)))).all()
+    assert len(offers) == 2 and offers[0].slots and offers[1].slots
+    assert not set(offers[0].slots) & set(offers[1].slots), "each pair is offered its own times"
+
+    intro = next(s for s in h.to(first.user_id) if "book:propose" in str(s.message.blocks))
+    await h.click(first, intro, "book:propose")
+    await h.core.dispatch()
+    async with db.transaction() as s:  # the second pair's offer somehow holds the very same time
+        one, two = (await s.exec(select(Meeting).order_by(col(Meeting.id)))).all()
+        two.slots = [one.start_at.isoformat(), *two.slots[1:]]
+    intro = next(s for s in h.to(second.user_id) if "book:propose" in str(s.message.blocks))
+    reply = await h.click(second, intro, "book:propose", value=f"{two.id}:0")
+    assert "clashes with another chat" in reply.message.plain_text()
+    async with db.session() as s:
+        assert (await s.get(Meeting, two.id)).state == "offered"
