@@ -353,6 +353,7 @@ class Goal(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     match_id: int = Field(foreign_key="match.id", index=True)
+    owner_user_id: int | None = Field(default=None, foreign_key="tandem_user.id")  # who wrote it down
     position: int = 1
     text: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="not_started", max_length=16)  # storage.enums.GoalStatus

@@ -110,7 +110,7 @@ def _header(raw: list[str]) -> list[str]:
 
 
 def _unquote(cell: str) -> str:
-    """Undo the apostrophe exports put before formula-like text (see bot/exporting.safe_cell)."""
+    """Undo the apostrophe exports put before formula-like text (see bot/admin/csv_format.safe_cell)."""
     return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 

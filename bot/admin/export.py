@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import csv
-import io
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.admin.csv_format import LIST_SEPARATOR, csv_text, iso
+from bot.admin.export_relationships import agreements_csv, goals_csv
 from bot.admin.stats import MIN_ANSWERS
 from bot.kernel.messages import FileAttachment
 from bot.programs.membership import ProgramError, _slug
@@ -51,29 +50,22 @@ PARTICIPANT_COLUMNS = (
     "paused_until",
     "joined_at",
 )
-LIST_SEPARATOR = "; "
 
 
-def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula (=HYPERLINK…) gets a leading apostrophe; imports strip it."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv(header: tuple[str, ...] | list[str], rows: list[list[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
+MATCH_COLUMNS = (
+    "match_id",
+    "round",
+    "members",
+    "status",
+    "score",
+    "reasons",
+    "created_at",
+    "met_at",
+    "meetings_count",
+    "started_at",
+    "ended_at",
+    "end_reason",
+)
 
 
 async def participants_csv(session: AsyncSession, program: Program) -> str:
@@ -85,7 +77,7 @@ async def participants_csv(session: AsyncSession, program: Program) -> str:
             .order_by(col(User.id))
         )
     ).all()
-    return _csv(
+    return csv_text(
         PARTICIPANT_COLUMNS,
         [
             [
@@ -102,8 +94,8 @@ async def participants_csv(session: AsyncSession, program: Program) -> str:
                 u.work_start,
                 u.work_end,
                 m.status,
-                _iso(m.paused_until),
-                _iso(m.joined_at),
+                iso(m.paused_until),
+                iso(m.joined_at),
             ]
             for m, u in rows
         ],
@@ -130,8 +122,8 @@ async def matches_csv(session: AsyncSession, program: Program) -> str:
         )
     ).all():
         members.setdefault(mm.match_id, []).append(f"{user.display_name} <{user.platform_user_id}> ({mm.role})")
-    return _csv(
-        ("match_id", "round", "members", "status", "score", "reasons", "created_at", "met_at", "meetings_count"),
+    return csv_text(
+        MATCH_COLUMNS,
         [
             [
                 m.id,
@@ -140,9 +132,12 @@ async def matches_csv(session: AsyncSession, program: Program) -> str:
                 m.status,
                 round(m.score, 3),
                 LIST_SEPARATOR.join(m.reasons),
-                _iso(m.created_at),
-                _iso(m.met_at),
+                iso(m.created_at),
+                iso(m.met_at),
                 m.meetings_count,
+                iso(m.created_at),
+                iso(m.ended_at),
+                m.end_reason or "",
             ]
             for m, number in rows
         ],
@@ -158,9 +153,9 @@ async def meetings_csv(session: AsyncSession, program: Program) -> str:
             .order_by(col(Meeting.id))
         )
     ).all()
-    return _csv(
+    return csv_text(
         ("meeting_id", "match_id", "state", "start_at", "end_at", "confirmed_at"),
-        [[m.id, m.match_id, m.state, _iso(m.start_at), _iso(m.end_at), _iso(m.confirmed_at)] for m in rows],
+        [[m.id, m.match_id, m.state, iso(m.start_at), iso(m.end_at), iso(m.confirmed_at)] for m in rows],
     )
 
 
@@ -191,7 +186,7 @@ async def survey_csvs(session: AsyncSession, program: Program) -> tuple[str, str
                 user.platform_user_id if user else "",
                 user.display_name if user else "",
                 answer.value,
-                _iso(answer.answered_at),
+                iso(answer.answered_at),
             ]
         )
     summary: list[list[object]] = []
@@ -210,10 +205,10 @@ async def survey_csvs(session: AsyncSession, program: Program) -> tuple[str, str
         )
         summary.append([survey, question, len(values), counts, average])
     return (
-        _csv(
+        csv_text(
             ("survey", "round_id", "match_id", "question", "platform_user_id", "name", "answer", "answered_at"), named
         ),
-        _csv(("survey", "question", "answers", "counts", "average"), summary),
+        csv_text(("survey", "question", "answers", "counts", "average"), summary),
     )
 
 
@@ -224,6 +219,8 @@ async def export_program(session: AsyncSession, program: Program) -> dict[str, s
         "participants.csv": await participants_csv(session, program),
         "matches.csv": await matches_csv(session, program),
         "meetings.csv": await meetings_csv(session, program),
+        "goals.csv": await goals_csv(session, program),
+        "agreements.csv": await agreements_csv(session, program),
         "survey_answers.csv": named,
         "survey_answers_anonymous_totals.csv": anonymous,
     }

@@ -57,7 +57,7 @@ def _query(url: str, fn):  # noqa: ANN001, ANN202
 def test_cli_export_then_import_round_trip(seeded: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     out = tmp_path / "export"
     code, stdout, _ = run(["export", "--program", "coffee", "--out", str(out), "--db", seeded], capsys)
-    assert code == 0 and "Wrote 5 files" in stdout
+    assert code == 0 and "Wrote 7 files" in stdout
     with (out / "participants.csv").open(encoding="utf-8") as handle:
         exported = list(csv.DictReader(handle))
     assert [r["platform_user_id"] for r in exported] == ["U1", "U2", "U3", "U4", "U5", "U6"]

@@ -54,6 +54,8 @@ async def test_export_then_import_into_a_new_program_gives_the_same_people(db, s
         "participants.csv",
         "matches.csv",
         "meetings.csv",
+        "goals.csv",
+        "agreements.csv",
         "survey_answers.csv",
         "survey_answers_anonymous_totals.csv",
     }
@@ -282,3 +284,70 @@ async def test_export_lists_booked_meetings_and_the_import_command_explains_itse
     assert all(m["start_at"] for m in meetings if m["state"] == "confirmed")
     hint = text_of(await h.command(admin, "import"))
     assert "import Coffee" in hint and "platform_user_id" in hint
+
+
+async def test_export_has_goals_agreements_and_when_each_match_started_and_ended(db, start_time) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from bot.admin.export import export_program
+    from storage.tables import Agreement, Goal, Match, MatchMember, Round
+
+    h = Harness.create(db, start_time)
+    await program_with_people(h)
+    now = h.clock.now()
+    async with db.transaction() as s:
+        program = (await s.exec(select(Program))).one()
+        ana, ben = (await s.exec(select(User).where(User.platform_user_id.in_(["U1", "U2"])).order_by(User.id))).all()
+        rnd = Round(program_id=program.id, number=1, seed=1, status="matched", scheduled_for=now)
+        s.add(rnd)
+        await s.flush()
+        match = Match(round_id=rnd.id, program_id=program.id, created_at=now, status="ended")
+        match.ended_at, match.end_reason = now + timedelta(weeks=12), "track_over"
+        s.add(match)
+        await s.flush()
+        s.add_all([MatchMember(match_id=match.id, user_id=ana.id), MatchMember(match_id=match.id, user_id=ben.id)])
+        s.add(
+            Goal(
+                match_id=match.id,
+                owner_user_id=ben.id,
+                position=1,
+                text="=lead a design review",
+                status="done",
+                created_at=now,
+                updated_at=now + timedelta(weeks=6),
+            )
+        )
+        s.add(
+            Agreement(
+                match_id=match.id,
+                cadence="biweekly",
+                medium="video",
+                proposed_by_user_id=ben.id,
+                proposed_at=now,
+                confirmed_by_user_id=ana.id,
+                confirmed_at=now + timedelta(days=1),
+            )
+        )
+    async with db.session() as s:
+        files = await export_program(s, (await s.exec(select(Program))).one())
+    (goal,) = rows_of(files["goals.csv"])
+    assert goal == {
+        "match_id": str(match.id),
+        "platform_user_id": "U2",
+        "goal": "'=lead a design review",
+        "status": "done",
+        "updated_at": (now + timedelta(weeks=6)).isoformat(),
+    }
+    (agreement,) = rows_of(files["agreements.csv"])
+    assert agreement == {
+        "match_id": str(match.id),
+        "cadence": "biweekly",
+        "medium": "video",
+        "agreed_at": (now + timedelta(days=1)).isoformat(),
+    }
+    (row,) = rows_of(files["matches.csv"])
+    assert (row["started_at"], row["ended_at"], row["end_reason"]) == (
+        now.isoformat(),
+        (now + timedelta(weeks=12)).isoformat(),
+        "track_over",
+    )

@@ -41,12 +41,14 @@ def upgrade() -> None:
     op.create_table('goal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('match_id', sa.Integer(), nullable=False),
+    sa.Column('owner_user_id', sa.Integer(), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('updated_at', storage.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['match_id'], ['match.id'], ),
+    sa.ForeignKeyConstraint(['owner_user_id'], ['tandem_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('match_id', 'position')
     )
