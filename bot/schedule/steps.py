@@ -24,6 +24,7 @@ from bot.engagement.surveys import SurveyAsk, close_and_remind, open_surveys
 from bot.kernel.messages import Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.programs.membership import is_available
+from bot.relationships.goals import goal_reminder, goals_by_match
 from bot.relationships.rounds import run_round
 from bot.schedule import calendar
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
@@ -302,21 +303,25 @@ async def send_prompts(core: Runtime, session: AsyncSession, program: Program, a
     now = core.clock.now()
     workspace = await session.get(Workspace, program.workspace_id)
     assert workspace is not None
-    groups = core.port(workspace.platform).capabilities.group_conversations
+    group_chats = core.port(workspace.platform).capabilities.group_conversations
     extra = await custom_prompts(session, program)  # the program team's own questions, by week
     items = []
-    for group in await active_groups(session, program, now):
+    groups = await active_groups(session, program, now)
+    goals = await goals_by_match(session, [g.match.id for g in groups])
+    for group in groups:
         match, members = group.match, group.members
         week = match_week(match, at)
         if week < 2 or week > program.track_weeks:
             continue
         if len(group.available) < len(members):
             continue  # someone is away: don't prompt a pair that can't meet
+        blocks = prompt_blocks(program, week, extra=extra.get(week, []))
+        reminder = goal_reminder(goals.get(match.id or 0, []), week)
         message = Message(
             summary=f"Week {week}: a question for your next chat",
-            blocks=tuple(prompt_blocks(program, week, extra=extra.get(week, []))),
+            blocks=(*blocks, reminder) if reminder else tuple(blocks),
         )
-        if groups:
+        if group_chats:
             items.append(
                 Outgoing(
                     key=f"match:{match.id}:prompt:{week}",

@@ -146,3 +146,19 @@ async def test_a_mentor_is_never_offered_or_booked_the_same_time_for_two_mentees
     assert "clashes with another chat" in reply.message.plain_text()
     async with db.session() as s:
         assert (await s.get(Meeting, two.id)).state == "offered"
+
+
+async def test_weekly_prompts_quote_the_pairs_own_goals(db, start_time) -> None:  # noqa: ANN001
+    from storage.tables import Goal
+
+    h = Harness.create(db, start_time)
+    admin, (mentor, mentee) = await program_with(h, 2, kind="mentoring", mentors=1)
+    await match_now(h, admin)
+    async with db.transaction() as s:
+        match = (await s.exec(select(Match))).one()
+        s.add(Goal(match_id=match.id, position=1, text="lead a design review", status="on_track"))
+        s.add(Goal(match_id=match.id, position=2, text="ship the pricing page", status="done"))
+    await _run(h, days=9)
+    prompts = [s.message.plain_text() for s in h.to(mentee.user_id) if "Week 2" in s.message.summary]
+    assert prompts and "You set “lead a design review”; where is it now? (on track)" in prompts[0]
+    assert "ship the pricing page" not in prompts[0], "goals already done are not nagged about"
