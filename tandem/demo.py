@@ -132,9 +132,9 @@ class Simulation:
                 options = [b for b in buttons if b.action_id == booking.PROPOSE]
                 await self.click(proposer, sent, options[self.rng.randrange(len(options))])
         elif booking.ACCEPT in kinds:
-            proposer = self._mentioned(sent)
+            proposer_id = self._mentioned(sent)
             for person in audience:
-                if person.user_id == proposer:
+                if person.user_id == proposer_id:
                     continue
                 key = next(b.value for b in buttons if b.action_id == booking.ACCEPT)
                 if key not in self.declined and self.rng.random() < 0.12:
@@ -200,7 +200,7 @@ class Simulation:
         response = await self.act(person, lambda a: DirectMessageEvent(actor=a, text="profile"))
         if not isinstance(response, OpenForm):
             return
-        values = {
+        values: dict[str, str | list[str] | None] = {
             "role": person.role,
             "capacity": "2" if person.role == "mentor" else "1",
             "skills_offered": ", ".join(person.skills_offered),

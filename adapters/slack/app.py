@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -153,8 +153,8 @@ class SlackAdapter:
             lock = self._person_locks[key] = asyncio.Lock()
         return lock
 
-    def spawn(self, coro: Awaitable[Any], name: str) -> None:
-        self.background.spawn(coro, name)  # type: ignore[arg-type]
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        self.background.spawn(coro, name)
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Let answers already being worked on go out (briefly), then stop."""

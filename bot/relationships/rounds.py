@@ -65,7 +65,7 @@ async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: 
         await session.exec(
             select(Match).where(
                 Match.program_id == program.id,
-                Match.created_at >= since,
+                col(Match.created_at) >= since,
                 col(Match.status).not_in([MatchStatus.ENDED.value]),
             )
         )
@@ -143,6 +143,7 @@ async def build_problem(
                 avoid[a].append(str(b))
     participants = []
     for m, u in pool.members:
+        assert u.id is not None  # pooled people are stored rows
         capacity = max(0, m.capacity - pool.continuing.get(u.id, 0)) if m.role == Role.MENTOR.value else 1
         if m.role == Role.MENTOR.value and capacity == 0:
             continue
@@ -216,6 +217,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         program = await session.get(Program, program_id)
         if program is None:
             raise LookupError(f"program {program_id} does not exist")
+        assert program.id is not None  # it was just read by its id
         if number is None:
             number = await next_round_number(session, program.id)
         existing = (
@@ -232,6 +234,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         rnd.stats = dict(result.get("stats", {}))
         session.add(rnd)
         await session.flush()
+        assert rnd.id is not None  # the flush gave it one
         if program.kind == ProgramKind.PEER.value:
             await _end_previous(session, program, rnd)
         roles = {str(u.id): m.role for m, u in pool.members}
@@ -246,6 +249,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
             )
             session.add(match)
             await session.flush()
+            assert match.id is not None  # the flush gave it one
             for member in group["members"]:
                 session.add(MatchMember(match_id=match.id, user_id=int(member), role=roles.get(member, "peer")))
         for item in result["unmatched"]:
