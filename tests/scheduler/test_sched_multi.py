@@ -8,13 +8,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from harness import Harness
 from sqlalchemy import text
 from sqlmodel import select
 
 from bot.core import Tandem
 from storage.tables import Match, Round, StepRun
 from tandem.leader import SchedulerLeader, lock_key
+from tests.core.harness import Harness
 
 PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
 
