@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from admin_seed import program_with_people, text_of
-from harness import Harness
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.kernel.events import NoReply
 from storage.tables import AuditEntry, Delivery, Membership, User
+from tests.admin.admin_seed import program_with_people, text_of
+from tests.core.harness import Harness
 
 ADMIN_COMMANDS = (
     "stats",

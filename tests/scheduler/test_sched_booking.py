@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from datetime import UTC, date, datetime, timedelta
 
-from harness import Harness
 from sqlmodel import select
 
 from bot.booking.slots import Availability, find_slots
@@ -14,6 +13,7 @@ from bot.kernel.messages import Actions, Button
 from bot.kernel.timeutil import parse_hhmm, show, zone
 from storage.enums import MatchStatus, MeetingState
 from storage.tables import Match, Meeting, Program
+from tests.core.harness import Harness
 
 AFTER = datetime(2026, 1, 12, 6, 0, tzinfo=UTC)  # Monday, winter: LA is UTC−8, Berlin UTC+1, Tokyo UTC+9
 LA = Availability("America/Los_Angeles", "07:00", "15:00")  # 15:00–23:00 UTC

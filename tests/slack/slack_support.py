@@ -1,4 +1,4 @@
-"""Helpers for the Slack tests: find the shared conformance payloads, sign requests like Slack does."""
+"""Helpers for the Slack tests: load the recorded Slack payloads, sign requests like Slack does."""
 
 from __future__ import annotations
 
@@ -6,28 +6,18 @@ import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from tests.support import fixtures
 
 SECRET = "test-signing-secret"
 TEAM_ID = "T111"
 
 
-def conformance_dir() -> Path | None:
-    """``<repo>/../shared/conformance`` (the repo is checked out with ``shared/`` beside it)."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "conformance", Path("/work/shared/conformance")):
-        if (candidate / "slack").is_dir():
-            return candidate
-    return None
-
-
 def load(relative: str) -> Any:
-    base = conformance_dir()
-    assert base is not None, "conformance fixtures missing"
-    path = base / "slack" / relative
-    return json.loads(path.read_text()) if path.suffix == ".json" else path.read_text()
+    """A recorded Slack payload under ``tests/fixtures/slack``: JSON parsed, form bodies as text."""
+    return fixtures.load("slack", *relative.split("/"))
 
 
 def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
 from bot.engagement.surveys import open_survey
 from bot.schedule.steps import send_prompts
 from storage.tables import AuditEntry, CustomContent, Match, Program, SurveyAnswer, User
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
 ADD = (
     "icebreaker add What's the best book you read this year?",

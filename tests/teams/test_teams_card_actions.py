@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
-from teams_harness import SKIP_REASON, Harness, conformance_missing
-
 from bot.kernel.events import ActionEvent, FormErrors, FormSubmittedEvent, NoReply, Reply
 from bot.kernel.messages import (
     Actions,
@@ -21,8 +18,7 @@ from bot.kernel.messages import (
     text_message,
 )
 from storage.tables import ConversationAddress, ProcessedEvent, User, Workspace
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import Harness
 
 SURVEY = Form(
     form_id="survey",

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from teams_harness import SKIP_REASON, Harness, conformance_missing
-
 from bot.kernel.events import CommandEvent, DirectMessageEvent, OpenForm, Reply
 from bot.kernel.messages import Form, TextInput, text_message
 from storage.tables import ConversationAddress, ProcessedEvent, User
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import Harness
 
 PERSONAL_USER = "29:1kbOecyrymSn1FtrbJlQNF_BvhIpb7CLGbmjaTldT8A8tXXphjq4BcA2KfWGwoI-ahbEJ_Og1syGOt68MsLId1Q"
 
