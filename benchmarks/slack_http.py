@@ -38,10 +38,10 @@ import aiohttp
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "slack")]
+sys.path[:0] = [str(ROOT)]
 
-from fake_slack import FakeSlack  # noqa: E402
-from slack_support import SECRET, sign  # noqa: E402
+from tests.slack.fake_slack import FakeSlack  # noqa: E402
+from tests.slack.slack_support import SECRET, sign  # noqa: E402
 
 from adapters.slack.config import SlackConfig  # noqa: E402
 from adapters.slack.http import SLACK_ADAPTER, mount  # noqa: E402
