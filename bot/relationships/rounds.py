@@ -221,6 +221,28 @@ def preview(problem: dict[str, Any]) -> dict[str, Any]:
     return matching.result_to_json(matching.solve(matching.problem_from_json(problem)))
 
 
+async def _store_groups(
+    session: AsyncSession, program_id: int, round_id: int, result: dict[str, Any], pool: Pool, now: datetime
+) -> None:
+    """The engine's groups as matches with their members, and everyone unmatched on the waitlist."""
+    roles = {str(u.id): m.role for m, u in pool.members}
+    for group in result["groups"]:
+        match = Match(
+            round_id=round_id,
+            program_id=program_id,
+            score=float(group.get("score", 0.0)),
+            reasons=list(group.get("reasons", [])),
+            status=MatchStatus.INTRODUCED.value,
+            created_at=now,
+        )
+        session.add(match)
+        await session.flush()
+        for member in group["members"]:
+            session.add(MatchMember(match_id=match.id or 0, user_id=int(member), role=roles.get(member, "peer")))
+    for item in result["unmatched"]:
+        session.add(Waitlist(round_id=round_id, user_id=int(item["id"]), reason=item["reason"]))
+
+
 async def run_round(core: Runtime, program_id: int, number: int | None = None) -> Round:
     """Match a round once: a round that already exists is returned as it is (steps may be re-run)."""
     now = core.clock.now()
@@ -238,7 +260,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         pool = await pool_for(session, program, now)
         problem = await build_problem(session, program, number, now, pool)
         result = preview(problem)
-        rnd = existing or Round(program_id=program.id or 0, number=number, seed=problem["seed"], scheduled_for=now)
+        rnd = existing or Round(program_id=program_id, number=number, seed=problem["seed"], scheduled_for=now)
         rnd.status = RoundStatus.MATCHED.value
         rnd.matched_at = now
         rnd.stats = dict(result.get("stats", {}))
@@ -246,22 +268,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         await session.flush()
         if program.kind == ProgramKind.PEER.value:
             await _end_previous(session, program, rnd)
-        roles = {str(u.id): m.role for m, u in pool.members}
-        for group in result["groups"]:
-            match = Match(
-                round_id=rnd.id or 0,
-                program_id=program.id or 0,
-                score=float(group.get("score", 0.0)),
-                reasons=list(group.get("reasons", [])),
-                status=MatchStatus.INTRODUCED.value,
-                created_at=now,
-            )
-            session.add(match)
-            await session.flush()
-            for member in group["members"]:
-                session.add(MatchMember(match_id=match.id or 0, user_id=int(member), role=roles.get(member, "peer")))
-        for item in result["unmatched"]:
-            session.add(Waitlist(round_id=rnd.id or 0, user_id=int(item["id"]), reason=item["reason"]))
+        await _store_groups(session, program_id, rnd.id or 0, result, pool, now)
         for m, _ in pool.members:
             m.wants_rematch = False
         await session.flush()
