@@ -54,7 +54,10 @@ async def offer(
 ) -> tuple[Meeting, SlotPlan]:
     plan = plan_for(program, users, now)
     meeting = Meeting(
-        match_id=match.id, state=MeetingState.OFFERED.value, slots=[s.isoformat() for s in plan.starts], created_at=now
+        match_id=match.id or 0,
+        state=MeetingState.OFFERED.value,
+        slots=[s.isoformat() for s in plan.starts],
+        created_at=now,
     )
     session.add(meeting)
     await session.flush()
@@ -219,7 +222,7 @@ async def propose(
     meeting.start_at = start
     meeting.end_at = start + timedelta(minutes=program.meeting_minutes)
     meeting.proposed_by_user_id = actor.id
-    meeting.accepted_user_ids = [actor.id]
+    meeting.accepted_user_ids = [actor.id or 0]
     items = [
         Outgoing(
             key=f"meeting:{meeting.id}:proposal:{slot_index}:{who}",
@@ -243,7 +246,7 @@ async def accept(core: Runtime, session: AsyncSession, platform: str, actor: Use
         return "This chat is already booked."
     if meeting.state != MeetingState.PROPOSED.value or meeting.start_at is None:
         return "There is no proposed time to accept yet; pick one of the options first."
-    accepted = set(meeting.accepted_user_ids) | {actor.id}
+    accepted = set(meeting.accepted_user_ids) | {actor.id or 0}
     meeting.accepted_user_ids = sorted(accepted)
     if accepted >= {u.id for u in users}:
         await _confirm(core, session, meeting, match, program, users)
@@ -312,16 +315,10 @@ async def decline(core: Runtime, session: AsyncSession, platform: str, actor: Us
     return "No problem, I've offered new times to the group."
 
 
-async def send_booking_nudges(core: Runtime) -> int:
-    """One nudge, with fresh times, to a group that hasn't picked a time ``NUDGE_AFTER`` after the offer.
-
-    "Nobody actually scheduled the chat" is the commonest way a match quietly fails. The fresh times are
-    appended to the same offer, so the intro's buttons keep working for times still ahead.
-    """
-    now = core.clock.now()
-    count = 0
-    async with core.db.transaction() as session:
-        due = (
+async def _unanswered_offers(session: AsyncSession, now: datetime) -> list[tuple[Meeting, Match, Program, Workspace]]:
+    """Offers nobody picked a time from within ``NUDGE_AFTER``, and not nudged yet: each gets one nudge only."""
+    return list(
+        (
             await session.exec(
                 select(Meeting, Match, Program, Workspace)
                 .join(Match, col(Match.id) == Meeting.match_id)
@@ -335,57 +332,91 @@ async def send_booking_nudges(core: Runtime) -> int:
                 .order_by(col(Meeting.id))
             )
         ).all()
-        for meeting, match, program, workspace in due:
-            meeting.nudged_at = now
-            if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
-                continue  # they met, booked elsewhere, the match ended or the program is paused: leave them be
-            users = await _members(session, match.id or 0)
-            memberships = {
-                m.user_id: m
-                for m in (
-                    await session.exec(
-                        select(Membership).where(
-                            Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
-                        )
-                    )
-                ).all()
-            }
-            if any(u.id not in memberships or not is_available(memberships[u.id], now) for u in users):
-                continue  # someone is away or left: a nudge would only nag the others
-            plan = plan_for(program, users, now)
-            known = set(meeting.slots)
-            fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
-            first = len(meeting.slots)
-            meeting.slots = [*meeting.slots, *fresh]
-            if not fresh:
-                continue
-            items = []
-            for who, target in _group_target(core, workspace.platform, users):
-                viewer = next((u for u in users if u.platform_user_id == who), None)
-                message = Message(
-                    summary="Still looking for a time for your coffee chat?",
-                    blocks=(
-                        Section(
-                            text=Text.of(
-                                "☕ Nobody has picked a time for your coffee chat yet. "
-                                "Here are some fresh options; one click proposes it to the others."
-                            )
-                        ),
-                        *offer_blocks(meeting, plan, users, viewer=viewer, first=first),
-                        Context(text=Text.of("Already agreed a time elsewhere? No problem: just ignore this.")),
-                    ),
+    )
+
+
+async def _everyone_available(session: AsyncSession, program: Program, users: list[User], now: datetime) -> bool:
+    """Whether everyone is still in the program and not away: otherwise a nudge would only nag the others."""
+    memberships = {
+        m.user_id: m
+        for m in (
+            await session.exec(
+                select(Membership).where(
+                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
                 )
-                items.append(
-                    Outgoing(
-                        key=f"meeting:{meeting.id}:nudge:{who}",
-                        step="booking",
-                        target=target,
-                        message=message,
-                        program_id=program.id,
-                        match_id=match.id,
-                    )
+            )
+        ).all()
+    }
+    return all(u.id in memberships and is_available(memberships[u.id or 0], now) for u in users)
+
+
+def _nudge_message(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None, first: int) -> Message:
+    """The nudge: fresh times, and permission to ignore it if they already agreed a time."""
+    return Message(
+        summary="Still looking for a time for your coffee chat?",
+        blocks=(
+            Section(
+                text=Text.of(
+                    "☕ Nobody has picked a time for your coffee chat yet. "
+                    "Here are some fresh options; one click proposes it to the others."
                 )
-            count += await enqueue(session, program.workspace_id, items, now)
+            ),
+            *offer_blocks(meeting, plan, users, viewer=viewer, first=first),
+            Context(text=Text.of("Already agreed a time elsewhere? No problem: just ignore this.")),
+        ),
+    )
+
+
+async def _nudge(
+    core: Runtime,
+    session: AsyncSession,
+    meeting: Meeting,
+    match: Match,
+    program: Program,
+    workspace: Workspace,
+    now: datetime,
+) -> int:
+    """Append fresh times to one offer and tell the group; 0 when they're better left alone."""
+    meeting.nudged_at = now
+    if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
+        return 0  # they met, booked elsewhere, the match ended or the program is paused: leave them be
+    users = await _members(session, match.id or 0)
+    if not await _everyone_available(session, program, users, now):
+        return 0  # someone is away or left: a nudge would only nag the others
+    plan = plan_for(program, users, now)
+    known = set(meeting.slots)
+    fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
+    first = len(meeting.slots)
+    meeting.slots = [*meeting.slots, *fresh]
+    if not fresh:
+        return 0
+    items = [
+        Outgoing(
+            key=f"meeting:{meeting.id}:nudge:{who}",
+            step="booking",
+            target=target,
+            message=_nudge_message(
+                meeting, plan, users, next((u for u in users if u.platform_user_id == who), None), first
+            ),
+            program_id=program.id,
+            match_id=match.id,
+        )
+        for who, target in _group_target(core, workspace.platform, users)
+    ]
+    return await enqueue(session, program.workspace_id, items, now)
+
+
+async def send_booking_nudges(core: Runtime) -> int:
+    """One nudge, with fresh times, to a group that hasn't picked a time ``NUDGE_AFTER`` after the offer.
+
+    "Nobody actually scheduled the chat" is the commonest way a match quietly fails. The fresh times are
+    appended to the same offer, so the intro's buttons keep working for times still ahead.
+    """
+    now = core.clock.now()
+    count = 0
+    async with core.db.transaction() as session:
+        for meeting, match, program, workspace in await _unanswered_offers(session, now):
+            count += await _nudge(core, session, meeting, match, program, workspace, now)
     return count
 
 
@@ -411,7 +442,7 @@ async def send_due_reminders(core: Runtime) -> int:
         await session.exec(
             update(Meeting)
             .where(  # type: ignore[call-overload]
-                Meeting.state == MeetingState.CONFIRMED.value,
+                col(Meeting.state) == MeetingState.CONFIRMED.value,
                 col(Meeting.reminder_at).is_not(None),
                 col(Meeting.start_at) <= now,
             )

@@ -13,6 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
@@ -115,6 +116,67 @@ async def open_survey(
 _BY_KEYS = select(SurveyInstance).where(col(SurveyInstance.key).in_(bindparam("keys", expanding=True)))
 
 
+async def _by_keys(session: AsyncSession, keys: list[str]) -> dict[str, SurveyInstance]:
+    """Instances by key, 500 keys per query to stay under the drivers' parameter limits."""
+    found: dict[str, SurveyInstance] = {}
+    for start in range(0, len(keys), 500):
+        found.update(
+            (i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": keys[start : start + 500]})).all()
+        )
+    return found
+
+
+def _instance_row(program: Program, ask: SurveyAsk, now: datetime) -> dict[str, Any]:
+    """A new instance's columns; anonymous surveys get a salt so answers can't be traced to people."""
+    anonymous = definition(ask.definition_id).anonymous
+    return dict(
+        key=ask.key,
+        program_id=program.id,
+        round_id=ask.round_id,
+        match_id=ask.match.id if ask.match else None,
+        definition_id=ask.definition_id,
+        anonymous=anonymous,
+        opened_at=now,
+        closes_at=now + OPEN_FOR,
+        salt=secrets.token_hex(16) if anonymous else None,
+        reminded_at=None,
+        closed_at=None,
+    )
+
+
+async def _instances(
+    session: AsyncSession, program: Program, asks: list[SurveyAsk], now: datetime
+) -> tuple[dict[str, SurveyInstance], set[str]]:
+    """Every ask's instance by key, creating the missing ones; also which keys were created now."""
+    found = await _by_keys(session, [a.key for a in asks])
+    fresh = [a for a in asks if a.key not in found]
+    if fresh:
+        await insert_ignore(session, SurveyInstance, [_instance_row(program, a, now) for a in fresh], ["key"])
+        found.update(await _by_keys(session, [a.key for a in fresh]))
+    return found, {a.key for a in fresh}
+
+
+def _asks_out(program: Program, ask: SurveyAsk, instance: SurveyInstance, message: Message) -> list[Outgoing]:
+    """One survey message per recipient, keyed so a retry never asks twice."""
+    return [
+        Outgoing(
+            key=f"survey:{instance.key}:ask:{user.id}",
+            step=f"survey:{ask.definition_id}",
+            target=to_user(user.platform_user_id),
+            message=message,
+            program_id=program.id,
+            round_id=ask.round_id,
+            match_id=instance.match_id,
+        )
+        for user in ask.recipients
+    ]
+
+
+def _completes_program(ask: SurveyAsk, created: set[str]) -> bool:
+    """A newly opened end-of-program survey: the moment to celebrate the pair it's about."""
+    return ask.key in created and ask.definition_id == END_OF_PROGRAM
+
+
 async def open_surveys(core: Runtime, session: AsyncSession, program: Program, asks: list[SurveyAsk]) -> int:
     """Open many surveys in a handful of statements (a weekly check-in opens one per match).
 
@@ -124,47 +186,13 @@ async def open_surveys(core: Runtime, session: AsyncSession, program: Program, a
     if not asks:
         return 0
     now = core.clock.now()
-    keys = [a.key for a in asks]
-    found: dict[str, SurveyInstance] = {}
-    for start in range(0, len(keys), 500):
-        found.update(
-            (i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": keys[start : start + 500]})).all()
-        )
-    fresh = [a for a in asks if a.key not in found]
-    if fresh:
-        await insert_ignore(
-            session,
-            SurveyInstance,
-            [
-                dict(
-                    key=a.key,
-                    program_id=program.id,
-                    round_id=a.round_id,
-                    match_id=a.match.id if a.match else None,
-                    definition_id=a.definition_id,
-                    anonymous=definition(a.definition_id).anonymous,
-                    opened_at=now,
-                    closes_at=now + OPEN_FOR,
-                    salt=secrets.token_hex(16) if definition(a.definition_id).anonymous else None,
-                    reminded_at=None,
-                    closed_at=None,
-                )
-                for a in fresh
-            ],
-            ["key"],
-        )
-        new_keys = [a.key for a in fresh]
-        for start in range(0, len(new_keys), 500):
-            found.update(
-                (i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": new_keys[start : start + 500]})).all()
-            )
-    created = {a.key for a in fresh}
+    found, created = await _instances(session, program, asks, now)
     recipients: list[dict] = []
     items: list[Outgoing] = []
     sent = 0
     for ask in asks:
         instance = found[ask.key]
-        if ask.key in created and ask.definition_id == END_OF_PROGRAM and ask.match is not None:
+        if _completes_program(ask, created) and ask.match is not None:
             # its shout-out is written between this survey's messages and the previous one's, as one by one
             sent_before = await _write(session, program, recipients, items, now)
             recipients, items = [], []
@@ -172,19 +200,7 @@ async def open_surveys(core: Runtime, session: AsyncSession, program: Program, a
             sent += sent_before
         survey = await definition_for(session, instance)
         recipients.extend({"instance_id": instance.id, "user_id": u.id, "answered": False} for u in ask.recipients)
-        message = survey_message(instance, survey)
-        items.extend(
-            Outgoing(
-                key=f"survey:{instance.key}:ask:{user.id}",
-                step=f"survey:{ask.definition_id}",
-                target=to_user(user.platform_user_id),
-                message=message,
-                program_id=program.id,
-                round_id=ask.round_id,
-                match_id=instance.match_id,
-            )
-            for user in ask.recipients
-        )
+        items.extend(_asks_out(program, ask, instance, survey_message(instance, survey)))
     return sent + await _write(session, program, recipients, items, now)
 
 
@@ -263,7 +279,9 @@ _INSTANCE_AND_RECIPIENT = (
     select(SurveyInstance, SurveyRecipient, Match, questions_exist(SurveyInstance.program_id).label("custom"))
     .outerjoin(
         SurveyRecipient,
-        and_(col(SurveyRecipient.instance_id) == SurveyInstance.id, SurveyRecipient.user_id == bindparam("user_id")),
+        and_(
+            col(SurveyRecipient.instance_id) == SurveyInstance.id, col(SurveyRecipient.user_id) == bindparam("user_id")
+        ),
     )
     .outerjoin(Match, col(Match.id) == SurveyInstance.match_id)
     .where(SurveyInstance.id == bindparam("instance_id"))
@@ -305,6 +323,52 @@ def parse_answer_value(value: str) -> tuple[int, str, str]:
     return int(parts[0]), parts[1], parts[2]
 
 
+async def _store(
+    session: AsyncSession,
+    instance: SurveyInstance,
+    question: SurveyQuestion,
+    user: User,
+    key: str,
+    existing: SurveyAnswer | None,
+    value: str,
+    now: datetime,
+) -> None:
+    """Insert the answer or update the one given before; anonymous ones without the person and the time."""
+    # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
+    stamp = now.replace(hour=0, minute=0, second=0, microsecond=0) if instance.anonymous else now
+    if existing is None:
+        await _insert_ignore(
+            session,
+            SurveyAnswer,
+            {
+                "instance_id": instance.id,
+                "question_id": question.id,
+                "respondent_key": key,
+                "user_id": None if instance.anonymous else user.id,
+                "value": value,
+                "answered_at": stamp,
+            },
+            ["instance_id", "question_id", "respondent_key"],
+        )
+    else:
+        existing.value = value
+        existing.answered_at = stamp
+
+
+def _flags(question: SurveyQuestion, value: str) -> tuple[str, ...]:
+    """The chosen option's flags (rematch, alert admins...); other kinds of question have none."""
+    if question.kind is QuestionKind.CHOICE:
+        return tuple(str(f) for f in question.option(value).flags)
+    return ()
+
+
+def _thanks(changed: bool, flags: tuple[str, ...]) -> str:
+    """The reply to an answer: a rematch request says what happens next."""
+    if OptionFlag.REMATCH.value in flags:
+        return REMATCH_NOTE
+    return "Thanks, saved." if changed else "Already saved; nothing changed."
+
+
 async def record_answer(
     core: Runtime, session: AsyncSession, user: User, instance_id: int, question_id: str, value: str
 ) -> tuple[AnswerOutcome, Message]:
@@ -323,36 +387,16 @@ async def record_answer(
     }
     existing = mine.get(question.id)
     changed = existing is None or existing.value != value
-    # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
-    stamp = now.replace(hour=0, minute=0, second=0, microsecond=0) if instance.anonymous else now
-    if existing is None:
-        await _insert_ignore(
-            session,
-            SurveyAnswer,
-            {
-                "instance_id": instance.id,
-                "question_id": question.id,
-                "respondent_key": key,
-                "user_id": None if instance.anonymous else user.id,
-                "value": value,
-                "answered_at": stamp,
-            },
-            ["instance_id", "question_id", "respondent_key"],
-        )
-    elif changed:
-        existing.value = value
-        existing.answered_at = stamp
+    if changed:
+        await _store(session, instance, question, user, key, existing, value, now)
     recipient.answered = True
-    flags: tuple[str, ...] = ()
-    if question.kind is QuestionKind.CHOICE:
-        flags = tuple(str(f) for f in question.option(value).flags)
+    flags = _flags(question, value)
     if changed:
         await _apply_effects(core, session, instance, match, question, value, user, flags)
     answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
-    text = "Thanks, saved." if changed else "Already saved; nothing changed."
-    if OptionFlag.REMATCH.value in flags:
-        text = REMATCH_NOTE
-    return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(instance, survey, answers)
+    return AnswerOutcome(text=_thanks(changed, flags), changed=changed, flags=flags), survey_message(
+        instance, survey, answers
+    )
 
 
 def _validate(question: SurveyQuestion, value: str) -> str:
