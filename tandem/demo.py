@@ -50,13 +50,6 @@ START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # a Monday morning
 
 
 @dataclass
-def _answer(button: Button) -> surveys.AnswerRef:
-    """What a survey answer button answers (the demo only clicks buttons the bot just drew)."""
-    value = surveys.ANSWER.decode(button.value)
-    assert value is not None
-    return value
-
-
 class DemoOptions:
     participants: int = 24
     weeks: int = 4
@@ -71,6 +64,13 @@ class DemoResult:
     rounds: int = 0
     matches: int = 0
     stats_rows: list[tuple[str, ...]] = field(default_factory=list)
+
+
+def _answer(button: Button) -> surveys.AnswerRef:
+    """What a survey answer button answers (the demo only clicks buttons the bot just drew)."""
+    value = surveys.ANSWER.decode(button.value)
+    assert value is not None
+    return value
 
 
 class Simulation:
