@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.chat.errors import REFUSAL, Refused
+from bot.chat.errors import Refused
 from bot.chat.lookup import find_program, live_programs
 from bot.kernel.events import Actor, Place, Reply
 from bot.kernel.messages import Message, Section, Text, text_message
@@ -88,4 +88,4 @@ def say_lines(title: str, lines: list[str], *, ephemeral: bool = True) -> Reply:
     return Reply(message=Message(summary=title, blocks=(Section(text=body),)), ephemeral=ephemeral)
 
 
-__all__ = ["REFUSAL", "Ctx", "say", "say_lines"]
+__all__ = ["Ctx", "say", "say_lines"]
