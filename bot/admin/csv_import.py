@@ -25,11 +25,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Outgoing, enqueue, to_user
-from bot.kernel.messages import Actions, Button, Message, Section, Text
+from bot.kernel.messages import Actions, Message, Section, Text
 from bot.kernel.port import LOOKUP_BY_EMAIL, SendError, UserInfo
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import BadTime, is_zone, parse_hhmm
-from bot.programs.membership import JOIN, LEAVE, default_role, join, split_list
+from bot.programs.buttons import JOIN, LEAVE, ProgramRef
+from bot.programs.membership import default_role, join, split_list
 from storage.enums import Enrolment, MembershipStatus, ProgramKind, Role
 from storage.tables import AuditEntry, Membership, Program, User, Workspace
 
@@ -340,13 +341,13 @@ def _consent_message(program: Program, enrolled: bool) -> Message:
             f"👋 You've been added to **{program.name}** in #{program.channel_id} by its organisers: I'll "
             "introduce you to someone new each round. Not for you? One click and you're out."
         )
-        button = Button(label="Leave the program", action_id=LEAVE, value=str(program.id), style="danger")
+        button = LEAVE.button("Leave the program", ProgramRef(program.id or 0), style="danger")
     else:
         text = (
             f"👋 The organisers of **{program.name}** (#{program.channel_id}) would like you to join: I "
             "introduce people to each other and help them book a chat. Want in?"
         )
-        button = Button(label="Join", action_id=JOIN, value=str(program.id), style="primary")
+        button = JOIN.button("Join", ProgramRef(program.id or 0), style="primary")
     return Message(summary=f"About {program.name}", blocks=(Section(text=Text.of(text)), Actions(elements=(button,))))
 
 

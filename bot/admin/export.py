@@ -19,8 +19,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.admin.stats import MIN_ANSWERS
+from bot.chat.lookup import slug
 from bot.kernel.messages import FileAttachment
-from bot.programs.membership import ProgramError, _slug
+from bot.programs.membership import ProgramError
 from storage.enums import ProgramStatus
 from storage.tables import (
     Match,
@@ -235,7 +236,7 @@ async def export_program(session: AsyncSession, program: Program) -> dict[str, s
 
 
 def attachments(program: Program, files: dict[str, str]) -> tuple[FileAttachment, ...]:
-    prefix = _slug(program.name) or f"program-{program.id}"
+    prefix = slug(program.name) or f"program-{program.id}"
     return tuple(
         FileAttachment(
             filename=f"{prefix}-{name}",
@@ -271,9 +272,9 @@ async def find_program_anywhere(session: AsyncSession, ref: str) -> Program:
             )
         ).all()
     )
-    key = _slug(ref.lstrip("#"))
+    key = slug(ref.lstrip("#"))
     hits = [p for p in programs if str(p.id) == ref.strip()] or [
-        p for p in programs if key in (_slug(p.name), _slug(p.channel_id))
+        p for p in programs if key in (slug(p.name), slug(p.channel_id))
     ]
     if not hits:
         names = ", ".join(f"'{p.name}' (id {p.id})" for p in programs) or "none"

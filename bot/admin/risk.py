@@ -12,17 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chat.registry import ButtonKind, NoValue
 from bot.delivery.notify import program_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
-from bot.kernel.messages import Actions, Button, Context, Header, Message, Section, Text
+from bot.kernel.messages import Actions, Context, Header, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
-from bot.programs.membership import RESUME, is_paused
+from bot.programs.buttons import RESUME
+from bot.programs.membership import is_paused
 from storage.enums import MatchStatus, MembershipStatus
 from storage.tables import (
     AuditEntry,
@@ -38,9 +41,21 @@ from storage.tables import (
     User,
 )
 
-NUDGE = "admin:nudge"
-REMATCH = "admin:rematch"
-PAUSE = "admin:pause"
+
+class MatchRef(NamedTuple):
+    match_id: int
+
+
+class MemberRef(NamedTuple):
+    """A person in a program (older digests sent it as "program:user"; decode still reads that)."""
+
+    program_id: int
+    user_id: int
+
+
+NUDGE = ButtonKind("admin:nudge", MatchRef)
+REMATCH = ButtonKind("admin:rematch", MatchRef)
+PAUSE = ButtonKind("admin:pause", MemberRef)
 
 PROMPTS_BEFORE_RISK = 2
 IGNORED_INTROS_LIMIT = 3
@@ -358,7 +373,7 @@ async def _auto_pause(
         summary=f"Paused in {program.name}",
         blocks=(
             Section(text=Text.of(text)),
-            Actions(elements=(Button(label="I'm back: resume", action_id=RESUME, value=str(program.id)),)),
+            Actions(elements=(RESUME.button("I'm back: resume", NoValue()),)),
         ),
     )
     await enqueue(
@@ -386,11 +401,11 @@ def digest_message(program: Program, items: list[RiskItem], paused: list[User]) 
         names = " + ".join(u.display_name for u in item.members) or f"match {item.match.id}"
         blocks.append(Section(text=Text.of(f"**{names}**\n" + "\n".join(f"• {r}" for r in item.reasons))))
         buttons = [
-            Button(label="Nudge", action_id=NUDGE, value=str(item.match.id)),
-            Button(label="Rematch next round", action_id=REMATCH, value=str(item.match.id)),
+            NUDGE.button("Nudge", MatchRef(item.match.id or 0)),
+            REMATCH.button("Rematch next round", MatchRef(item.match.id or 0)),
         ]
         buttons += [
-            Button(label=f"Pause {u.display_name}", action_id=PAUSE, value=f"{program.id}:{u.id}", style="danger")
+            PAUSE.button(f"Pause {u.display_name}", MemberRef(program.id or 0, u.id or 0), style="danger")
             for u in item.members
         ]
         blocks.append(Actions(elements=tuple(buttons)))

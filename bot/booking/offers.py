@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -11,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
 from bot.booking.slots import Availability, SlotPlan, find_slots
+from bot.chat.errors import CommandError
+from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.kernel.messages import (
     Actions,
@@ -29,9 +32,21 @@ from bot.programs.membership import is_available
 from storage.enums import MatchStatus, MeetingState, ProgramStatus
 from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
 
-PROPOSE = "book:propose"
-ACCEPT = "book:accept"
-DECLINE = "book:decline"
+
+class SlotRef(NamedTuple):
+    """One offered time of a meeting (its index in ``Meeting.slots``, which only ever grows)."""
+
+    meeting_id: int
+    slot: int
+
+
+class MeetingRef(NamedTuple):
+    meeting_id: int
+
+
+PROPOSE = ButtonKind("book:propose", SlotRef)  # older messages carry "meeting:slot": decode still reads it
+ACCEPT = ButtonKind("book:accept", MeetingRef)
+DECLINE = ButtonKind("book:decline", MeetingRef)
 NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
 
 
@@ -110,7 +125,7 @@ def offer_blocks(
         lines = slot_lines(starts, users)
     blocks.append(Section(text=Text.of("\n".join(lines))))
     buttons = [
-        Button(label=f"Propose option {i}", action_id=PROPOSE, value=f"{meeting.id}:{first + i - 1}")
+        PROPOSE.button(f"Propose option {i}", SlotRef(meeting.id or 0, first + i - 1))
         for i in range(1, len(starts) + 1)
     ]
     blocks.append(Actions(elements=tuple(buttons)))
@@ -129,8 +144,8 @@ def proposal_message(meeting: Meeting, proposer: User, users: list[User]) -> Mes
             Section(text=body),
             Actions(
                 elements=(
-                    Button(label="Accept", action_id=ACCEPT, value=str(meeting.id), style="primary"),
-                    Button(label="Can't make it", action_id=DECLINE, value=str(meeting.id), style="danger"),
+                    ACCEPT.button("Accept", MeetingRef(meeting.id or 0), style="primary"),
+                    DECLINE.button("Can't make it", MeetingRef(meeting.id or 0), style="danger"),
                 )
             ),
         ),
@@ -164,7 +179,7 @@ def confirmation_message(program: Program, meeting: Meeting, user: User, others:
                         action_id="link:outlook",
                         url=outlook_link(title, meeting.start_at, meeting.end_at, details),
                     ),
-                    Button(label="Can't make it", action_id=DECLINE, value=str(meeting.id), style="danger"),
+                    DECLINE.button("Can't make it", MeetingRef(meeting.id or 0), style="danger"),
                 )
             ),
             Context(text=Text.of(f"I'll remind you {program.reminder_minutes} minutes before.")),
@@ -180,7 +195,7 @@ def confirmation_message(program: Program, meeting: Meeting, user: User, others:
     )
 
 
-class BookingError(ValueError):
+class BookingError(CommandError):
     """A click that can't be applied (stale, not yours); the message is for the person."""
 
 

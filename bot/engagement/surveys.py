@@ -13,18 +13,21 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.content import END_OF_PROGRAM, OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
+from bot.chat.errors import CommandError
+from bot.chat.registry import ButtonKind, encode
+from bot.content import OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
 from bot.delivery.notify import notify_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.engagement.celebrations import on_meeting_reported, on_program_completed
 from bot.engagement.custom_content import note_no_questions, questions_exist, with_custom_questions
-from bot.kernel.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
+from bot.engagement.survey_ids import DID_YOU_MEET, END_OF_PROGRAM, MET, YES
+from bot.kernel.messages import Actions, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.kernel.runtime import Runtime
 from storage.enums import MatchStatus
 from storage.tables import (
@@ -41,8 +44,24 @@ from storage.upsert import insert_ignore
 
 log = logging.getLogger("tandem.surveys")
 
-ANSWER = "survey:answer"
-COMMENT = "survey:comment"
+
+class AnswerRef(NamedTuple):
+    """A choice or rating button: which survey, which question, which answer."""
+
+    instance_id: int
+    question_id: str
+    answer: str
+
+
+class QuestionRef(NamedTuple):
+    """A comment button, and the comment form's state: which survey and question."""
+
+    instance_id: int
+    question_id: str
+
+
+ANSWER = ButtonKind("survey:answer", AnswerRef)
+COMMENT = ButtonKind("survey:comment", QuestionRef)
 FORM = "survey_text"
 OPEN_FOR = timedelta(days=4)
 REMIND_AFTER = timedelta(days=2)
@@ -54,7 +73,7 @@ REMATCH_NOTE = (
 )
 
 
-class SurveyError(ValueError):
+class SurveyError(CommandError):
     """A survey click that can't be taken; the message is for the person."""
 
 
@@ -217,16 +236,16 @@ async def _insert_ignore(session: AsyncSession, table: type, values: dict, keys:
 
 def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen: str | None) -> list:
     blocks: list = [Section(text=Text.of(f"**{question.text}**"))]
-    value_prefix = f"{instance.id}|{question.id}|"
+    instance_id = instance.id or 0
     if question.kind is QuestionKind.CHOICE:
         buttons = [
-            Button(label=("✓ " if chosen == o.value else "") + o.label, action_id=ANSWER, value=value_prefix + o.value)
+            ANSWER.button(("✓ " if chosen == o.value else "") + o.label, AnswerRef(instance_id, question.id, o.value))
             for o in question.options
         ]
         blocks.append(Actions(elements=tuple(buttons)))
     elif question.kind is QuestionKind.RATING:
         buttons = [
-            Button(label=("✓ " if chosen == str(n) else "") + str(n), action_id=ANSWER, value=value_prefix + str(n))
+            ANSWER.button(("✓ " if chosen == str(n) else "") + str(n), AnswerRef(instance_id, question.id, str(n)))
             for n in question.scale
         ]
         blocks.append(Actions(elements=tuple(buttons)))
@@ -238,7 +257,7 @@ def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen:
             )
     else:
         label = "Edit your comment" if chosen else "Add a comment"
-        blocks.append(Actions(elements=(Button(label=label, action_id=COMMENT, value=f"{instance.id}|{question.id}"),)))
+        blocks.append(Actions(elements=(COMMENT.button(label, QuestionRef(instance_id, question.id)),)))
         if chosen:
             blocks.append(Context(text=Text.of(f"Your comment: {chosen[:200]}")))
     return blocks
@@ -268,7 +287,8 @@ def survey_message(
     return Message(summary=survey.title, blocks=tuple(blocks))
 
 
-async def _instance(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+async def instance_for(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+    """The open survey instance this person was sent (SurveyError otherwise: closed, gone, someone else's)."""
     return (await _instance_and_recipient(session, instance_id, user))[0]
 
 
@@ -314,13 +334,6 @@ async def _click_rows(
     if instance.closed_at is not None:
         raise SurveyError("This survey has closed; thanks all the same.")
     return instance, asked, match
-
-
-def parse_answer_value(value: str) -> tuple[int, str, str]:
-    parts = value.split("|", 2)
-    if len(parts) != 3 or not parts[0].isdigit():
-        raise SurveyError("That answer button is damaged; please use the latest survey message.")
-    return int(parts[0]), parts[1], parts[2]
 
 
 async def _store(
@@ -426,7 +439,7 @@ def comment_form(instance_id: int, question: SurveyQuestion, current: str = "") 
         form_id=FORM,
         title="Your comment",
         submit_label="Send",
-        state=f"{instance_id}|{question.id}",
+        state=encode(QuestionRef(instance_id, question.id)),
         fields=(
             TextInput(
                 field_id="answer",
@@ -445,7 +458,7 @@ def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
     return Form(
         form_id=FORM,
         title="Your rating",
-        state=f"{instance_id}|{question.id}",
+        state=encode(QuestionRef(instance_id, question.id)),
         fields=(RatingInput(field_id="answer", label=question.text, minimum=question.min, maximum=question.max),),
     )
 
@@ -462,8 +475,8 @@ async def _apply_effects(
 ) -> None:
     """What an answer sets in motion: a met pair, a rematch next round, a private note to admins."""
 
-    if instance.definition_id == "did_you_meet" and question.id == "met" and match is not None:
-        if value == "yes" and match.status != MatchStatus.MET.value:
+    if instance.definition_id == DID_YOU_MEET and question.id == MET and match is not None:
+        if value == YES and match.status != MatchStatus.MET.value:
             match.status = MatchStatus.MET.value
             match.met_at = match.met_at or core.clock.now()
             match.meetings_count += 1

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chat.errors import CommandError
 from bot.kernel.timeutil import parse_hhmm, parse_weekday, zone
 from storage.enums import Cadence, Enrolment, MembershipStatus, ProgramKind, ProgramStatus, Role
 from storage.tables import Avoidance, Membership, Program, User, Workspace
@@ -19,14 +20,7 @@ from storage.upsert import insert_ignore
 MAX_GROUP_SIZE = 8
 
 
-# Button ids of the membership buttons (join, leave, open my profile, end my pause).
-JOIN = "program:join"
-LEAVE = "program:leave"
-PROFILE_OPEN = "profile:open"
-RESUME = "pause:resume"
-
-
-class ProgramError(ValueError):
+class ProgramError(CommandError):
     """Something about a program request that the person can fix; the message says what."""
 
 
@@ -272,38 +266,6 @@ async def program_for_channel(session: AsyncSession, workspace_id: int | None, c
             )
         )
     ).first()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-async def find_program(
-    session: AsyncSession, workspace_id: int | None, user: User | None, ref: str | None, channel_id: str | None = None
-) -> Program:
-    """The program a command means: named, or the channel's, or the person's only one."""
-    programs = await programs_in(session, workspace_id)
-    if not programs:
-        raise ProgramError("There are no programs yet. An admin can start one with `program create`.")
-    if ref:
-        key = _slug(ref.lstrip("#"))
-        for program in programs:
-            if key in (str(program.id), _slug(program.name), _slug(program.channel_id)):
-                return program
-        names = ", ".join(f"'{p.name}'" for p in programs)
-        raise ProgramError(f"I can't find a program called '{ref}'. Programs here: {names}.")
-    if channel_id:
-        for program in programs:
-            if program.channel_id == channel_id:
-                return program
-    if len(programs) == 1:
-        return programs[0]
-    if user is not None:
-        mine = [p for p in programs if await membership(session, p.id, user.id) is not None]
-        if len(mine) == 1:
-            return mine[0]
-    names = ", ".join(f"'{p.name}'" for p in programs)
-    raise ProgramError(f"Which program? Add its name: {names}.")
 
 
 async def membership(session: AsyncSession, program_id: int | None, user_id: int | None) -> Membership | None:
