@@ -27,9 +27,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kernel.events import ActionEvent, Actor, Event, FormSubmittedEvent
+from storage.database import Database
 from storage.tables import ProcessedEvent
 from storage.upsert import insert_ignore
 
@@ -63,6 +65,20 @@ def event_key(event: Event) -> str | None:
 async def first_time(session: AsyncSession, key: str, now: datetime) -> bool:
     """Record an inbound event key in the caller's transaction; False if it was recorded before."""
     return bool(await insert_ignore(session, ProcessedEvent, [{"key": key, "at": now}], ["key"]))
+
+
+async def handled_before(db: Database, event: Event) -> bool:
+    """Whether an event with this id was acted on already (a read; it claims nothing).
+
+    Only a shortcut for adapters with slow work to do before the event exists (downloading a file): the
+    guarantee is still the key recorded in the event's own transaction.
+    """
+    key = event_key(event)
+    if key is None:
+        return False
+    async with db.session() as session:
+        found = await session.exec(select(ProcessedEvent.id).where(ProcessedEvent.key == key))
+        return found.first() is not None
 
 
 # --- races ---------------------------------------------------------------------------------------------
