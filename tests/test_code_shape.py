@@ -17,6 +17,7 @@ from radon.visitors import Class, Function
 BOT = Path(__file__).resolve().parent.parent / "bot"
 MAX_COMPLEXITY = 15
 
+
 def _module_name(path: Path) -> str:
     """Dotted name of a file under bot/, so edges can be matched against the modules that exist."""
     parts = list(path.relative_to(BOT.parent).with_suffix("").parts)

@@ -7,13 +7,13 @@ at all, so a crash or a bad input never leaves half an answer behind.
 from __future__ import annotations
 
 import logging
-
-from sqlmodel.ext.asyncio.session import AsyncSession
+from collections.abc import Awaitable, Callable
 
 from bot.admin.commands import on_file_uploaded
 from bot.admin.risk import note_activity
 from bot.app import features  # noqa: F401  (registers every feature's commands, buttons and forms)
 from bot.app.commands import run_command
+from bot.app.once import event_key, first_time, retry_races, turns_of
 from bot.chat import registry
 from bot.chat.context import Ctx
 from bot.delivery.outbox import Outgoing, enqueue, to_user
@@ -38,36 +38,39 @@ from bot.programs.buttons import JOIN, LEAVE, ProgramRef
 from bot.programs.membership import invite, join, leave, membership, program_for_channel
 from bot.programs.people import actor_row
 from storage.enums import Enrolment, MembershipStatus
-from storage.tables import ProcessedEvent
-from storage.upsert import insert_ignore
 
 log = logging.getLogger("tandem.handler")
 
 
 async def handle_event(core: Runtime, event: Event) -> Response:
-    actor = event.actor
-    place = getattr(event, "place", Place())
-    async with core.db.transaction() as session:
-        workspace, user, ignoring = await actor_row(session, actor, core.clock.now())
-        ctx = Ctx(core=core, session=session, workspace=workspace, user=user, actor=actor, place=place)
-        if (
-            isinstance(event, ActionEvent)
-            and event.event_id
-            and not await first_time(session, f"{actor.platform}:action:{event.event_id}", core.clock.now())
-        ):
-            return NoReply()
-        if ignoring and isinstance(event, ActionEvent | FormSubmittedEvent):
-            await note_activity(session, user.id)  # acting resets the ignored-intros count (bot/risk.py)
-        response = await _route(ctx, event)
-    for job in ctx.later:
-        await job()
+    """Act on one event: in its person's turn, once per platform id, run again if it lost a race.
+
+    The rules themselves live in bot/app/once.py; jobs the event left for after its commit (a ``match
+    now`` round) still run in the person's turn, so their next event sees the outcome.
+    """
+    async with turns_of(core).turn(event.actor):
+        response, later = await retry_races(lambda: _in_transaction(core, event), type(event).__name__)
+        for job in later:
+            await job()
     core.wakeup.set()
     return response
 
 
-async def first_time(session: AsyncSession, key: str, now) -> bool:  # noqa: ANN001
-    """Record an inbound event id; False if we have seen it before (a platform retry or a double click)."""
-    return bool(await insert_ignore(session, ProcessedEvent, [{"key": key, "at": now}], ["key"]))
+async def _in_transaction(core: Runtime, event: Event) -> tuple[Response, list[Callable[[], Awaitable[object]]]]:
+    """One attempt: everything the event changes, its processed_event key included, commits together."""
+    actor = event.actor
+    place = getattr(event, "place", Place())
+    async with core.db.transaction() as session:
+        key = event_key(event)
+        if key and not await first_time(session, key, core.clock.now()):
+            log.info("%s %s was handled already (a retry or a double click); ignored", type(event).__name__, key)
+            return NoReply(), []
+        workspace, user, ignoring = await actor_row(session, actor, core.clock.now())
+        ctx = Ctx(core=core, session=session, workspace=workspace, user=user, actor=actor, place=place)
+        if ignoring and isinstance(event, ActionEvent | FormSubmittedEvent):
+            await note_activity(session, user.id)  # acting resets the ignored-intros count (bot/risk.py)
+        response = await _route(ctx, event)
+    return response, list(ctx.later)
 
 
 async def _route(ctx: Ctx, event: Event) -> Response:

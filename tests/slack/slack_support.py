@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from typing import Any
@@ -40,6 +41,9 @@ def interactive_request(payload: dict[str, Any], **sign_args: Any) -> tuple[byte
     return form_request({"payload": json.dumps(payload)}, **sign_args)
 
 
+_TRIGGERS = itertools.count(1)  # Slack's trigger_ids are unique per interaction, and the core acts once per id
+
+
 def slash_command(
     text: str, *, user: str, channel: str, response_url: str, user_name: str = "someone", team: str = TEAM_ID
 ) -> dict[str, str]:
@@ -55,7 +59,7 @@ def slash_command(
         channel_id=channel,
         team_id=team,
         response_url=response_url,
-        trigger_id=f"trig-{user}-{abs(hash(text)) % 10**6}",
+        trigger_id=f"trig-{user}-{next(_TRIGGERS)}",  # unique per invocation, as Slack's are
     )
     return fields
 
@@ -96,4 +100,5 @@ def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str, 
     )
     payload["user"].update(id=user)
     payload["team"]["id"] = team
+    payload["trigger_id"] = f"trig-view-{user}-{next(_TRIGGERS)}"  # each submission gets its own, as in Slack
     return payload
