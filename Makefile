@@ -15,8 +15,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/tandem demo
 
+# mypy checks storage/, adapters/, tandem/ and the bot/ packages already clean (modules they import are read
+# but not reported on); once all of bot/ is clean, plain `$(BIN)/mypy` checks what pyproject.toml lists.
+# The excluded adapter files are being rewritten on the events branch: drop the --exclude after it is merged.
+MYPY := $(BIN)/mypy --follow-imports=silent \
+	--exclude 'adapters/(slack/dedupe|teams/store|teams/translate)\.py$$' \
+	storage adapters tandem bot/kernel bot/delivery bot/schedule bot/relationships bot/core.py
+
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(MYPY)
 	@if [ -z "$$TANDEM_TEST_POSTGRES_URL" ]; then \
 		echo "NOTE: TANDEM_TEST_POSTGRES_URL is not set: the PostgreSQL runs are SKIPPED; tests run on SQLite only."; \
 	fi

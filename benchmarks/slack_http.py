@@ -38,10 +38,7 @@ import aiohttp
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "slack")]
-
-from fake_slack import FakeSlack  # noqa: E402
-from slack_support import SECRET, sign  # noqa: E402
+sys.path[:0] = [str(ROOT)]
 
 from adapters.slack.config import SlackConfig  # noqa: E402
 from adapters.slack.http import SLACK_ADAPTER, mount  # noqa: E402
@@ -51,6 +48,8 @@ from bot.delivery.outbox import Outgoing, enqueue, to_group  # noqa: E402
 from bot.kernel.messages import text_message  # noqa: E402
 from storage.database import open_database, upgrade  # noqa: E402
 from storage.tables import Delivery, Workspace  # noqa: E402
+from tests.slack.fake_slack import FakeSlack  # noqa: E402
+from tests.slack.slack_support import SECRET, sign  # noqa: E402
 
 TEAM = "T111"
 

@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 
 from bot.app.home import home_view
+from bot.app.once import handled_before
 from bot.app.router import handle_event
 from bot.delivery.outbox import Dispatcher
 from bot.kernel.clock import Clock, SystemClock
@@ -61,6 +62,11 @@ class Tandem:
     async def handle(self, event: Event) -> Response:
         """Act on one inbound event and say what to answer where it happened."""
         return await handle_event(self, event)
+
+    async def handled_before(self, event: Event) -> bool:
+        """Whether an event with this id was acted on already, so an adapter can skip slow preparation
+        (a download) for a redelivery. ``handle`` stays the guarantee: it acts once per id regardless."""
+        return await handled_before(self.db, event)
 
     async def home(self, actor: Actor) -> Message:
         """The person's home view: matches, next chat, open surveys; admins also see program health."""

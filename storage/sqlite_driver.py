@@ -17,6 +17,7 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -50,7 +51,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_rowcount", "_lastrowid")
     _awaitable_cursor_close = False
 
-    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:  # the base's signature
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._cursor = None  # type: ignore[assignment]

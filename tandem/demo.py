@@ -38,7 +38,7 @@ from bot.kernel.events import (
 )
 from bot.kernel.messages import Actions, Button, Mention, Section
 from bot.kernel.timeutil import show
-from bot.programs.membership import JOIN
+from bot.programs.buttons import JOIN
 from bot.schedule.wakeup import next_due
 from storage.database import check_connection, open_database, upgrade
 from storage.tables import Program
@@ -64,6 +64,13 @@ class DemoResult:
     rounds: int = 0
     matches: int = 0
     stats_rows: list[tuple[str, ...]] = field(default_factory=list)
+
+
+def _answer(button: Button) -> surveys.AnswerRef:
+    """What a survey answer button answers (the demo only clicks buttons the bot just drew)."""
+    value = surveys.ANSWER.decode(button.value)
+    assert value is not None
+    return value
 
 
 class Simulation:
@@ -122,27 +129,27 @@ class Simulation:
             return
         kinds = {b.action_id for b in buttons}
         audience = [self.by_id[u] for u in sent.audience if u in self.by_id]
-        if JOIN in kinds:
+        if JOIN.action_id in kinds:
             for person in audience:
-                await self.click(person, sent, next(b for b in buttons if b.action_id == JOIN))
+                await self.click(person, sent, next(b for b in buttons if b.action_id == JOIN.action_id))
                 await self.fill_profile(person)
-        elif booking.PROPOSE in kinds:
+        elif booking.PROPOSE.action_id in kinds:
             if audience and self.rng.random() < 0.9:
                 proposer = audience[self.rng.randrange(len(audience))]
-                options = [b for b in buttons if b.action_id == booking.PROPOSE]
+                options = [b for b in buttons if b.action_id == booking.PROPOSE.action_id]
                 await self.click(proposer, sent, options[self.rng.randrange(len(options))])
-        elif booking.ACCEPT in kinds:
-            proposer = self._mentioned(sent)
+        elif booking.ACCEPT.action_id in kinds:
+            proposer_id = self._mentioned(sent)
             for person in audience:
-                if person.user_id == proposer:
+                if person.user_id == proposer_id:
                     continue
-                key = next(b.value for b in buttons if b.action_id == booking.ACCEPT)
+                key = next(b.value for b in buttons if b.action_id == booking.ACCEPT.action_id)
                 if key not in self.declined and self.rng.random() < 0.12:
                     self.declined.add(key)
-                    await self.click(person, sent, next(b for b in buttons if b.action_id == booking.DECLINE))
+                    await self.click(person, sent, next(b for b in buttons if b.action_id == booking.DECLINE.action_id))
                     return
-                await self.click(person, sent, next(b for b in buttons if b.action_id == booking.ACCEPT))
-        elif surveys.ANSWER in kinds or surveys.COMMENT in kinds:
+                await self.click(person, sent, next(b for b in buttons if b.action_id == booking.ACCEPT.action_id))
+        elif surveys.ANSWER.action_id in kinds or surveys.COMMENT.action_id in kinds:
             for person in audience:
                 if self.rng.random() < 0.85:
                     await self.answer_survey(person, sent, buttons)
@@ -158,8 +165,8 @@ class Simulation:
     async def answer_survey(self, person: Person, sent: Sent, buttons: list[Button]) -> None:
         questions: dict[str, list[Button]] = {}
         for b in buttons:
-            if b.action_id == surveys.ANSWER:
-                questions.setdefault(b.value.split("|")[1], []).append(b)
+            if b.action_id == surveys.ANSWER.action_id:
+                questions.setdefault(_answer(b).question_id, []).append(b)
         weights = {
             "yes": 8,
             "not_yet": 2,
@@ -176,9 +183,9 @@ class Simulation:
         for index, options in enumerate(questions.values()):
             if index and self.rng.random() > 0.3:
                 break  # most people answer the first question and move on
-            pick = self.rng.choices(options, weights=[weights.get(b.value.split("|")[2], 1) for b in options])[0]
+            pick = self.rng.choices(options, weights=[weights.get(_answer(b).answer, 1) for b in options])[0]
             await self.click(person, sent, pick)
-        comments = [b for b in buttons if b.action_id == surveys.COMMENT]
+        comments = [b for b in buttons if b.action_id == surveys.COMMENT.action_id]
         if comments and self.rng.random() < 0.1:
             response = await self.click(person, sent, comments[0])
             if isinstance(response, OpenForm):
@@ -200,7 +207,7 @@ class Simulation:
         response = await self.act(person, lambda a: DirectMessageEvent(actor=a, text="profile"))
         if not isinstance(response, OpenForm):
             return
-        values = {
+        values: dict[str, str | list[str] | None] = {
             "role": person.role,
             "capacity": "2" if person.role == "mentor" else "1",
             "skills_offered": ", ".join(person.skills_offered),

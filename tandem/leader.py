@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -42,7 +43,7 @@ class SchedulerLeader:
         *,
         key: int | None = None,
         retry_seconds: float = RETRY_SECONDS,
-        on_acquire: Callable[[], Awaitable[None]] | None = None,
+        on_acquire: Callable[[], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
         self.db = db
         self.key = key  # None: derived from the schema at first use, so deployments sharing a database differ

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -75,7 +76,7 @@ class Settings(BaseSettings):
         return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning pydantic's report into one line that names the variable."""
     try:
         return Settings(**overrides)

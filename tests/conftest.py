@@ -15,7 +15,6 @@ from storage.database import Database, open_database, upgrade
 
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", "postgres"]
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 
 
 def pytest_report_header(config: pytest.Config) -> str:

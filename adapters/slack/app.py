@@ -8,10 +8,10 @@ the validation result, so the core gets up to ``VIEW_ANSWER_BUDGET`` seconds bef
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
-import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -19,9 +19,8 @@ from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncF
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy.exc import IntegrityError
 
-from adapters.slack import dedupe, translate
+from adapters.slack import translate
 from adapters.slack.background import Background
 from adapters.slack.clients import SlackClients
 from adapters.slack.config import BOT_SCOPES, SlackConfig
@@ -56,9 +55,6 @@ class SlackAdapter:
         self.port = SlackPort(self.clients, group_dms=GroupDMs(core.db))
         self.files = FileFetcher(self.port, self.clients)
         self.bolt = build_bolt_app(self)
-        # One person's events are handled one at a time, in arrival order: a double click or a quick
-        # "join" + "profile" then never race each other (e.g. both creating the person's first row).
-        self._person_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def actor(self, workspace_id: str, user_id: str, fallback_name: str | None = None) -> Actor:
         profile = await self.port.profile(workspace_id, user_id)
@@ -67,39 +63,52 @@ class SlackAdapter:
     async def run(
         self,
         origin: Origin,
-        make_event: Callable[[Actor], Event],
+        make_event: Callable[[Actor], Event | Awaitable[Event]],
         *,
-        claim: str | None = None,
         fallback_name: str | None = None,
     ) -> None:
-        """Background half of every listener: dedupe, enrich the actor, ask the core, deliver the answer."""
+        """Background half of every listener: enrich the actor, ask the core, deliver the answer.
+
+        The core acts once per ``event_id``, retries lost races and takes the person's events in turn.
+        """
 
         async def work(who: Actor) -> list[Response]:
-            async with self.person_lock(origin.workspace_id, origin.user_id):
-                return [await self.handle(make_event(who))]
+            event = make_event(who)
+            if inspect.isawaitable(event):
+                event = await event
+            return [await self.core.handle(event)]
 
-        await self._run(origin, work, claim=claim, fallback_name=fallback_name)
+        await self._run(origin, work, fallback_name=fallback_name)
 
-    async def run_files(self, origin: Origin, event: dict[str, Any], *, claim: str | None = None) -> None:
+    async def run_files(self, origin: Origin, event: dict[str, Any], event_id: str | None = None) -> None:
         """Background half of files sent to the bot's DM: download each, let the core import it, answer each.
 
-        Each file is its own all-or-nothing import. A file that can't be downloaded gets a one-line answer
-        instead and doesn't stop the others.
+        Each file is its own all-or-nothing import, named ``<event id>:<file id>`` so a redelivered message
+        imports nothing twice. A file that can't be downloaded gets a one-line answer instead and doesn't
+        stop the others.
         """
         files = translate.shared_files(event)
 
+        def file_id(number: int, file: dict[str, Any]) -> str | None:
+            return f"{event_id}:{file.get('id') or number}" if event_id else None
+
         async def work(who: Actor) -> list[Response]:
+            todo = []
+            for number, file in enumerate(files[:MAX_FILES_PER_MESSAGE]):
+                probe = translate.file_event(event, who, name_of(file), b"", file_id(number, file))
+                if not await self.core.handled_before(probe):  # a redelivery downloads nothing again
+                    todo.append((number, file))
+            if not todo:
+                return []
             answers: list[Response] = []
-            for file in files[:MAX_FILES_PER_MESSAGE]:
+            for number, file in todo:
                 try:
                     fetched = await self.files.fetch(origin.workspace_id, file)
                 except FileProblem as problem:
                     answers.append(Reply(message=text_message(str(problem))))
                     continue
-                async with self.person_lock(origin.workspace_id, origin.user_id):
-                    answers.append(
-                        await self.handle(translate.file_event(event, who, fetched.filename, fetched.content))
-                    )
+                neutral = translate.file_event(event, who, fetched.filename, fetched.content, file_id(number, file))
+                answers.append(await self.core.handle(neutral))
             if len(files) > MAX_FILES_PER_MESSAGE:
                 skipped = ", ".join(name_of(f) for f in files[MAX_FILES_PER_MESSAGE:])
                 answers.append(
@@ -111,50 +120,27 @@ class SlackAdapter:
                 )
             return answers
 
-        await self._run(origin, work, claim=claim)
+        await self._run(origin, work)
 
     async def _run(
         self,
         origin: Origin,
         work: Callable[[Actor], Awaitable[list[Response]]],
         *,
-        claim: str | None = None,
         fallback_name: str | None = None,
     ) -> None:
-        """Act once per Slack event (``claim``), then deliver the answers; a failure frees the claim for a retry."""
-        if claim and not await dedupe.claim(self.core.db, claim):
-            return
-        try:
-            who = await self.actor(origin.workspace_id, origin.user_id, fallback_name)
-            responses = await work(who)
-        except BaseException:
-            if claim:  # let Slack's retry try again
-                await dedupe.release(self.core.db, claim)
-            raise
-        for response in responses:
+        who = await self.actor(origin.workspace_id, origin.user_id, fallback_name)
+        for response in await work(who):
             await deliver(self.port, origin, response)
 
-    async def handle(self, event: Event) -> Response:
-        """``core.handle``, run once more if its transaction lost a race on a unique key.
+    async def names(self, workspace_id: str, text: str) -> dict[str, str]:
+        """Display names of the people ``text`` mentions as bare ``<@U123>`` (cached users.info look-ups)."""
+        ids = translate.mentioned_ids(text)
+        profiles = await asyncio.gather(*(self.port.profile(workspace_id, user_id) for user_id in ids))
+        return {p.user_id: p.name for p in profiles if p is not None and p.name}
 
-        The core handles an event in one transaction, so a rolled-back attempt left nothing behind; the
-        typical loser is the first burst of events from a new workspace, all creating its row at once.
-        """
-        try:
-            return await self.core.handle(event)
-        except IntegrityError:
-            log.info("slack: %s conflicted with a concurrent write; running it again", type(event).__name__)
-            return await self.core.handle(event)
-
-    def person_lock(self, workspace_id: str, user_id: str) -> asyncio.Lock:
-        key = (workspace_id, user_id)
-        lock = self._person_locks.get(key)
-        if lock is None:
-            lock = self._person_locks[key] = asyncio.Lock()
-        return lock
-
-    def spawn(self, coro: Awaitable[Any], name: str) -> None:
-        self.background.spawn(coro, name)  # type: ignore[arg-type]
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        self.background.spawn(coro, name)
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Let answers already being worked on go out (briefly), then stop."""
@@ -250,7 +236,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             response_url=body.get("response_url"),
         )
         adapter.spawn(
-            adapter.run(origin, lambda who: translate.command_event(body, who), fallback_name=body.get("user_name")),
+            adapter.run(origin, lambda who: _command(adapter, body, who), fallback_name=body.get("user_name")),
             "slash command",
         )
 
@@ -290,8 +276,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
 
         async def submit() -> Response:
             who = await adapter.actor(workspace, user.get("id", ""), user.get("name"))
-            async with adapter.person_lock(workspace, user.get("id", "")):
-                return await adapter.handle(translate.form_event(body, who))
+            return await adapter.core.handle(translate.form_event(body, who))
 
         task = asyncio.ensure_future(submit())
         try:
@@ -337,7 +322,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             in_thread=True,
         )
         adapter.spawn(
-            adapter.run(origin, lambda who: translate.mention_event(event, who), claim=_event_claim(body)), "mention"
+            adapter.run(origin, lambda who: translate.mention_event(event, who, translate.event_id_of(body))), "mention"
         )
 
     @app.event("message")
@@ -354,10 +339,10 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             in_thread=True,
         )
         if is_file:  # e.g. a participants CSV with the text "import coffee"
-            adapter.spawn(adapter.run_files(origin, event, claim=_event_claim(body)), "file in a direct message")
+            adapter.spawn(adapter.run_files(origin, event, translate.event_id_of(body)), "file in a direct message")
             return
         adapter.spawn(
-            adapter.run(origin, lambda who: translate.direct_message_event(event, who), claim=_event_claim(body)),
+            adapter.run(origin, lambda who: _direct_message(adapter, body, event, who)),
             "direct message",
         )
 
@@ -368,7 +353,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             return
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=event.get("user", ""))
         adapter.spawn(
-            adapter.run(origin, lambda who: translate.member_joined(event, who), claim=_event_claim(body)),
+            adapter.run(origin, lambda who: translate.member_joined(event, who, translate.event_id_of(body))),
             "member joined",
         )
 
@@ -378,7 +363,8 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
             return
         origin = Origin(workspace_id=translate.workspace_of(body) or "", user_id=event.get("user", ""))
         adapter.spawn(
-            adapter.run(origin, lambda who: translate.member_left(event, who), claim=_event_claim(body)), "member left"
+            adapter.run(origin, lambda who: translate.member_left(event, who, translate.event_id_of(body))),
+            "member left",
         )
 
     @app.event("app_home_opened")
@@ -406,9 +392,14 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         log.debug("slack: event %s is not used by Tandem", (body.get("event") or {}).get("type"))
 
 
-def _event_claim(body: dict[str, Any]) -> str | None:
-    event_id = body.get("event_id")
-    return dedupe.event_key(event_id) if event_id else None
+async def _command(adapter: SlackAdapter, body: dict[str, Any], who: Actor) -> Event:
+    names = await adapter.names(who.workspace_id, body.get("text") or "")
+    return translate.command_event(body, who, names)
+
+
+async def _direct_message(adapter: SlackAdapter, body: dict[str, Any], event: dict[str, Any], who: Actor) -> Event:
+    names = await adapter.names(who.workspace_id, event.get("text") or "")
+    return translate.direct_message_event(event, who, translate.event_id_of(body), names)
 
 
 def _first_block_error(body: dict[str, Any], message: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.database import Database
 from storage.tables import SlackGroupDM
@@ -50,7 +50,7 @@ class GroupDMs:
         """The conversation is gone (archived, people left): the next message opens a fresh one."""
         async with self.db.transaction() as session:
             await session.exec(
-                delete(SlackGroupDM).where(  # type: ignore[call-overload]
-                    SlackGroupDM.workspace_id == workspace_id, SlackGroupDM.members == members
+                delete(SlackGroupDM).where(
+                    col(SlackGroupDM.workspace_id) == workspace_id, col(SlackGroupDM.members) == members
                 )
             )

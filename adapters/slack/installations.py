@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.database import Database
 from storage.tables import Installation as InstallationRow
@@ -118,9 +118,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         key = installation_key(enterprise_id, team_id, team_id is None)
         async with self.db.transaction() as session:
             await session.exec(
-                delete(  # type: ignore[call-overload]
-                    InstallationRow
-                ).where(InstallationRow.platform == PLATFORM, InstallationRow.external_id == key)
+                delete(InstallationRow).where(
+                    col(InstallationRow.platform) == PLATFORM, col(InstallationRow.external_id) == key
+                )
             )
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
@@ -204,8 +204,8 @@ class DatabaseStateStore(AsyncOAuthStateStore):
         oldest = datetime.now(UTC) - self.expiration
         async with self.db.transaction() as session:
             result = await session.exec(
-                delete(  # type: ignore[call-overload]
-                    ProcessedEvent
-                ).where(ProcessedEvent.key == self.PREFIX + state, ProcessedEvent.at >= oldest)
+                delete(ProcessedEvent).where(
+                    col(ProcessedEvent.key) == self.PREFIX + state, col(ProcessedEvent.at) >= oldest
+                )
             )
         return (result.rowcount or 0) == 1

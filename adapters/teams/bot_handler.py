@@ -29,6 +29,7 @@ from adapters.teams.signing import CardSigner
 from adapters.teams.store import Person
 from adapters.teams.translate import (
     TeamsContext,
+    activity_id,
     actor_of,
     bot_removed,
     card_action_event,
@@ -259,10 +260,6 @@ class TeamsBot(TeamsActivityHandler):
                 ctx.user_id,
             )
             return
-        key = f"teams:activity:{ctx.conversation_id}:{raw.get('id')}"
-        if raw.get("id") and not await store.claim_event(self.core.db, key, self.core.clock.now()):
-            log.info("teams: duplicate delivery of %s ignored", key)
-            return
         person = await self._member(turn, ctx)
         await self._remember(turn, ctx, email=person.email if person else None)
         actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
@@ -297,6 +294,9 @@ class TeamsBot(TeamsActivityHandler):
             await self._say(turn, ONE_FILE)
             return None
         [file] = files
+        if await self.core.handled_before(file_event(raw, ctx, actor, file.name, b"")):
+            log.info("teams: %s was delivered again; not downloading it twice", file.name)
+            return None
         try:
             content = await self.downloads.fetch(file)
         except DownloadError as exc:
@@ -322,11 +322,6 @@ class TeamsBot(TeamsActivityHandler):
         actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
         event, payload = card_action_event(raw, ctx, actor, self.signer)  # verified already by http.py
         form = self._form_of(payload)
-        if isinstance(event, FormSubmittedEvent) and raw.get("id"):
-            key = f"teams:invoke:{ctx.conversation_id}:{raw['id']}"
-            if not await store.claim_event(self.core.db, key, self.core.clock.now()):
-                log.info("teams: duplicate form submission %s ignored", key)  # Teams retried a slow answer
-                return self._answered(form, event)
         await self._remember(turn, ctx, email=actor.email)
         try:
             response = await self._handle(event)
@@ -334,7 +329,7 @@ class TeamsBot(TeamsActivityHandler):
             log.exception("teams: the core failed on card action %s", getattr(event, "action_id", None))
             return error_invoke_response(500, "InternalError", SORRY)
         if isinstance(event, FormSubmittedEvent) and event.form_id == PROGRAM_CREATE:
-            if not isinstance(response, FormErrors):
+            if not isinstance(response, FormErrors | NoReply):  # NoReply: Teams resent it, enrolment is under way
                 self._enrol_later(ctx, event)
         if isinstance(event, FormSubmittedEvent):
             return await self._form_answer(turn, response, form, event)
@@ -450,7 +445,8 @@ class TeamsBot(TeamsActivityHandler):
         raw = self.raw(turn)
         ctx = context_of(raw)
         if await self._remember(turn, ctx):
-            await self._deliver(turn, ctx, installed_event(ctx, actor_of(ctx, is_admin=self._is_admin(ctx, None))))
+            actor = actor_of(ctx, is_admin=self._is_admin(ctx, None))
+            await self._deliver(turn, ctx, installed_event(ctx, actor, activity_id(raw, ctx)))
 
     async def on_installation_update_remove(self, turn: TurnContext) -> None:
         ctx = context_of(self.raw(turn))

@@ -303,17 +303,17 @@ class CardRenderer:
 
     def answered_card(self, form: Form, values: dict[str, Any]) -> dict[str, Any]:
         """What a submitted form turns into, so it cannot be sent twice and shows what was said."""
-        facts = []
+        facts: list[dict[str, str]] = []
         for field in form.fields:
             value = values.get(field.field_id)
             if isinstance(field, SelectInput):
                 labels = {o.value: o.label for o in field.options}
-                items = value if isinstance(value, list) else [value] if value else []
+                items: list[str] = value if isinstance(value, list) else [value] if value else []
                 shown = ", ".join(labels.get(v, v) for v in items)
             else:
                 shown = "" if value is None else str(value)
             facts.append({"title": field.label, "value": shown or "—"})
-        body = [
+        body: list[dict[str, Any]] = [
             {"type": "TextBlock", "text": f"✅ {form.title}", "weight": "Bolder", "wrap": True},
             {"type": "FactSet", "facts": facts},
             {"type": "TextBlock", "text": "Thanks, your answers are saved.", "isSubtle": True, "wrap": True},
@@ -356,9 +356,9 @@ def _input(field: Any, submitted: Any) -> dict[str, Any]:
             "style": "expanded",
             "choices": [{"title": str(n), "value": str(n)} for n in range(field.minimum, field.maximum + 1)],
         }
-        value = submitted if submitted is not None else field.initial
-        if value is not None:
-            element["value"] = str(value)
+        rating = submitted if submitted is not None else field.initial
+        if rating is not None:
+            element["value"] = str(rating)
     else:  # pragma: no cover - the FormField union is closed
         raise TypeError(f"unknown form field {field!r}")
     if required:

@@ -39,7 +39,9 @@ class TeamsConfig:
         return bool(self.app_id)
 
     def is_admin(self, aad_object_id: str | None) -> bool:
-        return bool(aad_object_id) and aad_object_id.lower() in self.admin_ids
+        if not aad_object_id:
+            return False
+        return aad_object_id.lower() in self.admin_ids
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TeamsConfig:

@@ -47,7 +47,9 @@ def sent_files(raw: dict[str, Any]) -> list[SentFile]:
         if not isinstance(attachment, dict):
             continue
         kind = attachment.get("contentType")
-        content = attachment.get("content") if isinstance(attachment.get("content"), dict) else {}
+        content = attachment.get("content")
+        if not isinstance(content, dict):
+            content = {}
         if kind == FILE_DOWNLOAD_INFO:
             url = content.get("downloadUrl")
             file_type = content.get("fileType")

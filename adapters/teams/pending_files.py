@@ -13,8 +13,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import ColumnElement, and_, delete, or_, update
 from sqlmodel import col, select
 
 from storage.database import Database
@@ -117,7 +118,7 @@ async def find(db: Database, token: str) -> PendingFile | None:
 
 async def set_consent_activity(db: Database, file_id: int, activity_id: str, now: datetime) -> None:
     """Remember which message holds the card, so it can be replaced once answered."""
-    await _update(db, TeamsPendingFile.id == file_id, consent_activity_id=activity_id[:256], updated_at=now)
+    await _update(db, col(TeamsPendingFile.id) == file_id, consent_activity_id=activity_id[:256], updated_at=now)
 
 
 async def claim_upload(db: Database, token: str, now: datetime) -> bool:
@@ -125,11 +126,11 @@ async def claim_upload(db: Database, token: str, now: datetime) -> bool:
     return await _update(
         db,
         and_(
-            TeamsPendingFile.token == token,
+            col(TeamsPendingFile.token) == token,
             col(TeamsPendingFile.created_at) >= now - KEEP_FOR,
             or_(
-                TeamsPendingFile.state == OFFERED,
-                and_(TeamsPendingFile.state == UPLOADING, col(TeamsPendingFile.updated_at) < now - STALE_UPLOAD),
+                col(TeamsPendingFile.state) == OFFERED,
+                and_(col(TeamsPendingFile.state) == UPLOADING, col(TeamsPendingFile.updated_at) < now - STALE_UPLOAD),
             ),
         ),
         state=UPLOADING,
@@ -140,20 +141,23 @@ async def claim_upload(db: Database, token: str, now: datetime) -> bool:
 async def release(db: Database, token: str, now: datetime) -> None:
     """The upload failed: the offer stands again, bytes and all."""
     await _update(
-        db, and_(TeamsPendingFile.token == token, TeamsPendingFile.state == UPLOADING), state=OFFERED, updated_at=now
+        db,
+        and_(col(TeamsPendingFile.token) == token, col(TeamsPendingFile.state) == UPLOADING),
+        state=OFFERED,
+        updated_at=now,
     )
 
 
 async def mark_sent(db: Database, token: str, now: datetime) -> None:
     """Uploaded: the bytes are in the person's OneDrive now, so they are dropped here."""
-    await _update(db, TeamsPendingFile.token == token, state=SENT, content=b"", updated_at=now)
+    await _update(db, col(TeamsPendingFile.token) == token, state=SENT, content=b"", updated_at=now)
 
 
 async def decline(db: Database, token: str, now: datetime) -> bool:
     """True if this answer declined an open offer (a repeated decline is False); the bytes are dropped."""
     return await _update(
         db,
-        and_(TeamsPendingFile.token == token, TeamsPendingFile.state == OFFERED),
+        and_(col(TeamsPendingFile.token) == token, col(TeamsPendingFile.state) == OFFERED),
         state=DECLINED,
         content=b"",
         updated_at=now,
@@ -163,13 +167,11 @@ async def decline(db: Database, token: str, now: datetime) -> bool:
 async def purge_expired(db: Database, now: datetime) -> int:
     """Drop offers older than a week (called lazily whenever files are offered or answered)."""
     async with db.transaction() as session:
-        result = await session.exec(  # type: ignore[call-overload]
-            delete(TeamsPendingFile).where(col(TeamsPendingFile.created_at) < now - KEEP_FOR)
-        )
+        result = await session.exec(delete(TeamsPendingFile).where(col(TeamsPendingFile.created_at) < now - KEEP_FOR))
         return int(result.rowcount or 0)
 
 
-async def _update(db: Database, where: object, **values: object) -> bool:
+async def _update(db: Database, where: ColumnElement[bool], **values: Any) -> bool:
     async with db.transaction() as session:
-        result = await session.exec(update(TeamsPendingFile).where(where).values(**values))  # type: ignore[call-overload,arg-type]
+        result = await session.exec(update(TeamsPendingFile).where(where).values(**values))
         return (result.rowcount or 0) == 1

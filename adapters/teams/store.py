@@ -1,4 +1,4 @@
-"""What the Teams adapter keeps in the database: tenants, people, conversation references, seen events.
+"""What the Teams adapter keeps in the database: tenants, people, conversation references.
 
 Proactive messages in Teams only work with a stored conversation reference, so every inbound turn refreshes
 the reference for the conversation it came from.
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.teams.translate import PLATFORM, TeamsContext, split_conversation_id
 from storage.database import Database
-from storage.tables import ConversationAddress, ProcessedEvent, User, Workspace
+from storage.tables import ConversationAddress, User, Workspace
 
 EXTRA_KEY = "tandem"  # our additions inside the stored reference JSON (team id, tenant id)
 
@@ -338,16 +338,6 @@ async def mark_conversation_gone(db: Database, tenant_id: str, conversation_id: 
     address = await conversation_address(db, tenant_id, conversation_id)
     if address is not None:
         await mark_gone(db, address.id, now)
-
-
-async def claim_event(db: Database, key: str, now: datetime) -> bool:
-    """True the first time ``key`` is seen; Teams redelivers activities the bot was slow to answer."""
-    try:
-        async with db.transaction() as session:
-            session.add(ProcessedEvent(key=key[:255], at=now))
-    except IntegrityError:
-        return False
-    return True
 
 
 async def person_by_email(db: Database, tenant_id: str, email: str) -> Person | None:

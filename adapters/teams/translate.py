@@ -2,6 +2,10 @@
 
 Works on the raw body rather than botbuilder's ``Activity`` because the msrest model drops fields Tandem
 needs (``conversation.tenantId``, the ``clientInfo`` entity's ``timezone``).
+
+Every event carries the activity's id (scoped to its conversation, where Teams keeps ids unique), so the
+core acts once when Teams redelivers; mentions of people become ``@Name`` in the text and are listed on
+the event, so the core never sees Teams markup.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bot.kernel.events import (
     FormSubmittedEvent,
     MemberJoinedEvent,
     MemberLeftEvent,
+    MentionRef,
     Place,
     SentRef,
 )
@@ -31,7 +36,8 @@ from bot.kernel.events import (
 PLATFORM = "teams"
 EMULATOR_TENANT = "emulator"
 _AT = re.compile(r"<at>(.*?)</at>", re.S)
-_TAGS_EXCEPT_MENTIONS = re.compile(r"<(?!@)[^>]+>")
+_TAGS = re.compile(r"<[^>]+>")
+_SLOT = re.compile(r"\x00(\d+)\x00")  # where a person's mention goes back once the text is clean
 
 
 class BadActivity(ValueError):
@@ -156,21 +162,49 @@ def actor_of(ctx: TeamsContext, *, is_admin: bool | None = None, email: str | No
     )
 
 
-def command_text(raw: dict[str, Any]) -> str:
-    """The message text with the bot's @mention removed and people's mentions as ``<@29:...>`` (the
-    core's grammar reads mentions in that form, whatever the platform)."""
-    text = raw.get("text") or ""
+def _plain(text: str) -> str:
+    """Markup-free, entity-free text on one line with single spaces."""
+    text = html.unescape(_TAGS.sub("", text)).replace("\xa0", " ")
+    return " ".join(text.split())
+
+
+def readable(raw: dict[str, Any]) -> tuple[str, tuple[MentionRef, ...]]:
+    """The message text with the bot's @mention removed and each person's ``<at>Name</at>`` as ``@Name``,
+    plus those mentions in order (each ref's ``text`` is exactly what now stands for the person)."""
+    text = (raw.get("text") or "").replace("\x00", "")
     bot_id = _dict(raw.get("recipient")).get("id")
+    people: list[tuple[str, str]] = []
     for entity in raw.get("entities") or []:
         entity = _dict(entity)
         tag = entity.get("text")
-        mentioned = _dict(entity.get("mentioned")).get("id")
-        if entity.get("type") != "mention" or not isinstance(tag, str) or not tag or not isinstance(mentioned, str):
+        mentioned = _dict(entity.get("mentioned"))
+        who = mentioned.get("id")
+        if entity.get("type") != "mention" or not isinstance(tag, str) or not tag or not isinstance(who, str):
             continue
-        text = text.replace(tag, " " if mentioned == bot_id else f" <@{mentioned}> ", 1 if mentioned != bot_id else -1)
-    text = _AT.sub(lambda m: "@" + m.group(1), text)
-    text = html.unescape(_TAGS_EXCEPT_MENTIONS.sub("", text)).replace("\xa0", " ")
-    return " ".join(text.split())
+        if who == bot_id:
+            text = text.replace(tag, " ")
+        elif tag in text:
+            name = _plain(_AT.sub(lambda m: m.group(1), tag)) or _plain(str(mentioned.get("name") or "")) or who
+            text = text.replace(tag, f" \x00{len(people)}\x00 ", 1)
+            people.append((who, "@" + name))
+    text = _plain(_AT.sub(lambda m: "@" + m.group(1), text))
+    mentions: list[MentionRef] = []
+
+    def put_back(slot: re.Match[str]) -> str:
+        who, shown = people[int(slot.group(1))]
+        mentions.append(MentionRef(user_id=who, text=shown))
+        return shown
+
+    return _SLOT.sub(put_back, text), tuple(mentions)
+
+
+def activity_id(raw: dict[str, Any], ctx: TeamsContext, *parts: str) -> str | None:
+    """The delivery's id for the core: Teams keeps activity ids unique within a conversation. ``parts``
+    tell apart the several events one activity may bring (each member added, on each channel)."""
+    found = raw.get("id")
+    if not isinstance(found, str) or not found:
+        return None
+    return ":".join((ctx.conversation_id, found, *parts))
 
 
 def message_event(raw: dict[str, Any], ctx: TeamsContext, actor: Actor) -> CommandEvent | DirectMessageEvent | None:
@@ -178,12 +212,15 @@ def message_event(raw: dict[str, Any], ctx: TeamsContext, actor: Actor) -> Comma
 
     A bare @mention in a channel is a command too (the core answers it with help); an empty 1:1 message
     (an attachment, a sticker) is not."""
-    text = command_text(raw)
+    text, mentions = readable(raw)
+    event_id = activity_id(raw, ctx)
     if ctx.is_personal:
         if not text:
             return None
-        return DirectMessageEvent(actor=actor, text=text, place=Place(channel_id=ctx.conversation_id, is_direct=True))
-    return CommandEvent(actor=actor, text=text, place=Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id))
+        place = Place(channel_id=ctx.conversation_id, is_direct=True)
+        return DirectMessageEvent(actor=actor, text=text, place=place, mentions=mentions, event_id=event_id)
+    place = Place(channel_id=ctx.channel_id, thread_id=ctx.thread_id)
+    return CommandEvent(actor=actor, text=text, place=place, mentions=mentions, event_id=event_id)
 
 
 def file_event(
@@ -194,8 +231,9 @@ def file_event(
         actor=actor,
         filename=filename,
         content=content,
-        text=command_text(raw),
+        text=readable(raw)[0],
         place=Place(channel_id=ctx.conversation_id, is_direct=True),
+        event_id=activity_id(raw, ctx),
     )
 
 
@@ -225,7 +263,11 @@ def card_action_event(
                 values[key] = text or None
         state = payload.get("state") or ""
         return FormSubmittedEvent(
-            actor=actor, form_id=verb[len(FORM_VERB_PREFIX) :], values=values, state=state
+            actor=actor,
+            form_id=verb[len(FORM_VERB_PREFIX) :],
+            values=values,
+            state=state,
+            event_id=activity_id(raw, ctx),  # Teams resends an invoke it thinks went unanswered
         ), payload
     if "choice" in payload:
         value = inputs.get(payload["choice"])
@@ -239,14 +281,14 @@ def card_action_event(
     ref = SentRef(conversation_id=ctx.conversation_id, message_id=reply_to) if reply_to else None
     place = Place(channel_id=ctx.channel_id or ctx.conversation_id, thread_id=ctx.thread_id, is_direct=ctx.is_personal)
     return ActionEvent(
-        actor=actor, action_id=verb, value=value, message=ref, place=place, event_id=raw.get("id")
+        actor=actor, action_id=verb, value=value, message=ref, place=place, event_id=activity_id(raw, ctx)
     ), payload
 
 
-def installed_event(ctx: TeamsContext, actor: Actor) -> AppInstalledEvent:
+def installed_event(ctx: TeamsContext, actor: Actor, event_id: str | None = None) -> AppInstalledEvent:
     scope = {"personal": "personal", "groupChat": "group", "channel": "team"}.get(ctx.conversation_type, "team")
     # workspace_name stays empty: Tandem's workspace is the tenant, and the team's name is not the tenant's
-    return AppInstalledEvent(actor=actor, scope=scope, channel_id=ctx.channel_id)  # type: ignore[arg-type]
+    return AppInstalledEvent(actor=actor, scope=scope, channel_id=ctx.channel_id, event_id=event_id)  # type: ignore[arg-type]
 
 
 def member_actor(ctx: TeamsContext, member: dict[str, Any], email: str | None = None) -> Actor:
@@ -280,14 +322,25 @@ def membership_events(
         if not member.get("id"):
             continue
         if member["id"] == ctx.bot_id:
-            events.insert(0, installed_event(ctx, actor))
+            events.insert(0, installed_event(ctx, actor, activity_id(raw, ctx, "installed")))
         elif not ctx.is_personal:
             person = member_actor(ctx, member, emails.get(member["id"]))
-            events.extend(MemberJoinedEvent(actor=person, channel_id=where) for where in wheres)
+            events.extend(
+                MemberJoinedEvent(
+                    actor=person, channel_id=where, event_id=activity_id(raw, ctx, "in", person.user_id, where)
+                )
+                for where in wheres
+            )
     for member in raw.get("membersRemoved") or []:
         member = _dict(member)
         if member.get("id") and member["id"] != ctx.bot_id and not ctx.is_personal:
-            events.extend(MemberLeftEvent(actor=member_actor(ctx, member), channel_id=where) for where in wheres)
+            person = member_actor(ctx, member)
+            events.extend(
+                MemberLeftEvent(
+                    actor=person, channel_id=where, event_id=activity_id(raw, ctx, "out", person.user_id, where)
+                )
+                for where in wheres
+            )
     return events
 
 

@@ -1,13 +1,13 @@
 """Admin insight commands: stats with a chart, at-risk pairs, export/import, announcements, audit.
 
-Every command checks ``ctx.is_admin(program)`` before it reads or changes anything, and every action that
-changes something or lets data leave the bot is written to the audit log.
+All are admin commands: the registry makes sure the program each one resolves is administered by the
+person before it reads or changes anything, and every action that changes something or lets data leave the
+bot is written to the audit log.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 
 from sqlalchemy import func
 from sqlmodel import col, or_, select
@@ -17,45 +17,21 @@ from bot.admin.csv_import import IMPORT_COLUMNS, import_participants
 from bot.admin.export import attachments, export_program
 from bot.admin.risk import digest_message, find_at_risk
 from bot.admin.stats import avg, pct, program_stats
-from bot.app.commands import HANDLERS, command
 from bot.chat import grammar
-from bot.chat.context import REFUSAL, Ctx, say, say_lines
+from bot.chat.context import Ctx, say, say_lines
+from bot.chat.errors import REFUSAL, CommandError
+from bot.chat.grammar import ParsedCommand
+from bot.chat.lookup import names, slug
+from bot.chat.registry import command
 from bot.delivery.outbox import Outgoing, enqueue, to_channel, to_user
 from bot.kernel.events import FileUploadedEvent, Reply, Response
 from bot.kernel.messages import FileAttachment, Header, Message, Section, Text, text_message
 from bot.kernel.timeutil import parse_pause, show
-from bot.programs.membership import ProgramError, _slug, leave, membership, pause, programs_in
+from bot.programs.membership import leave, membership, pause, programs_in
 from bot.programs.people import find_user
 from storage.enums import MembershipStatus
 from storage.tables import AuditEntry, Program, User
 
-for _spec in (
-    grammar.CommandSpec(
-        "stats", "stats [program]", "Participation, meeting rate and pulse by round, with a chart.", admin=True
-    ),
-    grammar.CommandSpec("risk", "risk [program]", "Pairs that may need a hand (also sent weekly).", admin=True),
-    grammar.CommandSpec(
-        "export",
-        "export [program]",
-        "CSV files of participants, matches, meetings and surveys (sent to you in a DM).",
-        admin=True,
-    ),
-    grammar.CommandSpec("import", "import [program]", "Add participants from a CSV file you send me.", admin=True),
-    grammar.CommandSpec(
-        "announce",
-        "announce [program] text",
-        "Post an announcement in the program's channel (`announce lunch club: text` names it exactly).",
-        admin=True,
-    ),
-    grammar.CommandSpec("remove", "remove @person [program]", "Take someone out of a program.", admin=True),
-    grammar.CommandSpec(
-        "pause @person", "pause @person until 2026-12-24 [program]", "Pause someone's matches.", admin=True
-    ),
-    grammar.CommandSpec("audit", "audit [program]", "Who did what, when: the admin action log.", admin=True),
-):
-    grammar.register(_spec)
-
-_MENTION_TOKEN = re.compile(r"^<@[^>]+>$")
 AUDIT_LINES = 25
 
 
@@ -67,11 +43,11 @@ async def _program(ctx: Ctx, words: list[str]) -> Program:
     return await ctx.program(_ref(words))
 
 
-async def _target(ctx: Ctx, cmd: grammar.ParsedCommand) -> tuple[User | None, list[str]]:
+async def _target(ctx: Ctx, cmd: ParsedCommand) -> tuple[User | None, list[str]]:
     """The person a command is about (a mention, or @name), and the words left after it."""
-    rest = [w for w in cmd.args if not _MENTION_TOKEN.match(w)]
+    rest = cmd.words
     if cmd.mentions:
-        return await find_user(ctx.session, ctx.workspace.id, cmd.mentions[0]), rest
+        return await find_user(ctx.session, ctx.workspace.id, cmd.mentions[0].user_id), rest
     named = next((w for w in rest if w.startswith("@") and len(w) > 1), None)
     if named is None:
         return None, rest
@@ -102,11 +78,9 @@ def _tell(ctx: Ctx, program: Program, user: User, step: str, text: str) -> Outgo
 # --- stats ---------------------------------------------------------------------------------------------
 
 
-@command("stats")
-async def _stats(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await _program(ctx, cmd.args)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+@command("stats", "stats [program]", "Participation, meeting rate and pulse by round, with a chart.", admin=True)
+async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await _program(ctx, cmd.words)
     await ctx.audit("stats", program)  # reading figures about people is an admin action too
     s = await program_stats(ctx.session, program, ctx.now)
     o = s.overall()
@@ -133,7 +107,7 @@ async def _stats(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
             blocks=tuple(blocks),
             files=(
                 FileAttachment(
-                    filename=f"{_slug(program.name) or 'program'}-stats.png",
+                    filename=f"{slug(program.name) or 'program'}-stats.png",
                     mime_type="image/png",
                     content_b64=image,
                     title=f"{program.name}: meeting rate and pulse by round",
@@ -143,11 +117,9 @@ async def _stats(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     )
 
 
-@command("risk")
-async def _risk(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await _program(ctx, cmd.args)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+@command("risk", "risk [program]", "Pairs that may need a hand (also sent weekly).", admin=True)
+async def _risk(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await _program(ctx, cmd.words)
     items = await find_at_risk(ctx.session, program, ctx.now)
     await ctx.audit("risk", program, pairs=len(items))
     return Reply(message=digest_message(program, items, []))
@@ -156,11 +128,14 @@ async def _risk(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
 # --- export / import -------------------------------------------------------------------------------------
 
 
-@command("export")
-async def _export(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await _program(ctx, cmd.args)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+@command(
+    "export",
+    "export [program]",
+    "CSV files of participants, matches, meetings and surveys (sent to you in a DM).",
+    admin=True,
+)
+async def _export(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await _program(ctx, cmd.words)
     files = await export_program(ctx.session, program)
     message = Message(
         summary=f"Export of {program.name}",
@@ -201,24 +176,22 @@ IMPORT_HELP = (
 )
 
 
-@command("import")
-async def _import(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await _program(ctx, cmd.args)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+@command("import", "import [program]", "Add participants from a CSV file you send me.", admin=True)
+async def _import(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await _program(ctx, cmd.words)
     return say(IMPORT_HELP.format(program=program.name))
 
 
 async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
     """A file sent to the bot: with ``import [program]`` (or a bare .csv) it is a participant import."""
     parsed = grammar.parse(event.text) if event.text.strip() else None
-    if parsed is not None and (parsed.spec is None or parsed.spec.name != "import"):
+    if parsed is not None and (parsed.command is None or parsed.command.name != "import"):
         return say("I only know what to do with participant CSV files: send one with the text `import [program]`.")
     if parsed is None and not event.filename.lower().endswith(".csv"):
         return say("Send a .csv file with the text `import [program]` to add participants.")
     try:
-        program = await _program(ctx, parsed.args if parsed else [])
-    except ProgramError as exc:
+        program = await _program(ctx, parsed.words if parsed else [])
+    except CommandError as exc:
         return say(str(exc))
     if not ctx.is_admin(program):
         return say(REFUSAL)
@@ -247,8 +220,8 @@ async def _split_program(ctx: Ctx, words: list[str]) -> tuple[Program, list[str]
     programs = await programs_in(ctx.session, ctx.workspace.id)
 
     def named(text: str) -> Program | None:
-        key = _slug(text.lstrip("#"))
-        return next((p for p in programs if key and key in (str(p.id), _slug(p.name), _slug(p.channel_id))), None)
+        key = slug(text.lstrip("#"))
+        return next((p for p in programs if key and key in names(p)), None)
 
     joined = " ".join(words)
     head, colon, tail = joined.partition(":")
@@ -264,11 +237,15 @@ async def _split_program(ctx: Ctx, words: list[str]) -> tuple[Program, list[str]
     return await _program(ctx, []), words
 
 
-@command("announce")
-async def _announce(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program, words = await _split_program(ctx, cmd.args)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+@command(
+    "announce",
+    "announce [program] text",
+    "Post an announcement in the program's channel (`announce lunch club: text` names it exactly).",
+    admin=True,
+)
+async def _announce(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program, words = await _split_program(ctx, cmd.words)
+    ctx.require_admin(program)
     if not words:
         return say("What should I announce? `announce [program] text`")
     body = " ".join(words)
@@ -293,12 +270,10 @@ async def _announce(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     return say(f"Posting your announcement in #{program.channel_id}.")
 
 
-@command("remove")
-async def _remove(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
+@command("remove", "remove @person [program]", "Take someone out of a program.", admin=True)
+async def _remove(ctx: Ctx, cmd: ParsedCommand) -> Response:
     user, rest = await _target(ctx, cmd)
     program = await _program(ctx, rest)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
     if user is None:
         return say("Who should I remove? `remove @person [program]`")
     if not await leave(ctx.session, program, user, ctx.now):
@@ -322,20 +297,13 @@ async def _remove(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     return say(f"Removed {user.display_name} from {program.name}; they've been told.")
 
 
-_self_pause = HANDLERS["pause"]
-
-
-@command("pause")
-async def _pause(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    """``pause 2w`` pauses yourself; ``pause @person until DATE [program]`` is the admin version."""
-    if not cmd.mentions and not any(w.startswith("@") for w in cmd.args):
-        return await _self_pause(ctx, cmd)
+@command("pause @person", "pause @person until 2026-12-24 [program]", "Pause someone's matches.", admin=True)
+async def _pause(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    """``pause @person until DATE [program]``: the admin version of ``pause 2w`` (see bot/programs)."""
     user, rest = await _target(ctx, cmd)
     words = rest[2:] if rest[:1] and rest[0].lower() == "until" else rest[1:]
     spec = rest[: len(rest) - len(words)]
     program = await _program(ctx, words)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
     if user is None or not spec:
         return say("Usage: `pause @person until 2026-12-24 [program]`")
     member = await membership(ctx.session, program.id, user.id)
@@ -378,11 +346,9 @@ def _who(entry: AuditEntry, names: dict[int | None, str]) -> str:
     return "command line" if entry.details.get("via") == "command line" else "Tandem (automatic)"
 
 
-@command("audit")
-async def _audit(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    program = await _program(ctx, cmd.args)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+@command("audit", "audit [program]", "Who did what, when: the admin action log.", admin=True)
+async def _audit(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await _program(ctx, cmd.words)
     entries = (
         await ctx.session.exec(
             select(AuditEntry)

@@ -7,68 +7,27 @@ program in the workspace (workspace admins only). Program creators manage their 
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import col, select
 
 from bot.admin.survey_reports import report_lines, survey_report, surveys_with_instances
-from bot.app.commands import command
-from bot.chat import grammar
-from bot.chat.context import REFUSAL, Ctx, say, say_lines
+from bot.chat.context import Ctx, say, say_lines
+from bot.chat.grammar import ParsedCommand
+from bot.chat.registry import command
 from bot.content import IcebreakerCategory, load_library
 from bot.engagement.custom_content import ICEBREAKER, KINDS, MAX_TEXT, PROMPT, QUESTION, describe, forget
 from bot.kernel.events import Response
 from bot.programs.membership import program_for_channel, programs_in
 from storage.tables import CustomContent, Program
 
-for _spec in (
-    grammar.CommandSpec(
-        "icebreaker add",
-        "icebreaker add [#program] [category] <question>",
-        "Add your own icebreaker (categories: fun, work_style, career, culture).",
-        admin=True,
-    ),
-    grammar.CommandSpec(
-        "prompt add",
-        "prompt add [#program] week <n> <question>",
-        "Add a conversation prompt for week n of the program's track.",
-        admin=True,
-    ),
-    grammar.CommandSpec(
-        "question add",
-        "question add [#program] [survey] [rating] <question>",
-        "Add a free-text (or 1-5 rating) question to a survey; pulse unless you name one.",
-        admin=True,
-    ),
-    grammar.CommandSpec(
-        "content list",
-        "content list [#program]",
-        "List the prompts, icebreakers and questions admins added.",
-        admin=True,
-    ),
-    grammar.CommandSpec(
-        "content remove", "content remove <id>", "Remove an item you added (id from `content list`).", admin=True
-    ),
-    grammar.CommandSpec(
-        "survey results",
-        "survey results [program] [survey]",
-        "Survey results; fewer than 3 answers show as 'not enough answers'.",
-        admin=True,
-    ),
-):
-    grammar.register(_spec)
 
-
-_CHANNEL_LINK = re.compile(r"^<#([A-Za-z0-9_\-]+)(?:\|[^>]*)?>$")  # how Slack sends a #channel in command text
-
-
-def _split_program(args: list[str]) -> tuple[str | None, list[str]]:
-    """A leading '#name' (or a platform channel link) names the program; the rest is the item's text."""
+def _split_program(cmd: ParsedCommand) -> tuple[str | None, list[str]]:
+    """A leading channel (or '#name') names the program; the rest is the item's text."""
+    args = cmd.args
     if not args:
         return None, args
-    link = _CHANNEL_LINK.match(args[0])
-    if link:
-        return link.group(1), args[1:]
+    channel = cmd.channel(args[0])
+    if channel is not None:
+        return channel.channel_id, args[1:]
     if args[0].startswith("#") and len(args[0]) > 1:
         return args[0][1:], args[1:]
     return None, args
@@ -108,13 +67,17 @@ async def _store(ctx: Ctx, program: Program | None, kind: str, payload: dict) ->
     return row
 
 
-@command("icebreaker add")
-async def _icebreaker_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    ref, words = _split_program(cmd.args)
+@command(
+    "icebreaker add",
+    "icebreaker add [#program] [category] <question>",
+    "Add your own icebreaker (categories: fun, work_style, career, culture).",
+    admin=True,
+)
+async def _icebreaker_add(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    ref, words = _split_program(cmd)
     program = await _program(ctx, ref, required=False)
-    if not ctx.is_admin(program):
-        hint = "" if program else "\nTo add one to your own program, name it: `icebreaker add #channel <question>`."
-        return say(REFUSAL + hint)
+    hint = "" if program else "\nTo add one to your own program, name it: `icebreaker add #channel <question>`."
+    ctx.require_admin(program, hint=hint)
     category = IcebreakerCategory.FUN.value
     if words and words[0].startswith("[") and words[0].endswith("]"):
         wanted = words[0][1:-1].lower().replace("-", "_")
@@ -125,7 +88,7 @@ async def _icebreaker_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     text = " ".join(words).strip()
     problem = _check_text(text)
     if problem:
-        return say(f"{problem}\nUsage: `{cmd.spec.usage if cmd.spec else ''}`")
+        return say(f"{problem}\nUsage: `{cmd.command.usage if cmd.command else ''}`")
     row = await _store(ctx, program, ICEBREAKER, {"text": text, "category": category})
     where = program.name if program else "every program in this workspace"
     return say(
@@ -134,13 +97,16 @@ async def _icebreaker_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     )
 
 
-@command("prompt add")
-async def _prompt_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    ref, words = _split_program(cmd.args)
+@command(
+    "prompt add",
+    "prompt add [#program] week <n> <question>",
+    "Add a conversation prompt for week n of the program's track.",
+    admin=True,
+)
+async def _prompt_add(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    ref, words = _split_program(cmd)
     program = await _program(ctx, ref)
     assert program is not None
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
     if len(words) < 3 or words[0].lower() != "week" or not words[1].isdigit() or not 1 <= int(words[1]) <= 52:
         return say("Say which week and the question, e.g. `prompt add week 3 What surprised you this week?`")
     week, text = int(words[1]), " ".join(words[2:]).strip()
@@ -154,13 +120,16 @@ async def _prompt_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     )
 
 
-@command("question add")
-async def _question_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    ref, words = _split_program(cmd.args)
+@command(
+    "question add",
+    "question add [#program] [survey] [rating] <question>",
+    "Add a free-text (or 1-5 rating) question to a survey; pulse unless you name one.",
+    admin=True,
+)
+async def _question_add(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    ref, words = _split_program(cmd)
     program = await _program(ctx, ref)
     assert program is not None
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
     survey, kind = "pulse", "text"
     if words and words[0].lower() in load_library().surveys:
         survey, words = words[0].lower(), words[1:]
@@ -169,7 +138,7 @@ async def _question_add(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
     text = " ".join(words).strip()
     problem = _check_text(text)
     if problem:
-        return say(f"{problem}\nUsage: `{cmd.spec.usage if cmd.spec else ''}`")
+        return say(f"{problem}\nUsage: `{cmd.command.usage if cmd.command else ''}`")
     row = await _store(ctx, program, QUESTION, {"text": text, "kind": kind, "survey": survey})
     scale = " (1-5 rating)" if kind == "rating" else " (free text, optional)"
     return say(
@@ -197,42 +166,45 @@ async def _visible_rows(ctx: Ctx, program: Program | None) -> tuple[list[CustomC
     return shown, names
 
 
-@command("content list")
-async def _content_list(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    ref, _ = _split_program(cmd.args)
+@command(
+    "content list", "content list [#program]", "List the prompts, icebreakers and questions admins added.", admin=True
+)
+async def _content_list(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    ref, _ = _split_program(cmd)
     program = await _program(ctx, ref) if ref else None
-    programs = await programs_in(ctx.session, ctx.workspace.id)
-    allowed = ctx.is_admin(program) if program else ctx.is_admin() or any(ctx.is_admin(p) for p in programs)
-    if not allowed:
-        return say(REFUSAL)
+    if program is None:
+        await ctx.require_admin_of_some()  # a creator lists the items of their own programs
     rows, names = await _visible_rows(ctx, program)
     if not rows:
         return say("No custom content yet. Add some with `icebreaker add`, `prompt add` or `question add`.")
     return say_lines("Custom content", [describe(r, names) for r in rows] + ["Remove one with `content remove <id>`."])
 
 
-@command("content remove")
-async def _content_remove(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
+@command("content remove", "content remove <id>", "Remove an item you added (id from `content list`).", admin=True)
+async def _content_remove(ctx: Ctx, cmd: ParsedCommand) -> Response:
     raw = cmd.args[0].lstrip("#") if cmd.args else ""
     row = await ctx.session.get(CustomContent, int(raw)) if raw.isdigit() else None
     if row is None or row.workspace_id != ctx.workspace.id or row.kind not in KINDS:
+        await ctx.require_admin_of_some()
         return say("I can't find that item. `content list` shows the ids.")
     program = await ctx.session.get(Program, row.program_id) if row.program_id else None
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+    ctx.require_admin(program)
     await ctx.audit("content_remove", program, content_id=row.id, content_kind=row.kind, payload=dict(row.payload))
     await ctx.session.delete(row)
     forget(ctx.session)
     return say(f"Removed #{raw}. Answers already given to it stay in the database but no longer show in reports.")
 
 
-@command("survey results")
-async def _survey_results(ctx: Ctx, cmd: grammar.ParsedCommand) -> Response:
-    words = list(cmd.args)
+@command(
+    "survey results",
+    "survey results [program] [survey]",
+    "Survey results; fewer than 3 answers show as 'not enough answers'.",
+    admin=True,
+)
+async def _survey_results(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    words = cmd.words
     survey_id = words.pop().lower() if words and words[-1].lower() in load_library().surveys else None
     program = await ctx.program(" ".join(words).lstrip("#") or None)
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
     await ctx.audit("survey_results", program, survey=survey_id)
     wanted = [survey_id] if survey_id else await surveys_with_instances(ctx.session, program)
     if not wanted:

@@ -17,16 +17,20 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Outgoing, enqueue, to_user
-from bot.kernel.messages import Actions, Button, Message, Section, Text
+from bot.kernel.messages import Actions, Message, Section, Text
 from bot.kernel.port import LOOKUP_BY_EMAIL, SendError, UserInfo
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import BadTime, is_zone, parse_hhmm
-from bot.programs.membership import JOIN, LEAVE, default_role, join, split_list
+from bot.programs.buttons import JOIN, LEAVE, ProgramRef
+from bot.programs.membership import default_role, join, split_list
 from storage.enums import Enrolment, MembershipStatus, ProgramKind, Role
 from storage.tables import AuditEntry, Membership, Program, User, Workspace
 
@@ -66,22 +70,92 @@ class RowProblem:
         return f"line {self.line}, {self.field}: {self.message}"
 
 
-@dataclass
-class ImportRow:
+class ImportRow(BaseModel):
+    """One participant from the file; each validator says, in the words people see, what's wrong with its field.
+
+    Pydantic checks every field even when one fails, so a row reports all its problems at once.
+    """
+
     line: int
-    email: str
     platform_user_id: str
+    email: str  # after platform_user_id: either of the two is enough
     name: str
     role: str | None
     capacity: int
     skills_offered: list[str]
     skills_wanted: list[str]
     interests: list[str]
-    department: str | None
     timezone: str | None
     work_start: str | None
-    work_end: str | None
+    work_end: str | None  # after work_start: they must differ
+    department: str | None
     resolved: UserInfo | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, raw: str, info: ValidationInfo) -> str:
+        """The e-mail or platform id is how we find the person; a malformed e-mail finds nobody."""
+        email = raw.lower()
+        if not email and not info.data.get("platform_user_id"):
+            raise ValueError("give an e-mail or a platform_user_id")
+        if email and not _EMAIL.match(email):
+            raise ValueError(f"'{email}' is not an e-mail address")
+        return email
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, raw: str | None, info: ValidationInfo) -> str | None:
+        """Only the program's own roles (given as context), so a peer program gets no mentors."""
+        role = (raw or "").lower() or None
+        roles: set[str] = info.context["roles"] if info.context else set()
+        if role is not None and role not in roles:
+            raise ValueError(f"'{role}' is not a role here; use {' or '.join(sorted(roles))}")
+        return role
+
+    @field_validator("capacity", mode="before")
+    @classmethod
+    def _capacity(cls, raw: str) -> int:
+        """How many matches at once: 1 when blank, never more than 10."""
+        text = raw or "1"
+        if not text.isdigit() or not 1 <= int(text) <= 10:
+            raise ValueError(f"'{text}' is not a whole number from 1 to 10")
+        return int(text)
+
+    @field_validator("skills_offered", "skills_wanted", "interests", mode="before")
+    @classmethod
+    def _list(cls, raw: str) -> list[str]:
+        """Lists are written as one cell separated by commas or semicolons."""
+        return split_list(raw)
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, raw: str | None) -> str | None:
+        """Departments are short labels; a long one is most likely a pasted mistake."""
+        if raw is not None and len(raw) > 120:
+            raise ValueError("keep it under 120 characters")
+        return raw or None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, raw: str | None) -> str | None:
+        """Only real zone names, so meeting times are right."""
+        if raw and not is_zone(raw):
+            raise ValueError(f"'{raw}' is not a time zone (use a name like Europe/Berlin)")
+        return raw or None
+
+    @field_validator("work_start", "work_end")
+    @classmethod
+    def _hours(cls, raw: str | None, info: ValidationInfo) -> str | None:
+        """Working hours as HH:MM; a day that starts and ends at the same time has no hours."""
+        if not raw:
+            return None
+        try:
+            hhmm = parse_hhmm(raw).strftime("%H:%M")
+        except BadTime:
+            raise ValueError(f"'{raw}' is not a 24-hour time like 09:00") from None
+        if info.field_name == "work_end" and hhmm == info.data.get("work_start"):
+            raise ValueError("working hours must not start and end at the same time")
+        return hhmm
 
 
 @dataclass
@@ -120,17 +194,9 @@ def _roles(program: Program) -> set[str]:
     return {Role.PEER.value}
 
 
-def parse_rows(program: Program, csv_text: str) -> tuple[list[ImportRow], list[RowProblem]]:
-    """Check the file's shape and every row's values; no database needed."""
+def _header_problems(header: list[str]) -> list[RowProblem]:
+    """Unknown, repeated or missing columns: reported before any row, as no row can be read right."""
     problems: list[RowProblem] = []
-    text = csv_text.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = _header(next(reader))
-    except StopIteration:
-        return [], [RowProblem(1, "header", "the file is empty; the first line must name the columns")]
-    except csv.Error as exc:
-        return [], [RowProblem(1, "header", f"not a readable CSV file ({exc})")]
     known = set(IMPORT_COLUMNS) | set(IGNORED_COLUMNS)
     for index, name in enumerate(header):
         if name not in known:
@@ -143,10 +209,12 @@ def parse_rows(program: Program, csv_text: str) -> tuple[list[ImportRow], list[R
         problems.append(RowProblem(1, "email", "missing column: add 'email' or 'platform_user_id'"))
     if "role" not in header:
         problems.append(RowProblem(1, "role", "missing column 'role'"))
-    if problems:
-        return [], problems
+    return problems
+
+
+def _read_rows(reader: Any, header: list[str], roles: set[str], problems: list[RowProblem]) -> list[ImportRow]:
+    """Every non-blank row checked, its problems added to ``problems``; stops past ``MAX_ROWS``."""
     rows: list[ImportRow] = []
-    roles = _roles(program)
     try:
         for cells in reader:
             line = reader.line_num
@@ -156,7 +224,7 @@ def parse_rows(program: Program, csv_text: str) -> tuple[list[ImportRow], list[R
                 problems.append(RowProblem(line, "row", f"{len(cells)} values but only {len(header)} columns"))
                 continue
             values = {name: _unquote(cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-            row = _check_row(line, values, roles, program, problems)
+            row = _check_row(line, values, roles, problems)
             if row is not None:
                 rows.append(row)
             if len(rows) > MAX_ROWS:
@@ -164,60 +232,40 @@ def parse_rows(program: Program, csv_text: str) -> tuple[list[ImportRow], list[R
                 break
     except csv.Error as exc:
         problems.append(RowProblem(reader.line_num, "row", f"not readable as CSV ({exc})"))
+    return rows
+
+
+def parse_rows(program: Program, csv_text: str) -> tuple[list[ImportRow], list[RowProblem]]:
+    """Check the file's shape and every row's values; no database needed."""
+    text = csv_text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = _header(next(reader))
+    except StopIteration:
+        return [], [RowProblem(1, "header", "the file is empty; the first line must name the columns")]
+    except csv.Error as exc:
+        return [], [RowProblem(1, "header", f"not a readable CSV file ({exc})")]
+    problems = _header_problems(header)
+    if problems:
+        return [], problems
+    rows = _read_rows(reader, header, _roles(program), problems)
     if not rows and not problems:
         problems.append(RowProblem(2, "row", "no participants in the file"))
     return rows, problems
 
 
-def _check_row(
-    line: int, v: dict[str, str], roles: set[str], program: Program, problems: list[RowProblem]
-) -> ImportRow | None:
-    before = len(problems)
-    email, platform_id = v.get("email", "").lower(), v.get("platform_user_id", "")
-    if not email and not platform_id:
-        problems.append(RowProblem(line, "email", "give an e-mail or a platform_user_id"))
-    elif email and not _EMAIL.match(email):
-        problems.append(RowProblem(line, "email", f"'{email}' is not an e-mail address"))
-    role = v.get("role", "").lower() or None
-    if role is not None and role not in roles:
-        problems.append(RowProblem(line, "role", f"'{role}' is not a role here; use {' or '.join(sorted(roles))}"))
-    capacity_text = v.get("capacity", "") or "1"
-    if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= 10:
-        problems.append(RowProblem(line, "capacity", f"'{capacity_text}' is not a whole number from 1 to 10"))
-    tz = v.get("timezone", "") or None
-    if tz is not None and not is_zone(tz):
-        problems.append(RowProblem(line, "timezone", f"'{tz}' is not a time zone (use a name like Europe/Berlin)"))
-    hours: dict[str, str | None] = {}
-    for key in ("work_start", "work_end"):
-        raw = v.get(key, "")
-        hours[key] = None
-        if raw:
-            try:
-                hours[key] = parse_hhmm(raw).strftime("%H:%M")
-            except BadTime:
-                problems.append(RowProblem(line, key, f"'{raw}' is not a 24-hour time like 09:00"))
-    if hours["work_start"] and hours["work_start"] == hours["work_end"]:
-        problems.append(RowProblem(line, "work_end", "working hours must not start and end at the same time"))
-    department = v.get("department", "")
-    if len(department) > 120:
-        problems.append(RowProblem(line, "department", "keep it under 120 characters"))
-    if len(problems) > before:
+_BLANK_ROW = dict.fromkeys((*IMPORT_COLUMNS, "name"), "")  # a column the file leaves out reads as blank
+
+
+def _check_row(line: int, v: dict[str, str], roles: set[str], problems: list[RowProblem]) -> ImportRow | None:
+    """The row as an ImportRow, or None with each bad field added to ``problems`` in our own words."""
+    try:
+        return ImportRow.model_validate({**_BLANK_ROW, **v, "line": line}, context={"roles": roles})
+    except ValidationError as error:
+        problems.extend(
+            RowProblem(line, str(e["loc"][0]), str(e.get("ctx", {}).get("error", e["msg"]))) for e in error.errors()
+        )
         return None
-    return ImportRow(
-        line=line,
-        email=email,
-        platform_user_id=platform_id,
-        name=v.get("name", ""),
-        role=role,
-        capacity=int(capacity_text),
-        skills_offered=split_list(v.get("skills_offered")),
-        skills_wanted=split_list(v.get("skills_wanted")),
-        interests=split_list(v.get("interests")),
-        department=department or None,
-        timezone=tz,
-        work_start=hours["work_start"],
-        work_end=hours["work_end"],
-    )
 
 
 async def lookup_email(
@@ -293,14 +341,83 @@ def _consent_message(program: Program, enrolled: bool) -> Message:
             f"👋 You've been added to **{program.name}** in #{program.channel_id} by its organisers: I'll "
             "introduce you to someone new each round. Not for you? One click and you're out."
         )
-        button = Button(label="Leave the program", action_id=LEAVE, value=str(program.id), style="danger")
+        button = LEAVE.button("Leave the program", ProgramRef(program.id or 0), style="danger")
     else:
         text = (
             f"👋 The organisers of **{program.name}** (#{program.channel_id}) would like you to join: I "
             "introduce people to each other and help them book a chat. Want in?"
         )
-        button = Button(label="Join", action_id=JOIN, value=str(program.id), style="primary")
+        button = JOIN.button("Join", ProgramRef(program.id or 0), style="primary")
     return Message(summary=f"About {program.name}", blocks=(Section(text=Text.of(text)), Actions(elements=(button,))))
+
+
+async def _user_for(
+    session: AsyncSession, workspace: Workspace, users: dict[str, User], row: ImportRow, now: datetime
+) -> User:
+    """The row's person: someone known gets a missing e-mail filled in, someone new is created now."""
+    assert row.resolved is not None
+    user = users.get(row.resolved.user_id)
+    if user is None:
+        user = User(
+            workspace_id=workspace.id or 0,
+            platform_user_id=row.resolved.user_id,
+            display_name=row.name or row.resolved.name or row.resolved.user_id,
+            email=row.email or row.resolved.email,
+            created_at=now,
+            updated_at=now,
+        )
+        if row.resolved.timezone and is_zone(row.resolved.timezone):
+            user.timezone = row.resolved.timezone
+        session.add(user)
+        await session.flush()
+    elif row.email and not user.email:
+        user.email = row.email
+    return user
+
+
+async def _invite_or_enrol(
+    session: AsyncSession, program: Program, member: Membership | None, user: User, row: ImportRow, now: datetime
+) -> tuple[Membership, bool]:
+    """Enrol in an opt-out program unless they left it before, else invite: consent is never skipped."""
+    left_before = member is not None and member.opted_out
+    enrol = program.enrolment == Enrolment.OPT_OUT.value and not left_before
+    if enrol:
+        member, _ = await join(session, program, user, now, row.role)
+    else:
+        if member is None:
+            member = Membership(program_id=program.id or 0, user_id=user.id or 0, role=default_role(program))
+            session.add(member)
+        member.status = MembershipStatus.INVITED.value
+    return member, enrol
+
+
+def _consent_outgoing(program: Program, user: User, enrol: bool, now: datetime) -> Outgoing:
+    """The Join or Leave message an imported person gets, so they choose for themselves."""
+    return Outgoing(
+        key=f"program:{program.id}:import:{user.id}:{now:%Y%m%d%H%M%S}",
+        step="import_invite",
+        target=to_user(user.platform_user_id),
+        message=_consent_message(program, enrol),
+        program_id=program.id,
+    )
+
+
+def _audit(program: Program, actor: User | None, filename: str, result: ImportResult, now: datetime) -> AuditEntry:
+    """The audit trail: who imported which file, through which door, with what effect."""
+    return AuditEntry(
+        workspace_id=program.workspace_id,
+        actor_user_id=actor.id if actor else None,
+        program_id=program.id,
+        action="import",
+        at=now,
+        details={
+            "file": filename,
+            "invited": result.invited,
+            "enrolled": result.enrolled,
+            "updated": result.updated,
+            "via": "chat" if actor else "command line",
+        },
+    )
 
 
 async def import_participants(
@@ -321,65 +438,20 @@ async def import_participants(
         m.user_id: m for m in (await session.exec(select(Membership).where(Membership.program_id == program.id))).all()
     }
     for row in rows:
-        assert row.resolved is not None
-        user = users.get(row.resolved.user_id)
-        if user is None:
-            user = User(
-                workspace_id=workspace.id,
-                platform_user_id=row.resolved.user_id,
-                display_name=row.name or row.resolved.name or row.resolved.user_id,
-                email=row.email or row.resolved.email,
-                created_at=now,
-                updated_at=now,
-            )
-            if row.resolved.timezone and is_zone(row.resolved.timezone):
-                user.timezone = row.resolved.timezone
-            session.add(user)
-            await session.flush()
-        elif row.email and not user.email:
-            user.email = row.email
+        user = await _user_for(session, workspace, users, row, now)
         member = members.get(user.id or 0)
         if member is not None and member.status == MembershipStatus.ACTIVE.value:
             _apply_profile(member, user, row, program)
             result.updated += 1
             continue
-        left_before = member is not None and member.opted_out
-        enrol = program.enrolment == Enrolment.OPT_OUT.value and not left_before
+        member, enrol = await _invite_or_enrol(session, program, member, user, row, now)
         if enrol:
-            member, _ = await join(session, program, user, now, row.role)
             result.enrolled += 1
         else:
-            if member is None:
-                member = Membership(program_id=program.id, user_id=user.id, role=default_role(program))
-                session.add(member)
-            member.status = MembershipStatus.INVITED.value
             result.invited += 1
         _apply_profile(member, user, row, program)
-        items.append(
-            Outgoing(
-                key=f"program:{program.id}:import:{user.id}:{now:%Y%m%d%H%M%S}",
-                step="import_invite",
-                target=to_user(user.platform_user_id),
-                message=_consent_message(program, enrol),
-                program_id=program.id,
-            )
-        )
+        items.append(_consent_outgoing(program, user, enrol, now))
     await session.flush()
     await enqueue(session, program.workspace_id, items, now)
-    session.add(
-        AuditEntry(
-            workspace_id=program.workspace_id,
-            actor_user_id=actor.id if actor else None,
-            program_id=program.id,
-            action="import",
-            at=now,
-            details={
-                "file": filename,
-                "invited": result.invited,
-                "enrolled": result.enrolled,
-                "updated": result.updated,
-                "via": "chat" if actor else "command line",
-            },
-        )
-    )
+    session.add(_audit(program, actor, filename, result, now))
     return result

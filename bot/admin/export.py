@@ -18,8 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.admin.csv_format import LIST_SEPARATOR, csv_text, iso
 from bot.admin.export_relationships import agreements_csv, goals_csv
 from bot.admin.stats import MIN_ANSWERS
+from bot.chat.lookup import slug
 from bot.kernel.messages import FileAttachment
-from bot.programs.membership import ProgramError, _slug
+from bot.programs.membership import ProgramError
 from storage.enums import ProgramStatus
 from storage.tables import (
     Match,
@@ -159,6 +160,37 @@ async def meetings_csv(session: AsyncSession, program: Program) -> str:
     )
 
 
+def _named_row(answer: SurveyAnswer, instance: SurveyInstance, user: User | None) -> list[object]:
+    """One named answer with who gave it, for the row-by-row file."""
+    return [
+        instance.definition_id,
+        instance.round_id or "",
+        instance.match_id or "",
+        answer.question_id,
+        user.platform_user_id if user else "",
+        user.display_name if user else "",
+        answer.value,
+        iso(answer.answered_at),
+    ]
+
+
+def _counts_cell(values: list[str]) -> str:
+    """Answers per value for short answers; free text is never exported, even as totals."""
+    if not all(len(v) <= 40 for v in values):
+        return "(free text, not exported)"
+    return LIST_SEPARATOR.join(f"{v}: {n}" for v, n in sorted(Counter(values).items()))
+
+
+def _total_row(survey: str, question: str, values: list[str]) -> list[object]:
+    """Anonymous answers to one question as totals, hidden below MIN_ANSWERS so nobody can be singled out."""
+    if len(values) < MIN_ANSWERS:
+        return [survey, question, len(values), "not enough answers", ""]
+    numbers = [int(v) for v in values if v.isdigit()]
+    average = f"{sum(numbers) / len(numbers):.2f}" if numbers and len(numbers) == len(values) else ""
+    counts = "" if average else _counts_cell(values)
+    return [survey, question, len(values), counts, average]
+
+
 async def survey_csvs(session: AsyncSession, program: Program) -> tuple[str, str]:
     """Named answers row by row; anonymous answers only as totals per survey and question."""
     rows = (
@@ -175,35 +207,9 @@ async def survey_csvs(session: AsyncSession, program: Program) -> tuple[str, str
     for answer, instance in rows:
         if instance.anonymous or answer.user_id is None:
             pooled.setdefault((instance.definition_id, answer.question_id), []).append(answer.value)
-            continue
-        user = users.get(answer.user_id)
-        named.append(
-            [
-                instance.definition_id,
-                instance.round_id or "",
-                instance.match_id or "",
-                answer.question_id,
-                user.platform_user_id if user else "",
-                user.display_name if user else "",
-                answer.value,
-                iso(answer.answered_at),
-            ]
-        )
-    summary: list[list[object]] = []
-    for (survey, question), values in sorted(pooled.items()):
-        if len(values) < MIN_ANSWERS:
-            summary.append([survey, question, len(values), "not enough answers", ""])
-            continue
-        numbers = [int(v) for v in values if v.isdigit()]
-        average = f"{sum(numbers) / len(numbers):.2f}" if numbers and len(numbers) == len(values) else ""
-        counts = (
-            ""
-            if average
-            else LIST_SEPARATOR.join(f"{v}: {n}" for v, n in sorted(Counter(values).items()))
-            if all(len(v) <= 40 for v in values)
-            else "(free text, not exported)"
-        )
-        summary.append([survey, question, len(values), counts, average])
+        else:
+            named.append(_named_row(answer, instance, users.get(answer.user_id)))
+    summary = [_total_row(survey, question, values) for (survey, question), values in sorted(pooled.items())]
     return (
         csv_text(
             ("survey", "round_id", "match_id", "question", "platform_user_id", "name", "answer", "answered_at"), named
@@ -227,7 +233,7 @@ async def export_program(session: AsyncSession, program: Program) -> dict[str, s
 
 
 def attachments(program: Program, files: dict[str, str]) -> tuple[FileAttachment, ...]:
-    prefix = _slug(program.name) or f"program-{program.id}"
+    prefix = slug(program.name) or f"program-{program.id}"
     return tuple(
         FileAttachment(
             filename=f"{prefix}-{name}",
@@ -263,9 +269,9 @@ async def find_program_anywhere(session: AsyncSession, ref: str) -> Program:
             )
         ).all()
     )
-    key = _slug(ref.lstrip("#"))
+    key = slug(ref.lstrip("#"))
     hits = [p for p in programs if str(p.id) == ref.strip()] or [
-        p for p in programs if key in (_slug(p.name), _slug(p.channel_id))
+        p for p in programs if key in (slug(p.name), slug(p.channel_id))
     ]
     if not hits:
         names = ", ".join(f"'{p.name}' (id {p.id})" for p in programs) or "none"

@@ -12,17 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chat.registry import ButtonKind, NoValue
 from bot.delivery.notify import program_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
-from bot.kernel.messages import Actions, Button, Context, Header, Message, Section, Text
+from bot.kernel.messages import Actions, Context, Header, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
-from bot.programs.membership import RESUME, is_paused
+from bot.programs.buttons import RESUME
+from bot.programs.membership import is_paused
 from storage.enums import MatchStatus, MembershipStatus
 from storage.tables import (
     AuditEntry,
@@ -38,9 +41,21 @@ from storage.tables import (
     User,
 )
 
-NUDGE = "admin:nudge"
-REMATCH = "admin:rematch"
-PAUSE = "admin:pause"
+
+class MatchRef(NamedTuple):
+    match_id: int
+
+
+class MemberRef(NamedTuple):
+    """A person in a program (older digests sent it as "program:user"; decode still reads that)."""
+
+    program_id: int
+    user_id: int
+
+
+NUDGE = ButtonKind("admin:nudge", MatchRef)
+REMATCH = ButtonKind("admin:rematch", MatchRef)
+PAUSE = ButtonKind("admin:pause", MemberRef)
 
 PROMPTS_BEFORE_RISK = 2
 IGNORED_INTROS_LIMIT = 3
@@ -104,10 +119,12 @@ def _met(match: Match) -> bool:
     return match.met_at is not None or match.status == MatchStatus.MET.value
 
 
-async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -> list[RiskItem]:
-    """Every pair of the program that shows a warning sign, with the reasons in plain words."""
-    items: dict[int, RiskItem] = {}
-    open_matches = list(
+Flag = tuple[int, str, int | None]  # (match id, reason, user id the reason is about)
+
+
+async def _open_matches(session: AsyncSession, program: Program) -> list[Match]:
+    """The program's pairs that haven't ended: only they can still be helped."""
+    return list(
         (
             await session.exec(
                 select(Match)
@@ -116,39 +133,62 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
             )
         ).all()
     )
-    flagged: list[tuple[int, str, int | None]] = []  # (match id, reason, user id the reason is about)
-    open_ids = {m.id for m in open_matches}
-    counts = await prompts_sent(session, [m.id for m in open_matches if m.id is not None])
+
+
+def _no_meeting_flags(open_matches: list[Match], counts: dict[int, int]) -> list[Flag]:
+    """Pairs that were prompted enough times and still haven't met."""
+    flagged: list[Flag] = []
     for match in open_matches:
         sent = counts.get(match.id or 0, 0)
         if not _met(match) and sent >= PROMPTS_BEFORE_RISK:
             flagged.append((match.id or 0, f"no meeting yet after {sent} prompts", None))
-    answers = (
-        await session.exec(
-            select(SurveyAnswer, SurveyInstance)
-            .join(SurveyInstance, col(SurveyInstance.id) == SurveyAnswer.instance_id)
-            .where(
-                SurveyInstance.program_id == program.id,
-                col(SurveyInstance.anonymous).is_(False),
-                col(SurveyInstance.match_id).is_not(None),
-                col(SurveyAnswer.user_id).is_not(None),
-                col(SurveyAnswer.answered_at) >= now - RECENT,
+    return flagged
+
+
+async def _recent_named_answers(
+    session: AsyncSession, program: Program, now: datetime
+) -> list[tuple[SurveyAnswer, SurveyInstance]]:
+    """Recent named answers about a pair: anonymous ones must never point at anybody."""
+    return list(
+        (
+            await session.exec(
+                select(SurveyAnswer, SurveyInstance)
+                .join(SurveyInstance, col(SurveyInstance.id) == SurveyAnswer.instance_id)
+                .where(
+                    SurveyInstance.program_id == program.id,
+                    col(SurveyInstance.anonymous).is_(False),
+                    col(SurveyInstance.match_id).is_not(None),
+                    col(SurveyAnswer.user_id).is_not(None),
+                    col(SurveyAnswer.answered_at) >= now - RECENT,
+                )
+                .order_by(col(SurveyAnswer.id))
             )
-            .order_by(col(SurveyAnswer.id))
-        )
-    ).all()
-    for answer, instance in answers:
-        if (
-            instance.definition_id == "pulse"
-            and answer.question_id == "match_rating"
-            and answer.value.isdigit()
-            and int(answer.value) <= LOW_PULSE
-            and instance.match_id in open_ids
-        ):
-            flagged.append((instance.match_id or 0, f"pulse rating {answer.value}/5 from {{name}}", answer.user_id))
-        elif instance.definition_id == "good_fit" and answer.question_id == "fit" and answer.value == "not_a_fit":
-            flagged.append((instance.match_id or 0, "{name} said it's not a good fit", answer.user_id))
-    ignoring = {
+        ).all()
+    )
+
+
+def _is_low_pulse(answer: SurveyAnswer, instance: SurveyInstance) -> bool:
+    """A pulse rating low enough that the pair may be struggling."""
+    return (
+        instance.definition_id == "pulse"
+        and answer.question_id == "match_rating"
+        and answer.value.isdigit()
+        and int(answer.value) <= LOW_PULSE
+    )
+
+
+def _answer_flag(answer: SurveyAnswer, instance: SurveyInstance, open_ids: set[int | None]) -> Flag | None:
+    """The warning an answer raises, if any: a low pulse on an open pair or a "not a good fit"."""
+    if _is_low_pulse(answer, instance) and instance.match_id in open_ids:
+        return (instance.match_id or 0, f"pulse rating {answer.value}/5 from {{name}}", answer.user_id)
+    if instance.definition_id == "good_fit" and answer.question_id == "fit" and answer.value == "not_a_fit":
+        return (instance.match_id or 0, "{name} said it's not a good fit", answer.user_id)
+    return None
+
+
+async def _ignoring(session: AsyncSession, program: Program) -> dict[int, int]:
+    """How many intros in a row each member ignored, for those who ignored any."""
+    return {
         m.user_id: m.ignored_intros
         for m in (
             await session.exec(
@@ -156,14 +196,22 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
             )
         ).all()
     }
-    members = await _members(
-        session, [m.id for m in open_matches if m.id is not None] + [match_id for match_id, _, _ in flagged]
-    )
+
+
+def _ignored_flags(open_matches: list[Match], members: dict[int, list[User]], ignoring: dict[int, int]) -> list[Flag]:
+    """Pairs where someone keeps ignoring intros, naming who."""
+    flagged: list[Flag] = []
     for match in open_matches:
         for user in members.get(match.id or 0, []):
             if ignoring.get(user.id or 0):
                 count = ignoring[user.id or 0]
                 flagged.append((match.id or 0, f"{{name}} ignored the last {count} intro{'s' * (count > 1)}", user.id))
+    return flagged
+
+
+async def _gather(session: AsyncSession, flagged: list[Flag], members: dict[int, list[User]]) -> list[RiskItem]:
+    """One item per flagged pair, its reasons in plain words without repeats."""
+    items: dict[int, RiskItem] = {}
     for match_id, reason, user_id in flagged:
         if match_id not in items:
             match = await session.get(Match, match_id)
@@ -176,6 +224,24 @@ async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -
         if text not in item.reasons:
             item.reasons.append(text)
     return sorted(items.values(), key=lambda i: i.match.id or 0)
+
+
+async def find_at_risk(session: AsyncSession, program: Program, now: datetime) -> list[RiskItem]:
+    """Every pair of the program that shows a warning sign, with the reasons in plain words."""
+    open_matches = await _open_matches(session, program)
+    open_ids = {m.id for m in open_matches}
+    counts = await prompts_sent(session, [m.id for m in open_matches if m.id is not None])
+    flagged = _no_meeting_flags(open_matches, counts)
+    for answer, instance in await _recent_named_answers(session, program, now):
+        flag = _answer_flag(answer, instance, open_ids)
+        if flag is not None:
+            flagged.append(flag)
+    ignoring = await _ignoring(session, program)
+    members = await _members(
+        session, [m.id for m in open_matches if m.id is not None] + [match_id for match_id, _, _ in flagged]
+    )
+    flagged += _ignored_flags(open_matches, members, ignoring)
+    return await _gather(session, flagged, members)
 
 
 _MEMBERSHIP = Membership.__table__  # type: ignore[attr-defined]
@@ -192,16 +258,9 @@ async def note_activity(session: AsyncSession, user_id: int | None) -> None:
     await (await session.connection()).execute(_RESET_IGNORED, {"b_user_id": user_id})
 
 
-async def update_ignored_intros(
-    core: Runtime, session: AsyncSession, program: Program, since: datetime, until: datetime
-) -> list[User]:
-    """Count intros (created in [since, until)) nobody reacted to; pause people at three in a row.
-
-    Acting on an intro (a survey answer, a booking click, or the pair meeting) resets the count. Each
-    weekly digest looks at a different week of intros, so an intro is only ever counted once.
-    """
-    now = core.clock.now()
-    matches = list(
+async def _intros_between(session: AsyncSession, program: Program, since: datetime, until: datetime) -> list[Match]:
+    """The intros of one digest week, oldest first, so each intro is counted exactly once."""
+    return list(
         (
             await session.exec(
                 select(Match)
@@ -210,11 +269,11 @@ async def update_ignored_intros(
             )
         ).all()
     )
-    if not matches:
-        return []
-    ids = [m.id for m in matches if m.id is not None]
-    members = await _members(session, ids)
-    answered = {
+
+
+async def _answered(session: AsyncSession, ids: list[int]) -> set[tuple[int | None, int]]:
+    """(match, user) pairs where the person answered a survey about that match: a reaction."""
+    return {
         (match_id, user_id)
         for match_id, user_id in (
             await session.exec(
@@ -224,26 +283,62 @@ async def update_ignored_intros(
             )
         ).all()
     }
+
+
+async def _booked(session: AsyncSession, ids: list[int]) -> set[tuple[int, int]]:
+    """(match, user) pairs where the person proposed or accepted a meeting: also a reaction."""
     booked: set[tuple[int, int]] = set()
     for meeting in (await session.exec(select(Meeting).where(col(Meeting.match_id).in_(ids)))).all():
         for user_id in [meeting.proposed_by_user_id, *meeting.accepted_user_ids]:
             if user_id is not None:
                 booked.add((meeting.match_id, user_id))
-    memberships = {
+    return booked
+
+
+def _expects_reaction(member: Membership | None, now: datetime) -> bool:
+    """Only active, unpaused members are expected to react: silence during a pause is fine."""
+    return member is not None and member.status == MembershipStatus.ACTIVE.value and not is_paused(member, now)
+
+
+async def _memberships(session: AsyncSession, program: Program) -> dict[int, Membership]:
+    """Everyone's membership in the program by user id, loaded once for the whole week of intros."""
+    return {
         m.user_id: m for m in (await session.exec(select(Membership).where(Membership.program_id == program.id))).all()
     }
+
+
+def _tally(member: Membership, reacted: bool) -> bool:
+    """Reset the count on a reaction, add one on silence; True once the person hits the limit."""
+    if reacted:
+        member.ignored_intros = 0
+        return False
+    member.ignored_intros += 1
+    return member.ignored_intros >= IGNORED_INTROS_LIMIT
+
+
+async def update_ignored_intros(
+    core: Runtime, session: AsyncSession, program: Program, since: datetime, until: datetime
+) -> list[User]:
+    """Count intros (created in [since, until)) nobody reacted to; pause people at three in a row.
+
+    Acting on an intro (a survey answer, a booking click, or the pair meeting) resets the count. Each
+    weekly digest looks at a different week of intros, so an intro is only ever counted once.
+    """
+    now = core.clock.now()
+    matches = await _intros_between(session, program, since, until)
+    if not matches:
+        return []
+    ids = [m.id for m in matches if m.id is not None]
+    members = await _members(session, ids)
+    reacted = await _answered(session, ids) | await _booked(session, ids)
+    memberships = await _memberships(session, program)
     paused: list[User] = []
     for match in matches:
         for user in members.get(match.id or 0, []):
             member = memberships.get(user.id or 0)
-            if member is None or member.status != MembershipStatus.ACTIVE.value or is_paused(member, now):
+            if member is None or not _expects_reaction(member, now):
                 continue  # away on a pause they asked for: silence is expected
-            key = (match.id or 0, user.id or 0)
-            if _met(match) or key in answered or key in booked:
-                member.ignored_intros = 0
-                continue
-            member.ignored_intros += 1
-            if member.ignored_intros >= IGNORED_INTROS_LIMIT:
+            if _tally(member, _met(match) or (match.id or 0, user.id or 0) in reacted):
                 await _auto_pause(core, session, program, member, user, now)
                 paused.append(user)
     await session.flush()
@@ -278,7 +373,7 @@ async def _auto_pause(
         summary=f"Paused in {program.name}",
         blocks=(
             Section(text=Text.of(text)),
-            Actions(elements=(Button(label="I'm back: resume", action_id=RESUME, value=str(program.id)),)),
+            Actions(elements=(RESUME.button("I'm back: resume", NoValue()),)),
         ),
     )
     await enqueue(
@@ -306,11 +401,11 @@ def digest_message(program: Program, items: list[RiskItem], paused: list[User]) 
         names = " + ".join(u.display_name for u in item.members) or f"match {item.match.id}"
         blocks.append(Section(text=Text.of(f"**{names}**\n" + "\n".join(f"• {r}" for r in item.reasons))))
         buttons = [
-            Button(label="Nudge", action_id=NUDGE, value=str(item.match.id)),
-            Button(label="Rematch next round", action_id=REMATCH, value=str(item.match.id)),
+            NUDGE.button("Nudge", MatchRef(item.match.id or 0)),
+            REMATCH.button("Rematch next round", MatchRef(item.match.id or 0)),
         ]
         buttons += [
-            Button(label=f"Pause {u.display_name}", action_id=PAUSE, value=f"{program.id}:{u.id}", style="danger")
+            PAUSE.button(f"Pause {u.display_name}", MemberRef(program.id or 0, u.id or 0), style="danger")
             for u in item.members
         ]
         blocks.append(Actions(elements=tuple(buttons)))

@@ -1,16 +1,16 @@
 """The buttons of the weekly at-risk digest: nudge a pair, rematch them next round, or pause someone.
 
-Registered by action id in ``ADMIN_ACTIONS`` so the event handler only needs one lookup. Each one checks
-that the clicker is an admin of the pair's program and writes an audit entry.
+Registered in the button registry at import. Each one checks that the clicker is an admin of the pair's
+program (``ctx.require_admin``) and writes an audit entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bot.admin.risk import NUDGE, PAUSE, REMATCH
-from bot.chat.context import REFUSAL, Ctx, say
+from bot.admin.risk import NUDGE, PAUSE, REMATCH, MatchRef, MemberRef
+from bot.chat.context import Ctx, say
+from bot.chat.registry import on_click
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.kernel.events import Response
 from bot.kernel.messages import Message, Section, Text
@@ -22,35 +22,23 @@ from storage.tables import Match, Program, User, Workspace
 
 ADMIN_PAUSE = timedelta(weeks=4)
 
-ActionHandler = Callable[[Ctx, str], Awaitable[Response]]
-ADMIN_ACTIONS: dict[str, ActionHandler] = {}
 
-
-def action(action_id: str) -> Callable[[ActionHandler], ActionHandler]:
-    def wrap(fn: ActionHandler) -> ActionHandler:
-        ADMIN_ACTIONS[action_id] = fn
-        return fn
-
-    return wrap
-
-
-async def _match_and_program(ctx: Ctx, value: str) -> tuple[Match, Program] | None:
-    match = await ctx.session.get(Match, int(value)) if value.isdigit() else None
+async def _match_and_program(ctx: Ctx, value: MatchRef) -> tuple[Match, Program] | None:
+    match = await ctx.session.get(Match, value.match_id)
     program = await ctx.session.get(Program, match.program_id) if match else None
     if match is None or program is None or program.workspace_id != ctx.workspace.id:
         return None
     return match, program
 
 
-@action(NUDGE)
-async def nudge(ctx: Ctx, value: str) -> Response:
+@on_click(NUDGE)
+async def nudge(ctx: Ctx, value: MatchRef) -> Response:
     """A friendly DM to the pair, in their group chat where the platform has one."""
     found = await _match_and_program(ctx, value)
     if found is None:
         return say("That pair no longer exists.")
     match, program = found
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+    ctx.require_admin(program)
     users = [u for _, u in await members_of(ctx.session, match.id)]
     message = Message(
         summary=f"A nudge from {program.name}",
@@ -96,29 +84,27 @@ async def nudge(ctx: Ctx, value: str) -> Response:
     return say(f"Nudged {names}." if sent else f"{names} were already nudged today.")
 
 
-@action(REMATCH)
-async def rematch(ctx: Ctx, value: str) -> Response:
+@on_click(REMATCH)
+async def rematch(ctx: Ctx, value: MatchRef) -> Response:
     """Both get someone new next round (a mentoring pair is released from its track)."""
     found = await _match_and_program(ctx, value)
     if found is None:
         return say("That pair no longer exists.")
     match, program = found
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+    ctx.require_admin(program)
     end_match(match, EndReason.REMATCH, ctx.now)
     await ctx.audit("rematch", program, match_id=match.id)
     return say(f"Done: everyone in that pair gets a new match in the next round of {program.name}.")
 
 
-@action(PAUSE)
-async def pause_member(ctx: Ctx, value: str) -> Response:
-    program_id, _, user_id = value.partition(":")
-    program = await ctx.session.get(Program, int(program_id)) if program_id.isdigit() else None
-    user = await ctx.session.get(User, int(user_id)) if user_id.isdigit() else None
+@on_click(PAUSE)
+async def pause_member(ctx: Ctx, value: MemberRef) -> Response:
+    """Pause someone for four weeks and tell them why, so nobody waits on them."""
+    program = await ctx.session.get(Program, value.program_id)
+    user = await ctx.session.get(User, value.user_id)
     if program is None or user is None or program.workspace_id != ctx.workspace.id:
         return say("That person or program no longer exists.")
-    if not ctx.is_admin(program):
-        return say(REFUSAL)
+    ctx.require_admin(program)
     if await membership(ctx.session, program.id, user.id) is None:
         return say(f"{user.display_name} isn't in {program.name}.")
     until = ctx.now + ADMIN_PAUSE

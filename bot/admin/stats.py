@@ -78,22 +78,21 @@ class ProgramStats:
         return total
 
 
-async def program_stats(session: AsyncSession, program: Program, now: datetime) -> ProgramStats:
-    stats = ProgramStats(program=program)
-    for m in (await session.exec(select(Membership).where(Membership.program_id == program.id))).all():
-        if m.status == MembershipStatus.ACTIVE.value:
-            if is_paused(m, now):
-                stats.paused += 1
-            else:
-                stats.active += 1
-        elif m.status == MembershipStatus.INVITED.value:
-            stats.invited += 1
+def _count_member(stats: ProgramStats, member: Membership, now: datetime) -> None:
+    """Active members split into paused and available, so admins see who can actually be matched."""
+    if member.status == MembershipStatus.ACTIVE.value:
+        if is_paused(member, now):
+            stats.paused += 1
         else:
-            stats.left += 1
-    rounds = (await session.exec(select(Round).where(Round.program_id == program.id).order_by(col(Round.number)))).all()
-    by_id = {rnd.id: RoundStats(number=rnd.number) for rnd in rounds}
-    stats.rounds = list(by_id.values())
-    # a fixed handful of queries whatever the number of rounds (admins' home views call this often)
+            stats.active += 1
+    elif member.status == MembershipStatus.INVITED.value:
+        stats.invited += 1
+    else:
+        stats.left += 1
+
+
+async def _count_matches(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
+    """Matches per round and how many of them met."""
     for round_id, status, met_at in (
         await session.exec(select(Match.round_id, Match.status, Match.met_at).where(Match.program_id == program.id))
     ).all():
@@ -101,28 +100,49 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
         if rs is not None:
             rs.matches += 1
             rs.met += met_at is not None or status == MatchStatus.MET.value
+
+
+async def _count_waitlisted(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
+    """People left without a match per round."""
     for round_id, count in (
         await session.exec(
             select(Waitlist.round_id, func.count())
             .join(Round, col(Round.id) == Waitlist.round_id)
             .where(Round.program_id == program.id)
-            .group_by(Waitlist.round_id)
+            .group_by(col(Waitlist.round_id))
         )
     ).all():
         if round_id in by_id:
             by_id[round_id].waitlisted = count
+
+
+async def _count_responses(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
+    """Survey recipients per round and how many answered: the response rate."""
     for round_id, answered, count in (
         await session.exec(
             select(SurveyInstance.round_id, SurveyRecipient.answered, func.count())
             .join(SurveyInstance, col(SurveyInstance.id) == SurveyRecipient.instance_id)
             .where(SurveyInstance.program_id == program.id)
-            .group_by(SurveyInstance.round_id, SurveyRecipient.answered)
+            .group_by(col(SurveyInstance.round_id), col(SurveyRecipient.answered))
         )
     ).all():
         rs = by_id.get(round_id)
         if rs is not None:
             rs.asked += count
             rs.answered += count if answered else 0
+
+
+def _count_answer(rs: RoundStats, definition_id: str, question_id: str, value: str) -> None:
+    """A "did you meet?" or pulse answer added to its round's tallies."""
+    if definition_id == "did_you_meet" and question_id == "met":
+        rs.did_you_meet_answers += 1
+        rs.did_you_meet_yes += value == "yes"
+    elif definition_id == "pulse" and question_id == "match_rating" and value.isdigit():
+        rs.pulse.append(int(value))
+
+
+async def _count_answers(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
+    """Meeting and pulse answers per round, the two surveys the stats report on."""
     for round_id, definition_id, question_id, value in (
         await session.exec(
             select(SurveyInstance.round_id, SurveyInstance.definition_id, SurveyAnswer.question_id, SurveyAnswer.value)
@@ -135,17 +155,15 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
         )
     ).all():
         rs = by_id.get(round_id)
-        if rs is None:
-            continue
-        if definition_id == "did_you_meet" and question_id == "met":
-            rs.did_you_meet_answers += 1
-            rs.did_you_meet_yes += value == "yes"
-        elif definition_id == "pulse" and question_id == "match_rating" and value.isdigit():
-            rs.pulse.append(int(value))
-    stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0
+        if rs is not None:
+            _count_answer(rs, definition_id, question_id, value)
+
+
+async def _count_deliveries(session: AsyncSession, stats: ProgramStats, program: Program) -> None:
+    """Messages sent, still on their way, and failed: the health of delivery."""
     counts = (
         await session.exec(
-            select(Delivery.state, func.count()).where(Delivery.program_id == program.id).group_by(Delivery.state)
+            select(Delivery.state, func.count()).where(Delivery.program_id == program.id).group_by(col(Delivery.state))
         )
     ).all()
     by_state = dict(counts)
@@ -154,6 +172,23 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
         DeliveryState.SENDING.value, 0
     )
     stats.deliveries_failed = by_state.get(DeliveryState.FAILED.value, 0)
+
+
+async def program_stats(session: AsyncSession, program: Program, now: datetime) -> ProgramStats:
+    """Members, rounds, answers and deliveries of a program in a fixed handful of queries."""
+    stats = ProgramStats(program=program)
+    for m in (await session.exec(select(Membership).where(Membership.program_id == program.id))).all():
+        _count_member(stats, m, now)
+    rounds = (await session.exec(select(Round).where(Round.program_id == program.id).order_by(col(Round.number)))).all()
+    by_id = {rnd.id: RoundStats(number=rnd.number) for rnd in rounds}
+    stats.rounds = list(by_id.values())
+    # a fixed handful of queries whatever the number of rounds (admins' home views call this often)
+    await _count_matches(session, program, by_id)
+    await _count_waitlisted(session, program, by_id)
+    await _count_responses(session, program, by_id)
+    await _count_answers(session, program, by_id)
+    stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0
+    await _count_deliveries(session, stats, program)
     return stats
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from bot.admin.stats import pct, program_stats
 from bot.app.status import status_lines
 from bot.chat.context import Ctx
+from bot.chat.registry import NoValue
 from bot.delivery.report import admin_delivery_lines
 from bot.kernel.events import Actor, Place
-from bot.kernel.messages import Actions, Button, Context, Divider, Header, Message, Section, Text
+from bot.kernel.messages import Actions, Context, Divider, Header, Message, Section, Text
 from bot.kernel.runtime import Runtime
-from bot.programs.membership import PROFILE_OPEN, RESUME, is_paused, memberships_of, programs_in
+from bot.programs.buttons import PROFILE_OPEN, RESUME, ProgramRef
+from bot.programs.membership import is_paused, memberships_of, programs_in
 from bot.programs.people import actor_context
 
 
@@ -25,15 +27,14 @@ async def home_view(core: Runtime, actor: Actor) -> Message:
         memberships = await memberships_of(session, user.id)
         buttons = []
         if any(is_paused(m, now) for m in memberships):
-            buttons.append(Button(label="Resume now", action_id=RESUME, value="", style="primary"))
+            buttons.append(RESUME.button("Resume now", NoValue(), style="primary"))
         else:
             blocks.append(Context(text=Text.of("Going on holiday? Type `pause 2w` or `pause until 2026-12-24`.")))
         for m in memberships[:3]:
             buttons.append(
-                Button(
-                    label="Edit my profile" if len(memberships) == 1 else f"Profile ({m.program_id})",
-                    action_id=PROFILE_OPEN,
-                    value=str(m.program_id),
+                PROFILE_OPEN.button(
+                    "Edit my profile" if len(memberships) == 1 else f"Profile ({m.program_id})",
+                    ProgramRef(m.program_id),
                 )
             )
         if buttons:

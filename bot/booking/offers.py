@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -12,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.booking.busy import busy_times, clash
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
 from bot.booking.slots import Availability, SlotPlan, find_slots
+from bot.chat.errors import CommandError
+from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.kernel.messages import (
     Actions,
@@ -30,9 +33,21 @@ from bot.programs.membership import is_available
 from storage.enums import MatchStatus, MeetingState, ProgramStatus
 from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
 
-PROPOSE = "book:propose"
-ACCEPT = "book:accept"
-DECLINE = "book:decline"
+
+class SlotRef(NamedTuple):
+    """One offered time of a meeting (its index in ``Meeting.slots``, which only ever grows)."""
+
+    meeting_id: int
+    slot: int
+
+
+class MeetingRef(NamedTuple):
+    meeting_id: int
+
+
+PROPOSE = ButtonKind("book:propose", SlotRef)  # older messages carry "meeting:slot": decode still reads it
+ACCEPT = ButtonKind("book:accept", MeetingRef)
+DECLINE = ButtonKind("book:decline", MeetingRef)
 NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
 
 
@@ -57,7 +72,10 @@ async def offer(
 ) -> tuple[Meeting, SlotPlan]:
     plan = plan_for(program, users, now, await busy_times(session, users, now))
     meeting = Meeting(
-        match_id=match.id, state=MeetingState.OFFERED.value, slots=[s.isoformat() for s in plan.starts], created_at=now
+        match_id=match.id or 0,
+        state=MeetingState.OFFERED.value,
+        slots=[s.isoformat() for s in plan.starts],
+        created_at=now,
     )
     session.add(meeting)
     await session.flush()
@@ -110,7 +128,7 @@ def offer_blocks(
         lines = slot_lines(starts, users)
     blocks.append(Section(text=Text.of("\n".join(lines))))
     buttons = [
-        Button(label=f"Propose option {i}", action_id=PROPOSE, value=f"{meeting.id}:{first + i - 1}")
+        PROPOSE.button(f"Propose option {i}", SlotRef(meeting.id or 0, first + i - 1))
         for i in range(1, len(starts) + 1)
     ]
     blocks.append(Actions(elements=tuple(buttons)))
@@ -129,8 +147,8 @@ def proposal_message(meeting: Meeting, proposer: User, users: list[User]) -> Mes
             Section(text=body),
             Actions(
                 elements=(
-                    Button(label="Accept", action_id=ACCEPT, value=str(meeting.id), style="primary"),
-                    Button(label="Can't make it", action_id=DECLINE, value=str(meeting.id), style="danger"),
+                    ACCEPT.button("Accept", MeetingRef(meeting.id or 0), style="primary"),
+                    DECLINE.button("Can't make it", MeetingRef(meeting.id or 0), style="danger"),
                 )
             ),
         ),
@@ -164,7 +182,7 @@ def confirmation_message(program: Program, meeting: Meeting, user: User, others:
                         action_id="link:outlook",
                         url=outlook_link(title, meeting.start_at, meeting.end_at, details),
                     ),
-                    Button(label="Can't make it", action_id=DECLINE, value=str(meeting.id), style="danger"),
+                    DECLINE.button("Can't make it", MeetingRef(meeting.id or 0), style="danger"),
                 )
             ),
             Context(text=Text.of(f"I'll remind you {program.reminder_minutes} minutes before.")),
@@ -180,7 +198,7 @@ def confirmation_message(program: Program, meeting: Meeting, user: User, others:
     )
 
 
-class BookingError(ValueError):
+class BookingError(CommandError):
     """A click that can't be applied (stale, not yours); the message is for the person."""
 
 
@@ -223,7 +241,7 @@ async def propose(
     meeting.start_at = start
     meeting.end_at = start + timedelta(minutes=program.meeting_minutes)
     meeting.proposed_by_user_id = actor.id
-    meeting.accepted_user_ids = [actor.id]
+    meeting.accepted_user_ids = [actor.id or 0]
     items = [
         Outgoing(
             key=f"meeting:{meeting.id}:proposal:{slot_index}:{who}",
@@ -249,7 +267,7 @@ async def accept(core: Runtime, session: AsyncSession, platform: str, actor: Use
         return "There is no proposed time to accept yet; pick one of the options first."
     assert meeting.end_at is not None
     await _refuse_clash(session, [actor], meeting.start_at, meeting.end_at, meeting)
-    accepted = set(meeting.accepted_user_ids) | {actor.id}
+    accepted = set(meeting.accepted_user_ids) | {actor.id or 0}
     meeting.accepted_user_ids = sorted(accepted)
     if accepted >= {u.id for u in users}:
         await _confirm(core, session, meeting, match, program, users)
@@ -328,16 +346,10 @@ async def decline(core: Runtime, session: AsyncSession, platform: str, actor: Us
     return "No problem, I've offered new times to the group."
 
 
-async def send_booking_nudges(core: Runtime) -> int:
-    """One nudge, with fresh times, to a group that hasn't picked a time ``NUDGE_AFTER`` after the offer.
-
-    "Nobody actually scheduled the chat" is the commonest way a match quietly fails. The fresh times are
-    appended to the same offer, so the intro's buttons keep working for times still ahead.
-    """
-    now = core.clock.now()
-    count = 0
-    async with core.db.transaction() as session:
-        due = (
+async def _unanswered_offers(session: AsyncSession, now: datetime) -> list[tuple[Meeting, Match, Program, Workspace]]:
+    """Offers nobody picked a time from within ``NUDGE_AFTER``, and not nudged yet: each gets one nudge only."""
+    return list(
+        (
             await session.exec(
                 select(Meeting, Match, Program, Workspace)
                 .join(Match, col(Match.id) == Meeting.match_id)
@@ -351,57 +363,91 @@ async def send_booking_nudges(core: Runtime) -> int:
                 .order_by(col(Meeting.id))
             )
         ).all()
-        for meeting, match, program, workspace in due:
-            meeting.nudged_at = now
-            if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
-                continue  # they met, booked elsewhere, the match ended or the program is paused: leave them be
-            users = await _members(session, match.id or 0)
-            memberships = {
-                m.user_id: m
-                for m in (
-                    await session.exec(
-                        select(Membership).where(
-                            Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
-                        )
-                    )
-                ).all()
-            }
-            if any(u.id not in memberships or not is_available(memberships[u.id], now) for u in users):
-                continue  # someone is away or left: a nudge would only nag the others
-            plan = plan_for(program, users, now, await busy_times(session, users, now, except_meeting=meeting.id))
-            known = set(meeting.slots)
-            fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
-            first = len(meeting.slots)
-            meeting.slots = [*meeting.slots, *fresh]
-            if not fresh:
-                continue
-            items = []
-            for who, target in _group_target(core, workspace.platform, users):
-                viewer = next((u for u in users if u.platform_user_id == who), None)
-                message = Message(
-                    summary="Still looking for a time for your coffee chat?",
-                    blocks=(
-                        Section(
-                            text=Text.of(
-                                "☕ Nobody has picked a time for your coffee chat yet. "
-                                "Here are some fresh options; one click proposes it to the others."
-                            )
-                        ),
-                        *offer_blocks(meeting, plan, users, viewer=viewer, first=first),
-                        Context(text=Text.of("Already agreed a time elsewhere? No problem: just ignore this.")),
-                    ),
+    )
+
+
+async def _everyone_available(session: AsyncSession, program: Program, users: list[User], now: datetime) -> bool:
+    """Whether everyone is still in the program and not away: otherwise a nudge would only nag the others."""
+    memberships = {
+        m.user_id: m
+        for m in (
+            await session.exec(
+                select(Membership).where(
+                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
                 )
-                items.append(
-                    Outgoing(
-                        key=f"meeting:{meeting.id}:nudge:{who}",
-                        step="booking",
-                        target=target,
-                        message=message,
-                        program_id=program.id,
-                        match_id=match.id,
-                    )
+            )
+        ).all()
+    }
+    return all(u.id in memberships and is_available(memberships[u.id or 0], now) for u in users)
+
+
+def _nudge_message(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None, first: int) -> Message:
+    """The nudge: fresh times, and permission to ignore it if they already agreed a time."""
+    return Message(
+        summary="Still looking for a time for your coffee chat?",
+        blocks=(
+            Section(
+                text=Text.of(
+                    "☕ Nobody has picked a time for your coffee chat yet. "
+                    "Here are some fresh options; one click proposes it to the others."
                 )
-            count += await enqueue(session, program.workspace_id, items, now)
+            ),
+            *offer_blocks(meeting, plan, users, viewer=viewer, first=first),
+            Context(text=Text.of("Already agreed a time elsewhere? No problem: just ignore this.")),
+        ),
+    )
+
+
+async def _nudge(
+    core: Runtime,
+    session: AsyncSession,
+    meeting: Meeting,
+    match: Match,
+    program: Program,
+    workspace: Workspace,
+    now: datetime,
+) -> int:
+    """Append fresh times to one offer and tell the group; 0 when they're better left alone."""
+    meeting.nudged_at = now
+    if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
+        return 0  # they met, booked elsewhere, the match ended or the program is paused: leave them be
+    users = await _members(session, match.id or 0)
+    if not await _everyone_available(session, program, users, now):
+        return 0  # someone is away or left: a nudge would only nag the others
+    plan = plan_for(program, users, now, await busy_times(session, users, now, except_meeting=meeting.id))
+    known = set(meeting.slots)
+    fresh = [s.isoformat() for s in plan.starts if s.isoformat() not in known]
+    first = len(meeting.slots)
+    meeting.slots = [*meeting.slots, *fresh]
+    if not fresh:
+        return 0
+    items = [
+        Outgoing(
+            key=f"meeting:{meeting.id}:nudge:{who}",
+            step="booking",
+            target=target,
+            message=_nudge_message(
+                meeting, plan, users, next((u for u in users if u.platform_user_id == who), None), first
+            ),
+            program_id=program.id,
+            match_id=match.id,
+        )
+        for who, target in _group_target(core, workspace.platform, users)
+    ]
+    return await enqueue(session, program.workspace_id, items, now)
+
+
+async def send_booking_nudges(core: Runtime) -> int:
+    """One nudge, with fresh times, to a group that hasn't picked a time ``NUDGE_AFTER`` after the offer.
+
+    "Nobody actually scheduled the chat" is the commonest way a match quietly fails. The fresh times are
+    appended to the same offer, so the intro's buttons keep working for times still ahead.
+    """
+    now = core.clock.now()
+    count = 0
+    async with core.db.transaction() as session:
+        for meeting, match, program, workspace in await _unanswered_offers(session, now):
+            count += await _nudge(core, session, meeting, match, program, workspace, now)
     return count
 
 
@@ -427,7 +473,7 @@ async def send_due_reminders(core: Runtime) -> int:
         await session.exec(
             update(Meeting)
             .where(  # type: ignore[call-overload]
-                Meeting.state == MeetingState.CONFIRMED.value,
+                col(Meeting.state) == MeetingState.CONFIRMED.value,
                 col(Meeting.reminder_at).is_not(None),
                 col(Meeting.start_at) <= now,
             )

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from bot.kernel.timeutil import working_window, zone
 
 GRID = timedelta(minutes=30)
+Interval = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)
@@ -65,27 +66,16 @@ class _Person:
         return best
 
 
-def find_slots(
-    people: list[Availability],
-    after: datetime,
-    *,
-    length_minutes: int = 30,
-    working_days: int = 7,
-    holidays: frozenset[date] = frozenset(),
-    count: int = 3,
-    busy: tuple[tuple[datetime, datetime], ...] = (),
-) -> SlotPlan:
-    """Up to ``count`` starts in the next ``working_days`` working days, spread over different days.
-
-    The cost of a start is, summed over people, the minutes outside their working hours plus how far from
-    their working hours it lies (so 08:00 beats 06:00 when nothing fits everyone). A start that overlaps
-    ``busy`` (someone's other chats, or times already offered to them) is never offered.
-    """
-    length = timedelta(minutes=length_minutes)
+def _first_start(after: datetime) -> datetime:
+    """The earliest offer: two hours from now (time to read the message), on the half hour."""
     first = (after + timedelta(hours=2)).replace(second=0, microsecond=0)
-    first += (-first.minute % 30) * timedelta(minutes=1)
-    horizon = first + timedelta(days=working_days + 5)  # weekends on the way
-    persons = [_Person(p, first, horizon, holidays) for p in people]
+    return first + (-first.minute % 30) * timedelta(minutes=1)
+
+
+def _candidates(
+    persons: list[_Person], first: datetime, horizon: datetime, length: timedelta, busy: tuple[Interval, ...]
+) -> list[tuple[int, datetime]]:
+    """Every free half hour on a day everyone works, with its cost in minutes (0: inside everyone's hours)."""
     candidates: list[tuple[int, datetime]] = []
     cursor = first
     while cursor < horizon:
@@ -93,10 +83,11 @@ def find_slots(
             cost = sum(sum(p.fit(cursor, length)) for p in persons)
             candidates.append((cost, cursor))
         cursor += GRID
-    if not candidates:
-        return SlotPlan(starts=(), shared=False)
-    shared = [c for c in candidates if c[0] == 0]
-    pool = shared if shared else sorted(candidates, key=lambda c: (c[0], c[1]))
+    return candidates
+
+
+def _spread(pool: list[tuple[int, datetime]], count: int) -> list[tuple[int, datetime]]:
+    """Up to ``count`` picks, one per day first so people get a real choice, then other times."""
     chosen: list[tuple[int, datetime]] = []
     used_days: set[date] = set()
     for cost, start in pool:
@@ -112,12 +103,41 @@ def find_slots(
             break
         if (cost, start) not in chosen:
             chosen.append((cost, start))
+    return chosen
+
+
+def find_slots(
+    people: list[Availability],
+    after: datetime,
+    *,
+    length_minutes: int = 30,
+    working_days: int = 7,
+    holidays: frozenset[date] = frozenset(),
+    count: int = 3,
+    busy: tuple[Interval, ...] = (),
+) -> SlotPlan:
+    """Up to ``count`` starts in the next ``working_days`` working days, spread over different days.
+
+    The cost of a start is, summed over people, the minutes outside their working hours plus how far from
+    their working hours it lies (so 08:00 beats 06:00 when nothing fits everyone). A start that overlaps
+    ``busy`` (someone's other chats, or times already offered to them) is never offered.
+    """
+    length = timedelta(minutes=length_minutes)
+    first = _first_start(after)
+    horizon = first + timedelta(days=working_days + 5)  # weekends on the way
+    persons = [_Person(p, first, horizon, holidays) for p in people]
+    candidates = _candidates(persons, first, horizon, length, busy)
+    if not candidates:
+        return SlotPlan(starts=(), shared=False)
+    shared = [c for c in candidates if c[0] == 0]
+    pool = shared if shared else sorted(candidates, key=lambda c: (c[0], c[1]))
+    chosen = _spread(pool, count)
     chosen.sort(key=lambda c: c[1])
     minutes = tuple(sum(p.fit(s, length)[0] for p in persons) for _, s in chosen)
     return SlotPlan(starts=tuple(s for _, s in chosen), shared=bool(shared), minutes_outside=minutes)
 
 
-def _taken(start: datetime, length: timedelta, busy: tuple[tuple[datetime, datetime], ...]) -> bool:
+def _taken(start: datetime, length: timedelta, busy: tuple[Interval, ...]) -> bool:
     end = start + length
     return any(start < b_end and b_start < end for b_start, b_end in busy)
 

@@ -1,88 +1,106 @@
-"""The command grammar shared by Slack and Teams: parsing text into a command and its arguments."""
+"""The command grammar shared by Slack and Teams: text (and the people and channels it names) → a command.
+
+Names come from :mod:`bot.chat.registry`. Two-word names are tried first; a second word that is a person
+(a mention, or ``@name``) matches a name written with ``@person``. Mentions and channels arrive structured
+on the event: their text is kept as one token in ``args`` and left out of :attr:`ParsedCommand.words`.
+"""
 
 from __future__ import annotations
 
 import difflib
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class CommandSpec:
-    name: str  # 'pause' or 'program create'
-    usage: str
-    summary: str
-    admin: bool = False
-
-
-COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("help", "help [command]", "Show what I can do."),
-    CommandSpec("join", "join [program] [as mentor|mentee]", "Join a program (you'll be matched from the next round)."),
-    CommandSpec("leave", "leave [program]", "Leave a program. No hard feelings."),
-    CommandSpec("profile", "profile [program]", "Edit your role, skills, interests, time zone and working hours."),
-    CommandSpec("pause", "pause 2w | pause until 2026-12-24", "Take a break: no matches, prompts or surveys."),
-    CommandSpec("resume", "resume", "End your pause now."),
-    CommandSpec("status", "status", "Your current match, next chat and open surveys."),
-    CommandSpec("avoid", "avoid @person", "Never be matched with someone. Private: only you can see this."),
-    CommandSpec("program create", "program create", "Start a program on a channel (opens a form).", admin=True),
-    CommandSpec("program list", "program list", "List the programs in this workspace.", admin=True),
-    CommandSpec("program settings", "program settings [program]", "Change a program's settings.", admin=True),
-    CommandSpec("match preview", "match preview [program]", "See who would be matched, without sending.", admin=True),
-    CommandSpec("match now", "match now [program]", "Run a round now and send the intros.", admin=True),
-    CommandSpec("stats", "stats [program]", "Participation, meeting rate and pulse by round.", admin=True),
-    CommandSpec("icebreaker now", "icebreaker now [program]", "Post an icebreaker question now.", admin=True),
-)
-
-_BY_NAME = {c.name: c for c in COMMANDS}
-_MENTION = re.compile(r"<@([A-Za-z0-9:_\-\.]+)(?:\|[^>]*)?>")
+from bot.chat import registry
+from bot.chat.registry import PERSON, Command
+from bot.kernel.events import ChannelRef, MentionRef
 
 
 @dataclass(frozen=True)
 class ParsedCommand:
-    spec: CommandSpec | None
+    command: Command | None
     args: list[str] = field(default_factory=list)
     raw: str = ""
-    mentions: list[str] = field(default_factory=list)
-    suggestion: CommandSpec | None = None
+    mentions: tuple[MentionRef, ...] = ()
+    channels: tuple[ChannelRef, ...] = ()
+    suggestion: Command | None = None
+
+    @property
+    def words(self) -> list[str]:
+        """The arguments without the people, each channel as ``#<its id>`` (what program lookups compare).
+
+        ``pause @Bob Smith until 2026-12-24 #mentoring`` → ``['until', '2026-12-24', '#C42']``.
+        """
+        people = {_clean(m.text) for m in self.mentions}
+        out = []
+        for arg in self.args:
+            channel = self.channel(arg)
+            if channel is not None:
+                out.append(f"#{channel.channel_id}")
+            elif arg not in people:
+                out.append(arg)
+        return out
+
+    def channel(self, token: str) -> ChannelRef | None:
+        """The channel this argument stands for, if it is one the platform sent."""
+        return next((c for c in self.channels if _clean(c.text) == token), None)
+
+    def is_person(self, token: str) -> bool:
+        return any(_clean(m.text) == token for m in self.mentions) or (token.startswith("@") and len(token) > 1)
 
 
-def register(spec: CommandSpec) -> None:
-    """Later features add admin commands to the same grammar."""
-    global COMMANDS
-    if spec.name not in _BY_NAME:
-        COMMANDS = (*COMMANDS, spec)
-        _BY_NAME[spec.name] = spec
-
-
-def parse(text: str) -> ParsedCommand:
-    """'pause until 2026-12-24' → spec 'pause', args ['until', '2026-12-24']."""
-    raw = " ".join((text or "").strip().split())
-    mentions = _MENTION.findall(raw)
-    words = raw.split(" ") if raw else []
+def parse(text: str, mentions: Sequence[MentionRef] = (), channels: Sequence[ChannelRef] = ()) -> ParsedCommand:
+    """'pause until 2026-12-24' → command 'pause', args ['until', '2026-12-24']; empty text means help."""
+    raw = _clean(text or "")
+    found = (tuple(mentions), tuple(channels))
+    words = _tokens(raw, [r.text for r in (*mentions, *channels)])
     if not words:
-        return ParsedCommand(spec=_BY_NAME["help"], raw=raw)
+        return ParsedCommand(command=registry.lookup("help"), raw=raw, mentions=found[0], channels=found[1])
+    parsed = ParsedCommand(command=None, args=words, raw=raw, mentions=found[0], channels=found[1])
     first = words[0].lower().lstrip("/")
     if len(words) > 1:
-        two = f"{first} {words[1].lower()}"
-        if two in _BY_NAME:
-            return ParsedCommand(spec=_BY_NAME[two], args=words[2:], raw=raw, mentions=mentions)
-    if first in _BY_NAME:
-        return ParsedCommand(spec=_BY_NAME[first], args=words[1:], raw=raw, mentions=mentions)
-    return ParsedCommand(spec=None, args=words, raw=raw, mentions=mentions, suggestion=closest(raw))
+        person = parsed.is_person(words[1])
+        hit = registry.lookup(f"{first} {PERSON if person else words[1].lower()}")
+        if hit is not None:
+            return ParsedCommand(hit, words[1 if person else 2 :], raw, found[0], found[1])
+    hit = registry.lookup(first)
+    if hit is not None:
+        return ParsedCommand(hit, words[1:], raw, found[0], found[1])
+    return ParsedCommand(None, words, raw, found[0], found[1], suggestion=closest(raw))
 
 
-def closest(raw: str) -> CommandSpec | None:
+def closest(raw: str) -> Command | None:
+    """The command someone probably meant (a typo, or the first word of a two-word name)."""
     words = raw.lower().split()
     if not words:
         return None
-    candidates = [c.name for c in COMMANDS]
+    known = registry.commands()
+    candidates = [c.name for c in known]
     for probe in (" ".join(words[:2]), words[0]):
         hit = difflib.get_close_matches(probe, candidates, n=1, cutoff=0.6)
         if hit:
-            return _BY_NAME[hit[0]]
-    group = [c for c in COMMANDS if c.name.split()[0] == words[0]]
+            return registry.lookup(hit[0])
+    group = [c for c in known if c.name.split()[0] == words[0]]
     return group[0] if group else None
 
 
-def spec(name: str) -> CommandSpec:
-    return _BY_NAME[name]
+def _clean(text: str) -> str:
+    return " ".join(text.strip().split())
+
+
+def _tokens(raw: str, refs: list[str]) -> list[str]:
+    """Split on spaces, but keep each mention's or channel's text (``@Bob Smith``) as one token."""
+    texts = sorted({_clean(t) for t in refs if t.strip()}, key=len, reverse=True)
+    tokens: list[str] = []
+    at = 0
+    while at < len(raw):
+        if raw[at] == " ":
+            at += 1
+            continue
+        hit = next(
+            (t for t in texts if raw.startswith(t, at) and (at + len(t) == len(raw) or raw[at + len(t)] == " ")), None
+        )
+        end = at + len(hit) if hit else (raw.find(" ", at) if " " in raw[at:] else len(raw))
+        tokens.append(raw[at:end])
+        at = end
+    return tokens

@@ -301,8 +301,13 @@ class _FileReader:
             options = question.get("options") if isinstance(question, LineDict) else None
             if isinstance(options, LineList):
                 q_label = f"{label}, question {_quoted_id(question, 'id')}"
-                self._check_unique(options, "value", lambda _opt, q_label=q_label: f"{q_label}, option")
+                self._check_unique(options, "value", _fixed_label(f"{q_label}, option"))
         return len(self.issues) == before
+
+
+def _fixed_label(text: str) -> Callable[[Any], str]:
+    """A label that ignores the entry: every option of a question is named after its question."""
+    return lambda _entry: text
 
 
 def _copy_lines(source: LineDict, values: dict[str, Any]) -> LineDict:

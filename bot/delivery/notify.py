@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,9 +15,9 @@ from storage.tables import Program, User, Workspace
 async def program_admins(core: Runtime, session: AsyncSession, program: Program) -> list[User]:
     workspace = await session.get(Workspace, program.workspace_id)
     extra = core.admins.extra_admins.get(workspace.platform if workspace else "", frozenset())
-    conditions = [col(User.is_platform_admin).is_(True)]
+    conditions: list[ColumnElement[bool]] = [col(User.is_platform_admin).is_(True)]
     if program.created_by_user_id:
-        conditions.append(User.id == program.created_by_user_id)
+        conditions.append(col(User.id) == program.created_by_user_id)
     if extra:
         conditions.append(col(User.platform_user_id).in_(sorted(extra)))
     return list(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -128,6 +128,7 @@ class _Deferred:
 
 
 Result = SentRef | None | _Failed | _Deferred
+Attempt = SentRef | None | SendError  # what one send came to, before a failure gets its verdict
 
 
 async def _settle(records: list[asyncio.Task[int]]) -> None:
@@ -189,8 +190,8 @@ class Dispatcher:
                     for task in finished:
                         running.discard(task)
                         sent += task.result()
-            for task in asyncio.as_completed(list(running)):
-                sent += await task
+            for outcome in asyncio.as_completed(list(running)):
+                sent += await outcome
             running.clear()
         finally:
             for task in running:
@@ -208,81 +209,36 @@ class Dispatcher:
         awaited (never cancelled half-way). Outcomes not yet handed to a recording are the crash window.
         ``nearly`` is set when a quarter of the sends are left to start, so the caller claims the next batch.
         """
-        lanes: dict[str, list[tuple[Delivery, Workspace]]] = {}
-        for delivery, workspace in batch:
-            lanes.setdefault(_lane(delivery), []).append((delivery, workspace))
-        loop = asyncio.get_running_loop()
-        done: list[tuple[Delivery, Result]] = []
-        records: list[asyncio.Task[int]] = []
-        last_flush = loop.time()
-        unstarted = len(batch)
-
-        def flush() -> None:
-            nonlocal last_flush
-            last_flush = loop.time()
-            if done:
-                records.append(loop.create_task(self._record(done[:], token)))
-                done.clear()
-
-        def started() -> None:
-            nonlocal unstarted
-            unstarted -= 1
-            if nearly is not None and unstarted <= max(self.concurrency, len(batch) // 4):
-                nearly.set()
-
-        async def lane(key: str, items: list[tuple[Delivery, Workspace]]) -> None:
-            before = self._tails.get(key)
-            mine: asyncio.Future[_Deferred | None] = loop.create_future()
-            self._tails[key] = mine
-            blocked: _Deferred | None = None
-            try:
-                if before is not None:  # an earlier batch still sends to this conversation: keep the order
-                    await asyncio.wait([before])
-                    blocked = before.result() if not before.cancelled() and not before.exception() else None
-                for delivery, workspace in items:
-                    started()
-                    if blocked is not None:
-                        done.append((delivery, blocked))
-                        continue
-                    result = await self._attempt(delivery, workspace, self._gate)
-                    if isinstance(result, SendError):
-                        result = self._verdict(delivery, result)
-                        blocked = _Deferred(result.retry_at)
-                    done.append((delivery, result))
-                    if len(done) >= self.record_every or loop.time() - last_flush >= self.flush_seconds:
-                        flush()
-            finally:
-                mine.set_result(blocked)
-                if self._tails.get(key) is mine:
-                    del self._tails[key]
-
+        run = _BatchRun(self, batch, token, nearly)
         try:
             async with asyncio.TaskGroup() as group:
-                for key, items in lanes.items():
-                    group.create_task(lane(key, items))
+                for key, items in run.lanes.items():
+                    group.create_task(run.lane(key, items))
         except (asyncio.CancelledError, Exception):
             # a graceful stop (or an adapter/database error): record what was sent, and hand the rest of the
             # claim back at once instead of after the lease; only a hard kill leaves the window open
-            flush()
-            await _settle(records)
+            run.flush()
+            await _settle(run.records)
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.shield(self._release(token))
             raise
         except BaseException:
-            await _settle(records)  # a crash: what was handed over is recorded, the rest is the window
+            await _settle(run.records)  # a crash: what was handed over is recorded, the rest is the window
             raise
         finally:
             if nearly is not None:
                 nearly.set()
-        flush()
-        return sum(await asyncio.gather(*records))
+        run.flush()
+        return sum(await asyncio.gather(*run.records))
 
-    async def _attempt(self, delivery: Delivery, workspace: Workspace, gate: asyncio.Semaphore) -> Result:
+    async def _attempt(self, delivery: Delivery, workspace: Workspace, gate: asyncio.Semaphore) -> Attempt:
         """One delivery, with quick in-pass retries when the platform asks for only a short wait."""
         for quick in range(QUICK_RETRIES + 1):
             async with gate:
                 result = await self._try_send(delivery, workspace)
-            wait = result.retry_after if isinstance(result, SendError) else None
+            if not isinstance(result, SendError):
+                return result
+            wait = result.retry_after
             if wait is None or not result.retryable or wait > QUICK_RETRY_SECONDS or quick == QUICK_RETRIES:
                 return result
             await asyncio.sleep(wait)
@@ -294,7 +250,7 @@ class Dispatcher:
             return _Failed(exc, None)
         return _Failed(exc, self.core.clock.now() + backoff(attempts, exc.retry_after))
 
-    async def _try_send(self, delivery: Delivery, workspace: Workspace) -> SentRef | None | SendError:
+    async def _try_send(self, delivery: Delivery, workspace: Workspace) -> Attempt:
         try:
             return await self._send(delivery, workspace)
         except SendError as exc:
@@ -316,9 +272,7 @@ class Dispatcher:
                 if isinstance(result, _Deferred):
                     await session.exec(
                         update(Delivery)
-                        .where(  # type: ignore[call-overload]
-                            Delivery.id == delivery.id, Delivery.claimed_by == token
-                        )
+                        .where(col(Delivery.id) == delivery.id, col(Delivery.claimed_by) == token)
                         .values(
                             state=DeliveryState.PENDING.value,
                             claimed_by=None,
@@ -367,9 +321,7 @@ class Dispatcher:
         async with self.core.db.transaction() as session:
             await session.exec(
                 update(Delivery)
-                .where(  # type: ignore[call-overload]
-                    Delivery.claimed_by == token, Delivery.state == DeliveryState.SENDING.value
-                )
+                .where(col(Delivery.claimed_by) == token, col(Delivery.state) == DeliveryState.SENDING.value)
                 .values(state=DeliveryState.PENDING.value, claimed_by=None, attempts=Delivery.attempts - 1)
             )
 
@@ -381,13 +333,7 @@ class Dispatcher:
         mine = select(Delivery.id).where(Delivery.claimed_by == token, Delivery.state == DeliveryState.SENDING.value)
         if self.core.db.is_postgres:
             mine = mine.with_for_update(skip_locked=True)
-        await session.exec(
-            update(Delivery)
-            .where(col(Delivery.id).in_(mine.scalar_subquery()))
-            .values(  # type: ignore[call-overload]
-                claimed_at=now
-            )
-        )
+        await session.exec(update(Delivery).where(col(Delivery.id).in_(mine.scalar_subquery())).values(claimed_at=now))
 
     async def _claim(self, limit: int, token: str) -> list[tuple[Delivery, Workspace]]:
         async with self._writes:
@@ -401,7 +347,7 @@ class Dispatcher:
             query = (
                 select(Delivery.id)
                 .where(Delivery.state == DeliveryState.PENDING.value)
-                .where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+                .where(or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now))
                 .order_by(col(Delivery.id))
                 .limit(limit)
             )
@@ -413,9 +359,7 @@ class Dispatcher:
             # the state condition makes a race on SQLite (no row locks) harmless: only one claimer wins a row
             await session.exec(
                 update(Delivery)
-                .where(  # type: ignore[call-overload]
-                    col(Delivery.id).in_(ids), Delivery.state == DeliveryState.PENDING.value
-                )
+                .where(col(Delivery.id).in_(ids), col(Delivery.state) == DeliveryState.PENDING.value)
                 .values(
                     state=DeliveryState.SENDING.value, claimed_by=token, claimed_at=now, attempts=Delivery.attempts + 1
                 )
@@ -423,7 +367,7 @@ class Dispatcher:
             rows = (
                 await session.exec(
                     select(Delivery, Workspace)
-                    .join(Workspace, and_(Workspace.id == Delivery.workspace_id))
+                    .join(Workspace, and_(col(Workspace.id) == Delivery.workspace_id))
                     .where(Delivery.claimed_by == token)
                     .order_by(col(Delivery.id))
                 )
@@ -432,20 +376,18 @@ class Dispatcher:
 
     async def _release_expired(self, session: AsyncSession, now: datetime) -> None:
         """A claim whose sender died goes back to the queue: at-least-once beats lost (docs/delivery.md)."""
-        stale = and_(Delivery.state == DeliveryState.SENDING.value, Delivery.claimed_at < now - self.lease)
+        stale = and_(col(Delivery.state) == DeliveryState.SENDING.value, col(Delivery.claimed_at) < now - self.lease)
         if self.core.db.is_postgres:  # never wait for (or deadlock with) a live sender's rows
             expired = select(Delivery.id).where(stale).with_for_update(skip_locked=True)
-            target = col(Delivery.id).in_(expired.scalar_subquery())
+            target: ColumnElement[bool] = col(Delivery.id).in_(expired.scalar_subquery())
         else:  # SQLite: a write first, so this transaction holds the write lock before it reads anything
             target = stale
         released = (
             await session.exec(
                 update(Delivery)
                 .where(target)
-                .values(  # type: ignore[call-overload]
-                    state=DeliveryState.PENDING.value, claimed_by=None
-                )
-                .returning(Delivery.id)
+                .values(state=DeliveryState.PENDING.value, claimed_by=None)
+                .returning(col(Delivery.id))
             )
         ).all()
         if released:
@@ -485,29 +427,102 @@ class Dispatcher:
             values["next_attempt_at"] = failed.retry_at
         # only while the claim is still ours: if the lease was taken over, the new holder decides
         await session.exec(
-            update(Delivery)
-            .where(  # type: ignore[call-overload]
-                Delivery.id == delivery.id, Delivery.claimed_by == token
-            )
-            .values(**values)
+            update(Delivery).where(col(Delivery.id) == delivery.id, col(Delivery.claimed_by) == token).values(**values)
         )
 
     async def _after_send(self, session: AsyncSession, delivery: Delivery, ref: SentRef) -> None:
         """Remember where things were said, so follow-ups go to the same place."""
         if delivery.match_id and delivery.target.get("kind") == "group" and delivery.step == "intro":
             await session.exec(
-                update(Match)
-                .where(Match.id == delivery.match_id)
-                .values(  # type: ignore[call-overload]
-                    conversation_id=ref.conversation_id
-                )
+                update(Match).where(col(Match.id) == delivery.match_id).values(conversation_id=ref.conversation_id)
             )
         post_id = delivery.target.get("icebreaker_post_id")
         if post_id:
             await session.exec(
-                update(IcebreakerPost)
-                .where(IcebreakerPost.id == post_id)
-                .values(  # type: ignore[call-overload]
-                    message_id=ref.message_id
-                )
+                update(IcebreakerPost).where(col(IcebreakerPost.id) == post_id).values(message_id=ref.message_id)
             )
+
+
+class _BatchRun:
+    """One claimed batch on its way out: its lanes, the outcomes not yet recorded, the recordings under way.
+
+    Kept out of ``Dispatcher._deliver`` so sending a lane, counting starts and flushing are each small.
+    """
+
+    def __init__(
+        self, dispatcher: Dispatcher, batch: list[tuple[Delivery, Workspace]], token: str, nearly: asyncio.Event | None
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.token = token
+        self.nearly = nearly
+        self.size = len(batch)
+        self.lanes: dict[str, list[tuple[Delivery, Workspace]]] = {}
+        for delivery, workspace in batch:
+            self.lanes.setdefault(_lane(delivery), []).append((delivery, workspace))
+        self.loop = asyncio.get_running_loop()
+        self.done: list[tuple[Delivery, Result]] = []
+        self.records: list[asyncio.Task[int]] = []
+        self.last_flush = self.loop.time()
+        self.unstarted = len(batch)
+
+    def flush(self) -> None:
+        """Hand the outcomes gathered so far to a recording task, so sending goes on meanwhile."""
+        self.last_flush = self.loop.time()
+        if self.done:
+            self.records.append(self.loop.create_task(self.dispatcher._record(self.done[:], self.token)))
+            self.done.clear()
+
+    def started(self) -> None:
+        """Count one send as started; near the end, tell the caller to claim the next batch."""
+        self.unstarted -= 1
+        if self.nearly is not None and self.unstarted <= max(self.dispatcher.concurrency, self.size // 4):
+            self.nearly.set()
+
+    def _due_for_flush(self) -> bool:
+        """Record every ``record_every`` outcomes or ``flush_seconds``, whichever comes first."""
+        dispatcher = self.dispatcher
+        return (
+            len(self.done) >= dispatcher.record_every or self.loop.time() - self.last_flush >= dispatcher.flush_seconds
+        )
+
+    async def lane(self, key: str, items: list[tuple[Delivery, Workspace]]) -> None:
+        """Send one conversation's messages in order, after any earlier batch still sending to it."""
+        tails = self.dispatcher._tails
+        before = tails.get(key)
+        mine: asyncio.Future[_Deferred | None] = self.loop.create_future()
+        tails[key] = mine
+        blocked: _Deferred | None = None
+        try:
+            if before is not None:  # an earlier batch still sends to this conversation: keep the order
+                blocked = await _outcome_of(before)
+            for delivery, workspace in items:
+                blocked = await self._send_one(delivery, workspace, blocked)
+        finally:
+            mine.set_result(blocked)
+            if tails.get(key) is mine:
+                del tails[key]
+
+    async def _send_one(self, delivery: Delivery, workspace: Workspace, blocked: _Deferred | None) -> _Deferred | None:
+        """Send (or, behind a failure, defer) one delivery; returns what blocks the rest of its lane."""
+        self.started()
+        if blocked is not None:
+            self.done.append((delivery, blocked))
+            return blocked
+        dispatcher = self.dispatcher
+        outcome = await dispatcher._attempt(delivery, workspace, dispatcher._gate)
+        result: Result
+        if isinstance(outcome, SendError):
+            result = dispatcher._verdict(delivery, outcome)
+            blocked = _Deferred(result.retry_at)
+        else:
+            result = outcome
+        self.done.append((delivery, result))
+        if self._due_for_flush():
+            self.flush()
+        return blocked
+
+
+async def _outcome_of(before: asyncio.Future[_Deferred | None]) -> _Deferred | None:
+    """Wait for an earlier sender to the same conversation; what held it up holds this lane up too."""
+    await asyncio.wait([before])
+    return before.result() if not before.cancelled() and not before.exception() else None

@@ -13,17 +13,21 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.content import END_OF_PROGRAM, OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
+from bot.chat.errors import CommandError
+from bot.chat.registry import ButtonKind, encode
+from bot.content import OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
 from bot.delivery.notify import notify_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.engagement.celebrations import on_meeting_reported, on_program_completed
 from bot.engagement.custom_content import note_no_questions, questions_exist, with_custom_questions
-from bot.kernel.messages import Actions, Button, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
+from bot.engagement.survey_ids import DID_YOU_MEET, END_OF_PROGRAM, MET, YES
+from bot.kernel.messages import Actions, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import end_match, members_of
 from storage.enums import EndReason, MatchStatus
@@ -40,8 +44,24 @@ from storage.upsert import insert_ignore
 
 log = logging.getLogger("tandem.surveys")
 
-ANSWER = "survey:answer"
-COMMENT = "survey:comment"
+
+class AnswerRef(NamedTuple):
+    """A choice or rating button: which survey, which question, which answer."""
+
+    instance_id: int
+    question_id: str
+    answer: str
+
+
+class QuestionRef(NamedTuple):
+    """A comment button, and the comment form's state: which survey and question."""
+
+    instance_id: int
+    question_id: str
+
+
+ANSWER = ButtonKind("survey:answer", AnswerRef)
+COMMENT = ButtonKind("survey:comment", QuestionRef)
 FORM = "survey_text"
 OPEN_FOR = timedelta(days=4)
 REMIND_AFTER = timedelta(days=2)
@@ -53,7 +73,7 @@ REMATCH_NOTE = (
 )
 
 
-class SurveyError(ValueError):
+class SurveyError(CommandError):
     """A survey click that can't be taken; the message is for the person."""
 
 
@@ -125,6 +145,67 @@ async def open_survey(
 _BY_KEYS = select(SurveyInstance).where(col(SurveyInstance.key).in_(bindparam("keys", expanding=True)))
 
 
+async def _by_keys(session: AsyncSession, keys: list[str]) -> dict[str, SurveyInstance]:
+    """Instances by key, 500 keys per query to stay under the drivers' parameter limits."""
+    found: dict[str, SurveyInstance] = {}
+    for start in range(0, len(keys), 500):
+        found.update(
+            (i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": keys[start : start + 500]})).all()
+        )
+    return found
+
+
+def _instance_row(program: Program, ask: SurveyAsk, now: datetime) -> dict[str, Any]:
+    """A new instance's columns; anonymous surveys get a salt so answers can't be traced to people."""
+    anonymous = definition(ask.definition_id).anonymous
+    return dict(
+        key=ask.key,
+        program_id=program.id,
+        round_id=ask.round_id,
+        match_id=ask.match.id if ask.match else None,
+        definition_id=ask.definition_id,
+        anonymous=anonymous,
+        opened_at=now,
+        closes_at=now + OPEN_FOR,
+        salt=secrets.token_hex(16) if anonymous else None,
+        reminded_at=None,
+        closed_at=None,
+    )
+
+
+async def _instances(
+    session: AsyncSession, program: Program, asks: list[SurveyAsk], now: datetime
+) -> tuple[dict[str, SurveyInstance], set[str]]:
+    """Every ask's instance by key, creating the missing ones; also which keys were created now."""
+    found = await _by_keys(session, [a.key for a in asks])
+    fresh = [a for a in asks if a.key not in found]
+    if fresh:
+        await insert_ignore(session, SurveyInstance, [_instance_row(program, a, now) for a in fresh], ["key"])
+        found.update(await _by_keys(session, [a.key for a in fresh]))
+    return found, {a.key for a in fresh}
+
+
+def _asks_out(program: Program, ask: SurveyAsk, instance: SurveyInstance, survey: SurveyDefinition) -> list[Outgoing]:
+    """One survey message per recipient, naming the others in the match; keyed so a retry never asks twice."""
+    return [
+        Outgoing(
+            key=f"survey:{instance.key}:ask:{user.id}",
+            step=f"survey:{ask.definition_id}",
+            target=to_user(user.platform_user_id),
+            message=survey_message(instance, survey, about=about_line(user, ask.members)),
+            program_id=program.id,
+            round_id=ask.round_id,
+            match_id=instance.match_id,
+        )
+        for user in ask.recipients
+    ]
+
+
+def _completes_program(ask: SurveyAsk, created: set[str]) -> bool:
+    """A newly opened end-of-program survey: the moment to celebrate the pair it's about."""
+    return ask.key in created and ask.definition_id == END_OF_PROGRAM
+
+
 async def open_surveys(core: Runtime, session: AsyncSession, program: Program, asks: list[SurveyAsk]) -> int:
     """Open many surveys in a handful of statements (a weekly check-in opens one per match).
 
@@ -134,47 +215,13 @@ async def open_surveys(core: Runtime, session: AsyncSession, program: Program, a
     if not asks:
         return 0
     now = core.clock.now()
-    keys = [a.key for a in asks]
-    found: dict[str, SurveyInstance] = {}
-    for start in range(0, len(keys), 500):
-        found.update(
-            (i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": keys[start : start + 500]})).all()
-        )
-    fresh = [a for a in asks if a.key not in found]
-    if fresh:
-        await insert_ignore(
-            session,
-            SurveyInstance,
-            [
-                dict(
-                    key=a.key,
-                    program_id=program.id,
-                    round_id=a.round_id,
-                    match_id=a.match.id if a.match else None,
-                    definition_id=a.definition_id,
-                    anonymous=definition(a.definition_id).anonymous,
-                    opened_at=now,
-                    closes_at=now + OPEN_FOR,
-                    salt=secrets.token_hex(16) if definition(a.definition_id).anonymous else None,
-                    reminded_at=None,
-                    closed_at=None,
-                )
-                for a in fresh
-            ],
-            ["key"],
-        )
-        new_keys = [a.key for a in fresh]
-        for start in range(0, len(new_keys), 500):
-            found.update(
-                (i.key, i) for i in (await session.exec(_BY_KEYS, params={"keys": new_keys[start : start + 500]})).all()
-            )
-    created = {a.key for a in fresh}
+    found, created = await _instances(session, program, asks, now)
     recipients: list[dict] = []
     items: list[Outgoing] = []
     sent = 0
     for ask in asks:
         instance = found[ask.key]
-        if ask.key in created and ask.definition_id == END_OF_PROGRAM and ask.match is not None:
+        if _completes_program(ask, created) and ask.match is not None:
             # its shout-out is written between this survey's messages and the previous one's, as one by one
             sent_before = await _write(session, program, recipients, items, now)
             recipients, items = [], []
@@ -182,18 +229,7 @@ async def open_surveys(core: Runtime, session: AsyncSession, program: Program, a
             sent += sent_before
         survey = await definition_for(session, instance)
         recipients.extend({"instance_id": instance.id, "user_id": u.id, "answered": False} for u in ask.recipients)
-        items.extend(
-            Outgoing(
-                key=f"survey:{instance.key}:ask:{user.id}",
-                step=f"survey:{ask.definition_id}",
-                target=to_user(user.platform_user_id),
-                message=survey_message(instance, survey, about=about_line(user, ask.members)),
-                program_id=program.id,
-                round_id=ask.round_id,
-                match_id=instance.match_id,
-            )
-            for user in ask.recipients
-        )
+        items.extend(_asks_out(program, ask, instance, survey))
     return sent + await _write(session, program, recipients, items, now)
 
 
@@ -210,16 +246,16 @@ async def _insert_ignore(session: AsyncSession, table: type, values: dict, keys:
 
 def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen: str | None) -> list:
     blocks: list = [Section(text=Text.of(f"**{question.text}**"))]
-    value_prefix = f"{instance.id}|{question.id}|"
+    instance_id = instance.id or 0
     if question.kind is QuestionKind.CHOICE:
         buttons = [
-            Button(label=("✓ " if chosen == o.value else "") + o.label, action_id=ANSWER, value=value_prefix + o.value)
+            ANSWER.button(("✓ " if chosen == o.value else "") + o.label, AnswerRef(instance_id, question.id, o.value))
             for o in question.options
         ]
         blocks.append(Actions(elements=tuple(buttons)))
     elif question.kind is QuestionKind.RATING:
         buttons = [
-            Button(label=("✓ " if chosen == str(n) else "") + str(n), action_id=ANSWER, value=value_prefix + str(n))
+            ANSWER.button(("✓ " if chosen == str(n) else "") + str(n), AnswerRef(instance_id, question.id, str(n)))
             for n in question.scale
         ]
         blocks.append(Actions(elements=tuple(buttons)))
@@ -231,7 +267,7 @@ def _question_blocks(instance: SurveyInstance, question: SurveyQuestion, chosen:
             )
     else:
         label = "Edit your comment" if chosen else "Add a comment"
-        blocks.append(Actions(elements=(Button(label=label, action_id=COMMENT, value=f"{instance.id}|{question.id}"),)))
+        blocks.append(Actions(elements=(COMMENT.button(label, QuestionRef(instance_id, question.id)),)))
         if chosen:
             blocks.append(Context(text=Text.of(f"Your comment: {chosen[:200]}")))
     return blocks
@@ -267,7 +303,8 @@ def survey_message(
     return Message(summary=survey.title, blocks=tuple(blocks))
 
 
-async def _instance(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+async def instance_for(session: AsyncSession, instance_id: int, user: User) -> SurveyInstance:
+    """The open survey instance this person was sent (SurveyError otherwise: closed, gone, someone else's)."""
     return (await _instance_and_recipient(session, instance_id, user))[0]
 
 
@@ -278,7 +315,9 @@ _INSTANCE_AND_RECIPIENT = (
     select(SurveyInstance, SurveyRecipient, Match, questions_exist(SurveyInstance.program_id).label("custom"))
     .outerjoin(
         SurveyRecipient,
-        and_(col(SurveyRecipient.instance_id) == SurveyInstance.id, SurveyRecipient.user_id == bindparam("user_id")),
+        and_(
+            col(SurveyRecipient.instance_id) == SurveyInstance.id, col(SurveyRecipient.user_id) == bindparam("user_id")
+        ),
     )
     .outerjoin(Match, col(Match.id) == SurveyInstance.match_id)
     .where(SurveyInstance.id == bindparam("instance_id"))
@@ -313,11 +352,50 @@ async def _click_rows(
     return instance, asked, match
 
 
-def parse_answer_value(value: str) -> tuple[int, str, str]:
-    parts = value.split("|", 2)
-    if len(parts) != 3 or not parts[0].isdigit():
-        raise SurveyError("That answer button is damaged; please use the latest survey message.")
-    return int(parts[0]), parts[1], parts[2]
+async def _store(
+    session: AsyncSession,
+    instance: SurveyInstance,
+    question: SurveyQuestion,
+    user: User,
+    key: str,
+    existing: SurveyAnswer | None,
+    value: str,
+    now: datetime,
+) -> None:
+    """Insert the answer or update the one given before; anonymous ones without the person and the time."""
+    # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
+    stamp = now.replace(hour=0, minute=0, second=0, microsecond=0) if instance.anonymous else now
+    if existing is None:
+        await _insert_ignore(
+            session,
+            SurveyAnswer,
+            {
+                "instance_id": instance.id,
+                "question_id": question.id,
+                "respondent_key": key,
+                "user_id": None if instance.anonymous else user.id,
+                "value": value,
+                "answered_at": stamp,
+            },
+            ["instance_id", "question_id", "respondent_key"],
+        )
+    else:
+        existing.value = value
+        existing.answered_at = stamp
+
+
+def _flags(question: SurveyQuestion, value: str) -> tuple[str, ...]:
+    """The chosen option's flags (rematch, alert admins...); other kinds of question have none."""
+    if question.kind is QuestionKind.CHOICE:
+        return tuple(str(f) for f in question.option(value).flags)
+    return ()
+
+
+def _thanks(changed: bool, flags: tuple[str, ...]) -> str:
+    """The reply to an answer: a rematch request says what happens next."""
+    if OptionFlag.REMATCH.value in flags:
+        return REMATCH_NOTE
+    return "Thanks, saved." if changed else "Already saved; nothing changed."
 
 
 async def record_answer(
@@ -338,37 +416,15 @@ async def record_answer(
     }
     existing = mine.get(question.id)
     changed = existing is None or existing.value != value
-    # Anonymous answers keep only the day: an exact time could be lined up with other traces of who acted when.
-    stamp = now.replace(hour=0, minute=0, second=0, microsecond=0) if instance.anonymous else now
-    if existing is None:
-        await _insert_ignore(
-            session,
-            SurveyAnswer,
-            {
-                "instance_id": instance.id,
-                "question_id": question.id,
-                "respondent_key": key,
-                "user_id": None if instance.anonymous else user.id,
-                "value": value,
-                "answered_at": stamp,
-            },
-            ["instance_id", "question_id", "respondent_key"],
-        )
-    elif changed:
-        existing.value = value
-        existing.answered_at = stamp
+    if changed:
+        await _store(session, instance, question, user, key, existing, value, now)
     recipient.answered = True
-    flags: tuple[str, ...] = ()
-    if question.kind is QuestionKind.CHOICE:
-        flags = tuple(str(f) for f in question.option(value).flags)
+    flags = _flags(question, value)
     if changed:
         await _apply_effects(core, session, instance, match, question, value, user, flags)
     answers = {qid: row.value for qid, row in mine.items()} | {question.id: value}
-    text = "Thanks, saved." if changed else "Already saved; nothing changed."
-    if OptionFlag.REMATCH.value in flags:
-        text = REMATCH_NOTE
     about = about_line(user, [u for _, u in await members_of(session, match.id)]) if match is not None else None
-    return AnswerOutcome(text=text, changed=changed, flags=flags), survey_message(
+    return AnswerOutcome(text=_thanks(changed, flags), changed=changed, flags=flags), survey_message(
         instance, survey, answers, about=about
     )
 
@@ -400,7 +456,7 @@ def comment_form(instance_id: int, question: SurveyQuestion, current: str = "") 
         form_id=FORM,
         title="Your comment",
         submit_label="Send",
-        state=f"{instance_id}|{question.id}",
+        state=encode(QuestionRef(instance_id, question.id)),
         fields=(
             TextInput(
                 field_id="answer",
@@ -419,7 +475,7 @@ def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
     return Form(
         form_id=FORM,
         title="Your rating",
-        state=f"{instance_id}|{question.id}",
+        state=encode(QuestionRef(instance_id, question.id)),
         fields=(RatingInput(field_id="answer", label=question.text, minimum=question.min, maximum=question.max),),
     )
 
@@ -436,8 +492,8 @@ async def _apply_effects(
 ) -> None:
     """What an answer sets in motion: a met pair, a rematch next round, a private note to admins."""
 
-    if instance.definition_id == "did_you_meet" and question.id == "met" and match is not None:
-        if value == "yes" and match.status != MatchStatus.MET.value:
+    if instance.definition_id == DID_YOU_MEET and question.id == MET and match is not None:
+        if value == YES and match.status != MatchStatus.MET.value:
             match.status = MatchStatus.MET.value
             match.met_at = match.met_at or core.clock.now()
             match.meetings_count += 1

@@ -65,6 +65,7 @@ class CommandEvent:
     place: Place = field(default_factory=Place)
     mentions: tuple[MentionRef, ...] = ()
     channels: tuple[ChannelRef, ...] = ()
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class DirectMessageEvent:
     place: Place = field(default_factory=lambda: Place(is_direct=True))
     mentions: tuple[MentionRef, ...] = ()
     channels: tuple[ChannelRef, ...] = ()
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class ActionEvent:
     value: str
     message: SentRef | None = None
     place: Place = field(default_factory=Place)
-    event_id: str | None = None  # the platform's id for this click, when it has one
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
@@ -94,18 +96,21 @@ class FormSubmittedEvent:
     form_id: str
     values: dict[str, str | list[str] | None]
     state: str = ""
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
 class MemberJoinedEvent:
     actor: Actor  # the person who joined
     channel_id: str
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
 class MemberLeftEvent:
     actor: Actor
     channel_id: str
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
@@ -114,11 +119,13 @@ class AppInstalledEvent:
     scope: Literal["workspace", "team", "channel", "group", "personal"] = "workspace"
     channel_id: str | None = None
     workspace_name: str | None = None
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
 class HomeOpenedEvent:
     actor: Actor
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ class FileUploadedEvent:
     content: bytes
     text: str = ""
     place: Place = field(default_factory=lambda: Place(is_direct=True))
+    event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
 
 Event = (

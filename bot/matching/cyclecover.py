@@ -8,6 +8,8 @@ also an upper bound on any pairing, which the benchmark uses to judge quality.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
@@ -37,12 +39,11 @@ def assignment_sparse(m: int, rows: np.ndarray, cols: np.ndarray, scores: np.nda
     return succ
 
 
-def split_cycles(succ: np.ndarray, weight) -> tuple[list[tuple[int, int]], list[int]]:
-    """Pairs and leftovers from a successor array; `weight(a, b)` scores an edge."""
+def _cycles(succ: np.ndarray) -> list[list[int]]:
+    """The cycles of a successor array, each from its lowest position, in order of that position."""
     m = len(succ)
     seen = np.zeros(m, dtype=bool)
-    pairs: list[tuple[int, int]] = []
-    left: list[int] = []
+    cycles: list[list[int]] = []
     for start in range(m):
         if seen[start]:
             continue
@@ -53,32 +54,54 @@ def split_cycles(succ: np.ndarray, weight) -> tuple[list[tuple[int, int]], list[
             cycle.append(nxt)
             seen[nxt] = True
             nxt = int(succ[nxt])
+        cycles.append(cycle)
+    return cycles
+
+
+def _split_even(cycle: list[int], w: list[float]) -> list[tuple[int, int]]:
+    """An even cycle is two perfect matchings: keep the heavier (the first one on a tie)."""
+    size = len(cycle)
+    first = sum(w[0::2])
+    second = sum(w[1::2])
+    off = 0 if first >= second else 1
+    return [(cycle[i], cycle[(i + 1) % size]) for i in range(off, size, 2)]
+
+
+def _split_odd(cycle: list[int], w: list[float]) -> tuple[int, list[tuple[int, int]]]:
+    """An odd cycle leaves one person out: the one whose removal keeps the most edge weight."""
+    size = len(cycle)
+    # alt[i] = w[i] + w[i-2] + ... over the doubled cycle, so any alternating run is a difference.
+    ww = w + w
+    alt = [0.0] * (2 * size)
+    for i in range(2 * size):
+        alt[i] = ww[i] + (alt[i - 2] if i >= 2 else 0.0)
+    best_j, best_val = 0, -np.inf
+    for j in range(size):
+        # leave out cycle[j]; take edges j+1, j+3, ..., j+size-2
+        hi, lo = j + size - 2, j - 1
+        val = alt[hi] - (alt[lo] if lo >= 0 else 0.0)
+        if val > best_val:
+            best_j, best_val = j, val
+    pairs = [(cycle[(best_j + 1 + 2 * t) % size], cycle[(best_j + 2 + 2 * t) % size]) for t in range(size // 2)]
+    return cycle[best_j], pairs
+
+
+def split_cycles(succ: np.ndarray, weight: Callable[[int, int], float]) -> tuple[list[tuple[int, int]], list[int]]:
+    """Pairs and leftovers from a successor array; `weight(a, b)` scores an edge."""
+    pairs: list[tuple[int, int]] = []
+    left: list[int] = []
+    for cycle in _cycles(succ):
         size = len(cycle)
         if size == 1:
-            left.append(start)
-            continue
-        if size == 2:
+            left.append(cycle[0])
+        elif size == 2:
             pairs.append((cycle[0], cycle[1]))
-            continue
-        w = [weight(cycle[i], cycle[(i + 1) % size]) for i in range(size)]
-        # alt[i] = w[i] + w[i-2] + ... over the doubled cycle, so any alternating run is a difference.
-        ww = w + w
-        alt = [0.0] * (2 * size)
-        for i in range(2 * size):
-            alt[i] = ww[i] + (alt[i - 2] if i >= 2 else 0.0)
-        if size % 2 == 0:
-            first = sum(w[0::2])
-            second = sum(w[1::2])
-            off = 0 if first >= second else 1
-            pairs += [(cycle[i], cycle[(i + 1) % size]) for i in range(off, size, 2)]
-            continue
-        best_j, best_val = 0, -np.inf
-        for j in range(size):
-            # leave out cycle[j]; take edges j+1, j+3, ..., j+size-2
-            hi, lo = j + size - 2, j - 1
-            val = alt[hi] - (alt[lo] if lo >= 0 else 0.0)
-            if val > best_val:
-                best_j, best_val = j, val
-        left.append(cycle[best_j])
-        pairs += [(cycle[(best_j + 1 + 2 * t) % size], cycle[(best_j + 2 + 2 * t) % size]) for t in range(size // 2)]
+        else:
+            w = [weight(cycle[i], cycle[(i + 1) % size]) for i in range(size)]
+            if size % 2 == 0:
+                pairs += _split_even(cycle, w)
+            else:
+                out, odd_pairs = _split_odd(cycle, w)
+                left.append(out)
+                pairs += odd_pairs
     return pairs, left

@@ -32,6 +32,11 @@ EXACT_MENTORING_PAIRS = 16_000_000
 EXACT_MENTOR_TOP_K = 100
 
 
+Pairs = list[tuple[int, int]]
+Reasons = list[tuple[int, str]]
+RoundOutcome = tuple[list[list[int]], Reasons, str]
+
+
 def _blocked_counts(feats: Features) -> Counter[int]:
     """How many others each person may not meet (avoid lists, both directions)."""
     counts: Counter[int] = Counter()
@@ -42,111 +47,168 @@ def _blocked_counts(feats: Features) -> Counter[int]:
     return counts
 
 
-def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, strategy: str):
+def _split_isolated(feats: Features) -> tuple[list[int], list[int]]:
+    """People whose avoid lists rule out everyone else, and the pool that can still be grouped."""
     n = feats.n
-    if n <= 1:
-        return [], [(0, txt.ALONE)] if n else [], "none"
     blocked = _blocked_counts(feats)
     isolated = [p for p in range(n) if n - 1 - blocked[p] <= 0]
     pool = [p for p in range(n) if n - 1 - blocked[p] > 0]
-    unmatched = [(p, txt.EXCLUDED) for p in isolated]
-    result = None
-    solver = ""
-    exact = strategy == "exact"
+    return isolated, pool
+
+
+def _wants_exact(problem: MatchProblem, pool: list[int], strategy: str) -> bool:
+    """The "exact" strategy always tries the MILP; "auto" only when the pool is small enough to be quick."""
+    if strategy == "exact":
+        return True
     small = len(pool) <= AUTO_EXACT_PEOPLE and exact_columns(len(pool), problem.group_size) <= AUTO_COLUMNS
-    if exact or (small and strategy == "auto"):
+    return small and strategy == "auto"
+
+
+def _heuristic_peers(problem: MatchProblem, scorer: Scorer, pool: list[int]) -> tuple[list[list[int]], list[int], str]:
+    """Greedy + local search on top-k candidates: all pairs scored when the pool is small, else sampled."""
+    rng = np.random.default_rng(problem.seed)
+    arr = np.array(pool, dtype=np.int64)
+    dense = len(pool) ** 2 <= DENSE_PAIRS
+    matrix = None
+    if dense:
+        matrix = score_matrix(scorer, arr, arr)
+        cand = top_k_matrix(matrix, arr, arr, PEER_TOP_K)
+    else:
+        cand = candidate_lists(scorer, arr, arr, PEER_TOP_K, rng, symmetric=True, dense=False)
+    groups, unplaced = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed, matrix)
+    kind = "all pairs scored" if dense else "sampled candidates"
+    return groups, unplaced, f"greedy + local search (top-{PEER_TOP_K}, {kind})"
+
+
+def _solve_pool(
+    problem: MatchProblem, scorer: Scorer, pool: list[int], strategy: str
+) -> tuple[list[list[int]], list[int], str]:
+    """Groups, people left out and the solver's name; the heuristic steps in when the MILP is too large."""
+    if _wants_exact(problem, pool, strategy):
         result = solve_peers_exact(scorer, pool, problem.group_size)
-        solver = "exact (set partitioning MILP, scipy/HiGHS)"
-    if result is None:
-        rng = np.random.default_rng(problem.seed)
-        arr = np.array(pool, dtype=np.int64)
-        dense = len(pool) ** 2 <= DENSE_PAIRS
-        matrix = None
-        if dense:
-            matrix = score_matrix(scorer, arr, arr)
-            cand = top_k_matrix(matrix, arr, arr, PEER_TOP_K)
-        else:
-            cand = candidate_lists(scorer, arr, arr, PEER_TOP_K, rng, symmetric=True, dense=False)
-        result = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed, matrix)
-        kind = "all pairs scored" if dense else "sampled candidates"
-        solver = f"greedy + local search (top-{PEER_TOP_K}, {kind})"
-        if exact:
-            solver += "; pool too large for the exact solver"
-    groups, unplaced = result
+        if result is not None:
+            return result[0], result[1], "exact (set partitioning MILP, scipy/HiGHS)"
+    groups, unplaced, solver = _heuristic_peers(problem, scorer, pool)
+    if strategy == "exact":
+        solver += "; pool too large for the exact solver"
+    return groups, unplaced, solver
+
+
+def _peer_round(problem: MatchProblem, feats: Features, scorer: Scorer, strategy: str) -> RoundOutcome:
+    """Peer groups (feature indices, each sorted), people left out with a reason, and the solver used."""
+    n = feats.n
+    if n <= 1:
+        return [], [(0, txt.ALONE)] if n else [], "none"
+    isolated, pool = _split_isolated(feats)
+    unmatched: Reasons = [(p, txt.EXCLUDED) for p in isolated]
+    groups, unplaced, solver = _solve_pool(problem, scorer, pool, strategy)
     if not pool:
         solver = "none"
     unmatched += [(p, txt.NO_FIT if len(pool) > 1 else txt.ALONE) for p in unplaced]
     return [sorted(g) for g in groups], unmatched, solver
 
 
-def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exact: bool):
+def _assign_mentees(
+    problem: MatchProblem,
+    scorer: Scorer,
+    mentees: list[int],
+    active_mentors: list[int],
+    capacity: dict[int, int],
+    exact: bool,
+) -> tuple[Pairs, list[int], str]:
+    """(mentor, mentee) pairs, the waitlist and the solver; exact scores all pairs while memory allows."""
+    all_pairs = exact and len(mentees) * len(active_mentors) <= EXACT_MENTORING_PAIRS
+    k = len(active_mentors) if all_pairs else (EXACT_MENTOR_TOP_K if exact else MENTOR_TOP_K)
+    rows, cols, scores = candidate_lists(
+        scorer,
+        np.array(mentees),
+        np.array(active_mentors),
+        k,
+        np.random.default_rng(problem.seed),
+        symmetric=False,
+        dense=True if all_pairs else None,
+    )
+    pairs, waitlist, solver = solve_mentoring(
+        rows,
+        cols,
+        scores,
+        active_mentors,
+        capacity,
+        mentees,
+        problem.weights.mentor_spread,
+        dense=None,
+    )
+    if all_pairs:
+        solver += ", all mentor-mentee pairs"
+    elif exact:
+        solver += f", top-{EXACT_MENTOR_TOP_K} mentors per mentee (too many pairs to use all)"
+    return pairs, waitlist, solver
+
+
+def _cross_role_blocked(feats: Features, mentors: list[int], mentees: list[int]) -> dict[int, int]:
+    """How many people of the other role each mentor or mentee may not meet (avoid lists)."""
     people = feats.people
-    mentors = [i for i, p in enumerate(people) if p.role == "mentor"]
-    mentees = [i for i, p in enumerate(people) if p.role == "mentee"]
-    capacity = {m: people[m].capacity for m in mentors}
-    active_mentors = [m for m in mentors if capacity[m] > 0]
-    rng = np.random.default_rng(problem.seed)
-    pairs: list[tuple[int, int]] = []
-    waitlist = list(mentees)
-    solver = "none"
-    rows = cols = np.empty(0, np.int64)
-    if active_mentors and mentees:
-        all_pairs = exact and len(mentees) * len(active_mentors) <= EXACT_MENTORING_PAIRS
-        k = len(active_mentors) if all_pairs else (EXACT_MENTOR_TOP_K if exact else MENTOR_TOP_K)
-        rows, cols, scores = candidate_lists(
-            scorer,
-            np.array(mentees),
-            np.array(active_mentors),
-            k,
-            rng,
-            symmetric=False,
-            dense=True if all_pairs else None,
-        )
-        pairs, waitlist, solver = solve_mentoring(
-            rows,
-            cols,
-            scores,
-            active_mentors,
-            capacity,
-            mentees,
-            problem.weights.mentor_spread,
-            dense=None,
-        )
-        if all_pairs:
-            solver += ", all mentor-mentee pairs"
-        elif exact:
-            solver += f", top-{EXACT_MENTOR_TOP_K} mentors per mentee (too many pairs to use all)"
-    unmatched: list[tuple[int, str]] = []
     blocked = {m: 0 for m in mentors} | {m: 0 for m in mentees}
     for key in feats.avoid:
         a, b = divmod(key, feats.n)
         if people[a].role != people[b].role:
             blocked[a] += 1
             blocked[b] += 1
+    return blocked
+
+
+def _waitlist_reasons(
+    problem: MatchProblem,
+    feats: Features,
+    waitlist: list[int],
+    blocked: dict[int, int],
+    mentors: list[int],
+    any_active: bool,
+) -> Reasons:
+    """Waitlisted mentees, least matched so far first, each told their place and why they wait."""
+    people = feats.people
     times_matched = Counter(m for g in problem.history for m in set(g.members))
     order = random.Random(problem.seed)
     waitlist.sort(key=lambda p: (times_matched[people[p].id], order.random()))
+    out: Reasons = []
     for place, p in enumerate(waitlist, start=1):
-        if not active_mentors:
+        if not any_active:
             template = txt.NO_MENTORS
         elif blocked[p] >= len(mentors):
             template = txt.MENTORS_EXCLUDED
         else:
             template = txt.MENTORS_FULL
-        unmatched.append((p, template.format(place=txt.place_text(place))))
+        out.append((p, template.format(place=txt.place_text(place))))
+    return out
+
+
+def _idle_mentor_reason(m: int, capacity: dict[int, int], blocked: dict[int, int], mentees: list[int]) -> str:
+    """Why a mentor got nobody this round, most specific cause first."""
+    if capacity[m] == 0:
+        return txt.MENTOR_ZERO_CAPACITY
+    if not mentees:
+        return txt.MENTOR_NO_MENTEES
+    if blocked[m] >= len(mentees):
+        return txt.MENTOR_EXCLUDED
+    return txt.MENTOR_ALL_TAKEN
+
+
+def _mentoring_round(problem: MatchProblem, feats: Features, scorer: Scorer, exact: bool) -> RoundOutcome:
+    """Mentor-mentee pairs, waitlisted mentees and idle mentors with reasons, and the solver used."""
+    people = feats.people
+    mentors = [i for i, p in enumerate(people) if p.role == "mentor"]
+    mentees = [i for i, p in enumerate(people) if p.role == "mentee"]
+    capacity = {m: people[m].capacity for m in mentors}
+    active_mentors = [m for m in mentors if capacity[m] > 0]
+    pairs: Pairs = []
+    waitlist = list(mentees)
+    solver = "none"
+    if active_mentors and mentees:
+        pairs, waitlist, solver = _assign_mentees(problem, scorer, mentees, active_mentors, capacity, exact)
+    blocked = _cross_role_blocked(feats, mentors, mentees)
+    unmatched = _waitlist_reasons(problem, feats, waitlist, blocked, mentors, bool(active_mentors))
     served = {m for m, _ in pairs}
-    for m in mentors:
-        if m in served:
-            continue
-        if capacity[m] == 0:
-            reason = txt.MENTOR_ZERO_CAPACITY
-        elif not mentees:
-            reason = txt.MENTOR_NO_MENTEES
-        elif blocked[m] >= len(mentees):
-            reason = txt.MENTOR_EXCLUDED
-        else:
-            reason = txt.MENTOR_ALL_TAKEN
-        unmatched.append((m, reason))
+    unmatched += [(m, _idle_mentor_reason(m, capacity, blocked, mentees)) for m in mentors if m not in served]
     return [[m, e] for m, e in pairs], unmatched, solver
 
 

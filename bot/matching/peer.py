@@ -141,16 +141,7 @@ class PeerSearch:
         if not left:
             return []
         if len(left) >= self.g:
-            sub = PeerSearch(self.scorer, left, self.g, self.rng)
-            for p in left:
-                sub.cands[p] = [q for q in left if q != p and self.s(p, q) != FORBIDDEN]
-            if self.g > 2:
-                sub.greedy_groups()
-            else:
-                sub._pair_all()
-            for grp in sub.groups:
-                self._add_group(grp)
-            left = [p for p in left if p not in self.group_of]
+            left = self._group_leftovers(left)
         if self.g == 2:
             left = self._augment_pairs(left)
         target = group_sizes(sum(len(g) for g in self.groups) + len(left), self.g)
@@ -158,18 +149,37 @@ class PeerSearch:
         left.sort(key=lambda p: (len(self.cands[p]), p))
         while len(self.groups) < len(target) and left:
             self._add_group([left.pop(0)])  # seed the groups the greedy pass could not fill
-        unplaced = []
-        for p in left:
-            if not (self._join(p, hi) or self._join_by_swap(p, hi) or self._join(p, None)):
-                unplaced.append(p)
+        unplaced = [p for p in left if not self._seat(p, hi)]
         self._fill_small_groups(lo)
+        unplaced += self._fold_singletons()
+        self._drop_empty()
+        return unplaced
+
+    def _group_leftovers(self, left: list[int]) -> list[int]:
+        """Group the leftovers among themselves (any allowed pair is a candidate); return who is still free."""
+        sub = PeerSearch(self.scorer, left, self.g, self.rng)
+        sub.cands = {p: [q for q in left if q != p and self.s(p, q) != FORBIDDEN] for p in left}
+        if self.g > 2:
+            sub.greedy_groups()
+        else:
+            sub._pair_all()
+        for grp in sub.groups:
+            self._add_group(grp)
+        return [p for p in left if p not in self.group_of]
+
+    def _seat(self, p: int, hi: int) -> bool:
+        """Find p a seat: a group below `hi`, else by moving someone out, else any group that allows it."""
+        return self._join(p, hi) or self._join_by_swap(p, hi) or self._join(p, None)
+
+    def _fold_singletons(self) -> list[int]:
+        """Groups of one that nobody could be moved into: fold the seed into any group; return who can't."""
+        unplaced = []
         for grp in self.groups:
-            if len(grp) == 1:  # nobody could be moved in: fold the seed into any group
+            if len(grp) == 1:
                 p = grp.pop()
                 del self.group_of[p]
                 if not self._join(p, None):
                     unplaced.append(p)
-        self._drop_empty()
         return unplaced
 
     def _fill_small_groups(self, lo: int) -> None:
@@ -253,31 +263,38 @@ class PeerSearch:
     def _augment_pairs(self, left: list[int]) -> list[int]:
         """Two leftovers u, v that can't meet: split a pair (a, b) into (u, a) and (b, v)."""
         left = list(left)
-        changed = True
-        while changed and len(left) >= 2 and len(left) <= 64:
-            changed = False
-            for x, u in enumerate(left):
-                for v in left[x + 1 :]:
-                    best = None
-                    for gid, grp in enumerate(self.groups):
-                        if len(grp) != 2:
-                            continue
-                        a, b = grp
-                        for p, q in ((a, b), (b, a)):
-                            val = self.s(u, p) + self.s(q, v) - self.s(a, b)
-                            if val != FORBIDDEN and (best is None or val > best[0]):
-                                best = (val, gid, p, q)
-                    if best is not None:
-                        _, gid, p, q = best
-                        self.groups[gid] = [u, p]
-                        self.group_of[u] = gid
-                        self._add_group([q, v])
-                        left = [w for w in left if w not in (u, v)]
-                        changed = True
-                        break
-                if changed:
-                    break
+        while 2 <= len(left) <= 64:
+            found = self._first_augmentation(left)
+            if found is None:
+                break
+            u, v, gid, p, q = found
+            self.groups[gid] = [u, p]
+            self.group_of[u] = gid
+            self._add_group([q, v])
+            left = [w for w in left if w not in (u, v)]
         return left
+
+    def _first_augmentation(self, left: list[int]) -> tuple[int, int, int, int, int] | None:
+        """The first leftover pair (in list order) that some pair can be split for, with the best split."""
+        for x, u in enumerate(left):
+            for v in left[x + 1 :]:
+                split = self._best_pair_split(u, v)
+                if split is not None:
+                    return (u, v, *split)
+        return None
+
+    def _best_pair_split(self, u: int, v: int) -> tuple[int, int, int] | None:
+        """The pair (group id, partner of u, partner of v) whose split into (u, p) and (q, v) scores best."""
+        best: tuple[float, int, int, int] | None = None
+        for gid, grp in enumerate(self.groups):
+            if len(grp) != 2:
+                continue
+            a, b = grp
+            for p, q in ((a, b), (b, a)):
+                val = self.s(u, p) + self.s(q, v) - self.s(a, b)
+                if val != FORBIDDEN and (best is None or val > best[0]):
+                    best = (val, gid, p, q)
+        return None if best is None else best[1:]
 
     # --- improvement --------------------------------------------------------------------------
     def _swap(self, x: int, gx: int, y: int, gy: int) -> None:
@@ -337,34 +354,52 @@ class PeerSearch:
         waiting = unplaced if unplaced is not None else []
         for gid in range(len(self.groups)):
             grp = self.groups[gid]
-            bad = [z for x in grp for y in grp if x < y and is_repeat(self.s(x, y)) for z in (x, y)]
-            for x in dict.fromkeys(bad):
+            for x in dict.fromkeys(self._repeat_members(grp)):
                 if budget <= 0 or self.group_of.get(x) != gid:
                     return
-                best_y, best_gain = -1, _EPS
-                for oid, other in enumerate(self.groups):
-                    if oid == gid:
-                        continue
-                    for y in other:
-                        budget -= 1
-                        gain = self.swap_gain(x, y)
-                        if gain > best_gain:
-                            best_y, best_gain = y, gain
-                best_out, out_gain = -1, best_gain
-                for u in waiting:
-                    budget -= 1
-                    gain = self.fits(u, grp, skip=x) - self.fits(x, grp, skip=x)
-                    if gain > out_gain:
-                        best_out, out_gain = u, gain
+                best_y, best_gain, tried = self._best_swap_for(x, gid)
+                budget -= tried + len(waiting)
+                best_out = self._best_waiting(x, grp, waiting, best_gain)
                 if best_out >= 0:
-                    grp[grp.index(x)] = best_out
-                    del self.group_of[x]
-                    self.group_of[best_out] = gid
-                    waiting[waiting.index(best_out)] = x
+                    self._bench(x, gid, best_out, waiting)
                 elif best_y >= 0:
                     self._swap(x, gid, best_y, self.group_of[best_y])
                 elif self._split(gid):
                     break
+
+    def _repeat_members(self, grp: list[int]) -> list[int]:
+        """Both members of every in-window repeat pair in the group, in pair order (with duplicates)."""
+        return [z for x in grp for y in grp if x < y and is_repeat(self.s(x, y)) for z in (x, y)]
+
+    def _best_swap_for(self, x: int, gid: int) -> tuple[int, float, int]:
+        """The member of another group whose swap with x gains most, that gain, and how many were tried."""
+        best_y, best_gain, tried = -1, _EPS, 0
+        for oid, other in enumerate(self.groups):
+            if oid == gid:
+                continue
+            for y in other:
+                tried += 1
+                gain = self.swap_gain(x, y)
+                if gain > best_gain:
+                    best_y, best_gain = y, gain
+        return best_y, best_gain, tried
+
+    def _best_waiting(self, x: int, grp: list[int], waiting: list[int], floor: float) -> int:
+        """The waiting person who would take x's seat for more than `floor`, or -1."""
+        best_out, out_gain = -1, floor
+        for u in waiting:
+            gain = self.fits(u, grp, skip=x) - self.fits(x, grp, skip=x)
+            if gain > out_gain:
+                best_out, out_gain = u, gain
+        return best_out
+
+    def _bench(self, x: int, gid: int, u: int, waiting: list[int]) -> None:
+        """u takes x's seat in group gid and x waits in u's place instead."""
+        grp = self.groups[gid]
+        grp[grp.index(x)] = u
+        del self.group_of[x]
+        self.group_of[u] = gid
+        waiting[waiting.index(u)] = x
 
     def _group_value(self, members: list[int] | tuple[int, ...]) -> float:
         return sum(self.s(a, b) for a, b in combinations(members, 2))
@@ -474,4 +509,5 @@ def solve_peers_heuristic(
         value = sum(search.fits(a, g) for g in search.groups for a in g) / 2
         if best is None or (len(unplaced), -value) < (len(best[2]), -best[0]):
             best = (value, [list(g) for g in search.groups], unplaced)
+    assert best is not None  # the loop above runs at least once
     return best[1], best[2]

@@ -48,20 +48,27 @@ def _hours_text(h: float) -> str:
     return f"{text} h of shared working hours"
 
 
-def group_reasons(members: list[Participant], masks: list[int], weights: Weights, mentoring: bool) -> tuple[str, ...]:
-    """Why these people were put together, best first. In mentoring, members[0] is the mentor."""
-    found: list[tuple[float, str]] = []
-    everyone = "both" if len(members) == 2 else "all"
+Scored = tuple[float, str]
+
+
+def _interest_reason(members: list[Participant], weights: Weights, everyone: str) -> list[Scored]:
+    """Interests all members share; in a bigger group without any, the first pair that shares some."""
     shared = _common([m.interests for m in members])
     if shared:
-        found.append((weights.interest * len(shared), f"You {everyone} like {_join(shared[:2])}"))
-    elif len(members) > 2:
-        for a, b in combinations(members, 2):
-            pair_shared = _common([a.interests, b.interests])
-            if pair_shared:
-                text = f"{a.display_name} and {b.display_name} both like {_join(pair_shared[:2])}"
-                found.append((weights.interest * len(pair_shared), text))
-                break
+        return [(weights.interest * len(shared), f"You {everyone} like {_join(shared[:2])}")]
+    if len(members) <= 2:
+        return []
+    for a, b in combinations(members, 2):
+        pair_shared = _common([a.interests, b.interests])
+        if pair_shared:
+            text = f"{a.display_name} and {b.display_name} both like {_join(pair_shared[:2])}"
+            return [(weights.interest * len(pair_shared), text)]
+    return []
+
+
+def _skill_reasons(members: list[Participant], weights: Weights, mentoring: bool) -> list[Scored]:
+    """Who can teach the others what they want to learn; in mentoring only the mentor teaches."""
+    found: list[Scored] = []
     givers = members[:1] if mentoring else members
     for giver in givers:
         others = [m for m in members if m is not giver]
@@ -69,15 +76,38 @@ def group_reasons(members: list[Participant], masks: list[int], weights: Weights
         if skills:
             text = f"{giver.display_name} can help with {_join(skills[:2])}"
             found.append((weights.skill * len(skills), text))
+    return found
+
+
+def _hours_reason(masks: list[int], weights: Weights) -> list[Scored]:
+    """Shared working hours, worth mentioning from one hour up."""
     hours = shared_hours(*masks)
-    if hours >= 1:
-        found.append((weights.overlap_per_hour * min(hours, weights.overlap_cap_hours), _hours_text(hours)))
+    if hours < 1:
+        return []
+    return [(weights.overlap_per_hour * min(hours, weights.overlap_cap_hours), _hours_text(hours))]
+
+
+def _department_reason(members: list[Participant], weights: Weights, everyone: str) -> list[Scored]:
+    """Departments, when everyone's is known and they meet the program's same-or-different preference."""
+    if not all(m.department for m in members):
+        return []
     depts = list(dict.fromkeys(m.department for m in members if m.department))
-    known = all(m.department for m in members)
-    if known and len(depts) == len(members) and not weights.prefer_same_department:
-        found.append((weights.department, f"You work in different teams: {_join(depts)}"))
-    elif known and len({d.casefold() for d in depts}) == 1 and weights.prefer_same_department:
-        found.append((weights.department, f"You {everyone} work in {depts[0]}"))
+    if len(depts) == len(members) and not weights.prefer_same_department:
+        return [(weights.department, f"You work in different teams: {_join(depts)}")]
+    if len({d.casefold() for d in depts}) == 1 and weights.prefer_same_department:
+        return [(weights.department, f"You {everyone} work in {depts[0]}")]
+    return []
+
+
+def group_reasons(members: list[Participant], masks: list[int], weights: Weights, mentoring: bool) -> tuple[str, ...]:
+    """Why these people were put together, best first. In mentoring, members[0] is the mentor."""
+    everyone = "both" if len(members) == 2 else "all"
+    found = (
+        _interest_reason(members, weights, everyone)
+        + _skill_reasons(members, weights, mentoring)
+        + _hours_reason(masks, weights)
+        + _department_reason(members, weights, everyone)
+    )
     found.sort(key=lambda item: -item[0])
     reasons = [text for _, text in found[:MAX_REASONS]]
     return tuple(reasons) if reasons else ("A fresh face: you haven't been matched recently",)

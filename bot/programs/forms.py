@@ -104,21 +104,15 @@ def _one(values: dict[str, Any], key: str) -> str:
     return str(raw).strip() if raw is not None else ""
 
 
-def apply_profile(program: Program, user: User, membership: Membership, values: dict[str, Any]) -> dict[str, str]:
-    """Validate everything first, then change; returns field errors and changes nothing if any."""
-    errors: dict[str, str] = {}
-    role = _one(values, "role") or membership.role
-    allowed = (
-        {Role.MENTOR.value, Role.MENTEE.value} if program.kind == ProgramKind.MENTORING.value else {Role.PEER.value}
-    )
-    if role not in allowed:
-        errors["role"] = "Pick mentor or mentee."
-    capacity_text = _one(values, "capacity") or str(membership.capacity)
-    if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= 10:
-        errors["capacity"] = "A whole number from 1 to 10."
-    tz = _one(values, "timezone") or user.timezone
-    if not is_zone(tz):
-        errors["timezone"] = f"'{tz}' is not a time zone I know. Use a name like Europe/Berlin."
+def _allowed_roles(program: Program) -> set[str]:
+    """Mentoring programs have mentors and mentees; every other kind only peers."""
+    if program.kind == ProgramKind.MENTORING.value:
+        return {Role.MENTOR.value, Role.MENTEE.value}
+    return {Role.PEER.value}
+
+
+def _profile_hours(user: User, values: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """Working hours as HH:MM (blank keeps the current ones); a bad time goes into ``errors``."""
     hours = {}
     for key in ("work_start", "work_end"):
         text = _one(values, key) or getattr(user, key)
@@ -128,10 +122,15 @@ def apply_profile(program: Program, user: User, membership: Membership, values: 
             errors[key] = "Use a 24-hour time like 09:00."
     if not errors and hours["work_start"] == hours["work_end"]:
         errors["work_end"] = "Working hours must not start and end at the same time."
-    if errors:
-        return errors
+    return hours
+
+
+def _save_profile(
+    user: User, membership: Membership, values: dict[str, Any], role: str, capacity: int, tz: str, hours: dict[str, str]
+) -> None:
+    """Write the checked values; only called once nothing was wrong, so a bad form changes nothing."""
     membership.role = role
-    membership.capacity = int(capacity_text)
+    membership.capacity = capacity
     membership.skills_offered = split_list(_one(values, "skills_offered"))
     membership.skills_wanted = split_list(_one(values, "skills_wanted"))
     membership.interests = split_list(_one(values, "interests"))
@@ -143,14 +142,64 @@ def apply_profile(program: Program, user: User, membership: Membership, values: 
     shout = _one(values, "shoutouts")
     if shout in ("yes", "no"):
         user.shoutouts = shout == "yes"
+
+
+def apply_profile(program: Program, user: User, membership: Membership, values: dict[str, Any]) -> dict[str, str]:
+    """Validate everything first, then change; returns field errors and changes nothing if any."""
+    errors: dict[str, str] = {}
+    role = _one(values, "role") or membership.role
+    if role not in _allowed_roles(program):
+        errors["role"] = "Pick mentor or mentee."
+    capacity_text = _one(values, "capacity") or str(membership.capacity)
+    if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= 10:
+        errors["capacity"] = "A whole number from 1 to 10."
+    tz = _one(values, "timezone") or user.timezone
+    if not is_zone(tz):
+        errors["timezone"] = f"'{tz}' is not a time zone I know. Use a name like Europe/Berlin."
+    hours = _profile_hours(user, values, errors)
+    if errors:
+        return errors
+    _save_profile(user, membership, values, role, int(capacity_text), tz, hours)
     return {}
 
 
-def program_form(default_tz: str, channel_id: str | None = None, program: Program | None = None) -> Form:
-    def initial(value: str) -> tuple[str, ...]:
-        return (value,)
+def _program_initials(default_tz: str, channel_id: str | None, p: Program | None) -> dict[str, str]:
+    """The form's starting values: the program's settings when editing, sensible defaults when creating."""
+    if p is not None:
+        return {
+            "name": p.name,
+            "channel": p.channel_id,
+            "kind": p.kind,
+            "cadence": p.cadence,
+            "weekday": WEEKDAYS[p.intro_weekday],
+            "time": p.intro_time,
+            "timezone": p.timezone,
+            "group_size": str(p.group_size),
+            "enrolment": p.enrolment,
+            "meeting_minutes": str(p.meeting_minutes),
+            "reminder_minutes": str(p.reminder_minutes),
+            "holidays": ", ".join(p.holidays),
+        }
+    return {
+        "name": "",
+        "channel": channel_id or "",
+        "kind": ProgramKind.PEER.value,
+        "cadence": "weekly",
+        "weekday": WEEKDAYS[0],
+        "time": "10:00",
+        "timezone": default_tz,
+        "group_size": "2",
+        "enrolment": Enrolment.OPT_IN.value,
+        "meeting_minutes": "30",
+        "reminder_minutes": "60",
+        "holidays": "",
+    }
 
+
+def program_form(default_tz: str, channel_id: str | None = None, program: Program | None = None) -> Form:
+    """The create or settings form of a program, filled in with its current values."""
     p = program
+    v = _program_initials(default_tz, channel_id, p)
     return Form(
         form_id=PROGRAM_SETTINGS if p else PROGRAM_CREATE,
         title="Program settings" if p else "New program",
@@ -162,7 +211,7 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
             TextInput(
                 field_id="name",
                 label="Name",
-                initial=p.name if p else "",
+                initial=v["name"],
                 placeholder="Coffee chats",
                 optional=True,
                 max_length=200,
@@ -170,13 +219,13 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
             TextInput(
                 field_id="channel",
                 label="Channel (id or name)",
-                initial=p.channel_id if p else channel_id or "",
+                initial=v["channel"],
                 max_length=128,
             ),
             SelectInput(
                 field_id="kind",
                 label="Kind",
-                initial=initial(p.kind if p else ProgramKind.PEER.value),
+                initial=(v["kind"],),
                 options=(
                     Option(label="Peer coffee chats", value=ProgramKind.PEER.value),
                     Option(label="Mentoring", value=ProgramKind.MENTORING.value),
@@ -185,29 +234,27 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
             SelectInput(
                 field_id="cadence",
                 label="New matches",
-                initial=initial(p.cadence if p else "weekly"),
+                initial=(v["cadence"],),
                 options=tuple(Option(label=c.value.capitalize(), value=c.value) for c in Cadence),
             ),
             SelectInput(
                 field_id="weekday",
                 label="Intro day",
-                initial=initial(WEEKDAYS[p.intro_weekday if p else 0]),
+                initial=(v["weekday"],),
                 options=tuple(Option(label=d.capitalize(), value=d) for d in WEEKDAYS[:5]),
             ),
-            TextInput(field_id="time", label="Intro time (24 h)", initial=p.intro_time if p else "10:00", max_length=5),
-            TextInput(
-                field_id="timezone", label="Program time zone", initial=p.timezone if p else default_tz, max_length=64
-            ),
+            TextInput(field_id="time", label="Intro time (24 h)", initial=v["time"], max_length=5),
+            TextInput(field_id="timezone", label="Program time zone", initial=v["timezone"], max_length=64),
             SelectInput(
                 field_id="group_size",
                 label="Group size",
-                initial=initial(str(p.group_size if p else 2)),
+                initial=(v["group_size"],),
                 options=tuple(Option(label=str(n), value=str(n)) for n in range(2, MAX_GROUP_SIZE + 1)),
             ),
             SelectInput(
                 field_id="enrolment",
                 label="Enrolment",
-                initial=initial(p.enrolment if p else Enrolment.OPT_IN.value),
+                initial=(v["enrolment"],),
                 options=(
                     Option(label="Opt-in: people join themselves", value=Enrolment.OPT_IN.value),
                     Option(label="Opt-out: channel members are in, and can leave", value=Enrolment.OPT_OUT.value),
@@ -216,20 +263,20 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
             TextInput(
                 field_id="meeting_minutes",
                 label="Coffee-chat length (minutes)",
-                initial=str(p.meeting_minutes if p else 30),
+                initial=v["meeting_minutes"],
                 max_length=3,
             ),
             TextInput(
                 field_id="reminder_minutes",
                 label="Remind people this many minutes before a chat",
-                initial=str(p.reminder_minutes if p else 60),
+                initial=v["reminder_minutes"],
                 max_length=4,
             ),
             TextInput(
                 field_id="holidays",
                 label="Holidays: no chats offered on these dates",
                 placeholder="2026-12-24, 2026-12-25",
-                initial=", ".join(p.holidays) if p else "",
+                initial=v["holidays"],
                 optional=True,
                 max_length=3000,
             ),

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator, model_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.kernel.timeutil import BadTime, parse_hhmm, parse_weekday, zone
+from bot.chat.errors import CommandError
+from bot.kernel.timeutil import parse_hhmm, parse_weekday, zone
 from storage.enums import Cadence, Enrolment, MembershipStatus, ProgramKind, ProgramStatus, Role
 from storage.tables import Avoidance, Membership, Program, User, Workspace
 from storage.upsert import insert_ignore
@@ -18,14 +20,7 @@ from storage.upsert import insert_ignore
 MAX_GROUP_SIZE = 8
 
 
-# Button ids of the membership buttons (join, leave, open my profile, end my pause).
-JOIN = "program:join"
-LEAVE = "program:leave"
-PROFILE_OPEN = "profile:open"
-RESUME = "pause:resume"
-
-
-class ProgramError(ValueError):
+class ProgramError(CommandError):
     """Something about a program request that the person can fix; the message says what."""
 
 
@@ -64,82 +59,158 @@ def parse_holidays(raw: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(sorted(days)), None
 
 
+_FORM_DEFAULTS = {  # what a blank field of the program form means
+    "channel": "",
+    "kind": ProgramKind.PEER.value,
+    "cadence": Cadence.WEEKLY.value,
+    "weekday": "monday",
+    "time": "10:00",
+    "timezone": "",  # the deployment's default zone, given as context
+    "group_size": "2",
+    "enrolment": Enrolment.OPT_IN.value,
+    "meeting_minutes": "30",
+    "reminder_minutes": "60",
+    "holidays": "",
+    "name": "",
+}
+_MINUTES = {"meeting_minutes": (MEETING_MINUTES, "Chat length"), "reminder_minutes": (REMINDER_MINUTES, "The reminder")}
+
+
+def _form_text(values: dict[str, Any], key: str, default: str) -> str:
+    """One form value as trimmed text: platforms send some fields as one-item lists, blanks mean the default."""
+    raw = values.get(key)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    return str(raw).strip() if raw not in (None, "") else default
+
+
+class ProgramForm(BaseModel):
+    """The program settings form; each validator says, in the admin's words, what's wrong with its field.
+
+    Pydantic checks every field even when one fails, so the admin sees all the problems at once. Fields are
+    in the order the form shows them (kind before group_size: mentoring pairs are always two).
+    """
+
+    channel: str
+    kind: str
+    cadence: str
+    weekday: int
+    time: str
+    timezone: str
+    group_size: int
+    enrolment: str
+    meeting_minutes: int
+    reminder_minutes: int
+    holidays: tuple[str, ...]
+    name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts(cls, values: dict[str, Any], info: ValidationInfo) -> dict[str, str]:
+        """Raw form values as text with defaults; the default name needs the kind and channel as typed."""
+        texts = {key: _form_text(values, key, default) for key, default in _FORM_DEFAULTS.items()}
+        texts["timezone"] = texts["timezone"] or (info.context or {}).get("default_tz", "UTC")
+        texts["channel"] = texts["channel"].lstrip("#")
+        texts["name"] = texts["name"] or f"{texts['kind'].lower().capitalize()} in #{texts['channel']}"
+        return texts
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, raw: str) -> str:
+        """A program lives in a channel: that's where people join."""
+        if not raw:
+            raise ValueError("Pick the channel the program runs in.")
+        return raw
+
+    @field_validator("kind", "cadence", "enrolment")
+    @classmethod
+    def _choice(cls, raw: str, info: ValidationInfo) -> str:
+        """One of the fixed options, forgiving case (and opt-in written with a dash)."""
+        choice = raw.lower().replace("-", "_") if info.field_name == "enrolment" else raw.lower()
+        options, message = {
+            "kind": ({k.value for k in ProgramKind}, "Choose mentoring or peer."),
+            "cadence": ({c.value for c in Cadence}, "Choose weekly, biweekly or monthly."),
+            "enrolment": ({e.value for e in Enrolment}, "Choose opt-in or opt-out."),
+        }[info.field_name or ""]
+        if choice not in options:
+            raise ValueError(message)
+        return choice
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _weekday(cls, raw: str) -> int:
+        """Intro day as a number (Monday is 0); BadTime's message already says what's wrong."""
+        return parse_weekday(raw)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, raw: str) -> str:
+        """Intro time as HH:MM."""
+        return parse_hhmm(raw).strftime("%H:%M")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, raw: str) -> str:
+        """Only zones we can compute with, so intros go out at the right hour."""
+        zone(raw)
+        return raw
+
+    @field_validator("group_size", mode="before")
+    @classmethod
+    def _group_size(cls, raw: str, info: ValidationInfo) -> int:
+        """Two to MAX_GROUP_SIZE people, and exactly two for mentoring."""
+        if not raw.isdigit() or not 2 <= int(raw) <= MAX_GROUP_SIZE:
+            raise ValueError(f"Group size is a whole number from 2 to {MAX_GROUP_SIZE}.")
+        if info.data.get("kind") == ProgramKind.MENTORING.value and int(raw) != 2:
+            raise ValueError("Mentoring groups are one mentor and one mentee (size 2).")
+        return int(raw)
+
+    @field_validator("meeting_minutes", "reminder_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, raw: str, info: ValidationInfo) -> int:
+        """Chat lengths and reminder lead times within sensible bounds."""
+        (low, high), label = _MINUTES[info.field_name or ""]
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"{label} is a whole number of minutes from {low} to {high}.")
+        return int(raw)
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, raw: str) -> tuple[str, ...]:
+        """Days without intros, as sorted ISO dates."""
+        holidays, problem = parse_holidays(raw)
+        if problem:
+            raise ValueError(problem)
+        return holidays
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, raw: str) -> str:
+        """Names show in every message; a very long one is a mistake."""
+        if len(raw) > 200:
+            raise ValueError("Keep the name under 200 characters.")
+        return raw
+
+
 def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[ProgramSpec | None, dict[str, str]]:
     """Check a program form; returns the spec or field errors worded for the admin."""
-    errors: dict[str, str] = {}
-
-    def text(key: str, default: str = "") -> str:
-        raw = values.get(key)
-        if isinstance(raw, list):
-            raw = raw[0] if raw else None
-        return str(raw).strip() if raw not in (None, "") else default
-
-    channel = text("channel").lstrip("#")
-    if not channel:
-        errors["channel"] = "Pick the channel the program runs in."
-    kind = text("kind", ProgramKind.PEER.value).lower()
-    if kind not in {k.value for k in ProgramKind}:
-        errors["kind"] = "Choose mentoring or peer."
-    cadence = text("cadence", Cadence.WEEKLY.value).lower()
-    if cadence not in {c.value for c in Cadence}:
-        errors["cadence"] = "Choose weekly, biweekly or monthly."
-    weekday = 0
     try:
-        weekday = parse_weekday(text("weekday", "monday"))
-    except BadTime as exc:
-        errors["weekday"] = str(exc)
-    at = text("time", "10:00")
-    try:
-        at = parse_hhmm(at).strftime("%H:%M")
-    except BadTime as exc:
-        errors["time"] = str(exc)
-    tz = text("timezone", default_tz)
-    try:
-        zone(tz)
-    except BadTime as exc:
-        errors["timezone"] = str(exc)
-    size_text = text("group_size", "2")
-    size = 2
-    if not size_text.isdigit() or not 2 <= int(size_text) <= MAX_GROUP_SIZE:
-        errors["group_size"] = f"Group size is a whole number from 2 to {MAX_GROUP_SIZE}."
-    else:
-        size = int(size_text)
-    if kind == ProgramKind.MENTORING.value and size != 2:
-        errors["group_size"] = "Mentoring groups are one mentor and one mentee (size 2)."
-    enrolment = text("enrolment", Enrolment.OPT_IN.value).lower().replace("-", "_")
-    if enrolment not in {e.value for e in Enrolment}:
-        errors["enrolment"] = "Choose opt-in or opt-out."
-    minutes = {}
-    for key, (low, high), default, label in (
-        ("meeting_minutes", MEETING_MINUTES, "30", "Chat length"),
-        ("reminder_minutes", REMINDER_MINUTES, "60", "The reminder"),
-    ):
-        raw = text(key, default)
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            errors[key] = f"{label} is a whole number of minutes from {low} to {high}."
-        else:
-            minutes[key] = int(raw)
-    holidays, problem = parse_holidays(text("holidays"))
-    if problem:
-        errors["holidays"] = problem
-    name = text("name") or f"{kind.capitalize()} in #{channel}"
-    if len(name) > 200:
-        errors["name"] = "Keep the name under 200 characters."
-    if errors:
-        return None, errors
+        form = ProgramForm.model_validate(values, context={"default_tz": default_tz})
+    except ValidationError as error:
+        return None, {str(e["loc"][0]): str(e.get("ctx", {}).get("error", e["msg"])) for e in error.errors()}
     return ProgramSpec(
-        name=name,
-        channel_id=channel,
-        kind=kind,
-        cadence=cadence,
-        weekday=weekday,
-        time=at,
-        timezone=tz,
-        group_size=size,
-        enrolment=enrolment,
-        meeting_minutes=minutes["meeting_minutes"],
-        reminder_minutes=minutes["reminder_minutes"],
-        holidays=holidays,
+        name=form.name,
+        channel_id=form.channel,
+        kind=form.kind,
+        cadence=form.cadence,
+        weekday=form.weekday,
+        time=form.time,
+        timezone=form.timezone,
+        group_size=form.group_size,
+        enrolment=form.enrolment,
+        meeting_minutes=form.meeting_minutes,
+        reminder_minutes=form.reminder_minutes,
+        holidays=form.holidays,
     ), {}
 
 
@@ -150,7 +221,7 @@ async def create_program(
     if existing is not None:
         raise ProgramError(f"#{spec.channel_id} already runs '{existing.name}'.")
     program = Program(
-        workspace_id=workspace.id,
+        workspace_id=workspace.id or 0,
         name=spec.name,
         channel_id=spec.channel_id,
         kind=spec.kind,
@@ -195,38 +266,6 @@ async def program_for_channel(session: AsyncSession, workspace_id: int | None, c
             )
         )
     ).first()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-async def find_program(
-    session: AsyncSession, workspace_id: int | None, user: User | None, ref: str | None, channel_id: str | None = None
-) -> Program:
-    """The program a command means: named, or the channel's, or the person's only one."""
-    programs = await programs_in(session, workspace_id)
-    if not programs:
-        raise ProgramError("There are no programs yet. An admin can start one with `program create`.")
-    if ref:
-        key = _slug(ref.lstrip("#"))
-        for program in programs:
-            if key in (str(program.id), _slug(program.name), _slug(program.channel_id)):
-                return program
-        names = ", ".join(f"'{p.name}'" for p in programs)
-        raise ProgramError(f"I can't find a program called '{ref}'. Programs here: {names}.")
-    if channel_id:
-        for program in programs:
-            if program.channel_id == channel_id:
-                return program
-    if len(programs) == 1:
-        return programs[0]
-    if user is not None:
-        mine = [p for p in programs if await membership(session, p.id, user.id) is not None]
-        if len(mine) == 1:
-            return mine[0]
-    names = ", ".join(f"'{p.name}'" for p in programs)
-    raise ProgramError(f"Which program? Add its name: {names}.")
 
 
 async def membership(session: AsyncSession, program_id: int | None, user_id: int | None) -> Membership | None:
@@ -356,7 +395,7 @@ async def add_avoid(session: AsyncSession, user: User, other: User, now: datetim
     ).first()
     if found is not None:
         return False
-    session.add(Avoidance(user_id=user.id, avoided_user_id=other.id, created_at=now))
+    session.add(Avoidance(user_id=user.id or 0, avoided_user_id=other.id or 0, created_at=now))
     await session.flush()
     return True
 

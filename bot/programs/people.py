@@ -40,44 +40,60 @@ async def ensure_workspace(
     return found
 
 
+async def _create_user(session: AsyncSession, workspace: Workspace, actor: Actor, now: datetime) -> User:
+    """Insert-or-ignore then read back: a person's first two events may race."""
+    await insert_ignore(
+        session,
+        User,
+        [
+            {
+                "workspace_id": workspace.id,
+                "platform_user_id": actor.user_id,
+                "display_name": actor.name or actor.user_id,
+                "email": actor.email,
+                "created_at": now,
+                "timezone": "UTC",
+                "timezone_from_profile": False,
+                "work_start": "09:00",
+                "work_end": "17:00",
+                "is_platform_admin": False,
+                "shoutouts": True,
+                "is_bot": False,
+            }
+        ],
+        ["workspace_id", "platform_user_id"],
+    )
+    user = await find_user(session, workspace.id, actor.user_id)
+    assert user is not None
+    return user
+
+
+def _refresh_identity(user: User, actor: Actor) -> None:
+    """Name and e-mail follow the platform; only real changes are written, keeping the row clean."""
+    if actor.name and user.display_name != actor.name:
+        user.display_name = actor.name
+    if actor.email and user.email != actor.email:
+        user.email = actor.email
+
+
+def _refresh_settings(user: User, actor: Actor) -> None:
+    """Zone follows the platform unless the person chose their own; admin rights always follow it."""
+    if actor.timezone and is_zone(actor.timezone) and not user.timezone_from_profile:
+        user.timezone = actor.timezone
+    if actor.is_platform_admin is not None and user.is_platform_admin != actor.is_platform_admin:
+        user.is_platform_admin = actor.is_platform_admin
+
+
 async def ensure_user(
     session: AsyncSession, workspace: Workspace, actor: Actor, now: datetime, known: User | None = None
 ) -> User:
     """The person behind ``actor``; refreshes name, e-mail and zone unless they set their own zone."""
     user = known or await find_user(session, workspace.id, actor.user_id)
-    if user is None:  # insert-or-ignore: a person's first two events may race
-        await insert_ignore(
-            session,
-            User,
-            [
-                {
-                    "workspace_id": workspace.id,
-                    "platform_user_id": actor.user_id,
-                    "display_name": actor.name or actor.user_id,
-                    "email": actor.email,
-                    "created_at": now,
-                    "timezone": "UTC",
-                    "timezone_from_profile": False,
-                    "work_start": "09:00",
-                    "work_end": "17:00",
-                    "is_platform_admin": False,
-                    "shoutouts": True,
-                    "is_bot": False,
-                }
-            ],
-            ["workspace_id", "platform_user_id"],
-        )
-        user = await find_user(session, workspace.id, actor.user_id)
-        assert user is not None
+    if user is None:
+        user = await _create_user(session, workspace, actor, now)
     else:
-        if actor.name and user.display_name != actor.name:
-            user.display_name = actor.name
-        if actor.email and user.email != actor.email:
-            user.email = actor.email
-    if actor.timezone and is_zone(actor.timezone) and not user.timezone_from_profile:
-        user.timezone = actor.timezone
-    if actor.is_platform_admin is not None and user.is_platform_admin != actor.is_platform_admin:
-        user.is_platform_admin = actor.is_platform_admin
+        _refresh_identity(user, actor)
+    _refresh_settings(user, actor)
     if user.id is None or session.is_modified(user):
         user.updated_at = now
         await session.flush()
@@ -100,7 +116,7 @@ _ACTOR = (
         User,
         exists().where(col(Membership.user_id) == User.id, col(Membership.ignored_intros) > 0).label("ignoring"),
     )
-    .join(User, and_(col(User.workspace_id) == Workspace.id, User.platform_user_id == bindparam("user_id")))
+    .join(User, and_(col(User.workspace_id) == Workspace.id, col(User.platform_user_id) == bindparam("user_id")))
     .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace_id"))
 )
 

@@ -63,7 +63,7 @@ async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: 
         await session.exec(
             select(Match).where(
                 Match.program_id == program.id,
-                Match.created_at >= since,
+                col(Match.created_at) >= since,
                 col(Match.status).not_in([MatchStatus.ENDED.value]),
             )
         )
@@ -140,10 +140,8 @@ async def _legacy_rematch_matches(session: AsyncSession, program: Program, wanti
     return set(latest.values())
 
 
-async def build_problem(
-    session: AsyncSession, program: Program, number: int, now: datetime, pool: Pool
-) -> dict[str, Any]:
-    """The engine's JSON contract (docs/matching.md), with our user ids as participant ids."""
+async def _avoid_lists(session: AsyncSession, program: Program, pool: Pool) -> dict[int, list[str]]:
+    """Whom each person must not meet: their own avoid list plus, this round, a partner they asked to leave."""
     user_ids = [u.id for _, u in pool.members]
     avoid: dict[int, list[str]] = {}
     if user_ids:
@@ -153,28 +151,32 @@ async def build_problem(
         for a, b in ((person, partner), (partner, person)):
             if str(b) not in avoid.setdefault(a, []):
                 avoid[a].append(str(b))
-    participants = []
-    for m, u in pool.members:
-        capacity = max(0, m.capacity - pool.continuing.get(u.id, 0)) if m.role == Role.MENTOR.value else 1
-        if m.role == Role.MENTOR.value and capacity == 0:
-            continue
-        participants.append(
-            {
-                "id": str(u.id),
-                "name": u.display_name,
-                "role": m.role,
-                "capacity": max(1, capacity),
-                "timezone": u.timezone,
-                "working_hours": [u.work_start, u.work_end],
-                "department": m.department or "",
-                "skills_offered": m.skills_offered,
-                "skills_wanted": m.skills_wanted,
-                "interests": m.interests,
-                "avoid": avoid.get(u.id, []),
-                "paused": False,
-            }
-        )
-    history = []
+    return avoid
+
+
+def _participant(m: Membership, u: User, pool: Pool, avoid: dict[int, list[str]]) -> dict[str, Any] | None:
+    """One person for the engine, or None for a mentor whose places are all taken by ongoing mentees."""
+    capacity = max(0, m.capacity - pool.continuing.get(u.id or 0, 0)) if m.role == Role.MENTOR.value else 1
+    if m.role == Role.MENTOR.value and capacity == 0:
+        return None
+    return {
+        "id": str(u.id),
+        "name": u.display_name,
+        "role": m.role,
+        "capacity": max(1, capacity),
+        "timezone": u.timezone,
+        "working_hours": [u.work_start, u.work_end],
+        "department": m.department or "",
+        "skills_offered": m.skills_offered,
+        "skills_wanted": m.skills_wanted,
+        "interests": m.interests,
+        "avoid": avoid.get(u.id or 0, []),
+        "paused": False,
+    }
+
+
+async def _history(session: AsyncSession, program: Program) -> list[dict[str, Any]]:
+    """Past groups with their round number, so the engine can avoid repeating them."""
     past = (
         await session.exec(
             select(Match, Round.number)
@@ -192,9 +194,19 @@ async def build_problem(
         )
     ).all():
         members_by_match.setdefault(match_id, []).append(user_id)
-    for match, past_number in past:
-        members = members_by_match.get(match.id or 0, [])
-        history.append({"members": [str(x) for x in members], "round": past_number})
+    return [
+        {"members": [str(x) for x in members_by_match.get(match.id or 0, [])], "round": past_number}
+        for match, past_number in past
+    ]
+
+
+async def build_problem(
+    session: AsyncSession, program: Program, number: int, now: datetime, pool: Pool
+) -> dict[str, Any]:
+    """The engine's JSON contract (docs/matching.md), with our user ids as participant ids."""
+    avoid = await _avoid_lists(session, program, pool)
+    participants = [p for m, u in pool.members if (p := _participant(m, u, pool, avoid)) is not None]
+    history = await _history(session, program)
     weights = dict(program.weights)
     weights.setdefault("prefer_same_department", not program.prefer_different_department)
     return {
@@ -221,6 +233,30 @@ def preview(problem: dict[str, Any]) -> dict[str, Any]:
     return matching.result_to_json(matching.solve(matching.problem_from_json(problem)))
 
 
+async def _store_groups(
+    session: AsyncSession, program_id: int, round_id: int, result: dict[str, Any], pool: Pool, now: datetime
+) -> None:
+    """The engine's groups as matches with their members, and everyone still waiting on the waitlist."""
+    roles = {str(u.id): m.role for m, u in pool.members}
+    for group in result["groups"]:
+        match = Match(
+            round_id=round_id,
+            program_id=program_id,
+            score=float(group.get("score", 0.0)),
+            reasons=list(group.get("reasons", [])),
+            status=MatchStatus.INTRODUCED.value,
+            created_at=now,
+        )
+        session.add(match)
+        await session.flush()
+        for member in group["members"]:
+            session.add(MatchMember(match_id=match.id or 0, user_id=int(member), role=roles.get(member, "peer")))
+    for item in result["unmatched"]:
+        if int(item["id"]) in pool.continuing:
+            continue  # a mentor who still has a mentee isn't waiting for anyone
+        session.add(Waitlist(round_id=round_id, user_id=int(item["id"]), reason=item["reason"]))
+
+
 async def run_round(core: Runtime, program_id: int, number: int | None = None) -> Round:
     """Match a round once: a round that already exists is returned as it is (steps may be re-run)."""
     now = core.clock.now()
@@ -228,6 +264,7 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         program = await session.get(Program, program_id)
         if program is None:
             raise LookupError(f"program {program_id} does not exist")
+        assert program.id is not None  # it was just read by its id
         if number is None:
             number = await next_round_number(session, program.id)
         existing = (
@@ -238,32 +275,16 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
         pool = await pool_for(session, program, now)
         problem = await build_problem(session, program, number, now, pool)
         result = preview(problem)
-        rnd = existing or Round(program_id=program.id, number=number, seed=problem["seed"], scheduled_for=now)
+        rnd = existing or Round(program_id=program_id, number=number, seed=problem["seed"], scheduled_for=now)
         rnd.status = RoundStatus.MATCHED.value
         rnd.matched_at = now
         rnd.stats = dict(result.get("stats", {}))
         session.add(rnd)
         await session.flush()
+        assert rnd.id is not None  # the flush gave it one
         if program.kind == ProgramKind.PEER.value:
             await _end_previous(session, program, rnd, now)
-        roles = {str(u.id): m.role for m, u in pool.members}
-        for group in result["groups"]:
-            match = Match(
-                round_id=rnd.id,
-                program_id=program.id,
-                score=float(group.get("score", 0.0)),
-                reasons=list(group.get("reasons", [])),
-                status=MatchStatus.INTRODUCED.value,
-                created_at=now,
-            )
-            session.add(match)
-            await session.flush()
-            for member in group["members"]:
-                session.add(MatchMember(match_id=match.id, user_id=int(member), role=roles.get(member, "peer")))
-        for item in result["unmatched"]:
-            if int(item["id"]) in pool.continuing:
-                continue  # a mentor who still has a mentee isn't waiting for anyone
-            session.add(Waitlist(round_id=rnd.id, user_id=int(item["id"]), reason=item["reason"]))
+        await _store_groups(session, program_id, rnd.id or 0, result, pool, now)
         for m, _ in pool.members:
             m.wants_rematch = False
         await session.flush()

@@ -61,7 +61,7 @@ def anchors(program: Program, until: datetime) -> list[datetime]:
     first = local_dt(first_day, at, tz)
     if first < start:
         first_day += timedelta(days=7)
-    out = []
+    out: list[datetime] = []
     week = 0
     while True:
         instant = local_dt(first_day + timedelta(weeks=week), at, tz)

@@ -122,8 +122,8 @@ async def _skip_late(core: Runtime, program: Program, late: list[calendar.Occurr
         # a step that failed or was interrupted and is now past its grace is given up on, too
         await session.exec(
             update(StepRun)
-            .where(  # type: ignore[call-overload]
-                StepRun.program_id == program.id,
+            .where(
+                col(StepRun.program_id) == program.id,
                 col(StepRun.key).in_([o.key(program.id or 0) for o in late]),
                 col(StepRun.state).in_([StepState.FAILED.value, StepState.RUNNING.value]),
                 col(StepRun.started_at) < now - STALE_RUN,
@@ -178,16 +178,14 @@ async def _claim(
         )
         if inserted:
             return True, number
-        stale = and_(StepRun.state == StepState.RUNNING.value, col(StepRun.started_at) < now - STALE_RUN)
-        retry = and_(StepRun.state == StepState.FAILED.value, col(StepRun.finished_at) < now - RETRY_FAILED_AFTER)
+        stale = and_(col(StepRun.state) == StepState.RUNNING.value, col(StepRun.started_at) < now - STALE_RUN)
+        retry = and_(col(StepRun.state) == StepState.FAILED.value, col(StepRun.finished_at) < now - RETRY_FAILED_AFTER)
         taken = (
             await session.exec(
                 update(StepRun)
-                .where(  # type: ignore[call-overload]
-                    StepRun.key == key, or_(stale, retry)
-                )
+                .where(col(StepRun.key) == key, or_(stale, retry))
                 .values(state=StepState.RUNNING.value, started_at=now, finished_at=None)
-                .returning(StepRun.round_number)
+                .returning(col(StepRun.round_number))
             )
         ).all()
         if taken:
@@ -216,10 +214,8 @@ async def _finish(core: Runtime, key: str, state: str, detail: str | None) -> No
     async with core.db.transaction() as session:
         await session.exec(
             update(StepRun)
-            .where(StepRun.key == key)
-            .values(  # type: ignore[call-overload]
-                state=state, finished_at=core.clock.now(), detail=detail
-            )
+            .where(col(StepRun.key) == key)
+            .values(state=state, finished_at=core.clock.now(), detail=detail)
         )
 
 

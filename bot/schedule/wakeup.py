@@ -37,7 +37,7 @@ async def next_due(core: Runtime, after: datetime) -> datetime | None:
             select(func.min(Delivery.next_attempt_at)).where(Delivery.state == DeliveryState.PENDING.value),
         ]
         for index, query in enumerate(queries):
-            value = (await session.exec(query)).one()  # type: ignore[call-overload]
+            value = (await session.exec(query)).one()
             value = value[0] if isinstance(value, tuple) else value
             if value is None:
                 continue

@@ -32,7 +32,10 @@ def run_migrations_offline() -> None:
 
 
 async def _run_online_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # storage.database always sets it; a bare `alembic` run must name the database
+        raise RuntimeError("sqlalchemy.url is not set: say which database to migrate")
+    engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(_run)
     await engine.dispose()

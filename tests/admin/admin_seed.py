@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
 
 from bot.kernel.events import MemberJoinedEvent, Reply
@@ -21,6 +20,7 @@ from storage.tables import (
     User,
     Waitlist,
 )
+from tests.core.harness import Harness
 
 PROFILE = {
     "skills_offered": "Python, SQL",

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from admin_seed import program_with_people
-from harness import Harness
 from sqlmodel import select
 
 from storage.database import open_database, upgrade
 from storage.tables import Delivery, Membership, Program, User
 from tandem.cli import main
+from tests.admin.admin_seed import program_with_people
+from tests.core.harness import Harness
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from admin_seed import program_with_people, text_of
-from harness import Harness
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.kernel.events import NoReply
+from bot.kernel.events import MentionRef, NoReply
 from storage.tables import AuditEntry, Delivery, Membership, User
+from tests.admin.admin_seed import program_with_people, text_of
+from tests.core.harness import Harness
 
-ADMIN_COMMANDS = (
-    "stats",
-    "risk",
-    "export",
-    "import",
-    "announce Hello everyone",
-    "remove <@U1>",
-    "pause <@U1> until 2026-04-01",
-    "audit",
+ANA = MentionRef(user_id="U1", text="@Ana")
+ADMIN_COMMANDS: tuple[tuple[str, tuple[MentionRef, ...]], ...] = (
+    ("stats", ()),
+    ("risk", ()),
+    ("export", ()),
+    ("import", ()),
+    ("announce Hello everyone", ()),
+    ("remove @Ana", (ANA,)),
+    ("pause @Ana until 2026-04-01", (ANA,)),
+    ("audit", ()),
 )
 
 
@@ -45,11 +46,11 @@ async def test_announce_posts_to_the_program_channel_and_is_audited(db, start_ti
 async def test_remove_and_pause_someone_tell_them_and_show_in_the_audit_log(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     admin, people = await program_with_people(h)
-    assert "Removed Ana" in text_of(await h.command(admin, "remove <@U1> coffee"))
-    assert "isn't in" in text_of(await h.command(admin, "remove <@U1>"))
+    assert "Removed Ana" in text_of(await h.command(admin, "remove @Ana coffee", mentions=(ANA,)))
+    assert "isn't in" in text_of(await h.command(admin, "remove @Ana", mentions=(ANA,)))
     reply = await h.command(admin, "pause @Ben until 2026-04-01")
     assert "Paused Ben in Coffee until" in text_of(reply)
-    bad = await h.command(admin, "pause <@U3> until someday")
+    bad = await h.command(admin, "pause @Cy until someday", mentions=(MentionRef(user_id="U3", text="@Cy"),))
     assert "not" in text_of(bad).lower()
     await h.core.dispatch()
     assert "taken you out" in h.last_to("U1").message.plain_text()
@@ -86,8 +87,8 @@ async def test_non_admins_cannot_run_any_admin_command(db, start_time) -> None: 
             )
 
     before = await counts()
-    for command in ADMIN_COMMANDS:
-        reply = await h.command(ben, command)
+    for command, mentions in ADMIN_COMMANDS:
+        reply = await h.command(ben, command, mentions=mentions)
         assert not isinstance(reply, NoReply)
         assert "only program admins" in text_of(reply), command
     assert await counts() == before

@@ -7,8 +7,6 @@ import csv
 import io
 
 import pytest
-from admin_seed import program_with_people, seed_stats, text_of
-from harness import Harness
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -17,6 +15,8 @@ from bot.admin.export import export_program
 from bot.kernel.events import FileUploadedEvent
 from bot.kernel.port import UserInfo
 from storage.tables import AuditEntry, Delivery, Membership, Program, SurveyAnswer, User
+from tests.admin.admin_seed import program_with_people, seed_stats, text_of
+from tests.core.harness import Harness
 
 HEADER = "email,platform_user_id,role,capacity,skills_offered,interests,department,timezone,work_start,work_end\n"
 GOOD = ",U1,peer,1,Python,chess,Eng,Europe/Berlin,09:00,17:00\n"
@@ -111,7 +111,7 @@ async def test_export_then_import_into_a_new_program_gives_the_same_people(db, s
 
 
 async def test_export_contents_and_anonymous_answers_only_as_totals(db, start_time) -> None:  # noqa: ANN001
-    from admin_seed import Seeder, users_by_id
+    from tests.admin.admin_seed import Seeder, users_by_id
 
     h = Harness.create(db, start_time)
     await program_with_people(h)

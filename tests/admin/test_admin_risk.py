@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from admin_seed import Seeder, program_with_people, text_of, users_by_id
-from harness import Harness
 from sqlmodel import select
 
 from bot.admin.risk import find_at_risk, send_digest, update_ignored_intros
 from storage.tables import AuditEntry, Delivery, Match, Membership, Program, StepRun, User
+from tests.admin.admin_seed import Seeder, program_with_people, text_of, users_by_id
+from tests.core.harness import Harness
 
 
 async def _seed_risky(h: Harness) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 
-from admin_seed import invite_only, program_with_people, seed_stats, text_of
-from harness import Harness
 from sqlmodel import select
 
 from bot.admin.charts import PNG_MAGIC, render_chart
 from bot.admin.stats import program_stats
 from bot.kernel.events import Reply
 from storage.tables import Program
+from tests.admin.admin_seed import invite_only, program_with_people, seed_stats, text_of
+from tests.core.harness import Harness
 
 
 async def test_stats_match_hand_computed_figures_with_chart(db, start_time) -> None:  # noqa: ANN001

@@ -11,9 +11,11 @@ from bot.kernel.clock import SimulatedClock
 from bot.kernel.events import (
     ActionEvent,
     Actor,
+    ChannelRef,
     CommandEvent,
     FormSubmittedEvent,
     MemberJoinedEvent,
+    MentionRef,
     OpenForm,
     Place,
     Response,
@@ -48,8 +50,19 @@ class Harness:
             is_platform_admin=admin,
         )
 
-    async def command(self, actor: Actor, text: str, channel: str | None = None) -> Response:
-        return await self.core.handle(CommandEvent(actor=actor, text=text, place=Place(channel_id=channel)))
+    async def command(
+        self,
+        actor: Actor,
+        text: str,
+        channel: str | None = None,
+        mentions: tuple[MentionRef, ...] = (),
+        channels: tuple[ChannelRef, ...] = (),
+    ) -> Response:
+        """A typed command; people and channels named in it are passed structured, as adapters do."""
+        event = CommandEvent(
+            actor=actor, text=text, place=Place(channel_id=channel), mentions=mentions, channels=channels
+        )
+        return await self.core.handle(event)
 
     async def submit(self, actor: Actor, form: OpenForm, values: dict) -> Response:
         return await self.core.handle(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
 
 from bot.kernel.events import FormErrors, NoReply, OpenForm, Reply
 from bot.kernel.messages import Actions, Button, GroupChatButton
 from storage.enums import DeliveryState, MatchStatus, MeetingState
 from storage.tables import Delivery, Match, Meeting, Membership, Program, SurveyAnswer, User
+from tests.core.harness import Harness
 
 PROFILE = {
     "skills_offered": "Python, SQL",

@@ -5,21 +5,25 @@ from __future__ import annotations
 import base64
 from datetime import UTC, date, datetime, timedelta
 
-from harness import Harness
 from sqlmodel import select
 
 from bot.booking.slots import Availability, find_slots
-from bot.kernel.events import FormErrors, OpenForm
+from bot.kernel.events import ActionEvent, FormErrors, OpenForm, Reply
 from bot.kernel.messages import Actions, Button
 from bot.kernel.timeutil import parse_hhmm, show, zone
 from storage.enums import MatchStatus, MeetingState
 from storage.tables import Match, Meeting, Program
+from tests.core.harness import Harness
 
 AFTER = datetime(2026, 1, 12, 6, 0, tzinfo=UTC)  # Monday, winter: LA is UTC−8, Berlin UTC+1, Tokyo UTC+9
 LA = Availability("America/Los_Angeles", "07:00", "15:00")  # 15:00–23:00 UTC
 BERLIN = Availability("Europe/Berlin", "09:00", "17:00")  # 08:00–16:00 UTC
 TOKYO_NIGHT = Availability("Asia/Tokyo", "22:00", "06:00")  # 13:00–21:00 UTC: all three share 15:00–16:00 UTC
 TOKYO_DAY = Availability("Asia/Tokyo", "09:00", "17:00")  # 00:00–08:00 UTC: no time suits all three
+
+
+def text_of(response: object) -> str:
+    return response.message.plain_text() if isinstance(response, Reply) else str(response)
 
 
 def _inside(person: Availability, start: datetime, minutes: int) -> bool:
@@ -216,13 +220,13 @@ async def test_a_group_that_picks_no_time_gets_one_nudge_with_fresh_times(db) ->
     nudges = _nudges(h)
     assert len(nudges) == 1 and sorted(nudges[0].audience) == ["U1", "U2", "U3"], "once, to the whole group"
     values = [e.value for b in nudges[0].message.blocks if isinstance(b, Actions) for e in b.elements]
-    assert values == [f"{offered.id}:{i}" for i in range(3, 3 + len(values))] and values, "new options, new indexes"
+    assert values == [f"{offered.id}|{i}" for i in range(3, 3 + len(values))] and values, "new options, new indexes"
     async with db.session() as s:
         meeting = (await s.exec(select(Meeting))).one()
     assert all(datetime.fromisoformat(x) > h.clock.now() for x in meeting.slots[3:])
     past = [i for i, x in enumerate(meeting.slots[:3]) if datetime.fromisoformat(x) <= h.clock.now()]
     assert past, "the first offer's earliest time is behind us by now"
-    stale = await h.click(ana, intro, "book:propose", value=f"{offered.id}:{past[0]}")
+    stale = await h.click(ana, intro, "book:propose", value=f"{offered.id}|{past[0]}")
     assert "already passed" in stale.message.plain_text()
     await h.click(ben, nudges[0], "book:propose", value=values[0])
     await h.core.dispatch()
@@ -262,3 +266,20 @@ async def test_old_buttons_after_new_times_were_offered_say_so(db) -> None:  # n
     await h.core.dispatch()
     again = await h.click(ben, intro, "book:propose")
     assert "replaced by newer ones" in again.message.plain_text()
+
+
+async def test_a_propose_button_sent_before_the_upgrade_still_works(db) -> None:  # noqa: ANN001
+    """Buttons already in people's chats carry the old "meeting:slot" value; clicking one still proposes."""
+    h = Harness.create(db, AFTER)
+    _, (ana, _ben, _chen) = await _three_zones(h, ("22:00", "06:00"))
+    async with db.session() as s:
+        offered = (await s.exec(select(Meeting))).one()
+    reply = await h.core.handle(ActionEvent(actor=ana, action_id="book:propose", value=f"{offered.id}:1"))
+    assert "damaged" not in text_of(reply)
+    async with db.session() as s:
+        meeting = (await s.exec(select(Meeting))).one()
+    assert meeting.start_at is not None
+    chosen = datetime.fromisoformat(offered.slots[1]).astimezone(UTC).replace(tzinfo=None)
+    assert meeting.start_at.replace(tzinfo=None) == chosen, "the second option, as the old button said"
+    await h.core.dispatch()
+    assert "proposed a coffee chat" in h.last_to("U2").message.plain_text()

@@ -6,13 +6,13 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from harness import Harness
 from sqlmodel import select
 
 from bot.kernel.timeutil import zone
 from bot.schedule import calendar
 from bot.schedule.wakeup import next_due
 from storage.tables import Delivery, Program, StepRun
+from tests.core.harness import Harness
 
 PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
 

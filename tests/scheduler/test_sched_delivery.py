@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from harness import Harness
 from sqlmodel import select
 
 from bot.delivery.outbox import LEASE, MAX_ATTEMPTS, Dispatcher, Outgoing, enqueue, to_user
@@ -16,6 +15,7 @@ from bot.kernel.messages import text_message
 from bot.kernel.port import SendError
 from storage.enums import DeliveryState
 from storage.tables import Delivery, Workspace
+from tests.core.harness import Harness
 
 
 class Crash(BaseException):

@@ -6,10 +6,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from harness import Harness
 from sqlmodel import select
 
 from storage.tables import StepRun
+from tests.core.harness import Harness
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin; the first round is due at 10:00
 PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}

@@ -8,24 +8,24 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from harness import Harness
 from sqlalchemy import text
 from sqlmodel import select
 
 from bot.core import Tandem
 from storage.tables import Match, Round, StepRun
 from tandem.leader import SchedulerLeader, lock_key
+from tests.core.harness import Harness
 
 PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}
 
 
-def _postgres_only(db) -> None:  # noqa: ANN001
-    if not db.is_postgres:
-        pytest.skip("several processes share a database only on PostgreSQL (SQLite means one process)")
+# Several processes share a database only on PostgreSQL (SQLite means one process), so these tests take the
+# `db` fixture on PostgreSQL alone; without TANDEM_TEST_POSTGRES_URL they skip like every PostgreSQL run.
+ON_POSTGRES = pytest.mark.parametrize("db", ["postgres"], indirect=True)
 
 
+@ON_POSTGRES
 async def test_two_schedulers_ticking_at_once_make_one_round(db, start_time) -> None:  # noqa: ANN001
-    _postgres_only(db)
     h = Harness.create(db, start_time)
     admin = h.actor("UADMIN", "Morgan", admin=True)
     await h.create_program(admin)
@@ -64,8 +64,8 @@ async def _next_step(h: Harness):  # noqa: ANN202
     return upcoming[0].due_at
 
 
+@ON_POSTGRES
 async def test_only_one_leader_and_release_hands_over(db) -> None:  # noqa: ANN001
-    _postgres_only(db)
     key = lock_key(f"test:{uuid.uuid4()}")
     ticks: list[str] = []
 
@@ -90,8 +90,8 @@ async def test_only_one_leader_and_release_hands_over(db) -> None:  # noqa: ANN0
         await second.release()
 
 
+@ON_POSTGRES
 async def test_leader_that_dies_is_replaced_at_the_next_attempt(db) -> None:  # noqa: ANN001
-    _postgres_only(db)
     key = lock_key(f"test:{uuid.uuid4()}")
     first, second = SchedulerLeader(db, key=key), SchedulerLeader(db, key=key, retry_seconds=0.05)
     stop = asyncio.Event()
@@ -137,9 +137,9 @@ def test_grace_and_leader_settings_reach_the_core(monkeypatch, sqlite_db) -> Non
     assert build_core(sqlite_db, load_settings()).step_grace is None
 
 
+@ON_POSTGRES
 async def test_two_serve_processes_one_scheduler_and_takeover(db, caplog) -> None:  # noqa: ANN001
     """The wiring: two `tandem serve` instances on one PostgreSQL schema; stopping the leader hands over."""
-    _postgres_only(db)
     import logging
     import socket
 

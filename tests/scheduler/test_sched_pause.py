@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from harness import Harness
 from sqlmodel import select
 
 from bot.schedule.wakeup import next_due
 from storage.tables import MatchMember, Membership, User
+from tests.core.harness import Harness
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 Berlin; rounds on Mondays at 10:00
 PROFILE = {"timezone": "Europe/Berlin", "work_start": "09:00", "work_end": "17:00"}

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from fake_slack import FakeSlack
-from slack_harness import Harness, slack_config
-from slack_support import conformance_dir
 
 from adapters.slack.http import SLACK_ADAPTER, mount
 from bot.core import Tandem
 from storage.database import Database
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_harness import Harness, slack_config
+from tests.support.fixtures import FIXTURES
 
 
 @pytest.fixture
-def conformance() -> Any:
-    base = conformance_dir()
-    if base is None:
-        pytest.skip("shared conformance payloads not found at <repo>/../shared/conformance")
-    return base
+def conformance() -> Path:
+    """The recorded payloads' folder (``tests/fixtures``); tests that read them ask for it by name."""
+    return FIXTURES
 
 
 @pytest.fixture

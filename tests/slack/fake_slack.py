@@ -1,7 +1,7 @@
 """A fake Slack Web API on 127.0.0.1 for tests and benchmarks.
 
-It records every call, answers with Slack's documented response shapes (read from the shared conformance
-fixtures when present), and can inject 429 (with Retry-After), 500s, API errors and hangs. Waiting is
+It records every call, answers with Slack's documented response shapes (read from the recorded
+fixtures in tests/fixtures), and can inject 429 (with Retry-After), 500s, API errors and hangs. Waiting is
 condition-based (``wait_for``), never sleep-based.
 """
 
@@ -14,13 +14,13 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from slack_support import conformance_dir
+
+from tests.support.fixtures import load_json, read_text
 
 TEAM_ID = "T111"
 ENTERPRISE_ID = "E111"
@@ -46,13 +46,9 @@ AUTH_TEST = {
 LOGIN_PAGE = '<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>Sign in</body></html>'
 
 
-def _load(name: str, fallback: dict[str, Any]) -> dict[str, Any]:
-    base = conformance_dir()
-    if base is not None:
-        path = base / "slack" / "web_api" / name
-        if path.exists():
-            return json.loads(path.read_text())
-    return fallback
+def _load(name: str) -> dict[str, Any]:
+    """A documented Web API answer from ``tests/fixtures/slack/web_api``."""
+    return load_json("slack", "web_api", name)
 
 
 @dataclass
@@ -95,19 +91,15 @@ class FakeSlack:
         self.envelopes: list[dict[str, Any]] = []  # Socket Mode: pushed to each new connection
         self.socket_acks: list[dict[str, Any]] = []
         self.sockets: list[web.WebSocketResponse] = []
-        self.post_ok = _load("chat.postMessage.ok.json", {"ok": True, "channel": "C1", "ts": "1.1", "message": {}})
-        self.open_ok = _load("conversations.open.ok.json", {"ok": True, "channel": {"id": "D1"}})
-        self.users_ok = _load("users.info.ok.json", {"ok": True, "user": {"id": "U1", "profile": {}}})
-        self.members_ok = _load("conversations.members.ok.json", {"ok": True, "members": []})
+        self.post_ok = _load("chat.postMessage.ok.json")
+        self.open_ok = _load("conversations.open.ok.json")
+        self.users_ok = _load("users.info.ok.json")
+        self.members_ok = _load("conversations.members.ok.json")
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
         self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
         self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
-        self.body_429 = (
-            (conformance_dir() / "slack/web_api/rate_limited_429.body.json").read_text()
-            if conformance_dir()
-            else '{"ok":false,"error":"ratelimited"}'
-        )
+        self.body_429 = read_text("slack", "web_api", "rate_limited_429.body.json")
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -443,10 +435,3 @@ class FakeSlack:
         )
         await self._notify()
         return web.Response(text="OK - 123")
-
-
-def read_fixture(*parts: str) -> Any:
-    base = conformance_dir()
-    assert base is not None
-    path: Path = base.joinpath(*parts)
-    return json.loads(path.read_text()) if path.suffix == ".json" else path.read_text()

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from fake_slack import FakeSlack
-from slack_support import SECRET, interactive_request, json_request
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.config import SlackConfig
 from adapters.slack.pacing import RateLimits
 from bot.core import Tandem
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_support import SECRET, interactive_request, json_request
 
 
 @dataclass

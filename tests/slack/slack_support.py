@@ -1,33 +1,24 @@
-"""Helpers for the Slack tests: find the shared conformance payloads, sign requests like Slack does."""
+"""Helpers for the Slack tests: load the recorded Slack payloads, sign requests like Slack does."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from tests.support import fixtures
 
 SECRET = "test-signing-secret"
 TEAM_ID = "T111"
 
 
-def conformance_dir() -> Path | None:
-    """``<repo>/../shared/conformance`` (the repo is checked out with ``shared/`` beside it)."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "conformance", Path("/work/shared/conformance")):
-        if (candidate / "slack").is_dir():
-            return candidate
-    return None
-
-
 def load(relative: str) -> Any:
-    base = conformance_dir()
-    assert base is not None, "conformance fixtures missing"
-    path = base / "slack" / relative
-    return json.loads(path.read_text()) if path.suffix == ".json" else path.read_text()
+    """A recorded Slack payload under ``tests/fixtures/slack``: JSON parsed, form bodies as text."""
+    return fixtures.load("slack", *relative.split("/"))
 
 
 def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -50,6 +41,9 @@ def interactive_request(payload: dict[str, Any], **sign_args: Any) -> tuple[byte
     return form_request({"payload": json.dumps(payload)}, **sign_args)
 
 
+_TRIGGERS = itertools.count(1)  # Slack's trigger_ids are unique per interaction, and the core acts once per id
+
+
 def slash_command(
     text: str, *, user: str, channel: str, response_url: str, user_name: str = "someone", team: str = TEAM_ID
 ) -> dict[str, str]:
@@ -65,7 +59,7 @@ def slash_command(
         channel_id=channel,
         team_id=team,
         response_url=response_url,
-        trigger_id=f"trig-{user}-{abs(hash(text)) % 10**6}",
+        trigger_id=f"trig-{user}-{next(_TRIGGERS)}",  # unique per invocation, as Slack's are
     )
     return fields
 
@@ -106,4 +100,5 @@ def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str, 
     )
     payload["user"].update(id=user)
     payload["team"]["id"] = team
+    payload["trigger_id"] = f"trig-view-{user}-{next(_TRIGGERS)}"  # each submission gets its own, as in Slack
     return payload

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from slack_support import form_request, slash_command, view_submission
 from sqlmodel import select
 
 from storage.tables import AuditEntry, Avoidance, Membership, Program, User
+from tests.slack.slack_support import form_request, slash_command, view_submission
 
 ADMIN = "W111"
 PERSON = "U222"
@@ -89,10 +89,10 @@ async def test_people_who_are_not_admins_cannot_create_programs(harness) -> None
 async def test_configured_admins_need_not_be_workspace_admins(database, fake) -> None:  # noqa: ANN001
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
-    from slack_harness import slack_config
 
     from adapters.slack.http import mount
     from bot.core import Tandem
+    from tests.slack.slack_harness import slack_config
 
     core = Tandem(database)
     app = web.Application()

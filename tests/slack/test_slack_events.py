@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 
-from slack_support import load
 from sqlalchemy import func
 from sqlmodel import select
-from test_slack_commands import PERSON, create_program, rows
 
 from storage.tables import Delivery, Membership, ProcessedEvent, User, Workspace
+from tests.slack.slack_support import load
+from tests.slack.test_slack_commands import PERSON, create_program, rows
 
 
 def joined(user: str, channel: str = "C111", event_id: str = "Ev-join-1") -> dict:
@@ -179,9 +179,8 @@ async def test_unknown_events_and_interactions_get_a_clean_answer(harness, confo
 
 async def test_match_now_introduces_pairs_in_group_dms(harness, conformance) -> None:  # noqa: ANN001
     """Intros end to end: people join, an admin runs `match now`, the outbox opens group DMs and posts."""
-    from test_slack_commands import ADMIN, run
-
     from storage.tables import Match
+    from tests.slack.test_slack_commands import ADMIN, run
 
     program = await create_program(harness)
     people = ["U301", "U302", "U303", "U304"]

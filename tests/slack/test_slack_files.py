@@ -11,11 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from fake_slack import BOT_USER_ID
-from slack_support import load
-from test_slack_commands import ADMIN, PERSON, create_program, rows
-
 from storage.tables import AuditEntry, Membership, Program
+from tests.slack.fake_slack import BOT_USER_ID
+from tests.slack.slack_support import load
+from tests.slack.test_slack_commands import ADMIN, PERSON, create_program, rows
 
 HEADER = "email,platform_user_id,role,timezone,work_start,work_end\n"
 GOOD = HEADER + ",U301,peer,Europe/Berlin,09:00,17:00\n,U302,,UTC,08:00,16:00\n"

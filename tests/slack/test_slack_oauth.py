@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from slack_harness import Harness, slack_config
 from slack_sdk.oauth.installation_store import Installation
-from slack_support import form_request, load, slash_command
 
 from adapters.slack.http import SLACK_ADAPTER, mount
 from bot.core import Tandem
+from tests.slack.slack_harness import Harness, slack_config
+from tests.slack.slack_support import form_request, load, slash_command
 
 
 @pytest.fixture

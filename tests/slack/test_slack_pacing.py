@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from aiohttp import web
-from slack_harness import slack_config
 from sqlmodel import col, select
 
 from adapters.slack.clients import SlackClients
@@ -22,6 +21,7 @@ from bot.delivery.outbox import Dispatcher, Outgoing, enqueue, to_group, to_user
 from bot.kernel.messages import text_message
 from bot.kernel.port import SendError
 from storage.tables import Delivery, Workspace
+from tests.slack.slack_harness import slack_config
 
 OPEN = "conversations.open"
 POST = "chat.postMessage"

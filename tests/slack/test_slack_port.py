@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
-from slack_harness import slack_config
 from sqlmodel import select
 
 from adapters.slack.clients import SlackClients
@@ -21,6 +20,7 @@ from bot.kernel.events import SentRef
 from bot.kernel.messages import FileAttachment, Message, Section, Text, text_message
 from bot.kernel.port import ChatPort, SendError
 from storage.tables import Delivery, Workspace
+from tests.slack.slack_harness import slack_config
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def test_form_becomes_a_modal() -> None:
 
 
 def test_form_values_from_view_state(conformance) -> None:  # noqa: ANN001
-    from slack_support import load
+    from tests.slack.slack_support import load
 
     rich = load("interactivity/view_submission_rich_state.json")
     values = render.form_values(rich["view"]["state"]["values"])
@@ -148,7 +148,7 @@ def test_form_values_from_view_state(conformance) -> None:  # noqa: ANN001
 
 
 def test_action_values_for_buttons_and_selects(conformance) -> None:  # noqa: ANN001
-    from slack_support import load
+    from tests.slack.slack_support import load
 
     assert action_value(load("interactivity/block_actions_button.json")["actions"][0]) == "click_me_123"
     assert action_value(load("interactivity/block_actions_static_select.json")["actions"][0]) == "value-0"

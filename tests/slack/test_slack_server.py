@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiohttp.test_utils import TestClient, TestServer
-from slack_support import SECRET, json_request, load
 
 from tandem.server import build_app, build_core
 from tandem.settings import Settings
+from tests.slack.slack_support import SECRET, json_request, load
 
 
 async def test_build_app_serves_slack_events_and_health(database, fake, conformance) -> None:  # noqa: ANN001

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from slack_support import SECRET, json_request, load, sign
 from sqlalchemy import func
 from sqlmodel import select
 
 from storage.tables import ProcessedEvent, Workspace
+from tests.slack.slack_support import SECRET, json_request, load, sign
 
 
 async def _nothing_happened(h) -> None:  # noqa: ANN001

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from slack_harness import slack_config
-from slack_support import load
 
 from adapters.slack.http import mount
 from bot.core import Tandem
+from tests.slack.slack_harness import slack_config
+from tests.slack.slack_support import load
 
 
 async def test_socket_mode_receives_acks_and_answers(database, fake, conformance) -> None:  # noqa: ANN001

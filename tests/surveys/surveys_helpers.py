@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from harness import Harness
 from sqlmodel import select
 
 from adapters.console.port import Sent
 from bot.kernel.events import Actor, Reply, Response
 from bot.kernel.messages import Actions, Button
 from storage.tables import Membership, User
+from tests.core.harness import Harness
 
 PROFILE = {
     "skills_offered": "Python",

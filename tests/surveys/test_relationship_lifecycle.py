@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import col, select
-from surveys_helpers import answer, match_now, program_with, survey_to
 
 from storage.enums import EndReason, MatchStatus
 from storage.tables import Delivery, Match, MatchMember, Membership, Round, User, Waitlist
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import answer, match_now, program_with, survey_to
 
 
 async def _run(h: Harness, days: int, hours: int = 6) -> None:
@@ -142,7 +142,7 @@ async def test_a_mentor_is_never_offered_or_booked_the_same_time_for_two_mentees
         one, two = (await s.exec(select(Meeting).order_by(col(Meeting.id)))).all()
         two.slots = [one.start_at.isoformat(), *two.slots[1:]]
     intro = next(s for s in h.to(second.user_id) if "book:propose" in str(s.message.blocks))
-    reply = await h.click(second, intro, "book:propose", value=f"{two.id}:0")
+    reply = await h.click(second, intro, "book:propose", value=f"{two.id}|0")
     assert "clashes with another chat" in reply.message.plain_text()
     async with db.session() as s:
         assert (await s.get(Meeting, two.id)).state == "offered"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import answer, program_with, survey_to, text_of
 
 from bot.admin.survey_reports import NOT_ENOUGH, report_lines, survey_report
 from bot.engagement.surveys import OPEN_FOR, SurveyError, close_and_remind, open_survey, respondent_key
 from storage.tables import Program, SurveyAnswer, SurveyInstance, User
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import answer, program_with, survey_to, text_of
 
 MIDPOINT = "Halfway check-in"
 

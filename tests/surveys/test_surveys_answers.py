@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import answer, match_now, program_with, survey_to, text_of, user_id
 
 from bot.kernel.events import NoReply, Reply
 from bot.relationships.rounds import build_problem, next_round_number, pool_for
 from storage.enums import MatchStatus
 from storage.tables import Match, Membership, Program, SurveyAnswer, SurveyInstance, SurveyRecipient
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import answer, match_now, program_with, survey_to, text_of, user_id
 
 DID_YOU_MEET = "Did you meet?"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
 from bot.engagement.surveys import open_survey
 from storage.tables import Match, Program, User
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
 
 def _shoutouts(h: Harness) -> list[str]:

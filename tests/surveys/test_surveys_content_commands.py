@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
 from bot.engagement.surveys import open_survey
+from bot.kernel.events import ChannelRef
 from bot.schedule.steps import send_prompts
 from storage.tables import AuditEntry, CustomContent, Match, Program, SurveyAnswer, User
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import answer, match_now, program_with, survey_to, text_of
 
 ADD = (
     "icebreaker add What's the best book you read this year?",
@@ -116,6 +117,8 @@ async def test_a_program_creator_manages_their_own_program_only(db, start_time) 
         program.created_by_user_id = (await s.exec(select(User).where(User.platform_user_id == "U1"))).one().id
     outside = await h.command(owner, "icebreaker add Favourite snack?")  # would be for every program
     assert "only program admins" in text_of(outside) and "#channel" in text_of(outside)
-    assert "Added" in text_of(await h.command(owner, "icebreaker add <#coffee|coffee> Favourite snack?"))
+    assert "Added" in text_of(
+        await h.command(owner, "icebreaker add #coffee Favourite snack?", channels=(ChannelRef("coffee", "#coffee"),))
+    )
     assert "Added" in text_of(await h.command(owner, "prompt add #coffee week 3 What changed since week 1?"))
     assert "week 3" in text_of(await h.command(owner, "content list"))

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import program_with, text_of
 
 from adapters.console.port import ConsolePort
 from bot.content import load_library
 from bot.engagement import icebreakers
 from bot.kernel.messages import Actions, Button
 from storage.tables import IcebreakerPost, User
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import program_with, text_of
 
 
 def _channel_posts(h: Harness) -> list:

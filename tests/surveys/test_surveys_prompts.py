@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness import Harness
 from sqlmodel import select
-from surveys_helpers import match_now, program_with
 
 from bot.content import MENTORING, load_library
 from bot.schedule.steps import send_prompts
 from storage.tables import Program
+from tests.core.harness import Harness
+from tests.surveys.surveys_helpers import match_now, program_with
 
 
 async def _prompts(h: Harness) -> int:

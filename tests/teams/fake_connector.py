@@ -1,7 +1,7 @@
 """A fake Bot Connector (the service Teams bots call back) on 127.0.0.1, for end-to-end tests.
 
 Answers the REST calls botbuilder makes with the response shapes recorded from real Teams traffic
-(``shared/conformance/teams/connector_rest``), records every request, and can be told to fail the next
+(``tests/fixtures/teams/connector_rest``), records every request, and can be told to fail the next
 matching requests (429 / 502 / 403 MessageWritesBlocked) to exercise retries and "gone" handling.
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+
+from tests.support.fixtures import load_json, read_text
 
 PREFIX = "/amer/"  # Teams service URLs carry a region path; keep one so path handling is exercised
 
@@ -39,15 +40,15 @@ class Fault:
     times: int = 1
 
 
-def recorded_members(conformance: Path) -> list[dict[str, Any]]:
+def recorded_members() -> list[dict[str, Any]]:
     """The three TeamsChannelAccount objects of the recorded ``GET .../members`` response."""
-    path = conformance / "teams/connector_rest/recorded/GET_v3_conversations_id_members.recording.json"
-    return json.loads(path.read_text())["response"]
+    recording = load_json("teams", "connector_rest", "recorded", "GET_v3_conversations_id_members.recording.json")
+    return recording["response"]
 
 
-def blocked_403_body(conformance: Path) -> str:
+def blocked_403_body() -> str:
     """The documented 403 body Teams sends when the user blocked or removed the bot."""
-    raw = (conformance / "teams/connector_rest/error_403_MessageWritesBlocked.http").read_text()
+    raw = read_text("teams", "connector_rest", "error_403_MessageWritesBlocked.http")
     return raw.split("\n\n", 1)[1].strip()
 
 

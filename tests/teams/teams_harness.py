@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from fake_connector import FakeConnector, recorded_members
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -27,17 +26,8 @@ from adapters.teams.port import Backoff
 from bot.core import Tandem
 from bot.kernel.events import NoReply, Response
 from storage.database import Database, open_database, upgrade
-
-REPO = Path(__file__).resolve().parents[2]
-CONFORMANCE = REPO.parent / "shared" / "conformance"
-TEAMS = CONFORMANCE / "teams"
-
-
-def conformance_missing() -> bool:
-    return not (TEAMS / "activities").is_dir()
-
-
-SKIP_REASON = f"Teams conformance payloads not found at {CONFORMANCE} (expected <repo>/../shared/conformance)"
+from tests.support.fixtures import load_json
+from tests.teams.fake_connector import FakeConnector, recorded_members
 
 
 class FakeTime:
@@ -69,7 +59,8 @@ class RecordingTandem(Tandem):
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((TEAMS / "activities" / f"{name}.json").read_text())
+    """A recorded Teams activity from ``tests/fixtures/teams/activities``, by name without ``.json``."""
+    return load_json("teams", "activities", f"{name}.json")
 
 
 class Harness:
@@ -83,7 +74,7 @@ class Harness:
         self.real_core = real_core
         self.config = config or TeamsConfig()
         self.time = FakeTime()
-        self.connector = FakeConnector(recorded_members(CONFORMANCE))
+        self.connector = FakeConnector(recorded_members())
         self.db: Database | None = db
         self.core: Any = None
         self.runtime: TeamsRuntime | None = None

@@ -6,12 +6,10 @@ import json
 import logging
 
 import pytest
-from teams_harness import SKIP_REASON, Harness, conformance_missing
 
 from adapters.teams.config import TeamsConfig
 from storage.tables import ConversationAddress, ProcessedEvent, User, Workspace
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import Harness
 
 APP_ID = "00000000-1111-2222-3333-444444444444"
 

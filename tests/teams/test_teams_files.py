@@ -1,7 +1,7 @@
 """Files in Teams: the stats chart inline in its card, other files through file-consent cards in 1:1 chats.
 
 The file-consent invokes are built from the shapes in Microsoft's "Send and receive files using bot" docs
-(there is no recorded one in shared/conformance); the envelope comes from the recorded invoke fixture.
+(there is no recorded one in tests/fixtures); the envelope comes from the recorded invoke fixture.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from fake_onedrive import FakeOneDrive
 from PIL import Image as PILImage
 from sqlalchemy import update
-from teams_harness import SKIP_REASON, Harness, conformance_missing
 
 from adapters.teams import pending_files
 from adapters.teams.cards import MAX_CARD_BYTES, FilePlacement
@@ -29,8 +27,8 @@ from bot.kernel.events import NoReply, Reply, SentRef
 from bot.kernel.messages import FileAttachment, Message, Section, Text
 from bot.kernel.port import SendError
 from storage.tables import TeamsPendingFile
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.fake_onedrive import FakeOneDrive
+from tests.teams.teams_harness import Harness
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 ALEX_AAD = "6b703ce3-6d14-4fe6-b90c-dc5f03657ae4"

@@ -9,18 +9,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from fake_files import FakeFileHost
 from sqlmodel import select
-from teams_harness import SKIP_REASON, Harness, conformance_missing
-from test_teams_roster import many_members
 
 from adapters.teams.config import TeamsConfig
 from adapters.teams.downloads import FILE_DOWNLOAD_INFO, FileDownloader
 from bot.kernel.port import SendError
 from bot.programs.membership import ProgramSpec, create_program
 from storage.tables import AuditEntry, Delivery, Membership, ProcessedEvent, User, Workspace
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.fake_files import FakeFileHost
+from tests.teams.teams_harness import Harness
+from tests.teams.test_teams_roster import many_members
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SAM_AAD = "6d415fdd-f97e-4f70-ac45-e69601e4ecb2"  # the sender of message_personal

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from teams_harness import SKIP_REASON, Harness, conformance_missing
-
 from bot.kernel.events import AppInstalledEvent, MemberJoinedEvent
 from storage.tables import ConversationAddress, User, Workspace
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import Harness
 
 
 async def test_bot_added_to_team_stores_channel_reference_and_announces_install(db, tmp_path):

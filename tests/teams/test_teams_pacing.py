@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from teams_harness import FakeTime
-
 from adapters.teams.pacing import Pacer
+from tests.teams.teams_harness import FakeTime
 
 
 async def test_conversation_windows_and_tenant_rate():

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from fake_connector import blocked_403_body
-from teams_harness import CONFORMANCE, SKIP_REASON, Harness, conformance_missing
 
 from bot.kernel.events import SentRef
 from bot.kernel.messages import Actions, GroupChatButton, Message, Section, Text, text_message
 from bot.kernel.port import ChatPort, SendError
 from storage.tables import ConversationAddress
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.fake_connector import blocked_403_body
+from tests.teams.teams_harness import Harness
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SAM = "29:1kbOecyrymSn1FtrbJlQNF_BvhIpb7CLGbmjaTldT8A8tXXphjq4BcA2KfWGwoI-ahbEJ_Og1syGOt68MsLId1Q"
@@ -74,7 +72,7 @@ async def test_unknown_tenant_is_a_permanent_error(db, tmp_path):
 async def test_403_message_writes_blocked_marks_the_address_gone(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         await _personal(h)
-        h.connector.fail("POST", "/activities", 403, blocked_403_body(CONFORMANCE))
+        h.connector.fail("POST", "/activities", 403, blocked_403_body())
         with pytest.raises(SendError) as info:
             await h.runtime.port.send_to_user(TENANT, SAM, text_message("hi"))
         assert info.value.gone and not info.value.retryable
@@ -194,6 +192,6 @@ async def test_send_to_group_sends_each_member_a_1to1_card_with_the_group_chat_l
 async def test_send_to_group_fails_only_when_nobody_is_reached(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         await _personal(h)
-        h.connector.fail("POST", "/activities", 403, blocked_403_body(CONFORMANCE), times=1)
+        h.connector.fail("POST", "/activities", 403, blocked_403_body(), times=1)
         with pytest.raises(SendError):
             await h.runtime.port.send_to_group(TENANT, [SAM], text_message("hi"))

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-from teams_harness import SKIP_REASON, Harness, conformance_missing
-
 from adapters.teams.config import TeamsConfig
 from storage.tables import Program
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import Harness
 
 ALEX_AAD = "6b703ce3-6d14-4fe6-b90c-dc5f03657ae4"
 CHANNEL = "19:097e6717fd7245bdbeba6baa13840db8@thread.skype"

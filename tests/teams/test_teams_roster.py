@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from teams_harness import SKIP_REASON, Harness, conformance_missing
 
 from bot.kernel.events import Actor
 from bot.kernel.port import SendError
 from storage.tables import User
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import Harness
 
 TENANT = "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
 CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"

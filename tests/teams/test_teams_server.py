@@ -5,7 +5,6 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiohttp import web
-from teams_harness import SKIP_REASON, conformance_missing, load
 
 from adapters.teams.http import RUNTIME_KEY
 from bot.core import Tandem
@@ -13,8 +12,7 @@ from storage.database import open_database, upgrade
 from tandem.platforms import mount_platforms
 from tandem.server import build_app
 from tandem.settings import load_settings
-
-pytestmark = pytest.mark.skipif(conformance_missing(), reason=SKIP_REASON)
+from tests.teams.teams_harness import load
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,131 @@
+"""Admin commands that run programs: create, list and change them, preview and run a round, post an icebreaker.
+
+Also the program form's submission (create and settings share one form). Registered at import.
+"""
+
+from __future__ import annotations
+
+from bot.admin.stats import program_stats
+from bot.chat.context import Ctx, say, say_lines
+from bot.chat.grammar import ParsedCommand
+from bot.chat.registry import command, on_submit
+from bot.engagement.icebreakers import post_icebreaker
+from bot.kernel.events import FormErrors, FormSubmittedEvent, OpenForm, Response
+from bot.kernel.timeutil import WEEKDAYS
+from bot.programs.commands import program_ref
+from bot.programs.forms import PROGRAM_CREATE, PROGRAM_SETTINGS, program_form
+from bot.programs.membership import ProgramError, ProgramSpec, create_program, parse_spec, program_for_channel
+from bot.relationships.rounds import build_problem, next_round_number, pool_for, preview, run_round
+from storage.tables import Program
+
+FORM_REFUSAL = "Sorry, only program admins can do that; nothing was changed."
+
+
+@command("program create", "program create", "Start a program on a channel (opens a form).", admin=True)
+async def program_create(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    ctx.require_admin()  # a new program has no creator yet: workspace admins only
+    return OpenForm(form=program_form(ctx.core.default_timezone, ctx.place.channel_id))
+
+
+@command("program list", "program list", "List the programs in this workspace.", admin=True)
+async def program_list(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    shown = await ctx.require_admin_of_some()  # a program's creator sees their own programs only
+    if not shown:
+        return say("No programs yet. Start one with `program create`.")
+    lines = []
+    for p in shown:
+        s = await program_stats(ctx.session, p, ctx.now)
+        lines.append(
+            f"• **{p.name}** in #{p.channel_id}: {p.kind}, {p.cadence} on {WEEKDAYS[p.intro_weekday]}s "
+            f"at {p.intro_time} ({p.timezone}), groups of {p.group_size}, {p.enrolment.replace('_', '-')}; "
+            f"{s.active} active, {s.paused} paused, {len(s.rounds)} rounds"
+        )
+    return say_lines("Programs", lines)
+
+
+@command("program settings", "program settings [program]", "Change a program's settings.", admin=True)
+async def program_settings(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await ctx.program(program_ref(cmd))
+    return OpenForm(form=program_form(ctx.core.default_timezone, program=program))
+
+
+@command("match preview", "match preview [program]", "See who would be matched, without sending.", admin=True)
+async def match_preview(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await ctx.program(program_ref(cmd))
+    number = await next_round_number(ctx.session, program.id)
+    pool = await pool_for(ctx.session, program, ctx.now)
+    problem = await build_problem(ctx.session, program, number, ctx.now, pool)
+    result = preview(problem)
+    names = {p["id"]: p["name"] for p in problem["participants"]}
+    lines = [
+        f"• {' + '.join(names.get(m, m) for m in g['members'])}: {'; '.join(g['reasons']) or 'no reasons'}"
+        for g in result["groups"]
+    ]
+    lines += [f"• {names.get(u['id'], u['id'])} unmatched: {u['reason']}" for u in result["unmatched"]]
+    if not lines:
+        lines = ["Nobody is available to match yet."]
+    return say_lines(f"Preview of round {number} of {program.name} (nothing sent)", lines)
+
+
+@command("match now", "match now [program]", "Run a round now and send the intros.", admin=True)
+async def match_now(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await ctx.program(program_ref(cmd))
+    await ctx.audit("match_now", program)
+    program_id = program.id or 0
+    ctx.later.append(lambda: run_round(ctx.core, program_id))
+    return say(f"Matching a new round of {program.name} now; intros are on their way.")
+
+
+@command("icebreaker now", "icebreaker now [program]", "Post an icebreaker question now.", admin=True)
+async def icebreaker_now(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await ctx.program(program_ref(cmd))
+    await ctx.audit("icebreaker_now", program)
+    await post_icebreaker(ctx.core, ctx.session, program, f"manual:{ctx.now:%Y%m%d%H%M%S}")
+    return say(f"Posting an icebreaker in #{program.channel_id}.")
+
+
+# --- the program form ------------------------------------------------------------------------------------
+
+
+@on_submit(PROGRAM_CREATE, PROGRAM_SETTINGS)
+async def program_submitted(ctx: Ctx, event: FormSubmittedEvent) -> Response:
+    """Create a program, or save an existing one's settings (its id is the form's state)."""
+    existing = None
+    if event.form_id == PROGRAM_SETTINGS:
+        existing = await ctx.session.get(Program, int(event.state)) if event.state.isdigit() else None
+        if existing is None or existing.workspace_id != ctx.workspace.id:
+            return say("That program no longer exists.")
+    if not ctx.is_admin(existing):
+        return say(FORM_REFUSAL)
+    spec, errors = parse_spec(event.values, ctx.core.default_timezone)
+    if errors or spec is None:
+        return FormErrors(errors=errors)
+    if existing is None:
+        return await _create(ctx, spec)
+    return await _save_settings(ctx, existing, spec)
+
+
+async def _create(ctx: Ctx, spec: ProgramSpec) -> Response:
+    try:
+        program = await create_program(ctx.session, ctx.workspace, ctx.user, spec, ctx.now)
+    except ProgramError as exc:
+        return FormErrors(errors={"channel": str(exc)})
+    await ctx.audit("program_create", program, name=program.name, channel=program.channel_id)
+    return say(
+        f"Created **{program.name}** in #{program.channel_id}. People who join the channel get an "
+        f"invitation; `match now` runs the first round whenever you're ready.",
+        ephemeral=True,
+    )
+
+
+async def _save_settings(ctx: Ctx, existing: Program, spec: ProgramSpec) -> Response:
+    other = await program_for_channel(ctx.session, ctx.workspace.id, spec.channel_id)
+    if other is not None and other.id != existing.id:
+        return FormErrors(errors={"channel": f"#{spec.channel_id} already runs '{other.name}'."})
+    existing.name, existing.channel_id, existing.kind = spec.name, spec.channel_id, spec.kind
+    existing.cadence, existing.intro_weekday, existing.intro_time = spec.cadence, spec.weekday, spec.time
+    existing.timezone, existing.group_size, existing.enrolment = spec.timezone, spec.group_size, spec.enrolment
+    existing.meeting_minutes, existing.reminder_minutes = spec.meeting_minutes, spec.reminder_minutes
+    existing.holidays = list(spec.holidays)
+    await ctx.audit("program_settings", existing, **{k: str(v) for k, v in spec.__dict__.items()})
+    return say(f"Saved the settings of {existing.name}.")

@@ -1,0 +1,28 @@
+"""Every feature package's commands, buttons and forms, registered by importing each module once, here.
+
+``FEATURES`` is the order of the help text: the app's own commands, the participant's, then the admin
+commands (import order doesn't matter). Registering a name twice raises, so a feature can't silently replace another's.
+"""
+
+from __future__ import annotations
+
+from bot.admin import commands as admin_commands
+from bot.admin import content_commands, program_commands, risk_actions
+from bot.app import commands as app_commands
+from bot.booking import buttons as booking_buttons
+from bot.chat import registry
+from bot.engagement import survey_buttons
+from bot.programs import commands as program_membership
+
+FEATURES = (
+    app_commands,  # help, status
+    program_membership,  # join, leave, profile, pause, resume, avoid; membership buttons; the profile form
+    program_commands,  # program create/list/settings, match preview/now, icebreaker now; the program form
+    admin_commands,  # stats, risk, export, import, announce, remove, pause @person, audit
+    content_commands,  # icebreaker/prompt/question add, content list/remove, survey results
+    risk_actions,  # the at-risk digest's buttons
+    booking_buttons,  # propose, accept, decline
+    survey_buttons,  # answers, comments and the comment form
+)
+
+registry.order_by_module([module.__name__ for module in FEATURES])

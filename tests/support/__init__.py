@@ -1,0 +1,1 @@
+"""Helpers shared by every test folder (fixture lookup); imported as ``tests.support``."""
