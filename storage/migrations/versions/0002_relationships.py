@@ -8,7 +8,8 @@ Create Date: 2026-12-01
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
+# autogenerate writes sqlmodel.sql.sqltypes.AutoString: import that module itself, so type checkers see it
+import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
 import storage.types
