@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.teams.translate import PLATFORM, TeamsContext, split_conversation_id
@@ -119,7 +119,7 @@ async def _save_address(
     reference: dict[str, Any],
     now: datetime,
     user_id: int | None = None,
-) -> ConversationAddress:
+) -> bool:
     result = await session.exec(
         select(ConversationAddress).where(
             ConversationAddress.workspace_id == ws_id, ConversationAddress.conversation_id == conversation_id
@@ -214,12 +214,13 @@ async def save_people(db: Database, tenant_id: str, people: list[Person], now: d
 
     async def work(session: AsyncSession) -> None:
         ws = await _ensure_workspace(session, tenant_id, now, service_url=None, bot_id=None)
+        assert ws.id is not None  # _ensure_workspace flushes, so the row has its id
         wanted = {p.user_id: p for p in people}
         ids = list(wanted)
         known: dict[str, User] = {}
         for start in range(0, len(ids), 500):  # one query per roster page, not one per person
             result = await session.exec(
-                select(User).where(User.workspace_id == ws.id, User.platform_user_id.in_(ids[start : start + 500]))
+                select(User).where(User.workspace_id == ws.id, col(User.platform_user_id).in_(ids[start : start + 500]))
             )
             known.update({u.platform_user_id: u for u in result.all()})
         for user_id, person in wanted.items():
@@ -263,7 +264,8 @@ async def personal_address(db: Database, tenant_id: str, user_id: str) -> Addres
         ws = await _workspace(session, tenant_id)
         if ws is None:
             return None
-        user = await _user(session, ws.id, user_id)  # type: ignore[arg-type]
+        assert ws.id is not None  # a stored row has an id
+        user = await _user(session, ws.id, user_id)
         if user is None:
             return None
         result = await session.exec(
@@ -273,7 +275,7 @@ async def personal_address(db: Database, tenant_id: str, user_id: str) -> Addres
                 ConversationAddress.user_id == user.id,
                 ConversationAddress.scope == "personal",
             )
-            .order_by(ConversationAddress.updated_at.desc())
+            .order_by(col(ConversationAddress.updated_at).desc())
         )
         row = result.first()
         return _address(row) if row else None
@@ -365,10 +367,10 @@ async def roster_addresses(db: Database, tenant_id: str) -> list[Address]:
             select(ConversationAddress)
             .where(
                 ConversationAddress.workspace_id == ws.id,
-                ConversationAddress.scope.in_(("channel", "groupChat")),
-                ConversationAddress.gone.is_(False),
+                col(ConversationAddress.scope).in_(("channel", "groupChat")),
+                col(ConversationAddress.gone).is_(False),
             )
-            .order_by(ConversationAddress.updated_at.desc())
+            .order_by(col(ConversationAddress.updated_at).desc())
         )
         rows = result.all()
     picked: dict[str, Address] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.teams.cards import CHOICE_INPUT_PREFIX, FORM_VERB_PREFIX
@@ -124,6 +124,7 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
     ]
     if missing:
         raise BadActivity(f"activity without {', '.join(missing)}")
+    assert isinstance(tenant_id, str) and isinstance(conversation_id, str)  # `missing` above raised otherwise
     kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
     team = _dict(channel_data.get("team"))
     channel_id: str | None = None
@@ -249,6 +250,7 @@ def card_action_event(
     payload = signer.open(verb, data)
     if payload is None:
         raise BadCardAction(f"card action {verb!r} carries data Tandem did not sign")
+    assert isinstance(data, dict)  # signer.open returns a payload only for a dict
     inputs = {k: v for k, v in data.items() if k != DATA_KEY}
     if verb.startswith(FORM_VERB_PREFIX):
         multi = set(payload.get("multi") or ())
@@ -286,9 +288,14 @@ def card_action_event(
 
 
 def installed_event(ctx: TeamsContext, actor: Actor, event_id: str | None = None) -> AppInstalledEvent:
-    scope = {"personal": "personal", "groupChat": "group", "channel": "team"}.get(ctx.conversation_type, "team")
+    scopes: dict[str, Literal["personal", "group", "team"]] = {
+        "personal": "personal",
+        "groupChat": "group",
+        "channel": "team",
+    }
+    scope = scopes.get(ctx.conversation_type, "team")
     # workspace_name stays empty: Tandem's workspace is the tenant, and the team's name is not the tenant's
-    return AppInstalledEvent(actor=actor, scope=scope, channel_id=ctx.channel_id, event_id=event_id)  # type: ignore[arg-type]
+    return AppInstalledEvent(actor=actor, scope=scope, channel_id=ctx.channel_id, event_id=event_id)
 
 
 def member_actor(ctx: TeamsContext, member: dict[str, Any], email: str | None = None) -> Actor:

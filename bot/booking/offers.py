@@ -472,7 +472,7 @@ async def send_due_reminders(core: Runtime) -> int:
         # a reminder missed while the service was down is pointless once the chat has started: drop it
         await session.exec(
             update(Meeting)
-            .where(  # type: ignore[call-overload]
+            .where(
                 col(Meeting.state) == MeetingState.CONFIRMED.value,
                 col(Meeting.reminder_at).is_not(None),
                 col(Meeting.start_at) <= now,

@@ -67,6 +67,7 @@ class Ctx:
         return mine
 
     async def audit(self, action: str, program: Program | None = None, **details: object) -> None:
+        assert self.workspace.id is not None  # a stored row has an id
         self.session.add(
             AuditEntry(
                 workspace_id=self.workspace.id,

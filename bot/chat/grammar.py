@@ -53,7 +53,7 @@ def parse(text: str, mentions: Sequence[MentionRef] = (), channels: Sequence[Cha
     """'pause until 2026-12-24' → command 'pause', args ['until', '2026-12-24']; empty text means help."""
     raw = _clean(text or "")
     found = (tuple(mentions), tuple(channels))
-    words = _tokens(raw, [r.text for r in (*mentions, *channels)])
+    words = _tokens(raw, [m.text for m in mentions] + [c.text for c in channels])
     if not words:
         return ParsedCommand(command=registry.lookup("help"), raw=raw, mentions=found[0], channels=found[1])
     parsed = ParsedCommand(command=None, args=words, raw=raw, mentions=found[0], channels=found[1])

@@ -153,7 +153,8 @@ def decode(value_type: type[V], raw: str) -> V | None:
             out.append(int(part))
         else:
             out.append(part)
-    return value_type(*out)
+    make: Callable[..., V] = value_type  # a NamedTuple class takes its fields positionally, not as one iterable
+    return make(*out)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class ButtonKind(Generic[V]):
 
     def button(self, label: str, value: V, *, style: str | None = None) -> Button:
         """The neutral button that sends this kind and ``value`` back when clicked."""
-        return Button(label=label, action_id=self.action_id, value=encode(value), style=style)  # type: ignore[arg-type]
+        return Button(label=label, action_id=self.action_id, value=encode(value), style=style)
 
     def decode(self, raw: str) -> V | None:
         return decode(self.value_type, raw)

@@ -97,7 +97,7 @@ async def _question_rows(session: AsyncSession, program_id: int) -> list[CustomC
 
 def questions_exist(program_id: Any) -> Any:
     """A boolean column for a query that also fetches the program: does it have custom questions at all?"""
-    return exists().where(CustomContent.program_id == program_id, CustomContent.kind == QUESTION)
+    return exists().where(CustomContent.program_id == program_id, col(CustomContent.kind) == QUESTION)
 
 
 def note_no_questions(session: AsyncSession, program_id: int) -> None:

@@ -117,6 +117,7 @@ async def post_icebreaker(core: Runtime, session: AsyncSession, program: Program
         cycle += 1
     previous = posts[-1] if posts else None
     replies = await best_loved(core, session, program, previous)
+    assert program.id is not None  # a stored row has an id
     post = IcebreakerPost(
         program_id=program.id,
         channel_id=program.channel_id,
