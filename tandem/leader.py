@@ -81,6 +81,8 @@ class SchedulerLeader:
                     task.add_done_callback(self._pending.discard)
                 return True
             await conn.close()
+            # DEBUG only (silent by default); tests wait on it to know a follower tried and was refused
+            log.debug("the scheduler lock %s is held by another process", self.key)
         except Exception as exc:  # the database went away: whoever reconnects first leads
             if self._leader:
                 log.warning("lost the scheduler lock (%s); another process may take over", exc)

@@ -106,19 +106,22 @@ async def test_crash_between_send_and_record_resends_only_the_documented_window(
 async def test_cancelled_sender_records_what_it_sent_so_nothing_goes_twice(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     await _queue(h, 12)
-    hang, five = asyncio.Event(), asyncio.Event()
+    hang, both_stuck = asyncio.Event(), asyncio.Event()
     original = h.port.send_to_user
+    stuck = 0
 
     async def slow_after_five(workspace_id, user_id, message):  # noqa: ANN001, ANN202
+        nonlocal stuck
         if len(h.port.sent) >= 5:
-            five.set()
+            stuck += 1
+            if stuck == 2:  # concurrency=2: both send slots hang, so no send is in flight and 5 outcomes are kept
+                both_stuck.set()
             await hang.wait()
         return await original(workspace_id, user_id, message)
 
     h.port.send_to_user = slow_after_five  # type: ignore[method-assign]
     task = asyncio.create_task(Dispatcher(h.core, record_every=100, flush_seconds=60, concurrency=2).run_once())
-    await asyncio.wait_for(five.wait(), timeout=10)
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(both_stuck.wait(), timeout=10)  # a safety bound, not a timing assumption
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

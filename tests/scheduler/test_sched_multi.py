@@ -93,21 +93,37 @@ async def test_only_one_leader_and_release_hands_over(db) -> None:  # noqa: ANN0
 @ON_POSTGRES
 async def test_leader_that_dies_is_replaced_at_the_next_attempt(db) -> None:  # noqa: ANN001
     key = lock_key(f"test:{uuid.uuid4()}")
-    first, second = SchedulerLeader(db, key=key), SchedulerLeader(db, key=key, retry_seconds=0.05)
+    took_over, refused_twice = asyncio.Event(), asyncio.Event()
+
+    async def on_acquire() -> None:
+        took_over.set()
+
+    first = SchedulerLeader(db, key=key)
+    second = SchedulerLeader(db, key=key, retry_seconds=0.05, on_acquire=on_acquire)
+    refusals = 0
+    real_refresh = second.refresh
+
+    async def observed_refresh() -> bool:  # run() calls this: count the attempts that found the lock held
+        nonlocal refusals
+        got = await real_refresh()
+        if not got:
+            refusals += 1
+            if refusals == 2:
+                refused_twice.set()
+        return got
+
+    second.refresh = observed_refresh  # type: ignore[method-assign]
     stop = asyncio.Event()
     try:
         assert await first.refresh()
         runner = asyncio.create_task(second.run(stop))
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(refused_twice.wait(), timeout=10)  # tried, was refused, and tried again
         assert not second.is_leader
         assert first._conn is not None
         pid = (await first._conn.execute(text("SELECT pg_backend_pid()"))).scalar()
         async with db.engine.connect() as conn:  # the holder's session dies (process killed, network gone)
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        for _ in range(100):
-            if second.is_leader:
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(took_over.wait(), timeout=10)  # a safety bound, not a timing assumption
         assert second.is_leader, "taken over within a retry interval"
         assert await first.refresh() is False and not first.is_leader, "the old holder notices it lost the lock"
         stop.set()
@@ -155,25 +171,49 @@ async def test_two_serve_processes_one_scheduler_and_takeover(db, caplog) -> Non
     def acquired() -> int:
         return sum("now runs the scheduler" in r.getMessage() for r in caplog.records)
 
-    caplog.set_level(logging.INFO, logger="tandem.leader")
+    class Watch(logging.Handler):
+        """Turns the leader's log lines into events: someone took the lock; a follower was refused it."""
+
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.loop = asyncio.get_running_loop()
+            self.acquired, self.refused = 0, 0
+            self.first_acquired, self.refused_twice, self.second_acquired = (asyncio.Event() for _ in range(3))
+
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if "now runs the scheduler" in message:
+                self.acquired += 1
+                self._set_if(self.acquired >= 1, self.first_acquired)
+                self._set_if(self.acquired >= 2, self.second_acquired)
+            elif "held by another process" in message:
+                self.refused += 1
+                self._set_if(self.refused >= 2, self.refused_twice)
+
+        def _set_if(self, condition: bool, event: asyncio.Event) -> None:
+            if condition:  # the loggers run in the loop's thread, but this is safe from any thread
+                self.loop.call_soon_threadsafe(event.set)
+
+    caplog.set_level(logging.DEBUG, logger="tandem.leader")  # DEBUG: the refused attempts too
+    watch = Watch()
+    logging.getLogger("tandem.leader").addHandler(watch)
     servers = []
-    for _ in range(2):
-        ready, stop = asyncio.Event(), asyncio.Event()
-        conf = settings()
-        servers.append((asyncio.create_task(serve(build_core(db, conf), conf, ready=ready, stop=stop)), stop))
-        await asyncio.wait_for(ready.wait(), 10)
     try:
-        await asyncio.sleep(0.5)
+        for _ in range(2):
+            ready, stop = asyncio.Event(), asyncio.Event()
+            conf = settings()
+            servers.append((asyncio.create_task(serve(build_core(db, conf), conf, ready=ready, stop=stop)), stop))
+            await asyncio.wait_for(ready.wait(), 10)
+        await asyncio.wait_for(watch.first_acquired.wait(), 10)  # safety bounds, not timing assumptions
+        await asyncio.wait_for(watch.refused_twice.wait(), 10)  # the other server tried (and retried) meanwhile
         assert acquired() == 1, "exactly one of the two runs the scheduler"
         first_task, first_stop = servers[0]
         first_stop.set()
         await first_task
-        for _ in range(50):
-            if acquired() == 2:
-                break
-            await asyncio.sleep(0.1)
+        await asyncio.wait_for(watch.second_acquired.wait(), 10)
         assert acquired() == 2, "the other server took over"
     finally:
+        logging.getLogger("tandem.leader").removeHandler(watch)
         for task, stop in servers:
             stop.set()
             await task
