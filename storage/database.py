@@ -127,6 +127,15 @@ def alembic_config(db_url: URL | None = None) -> Config:
     return cfg
 
 
+def head_revision() -> str:
+    """The newest migration this release ships: what ``upgrade`` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None  # the project ships at least one migration
+    return head
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to date with Alembic (safe to call at every start-up)."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiohttp
 
-from storage.database import open_database, upgrade
+from storage.database import head_revision, open_database, upgrade
 from tandem.server import build_core, serve
 from tandem.settings import load_settings
 
@@ -37,7 +37,7 @@ async def test_healthz_reports_the_database(tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{settings.port}/healthz") as resp:
                 body = await resp.json()
-                assert resp.status == 200 and body["database"] == "ok" and body["revision"] == "0001"
+                assert resp.status == 200 and body["database"] == "ok" and body["revision"] == head_revision()
     finally:
         stop.set()
         await task
