@@ -29,6 +29,7 @@ from bot.kernel.messages import (
 )
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
+from bot.programs.matches import names_of_others
 from bot.programs.membership import is_available
 from storage.enums import MatchStatus, MeetingState, ProgramStatus
 from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
@@ -383,12 +384,14 @@ async def _everyone_available(session: AsyncSession, program: Program, users: li
 
 def _nudge_message(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None, first: int) -> Message:
     """The nudge: fresh times, and permission to ignore it if they already agreed a time."""
+    names = names_of_others(viewer, users) if viewer is not None else ""
+    chat = f"your coffee chat with {names}" if names else "your coffee chat"
     return Message(
         summary="Still looking for a time for your coffee chat?",
         blocks=(
             Section(
                 text=Text.of(
-                    "☕ Nobody has picked a time for your coffee chat yet. "
+                    f"☕ Nobody has picked a time for {chat} yet. "
                     "Here are some fresh options; one click proposes it to the others."
                 )
             ),

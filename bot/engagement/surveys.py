@@ -29,7 +29,7 @@ from bot.engagement.custom_content import note_no_questions, questions_exist, wi
 from bot.engagement.survey_ids import DID_YOU_MEET, END_OF_PROGRAM, MET, YES
 from bot.kernel.messages import Actions, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.kernel.runtime import Runtime
-from bot.programs.matches import end_match, members_of
+from bot.programs.matches import about_line, end_match, members_of
 from storage.enums import EndReason, MatchStatus
 from storage.tables import (
     Match,
@@ -116,15 +116,6 @@ class SurveyAsk:
     match: Match | None = None
     round_id: int | None = None
     members: list[User] = field(default_factory=list)  # everyone in the match, so each message names the others
-
-
-def about_line(viewer: User, members: list[User]) -> str | None:
-    """ "About your match with Ana": a person in several matches must know which one a message is about."""
-    others = [u.display_name for u in members if u.id != viewer.id]
-    if not others:
-        return None
-    names = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
-    return f"About your match with {names}"
 
 
 async def open_survey(

@@ -49,3 +49,17 @@ def end_match(match: Match, reason: EndReason, now: datetime) -> bool:
     match.ended_at = now
     match.end_reason = reason.value
     return True
+
+
+def names_of_others(viewer: User, members: list[User]) -> str:
+    """Everyone in the match but the reader: "Ana", "Ana and Ben", "Ana, Ben and Cy" ("" when alone)."""
+    others = [u.display_name for u in members if u.id != viewer.id]
+    if len(others) <= 1:
+        return "".join(others)
+    return ", ".join(others[:-1]) + " and " + others[-1]
+
+
+def about_line(viewer: User, members: list[User]) -> str | None:
+    """A person in several matches must know which one a message is about: "About your match with Ana"."""
+    names = names_of_others(viewer, members)
+    return f"About your match with {names}" if names else None

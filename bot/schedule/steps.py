@@ -21,8 +21,9 @@ from bot.engagement.custom_content import custom_prompts
 from bot.engagement.icebreakers import post_icebreaker
 from bot.engagement.prompts import prompt_blocks
 from bot.engagement.surveys import SurveyAsk, close_and_remind, open_surveys
-from bot.kernel.messages import Message, Section, Text
+from bot.kernel.messages import Context, Message, Section, Text
 from bot.kernel.runtime import Runtime
+from bot.programs.matches import about_line
 from bot.programs.membership import is_available
 from bot.relationships.goals import goal_reminder, goals_by_match
 from bot.relationships.rounds import run_round
@@ -329,20 +330,28 @@ async def send_prompts(core: Runtime, session: AsyncSession, program: Program, a
                     round_id=match.round_id,
                 )
             )
-        else:
+        else:  # one message each: say which match it is about (a mentor may have several mentees)
             items.extend(
                 Outgoing(
                     key=f"match:{match.id}:prompt:{week}:user:{u.id}",
                     step="prompt",
                     match_id=match.id,
                     target=to_user(u.platform_user_id),
-                    message=message,
+                    message=_about(message, u, members),
                     program_id=program.id,
                     round_id=match.round_id,
                 )
                 for u in members
             )
     return await enqueue(session, program.workspace_id, items, now)
+
+
+def _about(message: Message, viewer: User, members: list[User]) -> Message:
+    """The message with a first line naming the others in the match, for the one reading it."""
+    about = about_line(viewer, members)
+    if about is None:
+        return message
+    return message.model_copy(update={"blocks": (Context(text=Text.of(about)), *message.blocks)})
 
 
 async def send_checkins(core: Runtime, session: AsyncSession, program: Program, week: int) -> int:

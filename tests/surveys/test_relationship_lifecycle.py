@@ -162,3 +162,18 @@ async def test_weekly_prompts_quote_the_pairs_own_goals(db, start_time) -> None:
     prompts = [s.message.plain_text() for s in h.to(mentee.user_id) if "Week 2" in s.message.summary]
     assert prompts and "You set “lead a design review”; where is it now? (on track)" in prompts[0]
     assert "ship the pricing page" not in prompts[0], "goals already done are not nagged about"
+
+
+async def test_without_group_chats_each_prompt_and_nudge_names_the_match_it_is_about(db, start_time) -> None:  # noqa: ANN001
+    from bot.kernel.port import PlatformCapabilities
+
+    h = Harness.create(db, start_time)
+    h.port.capabilities = PlatformCapabilities(group_conversations=False)  # like Teams: 1:1 messages only
+    _, (mentor, first, second) = await _mentor_with_two_mentees(h)
+    await _run(h, days=9)
+    prompts = [s.message.plain_text() for s in h.to(mentor.user_id) if "Week 2" in s.message.summary]
+    assert len(prompts) == 2
+    assert any(f"About your match with {first.name}" in p for p in prompts)
+    assert any(f"About your match with {second.name}" in p for p in prompts)
+    nudges = [s.message.plain_text() for s in h.to(mentor.user_id) if "Still looking" in s.message.summary]
+    assert nudges and all(first.name in n or second.name in n for n in nudges)
