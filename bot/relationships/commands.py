@@ -40,23 +40,29 @@ async def _pick(ctx: Ctx, cmd: ParsedCommand) -> Pair:
     pairs = await live_pairs(ctx.session, ctx.user)
     if not pairs:
         raise AgreementError(NO_MATCH)
-    wanted = {m.user_id for m in cmd.mentions}
-    typed = {a.lstrip("@").casefold() for a in cmd.args if a.startswith("@") and not cmd.mentions}
-    if wanted or typed:
-        chosen = [
-            p
-            for p in pairs
-            if any(u.platform_user_id in wanted or u.display_name.casefold() in typed for u in p.others(ctx.user))
-        ]
-        if not chosen:
-            who = " ".join(m.text for m in cmd.mentions) or " ".join(cmd.args)
-            raise AgreementError(f"You have no live mentoring match with {who}. Yours: {_partners(ctx, pairs)}.")
-        return chosen[0]
+    named = [a for a in cmd.args if cmd.is_person(a)]
+    if named:
+        chosen = _with(ctx, cmd, pairs)
+        if chosen is None:
+            raise AgreementError(
+                f"You have no live mentoring match with {' '.join(named)}. Yours: {_partners(ctx, pairs)}."
+            )
+        return chosen
     if len(pairs) > 1:
         raise AgreementError(
             f"You have several mentoring matches: {_partners(ctx, pairs)}. Say which one, e.g. `agreement @name`."
         )
     return pairs[0]
+
+
+def _with(ctx: Ctx, cmd: ParsedCommand, pairs: list[Pair]) -> Pair | None:
+    """The pair with the person named: a structured mention, or ``@name`` typed as text."""
+    ids = {m.user_id for m in cmd.mentions}
+    typed = {a.lstrip("@").casefold() for a in cmd.args if a.startswith("@")}
+    for pair in pairs:
+        if any(u.platform_user_id in ids or u.display_name.casefold() in typed for u in pair.others(ctx.user)):
+            return pair
+    return None
 
 
 def _partners(ctx: Ctx, pairs: list[Pair]) -> str:
