@@ -1,4 +1,4 @@
-"""Stats charts as PNG bytes: meeting rate and average pulse by round.
+"""Stats charts as PNG bytes: meeting rate, average pulse and the share of goals done, by round.
 
 Rendering uses matplotlib's object API on the Agg canvas (no pyplot global state, so it is safe in a
 worker thread) and runs through ``asyncio.to_thread``: drawing takes long enough to stall the event loop.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.admin.stats import ProgramStats
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PALETTE_COLOURS = 64  # enough for the anti-aliased edges of two series, text and grid
+PALETTE_COLOURS = 64  # enough for the anti-aliased edges of three series, text and grid
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class ChartSeries:
     rounds: tuple[int, ...]
     meeting_rate: tuple[float | None, ...]  # 0..1
     pulse: tuple[float | None, ...]  # 1..5
+    goals_done: tuple[float | None, ...] = ()  # 0..1: share of the round's goals done; None: no goals set
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def stats_series(stats: ProgramStats) -> ChartSeries:
         rounds=tuple(r.number for r in stats.rounds),
         meeting_rate=tuple(r.meeting_rate for r in stats.rounds),
         pulse=tuple(r.average_pulse for r in stats.rounds),
+        goals_done=tuple(r.goal_rate for r in stats.rounds),
     )
 
 
@@ -64,6 +66,9 @@ def render_png(series: ChartSeries) -> bytes:
     left.set_ylabel("Met (%)")
     left.set_xlabel("Round")
     left.set_xticks(xs)
+    if any(v is not None for v in series.goals_done):
+        left.plot(xs, _nan(series.goals_done, 100), color="#3D5A80", marker="s", linestyle="--", label="Goals done (%)")
+        left.set_ylabel("Met / goals done (%)")
     right = left.twinx()
     right.plot(xs, _nan(series.pulse), color="#E07A5F", marker="o", label="Average pulse (1-5)")
     right.set_ylim(1, 5)
@@ -73,7 +78,12 @@ def render_png(series: ChartSeries) -> bytes:
             left.annotate("not enough\nanswers", (x, 2), ha="center", fontsize=7, color="#777777")
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     left.legend(handles=handles, loc="upper left", fontsize=8)
-    left.set_title(f"{series.title}: meeting rate and pulse by round" if xs else f"{series.title}: no rounds yet")
+    what = (
+        "meeting rate, pulse and goals done"
+        if any(v is not None for v in series.goals_done)
+        else "meeting rate and pulse"
+    )
+    left.set_title(f"{series.title}: {what} by round" if xs else f"{series.title}: no rounds yet")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

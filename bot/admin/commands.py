@@ -16,7 +16,7 @@ from bot.admin.charts import render_chart
 from bot.admin.csv_import import IMPORT_COLUMNS, import_participants
 from bot.admin.export import attachments, export_program
 from bot.admin.risk import digest_message, find_at_risk
-from bot.admin.stats import avg, pct, program_stats
+from bot.admin.stats import avg, goals_line, pct, program_stats
 from bot.chat import grammar
 from bot.chat.context import Ctx, say, say_lines
 from bot.chat.errors import REFUSAL, CommandError
@@ -78,7 +78,7 @@ def _tell(ctx: Ctx, program: Program, user: User, step: str, text: str) -> Outgo
 # --- stats ---------------------------------------------------------------------------------------------
 
 
-@command("stats", "stats [program]", "Participation, meeting rate and pulse by round, with a chart.", admin=True)
+@command("stats", "stats [program]", "Participation, meeting rate, pulse and goals by round, with a chart.", admin=True)
 async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await _program(ctx, cmd.words)
     await ctx.audit("stats", program)  # reading figures about people is an admin action too
@@ -90,10 +90,12 @@ async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
         f"Rounds: {len(s.rounds)} · matches: {o.matches} · met: {o.met}",
         f"Meeting rate (did you meet? yes): {pct(o.meeting_rate)} · survey response rate: "
         f"{pct(o.response_rate)} · average pulse: {avg(o.average_pulse)}",
+        goals_line(o),
     ]
     per_round = [
         f"Round {r.number}: {r.matches} matches, {r.met} met, meeting rate {pct(r.meeting_rate)}, "
         f"responses {pct(r.response_rate)}, pulse {avg(r.average_pulse)}"
+        + (f", goals {r.goals_done} of {r.goals} done" if r.goals else "")
         for r in s.rounds
     ]
     chart = await render_chart(s)
@@ -110,7 +112,7 @@ async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
                     filename=f"{slug(program.name) or 'program'}-stats.png",
                     mime_type="image/png",
                     content_b64=image,
-                    title=f"{program.name}: meeting rate and pulse by round",
+                    title=f"{program.name}: meeting rate and pulse by round, with goals done",
                 ),
             ),
         )

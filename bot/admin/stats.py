@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.programs.membership import is_paused
-from storage.enums import DeliveryState, MatchStatus, MembershipStatus
+from storage.enums import DeliveryState, GoalStatus, MatchStatus, MembershipStatus
 from storage.tables import (
     Delivery,
+    Goal,
     Match,
     Membership,
     Program,
@@ -37,6 +38,9 @@ class RoundStats:
     answered: int = 0
     pulse: list[int] = field(default_factory=list)
     waitlisted: int = 0
+    goals: int = 0  # goals the round's pairs set
+    goals_done: int = 0
+    goal_pairs: int = 0  # the round's pairs with at least one goal
 
     @property
     def meeting_rate(self) -> float | None:
@@ -49,6 +53,11 @@ class RoundStats:
     @property
     def average_pulse(self) -> float | None:
         return sum(self.pulse) / len(self.pulse) if len(self.pulse) >= MIN_ANSWERS else None
+
+    @property
+    def goal_rate(self) -> float | None:
+        """Goals done / goals set (goals are the pair's own, not anonymous answers: no minimum)."""
+        return self.goals_done / self.goals if self.goals else None
 
 
 @dataclass
@@ -75,6 +84,9 @@ class ProgramStats:
             total.answered += r.answered
             total.pulse.extend(r.pulse)
             total.waitlisted += r.waitlisted
+            total.goals += r.goals
+            total.goals_done += r.goals_done
+            total.goal_pairs += r.goal_pairs
         return total
 
 
@@ -100,6 +112,26 @@ async def _count_matches(session: AsyncSession, program: Program, by_id: dict[in
         if rs is not None:
             rs.matches += 1
             rs.met += met_at is not None or status == MatchStatus.MET.value
+
+
+async def _count_goals(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
+    """Goals set and done per round, and how many pairs set any."""
+    for round_id, pairs, goals, done in (
+        await session.exec(
+            select(
+                Match.round_id,
+                func.count(func.distinct(Goal.match_id)),
+                func.count(),
+                func.sum(case((col(Goal.status) == GoalStatus.DONE.value, 1), else_=0)),
+            )
+            .join(Match, col(Match.id) == Goal.match_id)
+            .where(Match.program_id == program.id)
+            .group_by(col(Match.round_id))
+        )
+    ).all():
+        rs = by_id.get(round_id)
+        if rs is not None:
+            rs.goal_pairs, rs.goals, rs.goals_done = pairs, goals, int(done or 0)
 
 
 async def _count_waitlisted(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
@@ -185,6 +217,7 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
     # a fixed handful of queries whatever the number of rounds (admins' home views call this often)
     await _count_matches(session, program, by_id)
     await _count_waitlisted(session, program, by_id)
+    await _count_goals(session, program, by_id)
     await _count_responses(session, program, by_id)
     await _count_answers(session, program, by_id)
     stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0
@@ -198,3 +231,11 @@ def pct(value: float | None) -> str:
 
 def avg(value: float | None) -> str:
     return "not enough answers" if value is None else f"{value:.1f} / 5"
+
+
+def goals_line(total: RoundStats) -> str:
+    """'Goals: 7 of 12 done (58%) across 5 pairs', over the program's pairs that set goals."""
+    if not total.goals:
+        return "Goals: none set yet"
+    pairs = "pair" if total.goal_pairs == 1 else "pairs"
+    return f"Goals: {total.goals_done} of {total.goals} done ({total.goals_done / total.goals:.0%}) across {total.goal_pairs} {pairs}"

@@ -13,10 +13,12 @@ from bot.booking import buttons as booking_buttons
 from bot.chat import registry
 from bot.engagement import survey_buttons
 from bot.programs import commands as program_membership
+from bot.relationships import commands as relationship_commands
 
 FEATURES = (
     app_commands,  # help, status
     program_membership,  # join, leave, profile, pause, resume, avoid; membership buttons; the profile form
+    relationship_commands,  # agreement, goals; the agreement form and its buttons; goal review buttons
     program_commands,  # program create/list/settings, match preview/now, icebreaker now; the program form
     admin_commands,  # stats, risk, export, import, announce, remove, pause @person, audit
     content_commands,  # icebreaker/prompt/question add, content list/remove, survey results

@@ -12,8 +12,9 @@ from bot.engagement.prompts import prompt_blocks
 from bot.kernel.messages import Actions, Context, GroupChatButton, Header, Mention, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import match_groups
+from bot.relationships.agreements import OPEN, MatchRef
 from storage.enums import ProgramKind, Role
-from storage.tables import Program, Round, User, Waitlist, Workspace
+from storage.tables import Match, Program, Round, User, Waitlist, Workspace
 
 
 def _mention(user: User) -> Mention:
@@ -40,6 +41,16 @@ def _title(program: Program) -> str:
     if program.kind == ProgramKind.MENTORING.value:
         return "Meet your mentoring match 🤝"
     return "Time for a coffee chat ☕"
+
+
+def agreement_blocks(program: Program, match: Match) -> list:
+    """A mentoring intro's invitation to agree goals and a way of working (peer groups get none)."""
+    if program.kind != ProgramKind.MENTORING.value:
+        return []
+    return [
+        Section(text=Text.of("**Start well:** agree 1 to 3 goals and how often you'll meet.")),
+        Actions(elements=(OPEN.button("Agree how you'll work", MatchRef(match.id or 0), style="primary"),)),
+    ]
 
 
 def intro_for_group(
@@ -117,7 +128,12 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
         base = f"program:{program.id}:round:{rnd.number}:match:{match.id}:intro"
         if groups_supported:
             message = intro_for_group(
-                program, rnd, people, match.reasons, offer_blocks(meeting, plan, users), extra=extra
+                program,
+                rnd,
+                people,
+                match.reasons,
+                [*offer_blocks(meeting, plan, users), *agreement_blocks(program, match)],
+                extra=extra,
             )
             target = to_group([u.platform_user_id for u in users])
             items.append(
@@ -139,7 +155,7 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                     user,
                     people,
                     match.reasons,
-                    offer_blocks(meeting, plan, users, viewer=user),
+                    [*offer_blocks(meeting, plan, users, viewer=user), *agreement_blocks(program, match)],
                     extra=extra,
                 )
                 items.append(

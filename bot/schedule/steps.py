@@ -25,6 +25,8 @@ from bot.kernel.messages import Context, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import about_line
 from bot.programs.membership import is_available
+from bot.relationships.agreements import send_agreement_reminders
+from bot.relationships.goal_reviews import send_halfway_reviews
 from bot.relationships.goals import goal_reminder, goals_by_match
 from bot.relationships.rounds import run_round
 from bot.schedule import calendar
@@ -77,6 +79,8 @@ async def run_due_steps(core: Runtime) -> int:
     await close_and_remind(core)
     await send_due_reminders(core)
     await send_booking_nudges(core)
+    await send_agreement_reminders(core)
+    await send_halfway_reviews(core)
     await welcome_back(core)
     return ran
 

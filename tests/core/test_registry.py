@@ -69,7 +69,7 @@ def test_mentions_and_channels_are_structured_and_left_out_of_the_words() -> Non
 async def test_help_lists_stats_with_its_chart(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     text = text_of(await h.command(h.actor("U1"), "help"))
-    assert "`stats [program]`: Participation, meeting rate and pulse by round, with a chart." in text
+    assert "`stats [program]`: Participation, meeting rate, pulse and goals by round, with a chart." in text
     everyone, admins = text.split("**For program admins**")
     assert "`join" in everyone and "`stats" not in everyone and "`stats" in admins
     assert admins.index("program create") < admins.index("stats") < admins.index("survey results")
