@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking.busy import busy_times, clash
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
+from bot.booking.recaps import action_items_block, latest_action_items
 from bot.booking.slots import Availability, SlotPlan, find_slots
 from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind
@@ -68,9 +69,16 @@ def _is_date(text: str) -> bool:
 
 
 async def offer(
-    session: AsyncSession, program: Program, match: Match, users: list[User], now: datetime
+    session: AsyncSession,
+    program: Program,
+    match: Match,
+    users: list[User],
+    now: datetime,
+    *,
+    after: datetime | None = None,
 ) -> tuple[Meeting, SlotPlan]:
-    plan = plan_for(program, users, now, await busy_times(session, users, now))
+    """A new offer of times for the group (from ``after`` on, default now), avoiding everyone's busy time."""
+    plan = plan_for(program, users, max(now, after or now), await busy_times(session, users, now))
     meeting = Meeting(
         match_id=match.id or 0,
         state=MeetingState.OFFERED.value,
@@ -213,11 +221,14 @@ async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match,
     return meeting, match, program, await _members(session, match.id or 0)
 
 
-def _group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[str, dict]]:
-    """One group conversation where the platform has them, else each person 1:1."""
+def group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[str, dict]]:
+    """One group conversation where the platform has them, else each person 1:1 (keyed "group" or user id)."""
     if core.port(platform).capabilities.group_conversations:
         return [("group", to_group([u.platform_user_id for u in users]))]
     return [(u.platform_user_id, to_user(u.platform_user_id)) for u in users]
+
+
+_group_target = group_target
 
 
 async def propose(
@@ -293,7 +304,8 @@ async def _confirm(
     meeting.state = MeetingState.CONFIRMED.value
     meeting.confirmed_at = now
     meeting.reminder_at = meeting.start_at - timedelta(minutes=program.reminder_minutes)
-    match.status = MatchStatus.SCHEDULED.value
+    if match.status != MatchStatus.MET.value:  # a pair that has met stays "met" while booking the next chat
+        match.status = MatchStatus.SCHEDULED.value
     stamp = meeting.start_at.strftime("%Y%m%d%H%M")
     items = [
         Outgoing(
@@ -381,6 +393,24 @@ async def _everyone_available(session: AsyncSession, program: Program, users: li
     return all(u.id in memberships and is_available(memberships[u.id or 0], now) for u in users)
 
 
+async def _still_looking(session: AsyncSession, meeting: Meeting, match: Match, now: datetime) -> bool:
+    """Whether the group still has no time: a first chat while nothing happened, a later one while none is booked.
+
+    A pair that has had a chat gets its next one offered at its cadence (bot/booking/recurring.py); those offers
+    are nudged like the first, unless another chat of theirs is already proposed or booked ahead.
+    """
+    if match.status == MatchStatus.ENDED.value:
+        return False
+    others = [
+        m for m in (await session.exec(select(Meeting).where(Meeting.match_id == match.id))).all() if m.id != meeting.id
+    ]
+    booked = (MeetingState.PROPOSED.value, MeetingState.CONFIRMED.value)
+    if any(m.state in booked and m.end_at is not None and m.end_at > now for m in others):
+        return False
+    had_chat = any(m.held_at is not None or m.state == MeetingState.CONFIRMED.value for m in others)
+    return had_chat or match.status == MatchStatus.INTRODUCED.value
+
+
 def _nudge_message(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None, first: int) -> Message:
     """The nudge: fresh times, and permission to ignore it if they already agreed a time."""
     return Message(
@@ -409,7 +439,7 @@ async def _nudge(
 ) -> int:
     """Append fresh times to one offer and tell the group; 0 when they're better left alone."""
     meeting.nudged_at = now
-    if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
+    if program.status != ProgramStatus.ACTIVE.value or not await _still_looking(session, meeting, match, now):
         return 0  # they met, booked elsewhere, the match ended or the program is paused: leave them be
     users = await _members(session, match.id or 0)
     if not await _everyone_available(session, program, users, now):
@@ -492,6 +522,7 @@ async def send_due_reminders(core: Runtime) -> int:
         for meeting in due:
             _, match, program, users = await _load(session, meeting.id or 0)
             assert meeting.start_at is not None
+            todo = action_items_block(await latest_action_items(session, match.id))
             items = []
             for u in users:
                 others = ", ".join(o.display_name for o in users if o.id != u.id)
@@ -510,6 +541,7 @@ async def send_due_reminders(core: Runtime) -> int:
                                         f"⏰ Your coffee chat with {others} starts at {show(meeting.start_at, u.timezone)}."
                                     )
                                 ),
+                                *([todo] if todo else []),
                             ),
                         ),
                     )
