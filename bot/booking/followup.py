@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking.offers import (
+    MATCH_ENDED,
     BookingError,
     MeetingRef,
     _load,
@@ -33,8 +34,6 @@ MET = ButtonKind("chat:met", MeetingRef)
 MISSED = ButtonKind("chat:missed", MeetingRef)
 RECAP = ButtonKind("chat:recap", MeetingRef)
 FOLLOWUP_WINDOW = timedelta(days=7)  # a chat that ended longer ago than this (service down) gets no question
-
-ENDED = "This match has ended, so there is nothing more to note about its chats; nothing was changed."
 
 
 def names_of(users: list[User]) -> str:
@@ -141,7 +140,7 @@ async def chat_for(session: AsyncSession, actor: User, meeting_id: int, now: dat
     if actor.id not in {u.id for u in users}:
         raise BookingError("This chat belongs to another group.")
     if match.status == MatchStatus.ENDED.value:
-        raise BookingError(ENDED)
+        raise BookingError(MATCH_ENDED)
     if meeting.start_at is None or meeting.end_at is None or meeting.start_at > now:
         raise BookingError("That chat hasn't happened yet.")
     return Chat(meeting, match, program, users)

@@ -49,6 +49,7 @@ class MeetingRef(NamedTuple):
 PROPOSE = ButtonKind("book:propose", SlotRef)  # older messages carry "meeting:slot": decode still reads it
 ACCEPT = ButtonKind("book:accept", MeetingRef)
 DECLINE = ButtonKind("book:decline", MeetingRef)
+MATCH_ENDED = "This match has ended, so there is nothing more to book or note for it; nothing was changed."
 NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
 
 
@@ -221,6 +222,14 @@ async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match,
     return meeting, match, program, await _members(session, match.id or 0)
 
 
+async def _load_live(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match, Program, list[User]]:
+    """As :func:`_load`, for a click that would change a booking: an ended match's buttons change nothing."""
+    loaded = await _load(session, meeting_id)
+    if loaded[1].status == MatchStatus.ENDED.value:
+        raise BookingError(MATCH_ENDED)
+    return loaded
+
+
 def group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[str, dict]]:
     """One group conversation where the platform has them, else each person 1:1 (keyed "group" or user id)."""
     if core.port(platform).capabilities.group_conversations:
@@ -234,7 +243,7 @@ _group_target = group_target
 async def propose(
     core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int, slot_index: int
 ) -> str:
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await _load_live(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This booking belongs to another group.")
     if meeting.state == MeetingState.CONFIRMED.value:
@@ -269,7 +278,7 @@ async def propose(
 
 
 async def accept(core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int) -> str:
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await _load_live(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This booking belongs to another group.")
     if meeting.state == MeetingState.CONFIRMED.value:
@@ -323,7 +332,7 @@ async def _confirm(
 
 async def decline(core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int) -> str:
     """“Can't make it”: drop the time and offer fresh options to the whole group."""
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await _load_live(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This booking belongs to another group.")
     now = core.clock.now()

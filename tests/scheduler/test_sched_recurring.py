@@ -261,7 +261,7 @@ async def test_no_next_chat_while_someone_is_paused_or_once_the_match_ended(db, 
 
     await _book(h, mentor, mentee)
     await _run(h, days=2)
-    asked = _latest(h, mentee, "chat:recap")
+    asked, old_offer = _latest(h, mentee, "chat:recap"), _latest(h, mentee, "book:propose")
     assert asked is not None and len([s for s in h.to(mentee.user_id) if _has(s, "chat:recap")]) == 2
     async with db.transaction() as s:
         match = (await s.exec(select(Match))).one()
@@ -271,6 +271,8 @@ async def test_no_next_chat_while_someone_is_paused_or_once_the_match_ended(db, 
     for action in ("chat:met", "chat:missed", "chat:recap"):
         reply = await h.click(mentee, asked, action)
         assert "This match has ended" in text_of(reply), action
+    reply = await h.click(mentee, old_offer, "book:propose")
+    assert "This match has ended" in text_of(reply)
     match = await _match(h)
     assert match.meetings_count == 1 and match.status == MatchStatus.ENDED.value
 
