@@ -13,6 +13,7 @@ from bot.booking import buttons as booking_buttons
 from bot.chat import registry
 from bot.engagement import survey_buttons
 from bot.programs import commands as program_membership
+from bot.relationships import chats as relationship_chats
 from bot.relationships import commands as relationship_commands
 
 FEATURES = (
@@ -24,6 +25,7 @@ FEATURES = (
     content_commands,  # icebreaker/prompt/question add, content list/remove, survey results
     risk_actions,  # the at-risk digest's buttons
     booking_buttons,  # propose, accept, decline
+    relationship_chats,  # after each chat: we met, it didn't happen, the recap form
     survey_buttons,  # answers, comments and the comment form
 )
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking.busy import busy_times, clash
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
+from bot.booking.recaps import action_items_block, latest_action_items
 from bot.booking.slots import Availability, SlotPlan, find_slots
 from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind
@@ -49,6 +50,7 @@ class MeetingRef(NamedTuple):
 PROPOSE = ButtonKind("book:propose", SlotRef)  # older messages carry "meeting:slot": decode still reads it
 ACCEPT = ButtonKind("book:accept", MeetingRef)
 DECLINE = ButtonKind("book:decline", MeetingRef)
+MATCH_ENDED = "This match has ended, so there is nothing more to book or note for it; nothing was changed."
 NUDGE_AFTER = timedelta(days=3)  # an offer nobody picked from for this long gets one nudge with fresh times
 
 
@@ -69,9 +71,16 @@ def _is_date(text: str) -> bool:
 
 
 async def offer(
-    session: AsyncSession, program: Program, match: Match, users: list[User], now: datetime
+    session: AsyncSession,
+    program: Program,
+    match: Match,
+    users: list[User],
+    now: datetime,
+    *,
+    after: datetime | None = None,
 ) -> tuple[Meeting, SlotPlan]:
-    plan = plan_for(program, users, now, await busy_times(session, users, now))
+    """A new offer of times for the group (from ``after`` on, default now), avoiding everyone's busy time."""
+    plan = plan_for(program, users, max(now, after or now), await busy_times(session, users, now))
     meeting = Meeting(
         match_id=match.id or 0,
         state=MeetingState.OFFERED.value,
@@ -214,17 +223,28 @@ async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match,
     return meeting, match, program, await _members(session, match.id or 0)
 
 
-def _group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[str, dict]]:
-    """One group conversation where the platform has them, else each person 1:1."""
+async def _load_live(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match, Program, list[User]]:
+    """As :func:`_load`, for a click that would change a booking: an ended match's buttons change nothing."""
+    loaded = await _load(session, meeting_id)
+    if loaded[1].status == MatchStatus.ENDED.value:
+        raise BookingError(MATCH_ENDED)
+    return loaded
+
+
+def group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[str, dict]]:
+    """One group conversation where the platform has them, else each person 1:1 (keyed "group" or user id)."""
     if core.port(platform).capabilities.group_conversations:
         return [("group", to_group([u.platform_user_id for u in users]))]
     return [(u.platform_user_id, to_user(u.platform_user_id)) for u in users]
 
 
+_group_target = group_target
+
+
 async def propose(
     core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int, slot_index: int
 ) -> str:
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await _load_live(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This booking belongs to another group.")
     if meeting.state == MeetingState.CONFIRMED.value:
@@ -259,7 +279,7 @@ async def propose(
 
 
 async def accept(core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int) -> str:
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await _load_live(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This booking belongs to another group.")
     if meeting.state == MeetingState.CONFIRMED.value:
@@ -294,7 +314,8 @@ async def _confirm(
     meeting.state = MeetingState.CONFIRMED.value
     meeting.confirmed_at = now
     meeting.reminder_at = meeting.start_at - timedelta(minutes=program.reminder_minutes)
-    match.status = MatchStatus.SCHEDULED.value
+    if match.status != MatchStatus.MET.value:  # a pair that has met stays "met" while booking the next chat
+        match.status = MatchStatus.SCHEDULED.value
     stamp = meeting.start_at.strftime("%Y%m%d%H%M")
     items = [
         Outgoing(
@@ -312,7 +333,7 @@ async def _confirm(
 
 async def decline(core: Runtime, session: AsyncSession, platform: str, actor: User, meeting_id: int) -> str:
     """“Can't make it”: drop the time and offer fresh options to the whole group."""
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await _load_live(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This booking belongs to another group.")
     now = core.clock.now()
@@ -382,6 +403,24 @@ async def _everyone_available(session: AsyncSession, program: Program, users: li
     return all(u.id in memberships and is_available(memberships[u.id or 0], now) for u in users)
 
 
+async def _still_looking(session: AsyncSession, meeting: Meeting, match: Match, now: datetime) -> bool:
+    """Whether the group still has no time: a first chat while nothing happened, a later one while none is booked.
+
+    A pair that has had a chat gets its next one offered at its cadence (bot/booking/recurring.py); those offers
+    are nudged like the first, unless another chat of theirs is already proposed or booked ahead.
+    """
+    if match.status == MatchStatus.ENDED.value:
+        return False
+    others = [
+        m for m in (await session.exec(select(Meeting).where(Meeting.match_id == match.id))).all() if m.id != meeting.id
+    ]
+    booked = (MeetingState.PROPOSED.value, MeetingState.CONFIRMED.value)
+    if any(m.state in booked and m.end_at is not None and m.end_at > now for m in others):
+        return False
+    had_chat = any(m.held_at is not None or m.state == MeetingState.CONFIRMED.value for m in others)
+    return had_chat or match.status == MatchStatus.INTRODUCED.value
+
+
 def _nudge_message(meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None, first: int) -> Message:
     """The nudge: fresh times, and permission to ignore it if they already agreed a time."""
     names = names_of_others(viewer, users) if viewer is not None else ""
@@ -412,7 +451,7 @@ async def _nudge(
 ) -> int:
     """Append fresh times to one offer and tell the group; 0 when they're better left alone."""
     meeting.nudged_at = now
-    if match.status != MatchStatus.INTRODUCED.value or program.status != ProgramStatus.ACTIVE.value:
+    if program.status != ProgramStatus.ACTIVE.value or not await _still_looking(session, meeting, match, now):
         return 0  # they met, booked elsewhere, the match ended or the program is paused: leave them be
     users = await _members(session, match.id or 0)
     if not await _everyone_available(session, program, users, now):
@@ -495,6 +534,7 @@ async def send_due_reminders(core: Runtime) -> int:
         for meeting in due:
             _, match, program, users = await _load(session, meeting.id or 0)
             assert meeting.start_at is not None
+            todo = action_items_block(await latest_action_items(session, match.id))
             items = []
             for u in users:
                 others = ", ".join(o.display_name for o in users if o.id != u.id)
@@ -513,6 +553,7 @@ async def send_due_reminders(core: Runtime) -> int:
                                         f"⏰ Your coffee chat with {others} starts at {show(meeting.start_at, u.timezone)}."
                                     )
                                 ),
+                                *([todo] if todo else []),
                             ),
                         ),
                     )

@@ -15,7 +15,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.admin.risk import send_digest
+from bot.booking.followup import send_followups
 from bot.booking.offers import send_booking_nudges, send_due_reminders
+from bot.booking.recurring import offer_next_chats
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.engagement.custom_content import custom_prompts
 from bot.engagement.icebreakers import post_icebreaker
@@ -78,6 +80,8 @@ async def run_due_steps(core: Runtime) -> int:
                 ran += 1
     await close_and_remind(core)
     await send_due_reminders(core)
+    await send_followups(core)
+    await offer_next_chats(core)
     await send_booking_nudges(core)
     await send_agreement_reminders(core)
     await send_halfway_reviews(core)
