@@ -30,10 +30,11 @@ from bot.engagement.survey_ids import DID_YOU_MEET, END_OF_PROGRAM, MET, YES
 from bot.kernel.messages import Actions, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import about_line, end_match, members_of
-from storage.enums import EndReason, MatchStatus
+from storage.enums import EndReason, MatchStatus, MeetingState
 from storage.tables import (
     Match,
     MatchMember,
+    Meeting,
     Program,
     SurveyAnswer,
     SurveyInstance,
@@ -471,6 +472,24 @@ def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
     )
 
 
+async def _mark_last_chat_held(session: AsyncSession, match: Match, now: datetime) -> None:
+    """ "Yes, we met" counts their latest booked chat that has ended, so its own "We met" can't count it twice."""
+    meeting = (
+        await session.exec(
+            select(Meeting)
+            .where(
+                Meeting.match_id == match.id,
+                Meeting.state == MeetingState.CONFIRMED.value,
+                col(Meeting.end_at) <= now,
+                col(Meeting.held_at).is_(None),
+            )
+            .order_by(col(Meeting.end_at).desc())
+        )
+    ).first()
+    if meeting is not None:
+        meeting.held_at = now
+
+
 async def _apply_effects(
     core: Runtime,
     session: AsyncSession,
@@ -488,6 +507,7 @@ async def _apply_effects(
             match.status = MatchStatus.MET.value
             match.met_at = match.met_at or core.clock.now()
             match.meetings_count += 1
+            await _mark_last_chat_held(session, match, core.clock.now())
             await on_meeting_reported(core, session, match)
     if OptionFlag.REMATCH.value in flags and match is not None:
         # "not a fit" or "can't meet": this match ends (and only this one); both get someone new next round

@@ -348,3 +348,17 @@ async def test_without_group_chats_each_person_is_asked_about_the_others_by_name
         (asked,) = [s for s in h.to(person.user_id) if _has(s, "chat:met")]
         assert asked.audience == (person.user_id,)
         assert f"How did your chat with {other.name} go?" in asked.message.plain_text()
+
+
+async def test_yes_we_met_in_the_check_in_and_we_met_on_the_chat_count_one_chat(db, start_time) -> None:  # noqa: ANN001
+    from tests.surveys.surveys_helpers import answer, survey_to
+
+    h = Harness.create(db, start_time)
+    _, mentor, mentee = await _pair(h)
+    await _book(h, mentor, mentee)
+    await _run(h, days=4)  # the chat happens, then the weekly check-in asks "did you meet?"
+    await answer(h, mentee, survey_to(h, mentee.user_id, "Did you meet?"), "|yes")
+    asked = _latest(h, mentor, "chat:met")
+    assert asked is not None
+    assert "Already noted" in text_of(await h.click(mentor, asked, "chat:met"))
+    assert (await _match(h)).meetings_count == 1
