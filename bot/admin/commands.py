@@ -29,7 +29,7 @@ from bot.kernel.messages import FileAttachment, Header, Message, Section, Text, 
 from bot.kernel.timeutil import parse_pause, show
 from bot.programs.membership import leave, membership, pause, programs_in
 from bot.programs.people import find_user
-from storage.enums import MembershipStatus
+from storage.enums import EndReason, MembershipStatus
 from storage.tables import AuditEntry, Program, User
 
 AUDIT_LINES = 25
@@ -276,7 +276,7 @@ async def _remove(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await _program(ctx, rest)
     if user is None:
         return say("Who should I remove? `remove @person [program]`")
-    if not await leave(ctx.session, program, user, ctx.now):
+    if not await leave(ctx.session, program, user, ctx.now, EndReason.REMOVED):
         return say(f"{user.display_name} isn't in {program.name}.")
     await enqueue(
         ctx.session,
