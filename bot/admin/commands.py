@@ -88,7 +88,7 @@ async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
         f"Participants: {s.active} active, {s.paused} paused, {s.waitlisted} waitlisted "
         f"({s.invited} invited, {s.left} left)",
         f"Rounds: {len(s.rounds)} · matches: {o.matches} · met: {o.met}",
-        f"Meeting rate (did you meet? yes): {pct(o.meeting_rate)} · survey response rate: "
+        f"Meeting rate (met of those asked): {pct(o.meeting_rate)} · survey response rate: "
         f"{pct(o.response_rate)} · average pulse: {avg(o.average_pulse)}",
     ]
     per_round = [
