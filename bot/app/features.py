@@ -13,6 +13,7 @@ from bot.booking import buttons as booking_buttons
 from bot.chat import registry
 from bot.engagement import survey_buttons
 from bot.programs import commands as program_membership
+from bot.relationships import wrapup
 
 FEATURES = (
     app_commands,  # help, status
@@ -23,6 +24,7 @@ FEATURES = (
     risk_actions,  # the at-risk digest's buttons
     booking_buttons,  # propose, accept, decline
     survey_buttons,  # answers, comments and the comment form
+    wrapup,  # the end of a mentoring relationship: keep meeting or wrap up, celebrate or not
 )
 
 registry.order_by_module([module.__name__ for module in FEATURES])

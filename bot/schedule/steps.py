@@ -26,6 +26,7 @@ from bot.kernel.runtime import Runtime
 from bot.programs.membership import is_available
 from bot.relationships.goals import goal_reminder, goals_by_match
 from bot.relationships.rounds import run_round
+from bot.relationships.wrapup import wrap_up_relationships
 from bot.schedule import calendar
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
 from storage.tables import (
@@ -77,6 +78,7 @@ async def run_due_steps(core: Runtime) -> int:
     await send_due_reminders(core)
     await send_booking_nudges(core)
     await welcome_back(core)
+    await wrap_up_relationships(core)
     return ran
 
 
@@ -346,7 +348,14 @@ async def send_prompts(core: Runtime, session: AsyncSession, program: Program, a
 
 
 async def send_checkins(core: Runtime, session: AsyncSession, program: Program, week: int) -> int:
-    """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses."""
+    (
+        """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses.
+
+    The end-of-program survey is not a check-in: it follows the wrap-up when the track is over
+    (bot/relationships/wrapup.py).
+    """
+        ""
+    )
     now = core.clock.now()
     asks: list[SurveyAsk] = []
     for group in await active_groups(session, program, now):
@@ -364,12 +373,6 @@ async def send_checkins(core: Runtime, session: AsyncSession, program: Program, 
             and "midpoint" not in asked
         ):
             survey = "midpoint"
-        elif (
-            program.kind == ProgramKind.MENTORING.value
-            and mweek >= program.track_weeks
-            and "end_of_program" not in asked
-        ):
-            survey = "end_of_program"
         elif program.kind == ProgramKind.MENTORING.value:
             survey = "pulse"
         else:
