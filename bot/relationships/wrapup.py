@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.chat.context import Ctx, say
+from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind, on_click
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.engagement.celebrations import on_program_completed
@@ -250,23 +251,24 @@ async def _advance(core: Runtime, session: AsyncSession, program: Program, match
     return 0
 
 
-async def _record(ctx: Ctx, value: WrapRef, question: str, allowed: tuple[str, str]) -> Response:
-    """Save one wrap-up answer; ends the relationship once everyone has answered both questions."""
-    if value.answer not in allowed:
-        return say("That isn't one of the choices; nothing was changed.")
-    match = await ctx.session.get(Match, value.match_id)
-    members = [u for _, u in await members_of(ctx.session, value.match_id)] if match is not None else []
+async def _wrapup_of(ctx: Ctx, match_id: int) -> tuple[Match, list[User], SurveyInstance]:
+    """The match a wrap-up click is about, its members and its survey; CommandError when the click can't count."""
+    match = await ctx.session.get(Match, match_id)
+    members = [u for _, u in await members_of(ctx.session, match_id)] if match is not None else []
     if match is None or ctx.user.id not in {u.id for u in members}:
-        return say("That wrap-up is about someone else's match; nothing was changed.")
+        raise CommandError("That wrap-up is about someone else's match; nothing was changed.")
     if match.status == MatchStatus.ENDED.value:
-        return say("This mentoring relationship has already ended; nothing was changed.")
+        raise CommandError("This mentoring relationship has already ended; nothing was changed.")
     instance = (
         await ctx.session.exec(select(SurveyInstance).where(SurveyInstance.key == survey_key(match.id)))
     ).first()
-    if instance is None:
-        return say("I can't find that wrap-up any more; nothing was changed.")
-    answers = await _answers(ctx.session, instance.id)
-    mine = answers.setdefault(ctx.user.id or 0, {})
+    if instance is None or instance.opened_at is None:
+        raise CommandError("I can't find that wrap-up any more; nothing was changed.")
+    return match, members, instance
+
+
+async def _store(ctx: Ctx, instance: SurveyInstance, question: str, value: str) -> None:
+    """Insert the person's answer, or change the one they gave before."""
     existing = (
         await ctx.session.exec(
             select(SurveyAnswer).where(
@@ -277,23 +279,33 @@ async def _record(ctx: Ctx, value: WrapRef, question: str, allowed: tuple[str, s
         )
     ).first()
     if existing is not None:
-        existing.value, existing.answered_at = value.answer, ctx.now
-    else:
-        row = dict(
-            instance_id=instance.id,
-            question_id=question,
-            respondent_key=f"user:{ctx.user.id}",
-            user_id=ctx.user.id,
-            value=value.answer,
-            answered_at=ctx.now,
-        )
-        await insert_ignore(ctx.session, SurveyAnswer, [row], ["instance_id", "question_id", "respondent_key"])
-    mine[question] = value.answer
+        existing.value, existing.answered_at = value, ctx.now
+        return
+    row = dict(
+        instance_id=instance.id,
+        question_id=question,
+        respondent_key=f"user:{ctx.user.id}",
+        user_id=ctx.user.id,
+        value=value,
+        answered_at=ctx.now,
+    )
+    await insert_ignore(ctx.session, SurveyAnswer, [row], ["instance_id", "question_id", "respondent_key"])
+
+
+async def _record(ctx: Ctx, value: WrapRef, question: str, allowed: tuple[str, str]) -> Response:
+    """Save one wrap-up answer; ends the relationship once everyone has answered both questions."""
+    if value.answer not in allowed:
+        return say("That isn't one of the choices; nothing was changed.")
+    match, members, instance = await _wrapup_of(ctx, value.match_id)
+    await _store(ctx, instance, question, value.answer)
+    answers = await _answers(ctx.session, instance.id)
+    answers.setdefault(ctx.user.id or 0, {})[question] = value.answer
     if all(Q_CHOICE in answers.get(u.id or 0, {}) and Q_CELEBRATE in answers.get(u.id or 0, {}) for u in members):
         await finish(ctx.core, ctx.session, match, instance)
     program = await ctx.session.get(Program, match.program_id)
     assert program is not None and instance.opened_at is not None
     goals = (await goals_by_match(ctx.session, [match.id])).get(match.id or 0, [])
+    mine = answers[ctx.user.id or 0]
     message = wrapup_message(program, match, ctx.user, members, goals, mine, instance.opened_at + ANSWER_WITHIN)
     return Reply(message=message, replace_original=True)
 
