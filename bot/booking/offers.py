@@ -492,6 +492,9 @@ async def send_due_reminders(core: Runtime) -> int:
         for meeting in due:
             _, match, program, users = await _load(session, meeting.id or 0)
             assert meeting.start_at is not None
+            if match.status == MatchStatus.ENDED.value:
+                meeting.reminder_at = None  # someone left or it was rematched: an ended match hears nothing more
+                continue
             items = []
             for u in users:
                 others = ", ".join(o.display_name for o in users if o.id != u.id)

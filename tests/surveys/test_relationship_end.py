@@ -176,3 +176,23 @@ async def test_without_answers_the_track_ends_after_a_week_and_one_no_means_no_c
     assert match.status == MatchStatus.ENDED.value and match.end_reason == EndReason.TRACK_OVER.value
     assert _celebrations(h) == []
     assert "has wrapped up" in h.last_to(mentee.user_id).message.plain_text()
+
+
+async def test_a_booked_chat_is_not_reminded_once_the_match_has_ended(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin, (a, b) = await program_with(h, 2, kind="peer")
+    await match_now(h, admin)
+    await h.click(a, h.last_to(a.user_id), "book:propose")
+    await h.core.dispatch()
+    proposal = next(s for s in reversed(h.to(b.user_id)) if "Accept" in str(s.message.blocks))
+    await h.click(b, proposal, "book:accept")
+    async with db.session() as s:
+        from storage.tables import Meeting
+
+        meeting = (await s.exec(select(Meeting))).one()
+    assert meeting.state == "confirmed" and meeting.reminder_at is not None
+    await h.command(b, "leave")
+    await _run(h, days=7, hours=1)
+    assert not [s for s in h.to(a.user_id) if "starts at" in s.message.plain_text()], "no reminder for an ended match"
+    async with db.session() as s:
+        assert (await s.get(Meeting, meeting.id)).reminder_at is None, "the reminder was due, and dropped"
