@@ -52,8 +52,10 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Same seed, same transcript."),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
     quiet: bool = typer.Option(False, "--quiet", help="Print only the final stats."),
+    kind: str = typer.Option("mentoring", "--kind", help="mentoring (pairs on a track) or peer (groups per round)."),
+    group_size: int | None = typer.Option(None, "--group-size", help="People per peer group (2–8; default 2)."),
 ) -> None:
-    """Run a simulated mentoring program end to end and print what everyone sees."""
+    """Run a simulated mentoring or peer program end to end and print what everyone sees."""
     from storage.database import DatabaseUnavailable
     from storage.urls import DatabaseUrlError, normalize_database_url
     from tandem.demo import DemoOptions, run_demo
@@ -62,6 +64,12 @@ def demo(
         fail(f"--participants must be between 2 and 2000 (got {participants})")
     if not 1 <= weeks <= 52:
         fail(f"--weeks must be between 1 and 52 (got {weeks})")
+    if kind not in ("mentoring", "peer"):
+        fail(f"--kind must be mentoring or peer (got {kind})")
+    if group_size is not None and not 2 <= group_size <= 8:
+        fail(f"--group-size must be between 2 and 8 (got {group_size})")
+    if kind == "mentoring" and group_size not in (None, 2):
+        fail("--group-size is for peer programs: mentoring is always one mentor and one mentee")
     if db is not None:
         try:
             normalize_database_url(db)
@@ -69,7 +77,13 @@ def demo(
             fail(f"--db: {exc}")
     console = Console(highlight=False)
     options = DemoOptions(
-        participants=participants, weeks=weeks, seed=seed, db_url=db, console=None if quiet else console
+        participants=participants,
+        weeks=weeks,
+        seed=seed,
+        db_url=db,
+        console=None if quiet else console,
+        kind=kind,
+        group_size=group_size or 2,
     )
     try:
         result = asyncio.run(run_demo(options))

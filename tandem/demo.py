@@ -36,7 +36,7 @@ from bot.kernel.events import (
     Reply,
     Response,
 )
-from bot.kernel.messages import Actions, Button, Mention, Section
+from bot.kernel.messages import Actions, Button, Form, Mention, RatingInput, Section, SelectInput
 from bot.kernel.timeutil import show
 from bot.programs.buttons import JOIN
 from bot.schedule.wakeup import next_due
@@ -46,6 +46,7 @@ from tandem.people import Person, make_people
 
 WORKSPACE = "T-DEMO"
 CHANNEL = "mentoring-circle"
+PEER_CHANNEL = "coffee-chats"
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # a Monday morning
 
 
@@ -56,6 +57,8 @@ class DemoOptions:
     seed: int = 7
     db_url: str | None = None
     console: Console | None = None
+    kind: str = "mentoring"  # or "peer"
+    group_size: int = 2  # peer groups only; mentoring is always pairs
 
 
 @dataclass
@@ -64,6 +67,31 @@ class DemoResult:
     rounds: int = 0
     matches: int = 0
     stats_rows: list[tuple[str, ...]] = field(default_factory=list)
+
+
+# Buttons of the relationship's life whose exact ids belong to other features: the simulated people click
+# them by prefix, so the demo works whichever of them exist ("wrapup:" is bot/relationships/wrapup.py).
+WRAPUP = "wrapup:"
+LIFECYCLE_PREFIXES = ("agreement", "goal", "recap", "meeting:held", "meeting:met", "met:", "chat:met")
+GOALS = ("Give a talk at the team meeting", "Lead a design review", "Learn to say no kindly", "Ship a side project")
+
+
+def _filled(form: Form, rng: random.Random) -> dict[str, str | list[str] | None]:
+    """Plausible values for any form (agreement, goals, recap): the first choices, a goal, a short note."""
+    values: dict[str, str | list[str] | None] = {}
+    for index, f in enumerate(form.fields):
+        if isinstance(f, SelectInput):
+            pick = f.initial[0] if f.initial else (f.options[0].value if f.options else "")
+            values[f.field_id] = [pick] if f.multiple else pick
+        elif isinstance(f, RatingInput):
+            values[f.field_id] = str(max(f.minimum, min(f.maximum, 4)))
+        elif f.initial:
+            values[f.field_id] = f.initial
+        elif "goal" in f.field_id.lower() and (index == 0 or rng.random() < 0.5):
+            values[f.field_id] = GOALS[rng.randrange(len(GOALS))]
+        elif not f.optional:
+            values[f.field_id] = "We talked it through; next step agreed."
+    return values
 
 
 def _answer(button: Button) -> surveys.AnswerRef:
@@ -133,26 +161,61 @@ class Simulation:
             for person in audience:
                 await self.click(person, sent, next(b for b in buttons if b.action_id == JOIN.action_id))
                 await self.fill_profile(person)
-        elif booking.PROPOSE.action_id in kinds:
-            if audience and self.rng.random() < 0.9:
-                proposer = audience[self.rng.randrange(len(audience))]
-                options = [b for b in buttons if b.action_id == booking.PROPOSE.action_id]
-                await self.click(proposer, sent, options[self.rng.randrange(len(options))])
-        elif booking.ACCEPT.action_id in kinds:
-            proposer_id = self._mentioned(sent)
+            return
+        if booking.PROPOSE.action_id in kinds or booking.ACCEPT.action_id in kinds:
+            await self.book(sent, buttons, kinds, audience)
+        if any(k.startswith(WRAPUP) for k in kinds):
             for person in audience:
-                if person.user_id == proposer_id:
-                    continue
-                key = next(b.value for b in buttons if b.action_id == booking.ACCEPT.action_id)
-                if key not in self.declined and self.rng.random() < 0.12:
-                    self.declined.add(key)
-                    await self.click(person, sent, next(b for b in buttons if b.action_id == booking.DECLINE.action_id))
-                    return
-                await self.click(person, sent, next(b for b in buttons if b.action_id == booking.ACCEPT.action_id))
+                if self.rng.random() < 0.85:
+                    await self.wrap_up(person, sent, buttons)
         elif surveys.ANSWER.action_id in kinds or surveys.COMMENT.action_id in kinds:
             for person in audience:
                 if self.rng.random() < 0.85:
                     await self.answer_survey(person, sent, buttons)
+        lifecycle = [b for b in buttons if b.action_id.startswith(LIFECYCLE_PREFIXES)]
+        for person in audience if lifecycle else []:
+            if self.rng.random() < 0.8:
+                await self.lifecycle(person, sent, lifecycle)
+
+    async def book(self, sent: Sent, buttons: list[Button], kinds: set[str], audience: list[Person]) -> None:
+        """Someone proposes one of the offered times; the others accept (now and then one declines)."""
+        if booking.PROPOSE.action_id in kinds:
+            if audience and self.rng.random() < 0.9:
+                proposer = audience[self.rng.randrange(len(audience))]
+                options = [b for b in buttons if b.action_id == booking.PROPOSE.action_id]
+                await self.click(proposer, sent, options[self.rng.randrange(len(options))])
+            return
+        proposer_id = self._mentioned(sent)
+        for person in audience:
+            if person.user_id == proposer_id:
+                continue
+            key = next(b.value for b in buttons if b.action_id == booking.ACCEPT.action_id)
+            if key not in self.declined and self.rng.random() < 0.12:
+                self.declined.add(key)
+                await self.click(person, sent, next(b for b in buttons if b.action_id == booking.DECLINE.action_id))
+                return
+            await self.click(person, sent, next(b for b in buttons if b.action_id == booking.ACCEPT.action_id))
+
+    async def wrap_up(self, person: Person, sent: Sent, buttons: list[Button]) -> None:
+        """Keep meeting (sometimes) or wrap up, and usually say yes to a celebration."""
+        for question, (first, second), odds in (("choice", ("keep", "done"), 0.3), ("celebrate", ("yes", "no"), 0.8)):
+            options = [b for b in buttons if b.action_id == f"{WRAPUP}{question}"]
+            want = first if self.rng.random() < odds else second
+            pick = next((b for b in options if b.value.endswith(f"|{want}")), options[0] if options else None)
+            if pick is not None:
+                await self.click(person, sent, pick)
+
+    async def lifecycle(self, person: Person, sent: Sent, buttons: list[Button]) -> None:
+        """An agreement, goal, "we met" or recap button: click the main one, fill in any form it opens."""
+        pick = next((b for b in buttons if b.style == "primary"), buttons[0])
+        response = await self.click(person, sent, pick)
+        if isinstance(response, OpenForm):
+            form = response.form
+            values = _filled(form, self.rng)
+            await self.act(
+                person,
+                lambda a: FormSubmittedEvent(actor=a, form_id=form.form_id, values=values, state=form.state),
+            )
 
     def _mentioned(self, sent: Sent) -> str | None:
         for block in sent.message.blocks:
@@ -208,7 +271,7 @@ class Simulation:
         if not isinstance(response, OpenForm):
             return
         values: dict[str, str | list[str] | None] = {
-            "role": person.role,
+            "role": person.role,  # "peer" in a peer program
             "capacity": "2" if person.role == "mentor" else "1",
             "skills_offered": ", ".join(person.skills_offered),
             "skills_wanted": ", ".join(person.skills_wanted),
@@ -261,7 +324,8 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     rng = random.Random(options.seed)
     clock = SimulatedClock(START)
     core = Tandem(db, clock=clock, default_timezone="Europe/London", instance_id="demo")
-    people = make_people(options.participants, rng)
+    mentoring = options.kind == "mentoring"
+    people = make_people(options.participants, rng, mentoring=mentoring)
     port = ConsolePort(
         clock=clock,
         console=console,
@@ -287,7 +351,8 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
             f"seed {options.seed}"
         ),
     )
-    response = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=CHANNEL)))
+    channel = CHANNEL if mentoring else PEER_CHANNEL
+    response = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=channel)))
     assert isinstance(response, OpenForm)
     _print(console, render_form(response.form))
     created = await core.handle(
@@ -295,14 +360,14 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
             actor=admin,
             form_id=response.form.form_id,
             values={
-                "name": "Mentoring Circle",
-                "channel": CHANNEL,
-                "kind": "mentoring",
+                "name": "Mentoring Circle" if mentoring else "Coffee Chats",
+                "channel": channel,
+                "kind": options.kind,
                 "cadence": "weekly",
                 "weekday": "monday",
                 "time": "10:00",
                 "timezone": "Europe/London",
-                "group_size": "2",
+                "group_size": str(2 if mentoring else options.group_size),
                 "enrolment": "opt_in",
             },
         )
@@ -312,10 +377,10 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
 
     _print(console, Rule("People join the channel and say yes"))
     for person in people:
-        await core.handle(MemberJoinedEvent(actor=sim.actor(person), channel_id=CHANNEL))
+        await core.handle(MemberJoinedEvent(actor=sim.actor(person), channel_id=channel))
     await sim.settle()
 
-    preview = await core.handle(CommandEvent(actor=admin, text="match preview", place=Place(channel_id=CHANNEL)))
+    preview = await core.handle(CommandEvent(actor=admin, text="match preview", place=Place(channel_id=channel)))
     if isinstance(preview, Reply):
         port.show_reply("UADMIN", preview.message)
 
@@ -358,7 +423,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
         program = (await session.exec(select(Program))).one()
         stats = await program_stats(session, program, clock.now())
     table = Table(title=f"📊 {program.name}: stats after {options.weeks} weeks ({show(clock.now(), 'Europe/London')})")
-    for column in ("Round", "Matches", "Met (did you meet?)", "Survey response", "Avg pulse", "Waitlisted"):
+    for column in ("Round", "Matches", "Meeting rate", "Survey response", "Avg pulse", "Waitlisted"):
         table.add_column(column, justify="right" if column != "Round" else "left")
     for r in stats.rounds:
         rate = "–" if r.response_rate is None else f"{r.response_rate:.0%}"

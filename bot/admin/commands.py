@@ -29,7 +29,7 @@ from bot.kernel.messages import FileAttachment, Header, Message, Section, Text, 
 from bot.kernel.timeutil import parse_pause, show
 from bot.programs.membership import leave, membership, pause, programs_in
 from bot.programs.people import find_user
-from storage.enums import MembershipStatus
+from storage.enums import EndReason, MembershipStatus
 from storage.tables import AuditEntry, Program, User
 
 AUDIT_LINES = 25
@@ -88,7 +88,7 @@ async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
         f"Participants: {s.active} active, {s.paused} paused, {s.waitlisted} waitlisted "
         f"({s.invited} invited, {s.left} left)",
         f"Rounds: {len(s.rounds)} · matches: {o.matches} · met: {o.met}",
-        f"Meeting rate (did you meet? yes): {pct(o.meeting_rate)} · survey response rate: "
+        f"Meeting rate (met of those asked): {pct(o.meeting_rate)} · survey response rate: "
         f"{pct(o.response_rate)} · average pulse: {avg(o.average_pulse)}",
         goals_line(o),
     ]
@@ -278,7 +278,7 @@ async def _remove(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await _program(ctx, rest)
     if user is None:
         return say("Who should I remove? `remove @person [program]`")
-    if not await leave(ctx.session, program, user, ctx.now):
+    if not await leave(ctx.session, program, user, ctx.now, EndReason.REMOVED):
         return say(f"{user.display_name} isn't in {program.name}.")
     await enqueue(
         ctx.session,

@@ -179,7 +179,9 @@ def _is_low_pulse(answer: SurveyAnswer, instance: SurveyInstance) -> bool:
 
 def _answer_flag(answer: SurveyAnswer, instance: SurveyInstance, open_ids: set[int | None]) -> Flag | None:
     """The warning an answer raises, if any: a low pulse on an open pair or a "not a good fit"."""
-    if _is_low_pulse(answer, instance) and instance.match_id in open_ids:
+    if instance.match_id not in open_ids:
+        return None  # an ended relationship (rematched, wrapped up, someone left) is history, not a warning sign
+    if _is_low_pulse(answer, instance):
         return (instance.match_id or 0, f"pulse rating {answer.value}/5 from {{name}}", answer.user_id)
     if instance.definition_id == "good_fit" and answer.question_id == "fit" and answer.value == "not_a_fit":
         return (instance.match_id or 0, "{name} said it's not a good fit", answer.user_id)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.programs.membership import is_paused
-from storage.enums import DeliveryState, GoalStatus, MatchStatus, MembershipStatus
+from storage.enums import DeliveryState, GoalStatus, MembershipStatus
 from storage.tables import (
     Delivery,
     Goal,
@@ -31,7 +31,8 @@ MIN_ANSWERS = 3  # fewer answers than this and a report would point at individua
 class RoundStats:
     number: int
     matches: int = 0
-    met: int = 0
+    met: int = 0  # matches where someone confirmed they met (met_at is set only by a confirmation)
+    asked_matches: int = 0  # matches asked "did you meet?" at least once, or that confirmed meeting anyway
     did_you_meet_answers: int = 0
     did_you_meet_yes: int = 0
     asked: int = 0
@@ -44,7 +45,11 @@ class RoundStats:
 
     @property
     def meeting_rate(self) -> float | None:
-        return self.did_you_meet_yes / self.did_you_meet_answers if self.did_you_meet_answers >= MIN_ANSWERS else None
+        """Met matches out of the matches asked whether they met: "met" can never exceed what the rate says.
+
+        Too few asked matches and the figure would point at people, so there is none.
+        """
+        return self.met / self.asked_matches if self.asked_matches >= MIN_ANSWERS else None
 
     @property
     def response_rate(self) -> float | None:
@@ -78,6 +83,7 @@ class ProgramStats:
         for r in self.rounds:
             total.matches += r.matches
             total.met += r.met
+            total.asked_matches += r.asked_matches
             total.did_you_meet_answers += r.did_you_meet_answers
             total.did_you_meet_yes += r.did_you_meet_yes
             total.asked += r.asked
@@ -104,14 +110,19 @@ def _count_member(stats: ProgramStats, member: Membership, now: datetime) -> Non
 
 
 async def _count_matches(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
-    """Matches per round and how many of them met."""
-    for round_id, status, met_at in (
-        await session.exec(select(Match.round_id, Match.status, Match.met_at).where(Match.program_id == program.id))
+    """Matches per round, how many were asked whether they met, and how many confirmed they did."""
+    asked = select(SurveyInstance.match_id).where(
+        SurveyInstance.program_id == program.id, SurveyInstance.definition_id == "did_you_meet"
+    )
+    asked_ids = {match_id for match_id in (await session.exec(asked)).all()}
+    for match_id, round_id, met_at in (
+        await session.exec(select(Match.id, Match.round_id, Match.met_at).where(Match.program_id == program.id))
     ).all():
         rs = by_id.get(round_id)
         if rs is not None:
             rs.matches += 1
-            rs.met += met_at is not None or status == MatchStatus.MET.value
+            rs.met += met_at is not None
+            rs.asked_matches += met_at is not None or match_id in asked_ids
 
 
 async def _count_goals(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
@@ -146,6 +157,21 @@ async def _count_waitlisted(session: AsyncSession, program: Program, by_id: dict
     ).all():
         if round_id in by_id:
             by_id[round_id].waitlisted = count
+
+
+async def _waiting_now(session: AsyncSession, latest: Round) -> int:
+    """People waiting now: on the latest round's waitlist and still active in the program."""
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(Waitlist)
+            .join(
+                Membership,
+                (col(Membership.user_id) == Waitlist.user_id) & (col(Membership.program_id) == latest.program_id),
+            )
+            .where(Waitlist.round_id == latest.id, Membership.status == MembershipStatus.ACTIVE.value)
+        )
+    ).one()
 
 
 async def _count_responses(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
@@ -220,7 +246,7 @@ async def program_stats(session: AsyncSession, program: Program, now: datetime) 
     await _count_goals(session, program, by_id)
     await _count_responses(session, program, by_id)
     await _count_answers(session, program, by_id)
-    stats.waitlisted = stats.rounds[-1].waitlisted if stats.rounds else 0
+    stats.waitlisted = await _waiting_now(session, rounds[-1]) if rounds else 0
     await _count_deliveries(session, stats, program)
     return stats
 

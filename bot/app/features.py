@@ -15,6 +15,7 @@ from bot.engagement import survey_buttons
 from bot.programs import commands as program_membership
 from bot.relationships import chats as relationship_chats
 from bot.relationships import commands as relationship_commands
+from bot.relationships import wrapup
 
 FEATURES = (
     app_commands,  # help, status
@@ -27,6 +28,7 @@ FEATURES = (
     booking_buttons,  # propose, accept, decline
     relationship_chats,  # after each chat: we met, it didn't happen, the recap form
     survey_buttons,  # answers, comments and the comment form
+    wrapup,  # the end of a mentoring relationship: keep meeting or wrap up, celebrate or not
 )
 
 registry.order_by_module([module.__name__ for module in FEATURES])

@@ -32,7 +32,7 @@ from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
 from bot.programs.matches import names_of_others
 from bot.programs.membership import is_available
-from storage.enums import MatchStatus, MeetingState, ProgramStatus
+from storage.enums import EndReason, MatchStatus, MeetingState, ProgramStatus
 from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
 
 
@@ -506,6 +506,10 @@ async def _members(session: AsyncSession, match_id: int) -> list[User]:
     )
 
 
+# Matches ended this way won't hold their booked chat; a group whose round or track ended still meets.
+CALLED_OFF = (EndReason.LEFT.value, EndReason.REMOVED.value, EndReason.REMATCH.value)
+
+
 async def send_due_reminders(core: Runtime) -> int:
     """Remind everyone shortly before a booked chat (once per meeting)."""
     now = core.clock.now()
@@ -534,6 +538,9 @@ async def send_due_reminders(core: Runtime) -> int:
         for meeting in due:
             _, match, program, users = await _load(session, meeting.id or 0)
             assert meeting.start_at is not None
+            if match.end_reason in CALLED_OFF:
+                meeting.reminder_at = None  # someone left or it was rematched: the chat won't happen
+                continue
             todo = action_items_block(await latest_action_items(session, match.id))
             items = []
             for u in users:

@@ -22,7 +22,10 @@ async def on_meeting_reported(core: Runtime, session: AsyncSession, match: Match
 
 
 async def on_program_completed(core: Runtime, session: AsyncSession, match: Match) -> bool:
-    """The end of a mentoring track (when its wrap-up survey goes out); only pairs who actually met."""
+    """The end of a mentoring track, when every member said yes to celebrating; only pairs who actually met.
+
+    Called by the wrap-up (bot/relationships/wrapup.py) as the relationship ends, never when a survey opens.
+    """
     if match.meetings_count < 1 and match.met_at is None:
         return False
     return await celebrate(core, session, match, "completed", COMPLETED)

@@ -24,9 +24,9 @@ from bot.chat.registry import ButtonKind, encode
 from bot.content import OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
 from bot.delivery.notify import notify_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
-from bot.engagement.celebrations import on_meeting_reported, on_program_completed
+from bot.engagement.celebrations import on_meeting_reported
 from bot.engagement.custom_content import note_no_questions, questions_exist, with_custom_questions
-from bot.engagement.survey_ids import DID_YOU_MEET, END_OF_PROGRAM, MET, YES
+from bot.engagement.survey_ids import DID_YOU_MEET, MET, YES
 from bot.kernel.messages import Actions, Context, Form, Header, Message, RatingInput, Section, Text, TextInput
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import about_line, end_match, members_of
@@ -193,11 +193,6 @@ def _asks_out(program: Program, ask: SurveyAsk, instance: SurveyInstance, survey
     ]
 
 
-def _completes_program(ask: SurveyAsk, created: set[str]) -> bool:
-    """A newly opened end-of-program survey: the moment to celebrate the pair it's about."""
-    return ask.key in created and ask.definition_id == END_OF_PROGRAM
-
-
 async def open_surveys(core: Runtime, session: AsyncSession, program: Program, asks: list[SurveyAsk]) -> int:
     """Open many surveys in a handful of statements (a weekly check-in opens one per match).
 
@@ -207,22 +202,15 @@ async def open_surveys(core: Runtime, session: AsyncSession, program: Program, a
     if not asks:
         return 0
     now = core.clock.now()
-    found, created = await _instances(session, program, asks, now)
+    found, _ = await _instances(session, program, asks, now)
     recipients: list[dict] = []
     items: list[Outgoing] = []
-    sent = 0
     for ask in asks:
         instance = found[ask.key]
-        if _completes_program(ask, created) and ask.match is not None:
-            # its shout-out is written between this survey's messages and the previous one's, as one by one
-            sent_before = await _write(session, program, recipients, items, now)
-            recipients, items = [], []
-            await on_program_completed(core, session, ask.match)
-            sent += sent_before
         survey = await definition_for(session, instance)
         recipients.extend({"instance_id": instance.id, "user_id": u.id, "answered": False} for u in ask.recipients)
         items.extend(_asks_out(program, ask, instance, survey))
-    return sent + await _write(session, program, recipients, items, now)
+    return await _write(session, program, recipients, items, now)
 
 
 async def _write(
@@ -503,7 +491,7 @@ async def _apply_effects(
     """What an answer sets in motion: a met pair, a rematch next round, a private note to admins."""
 
     if instance.definition_id == DID_YOU_MEET and question.id == MET and match is not None:
-        if value == YES and match.status != MatchStatus.MET.value:
+        if value == YES and match.status not in (MatchStatus.MET.value, MatchStatus.ENDED.value):
             match.status = MatchStatus.MET.value
             match.met_at = match.met_at or core.clock.now()
             match.meetings_count += 1
@@ -535,9 +523,10 @@ async def close_and_remind(core: Runtime) -> None:
     """
     now = core.clock.now()
     async with core.db.transaction() as session:
-        to_remind = (
+        due = (
             await session.exec(
-                select(SurveyInstance)
+                select(SurveyInstance, Match.status)
+                .outerjoin(Match, col(Match.id) == SurveyInstance.match_id)
                 .where(
                     col(SurveyInstance.closed_at).is_(None),
                     col(SurveyInstance.reminded_at).is_(None),
@@ -546,8 +535,14 @@ async def close_and_remind(core: Runtime) -> None:
                 .order_by(col(SurveyInstance.id))
             )
         ).all()
+        to_remind = []
+        for instance, match_status in due:
+            if match_status == MatchStatus.ENDED.value:
+                instance.reminded_at = now  # an ended relationship hears nothing more, not even a reminder
+            else:
+                to_remind.append(instance)
         if to_remind:
-            await _remind(core, session, list(to_remind), now)
+            await _remind(core, session, to_remind, now)
         to_close = (
             await session.exec(
                 select(SurveyInstance).where(

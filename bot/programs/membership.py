@@ -12,9 +12,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.chat.errors import CommandError
+from bot.delivery.outbox import Outgoing, enqueue, to_user
+from bot.kernel.messages import Mention, Message, Section, Text
 from bot.kernel.timeutil import parse_hhmm, parse_weekday, zone
-from storage.enums import Cadence, Enrolment, MembershipStatus, ProgramKind, ProgramStatus, Role
-from storage.tables import Avoidance, Membership, Program, User, Workspace
+from bot.programs.matches import end_match
+from storage.enums import Cadence, EndReason, Enrolment, MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, Role
+from storage.tables import Avoidance, Match, MatchMember, Membership, Program, User, Workspace
 from storage.upsert import insert_ignore
 
 MAX_GROUP_SIZE = 8
@@ -347,15 +350,69 @@ def check_role(program: Program, role: str) -> None:
         raise ProgramError(f"In '{program.name}' the roles are {' or '.join(sorted(allowed))}.")
 
 
-async def leave(session: AsyncSession, program: Program, user: User, now: datetime) -> bool:
+async def leave(
+    session: AsyncSession, program: Program, user: User, now: datetime, reason: EndReason = EndReason.LEFT
+) -> bool:
+    """Take someone out of a program (``reason`` LEFT or REMOVED); their live matches end and the others hear."""
     found = await membership(session, program.id, user.id)
     if found is None or found.status == MembershipStatus.LEFT.value:
         return False
     found.status = MembershipStatus.LEFT.value
     found.opted_out = True
     found.left_at = now
+    await end_matches_of(session, program, user, reason, now)
     await session.flush()
     return True
+
+
+async def end_matches_of(
+    session: AsyncSession, program: Program, user: User, reason: EndReason, now: datetime
+) -> list[Match]:
+    """End this person's live matches in the program and tell everyone else in each of them, once per match.
+
+    The notice never says whether they left or were removed: that is between them and the organisers.
+    """
+    live = (
+        await session.exec(
+            select(Match)
+            .join(MatchMember, col(MatchMember.match_id) == Match.id)
+            .where(
+                Match.program_id == program.id,
+                MatchMember.user_id == user.id,
+                col(Match.status) != MatchStatus.ENDED.value,
+            )
+            .order_by(col(Match.id))
+        )
+    ).all()
+    ended = [m for m in live if end_match(m, reason, now)]
+    if not ended:
+        return []
+    others = (
+        await session.exec(
+            select(MatchMember.match_id, User)
+            .join(User, col(User.id) == MatchMember.user_id)
+            .where(col(MatchMember.match_id).in_([m.id for m in ended]), MatchMember.user_id != user.id)
+            .order_by(col(MatchMember.id))
+        )
+    ).all()
+    body = Text.of(
+        Mention(user_id=user.platform_user_id, name=user.display_name),
+        f" has left {program.name}; you'll get a new match next round.",
+    )
+    message = Message(summary=body.plain(), blocks=(Section(text=body),))
+    items = [
+        Outgoing(
+            key=f"match:{match_id}:gone:{user.id}:to:{other.id}",
+            step="match_ended",
+            target=to_user(other.platform_user_id),
+            message=message,
+            program_id=program.id,
+            match_id=match_id,
+        )
+        for match_id, other in others
+    ]
+    await enqueue(session, program.workspace_id, items, now)
+    return ended
 
 
 def is_paused(m: Membership, now: datetime) -> bool:

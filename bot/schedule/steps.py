@@ -31,6 +31,7 @@ from bot.relationships.agreements import send_agreement_reminders
 from bot.relationships.goal_reviews import send_halfway_reviews
 from bot.relationships.goals import goal_reminder, goals_by_match
 from bot.relationships.rounds import run_round
+from bot.relationships.wrapup import wrap_up_relationships
 from bot.schedule import calendar
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
 from storage.tables import (
@@ -86,6 +87,7 @@ async def run_due_steps(core: Runtime) -> int:
     await send_agreement_reminders(core)
     await send_halfway_reviews(core)
     await welcome_back(core)
+    await wrap_up_relationships(core)
     return ran
 
 
@@ -363,7 +365,14 @@ def _about(message: Message, viewer: User, members: list[User]) -> Message:
 
 
 async def send_checkins(core: Runtime, session: AsyncSession, program: Program, week: int) -> int:
-    """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses."""
+    (
+        """A few days after each anchor: 'did you meet?' until they have, then a fit check and weekly pulses.
+
+    The end-of-program survey is not a check-in: it follows the wrap-up when the track is over
+    (bot/relationships/wrapup.py).
+    """
+        ""
+    )
     now = core.clock.now()
     asks: list[SurveyAsk] = []
     for group in await active_groups(session, program, now):
@@ -381,12 +390,6 @@ async def send_checkins(core: Runtime, session: AsyncSession, program: Program, 
             and "midpoint" not in asked
         ):
             survey = "midpoint"
-        elif (
-            program.kind == ProgramKind.MENTORING.value
-            and mweek >= program.track_weeks
-            and "end_of_program" not in asked
-        ):
-            survey = "end_of_program"
         elif program.kind == ProgramKind.MENTORING.value:
             survey = "pulse"
         else:

@@ -186,3 +186,17 @@ async def test_any_click_resets_the_ignored_intro_count(db, start_time) -> None:
             for m, u in (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).all()
         }
     assert counts["U1"] == 0 and counts["U2"] == 2
+
+
+async def test_ended_matches_are_never_listed_as_at_risk(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    await program_with_people(h)
+    await _seed_risky(h)
+    async with db.transaction() as s:  # the misfit pair was rematched, the unhappy one wrapped up
+        for match in (await s.exec(select(Match))).all():
+            if match.status == "met":
+                match.status = "ended"
+    async with db.session() as s:
+        program = (await s.exec(select(Program))).one()
+        items = await find_at_risk(s, program, h.clock.now())
+    assert [tuple(u.platform_user_id for u in i.members) for i in items] == [("U1", "U2")]

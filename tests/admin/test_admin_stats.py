@@ -23,12 +23,17 @@ async def test_stats_match_hand_computed_figures_with_chart(db, start_time) -> N
 
     reply = await h.command(admin, "stats")
     text = text_of(reply)
+    # 6 enrolled: Femi (U6) paused, so 5 active and 1 paused; Gus was invited and never joined; Elif (U5) is on
+    # the latest round's waitlist and still in the program, so 1 waitlisted
     assert "Participants: 5 active, 1 paused, 1 waitlisted (1 invited, 0 left)" in text
+    # 3 matches in round 1 and 2 in round 2; met = matches where someone confirmed they met: m1, m2, m4
     assert "Rounds: 2 · matches: 5 · met: 3" in text
-    # overall: 'did you meet?' 5 yes of 7 answers; 11 of 18 asked answered; pulse 4, 5, 3, 2
-    assert "Meeting rate (did you meet? yes): 71% · survey response rate: 61% · average pulse: 3.5 / 5" in text
-    assert "Round 1: 3 matches, 2 met, meeting rate 80%, responses 67%, pulse 4.0 / 5" in text
-    # round 2 has two 'did you meet?' answers and one pulse: no numbers, however tempting
+    # meeting rate = met matches / matches asked "did you meet?": all five were asked, 3 met → 60%;
+    # response rate: 11 of the 18 people asked answered (61%); pulse 4, 5, 3, 2 → 3.5
+    assert "Meeting rate (met of those asked): 60% · survey response rate: 61% · average pulse: 3.5 / 5" in text
+    # round 1: m1 and m2 met, m3 did not, all three asked → 67%; 8 of 12 asked answered; pulse 4, 5, 3 → 4.0
+    assert "Round 1: 3 matches, 2 met, meeting rate 67%, responses 67%, pulse 4.0 / 5" in text
+    # round 2: two asked matches and one pulse answer are too few to report without pointing at people
     assert (
         "Round 2: 2 matches, 1 met, meeting rate not enough answers, responses 50%, pulse not enough answers"
     ) in text
@@ -50,7 +55,7 @@ async def test_chart_plots_exactly_the_reportable_series(db, start_time) -> None
     chart = await render_chart(stats)
     assert chart.png.startswith(PNG_MAGIC) and len(chart.png) > 1000
     assert chart.series.rounds == (1, 2)
-    assert chart.series.meeting_rate == (0.8, None)  # None: not enough answers, drawn as a gap
+    assert chart.series.meeting_rate == (2 / 3, None)  # None: not enough answers, drawn as a gap
     assert chart.series.pulse == (4.0, None)
     assert chart.series.goals_done == (None, None)  # no pair set goals: no third series
 
@@ -83,3 +88,28 @@ async def test_chart_of_a_program_without_rounds_is_still_an_image(db, start_tim
     reply = await h.command(admin, "stats coffee")
     assert "Rounds: 0" in text_of(reply)
     assert base64.b64decode(reply.message.files[0].content_b64).startswith(PNG_MAGIC)
+
+
+async def test_met_never_exceeds_what_the_meeting_rate_says_and_leavers_do_not_wait(db, start_time) -> None:  # noqa: ANN001
+    """A match that met without being asked (a "We met" click) counts as asked; a leaver isn't waiting."""
+    from tests.admin.admin_seed import Seeder, users_by_id
+
+    h = Harness.create(db, start_time)
+    admin, people = await program_with_people(h)
+    async with db.transaction() as s:
+        program = (await s.exec(select(Program))).one()
+        sd = Seeder(s, program, await users_by_id(s), h.clock.now())
+        rnd = await sd.round(1)
+        await sd.match(rnd, ["U1", "U2"], met=True)  # confirmed, never asked
+        await sd.match(rnd, ["U3", "U4"], met=True)
+        not_yet = await sd.match(rnd, ["U5", "U6"])
+        await sd.survey(not_yet, "did_you_meet", {"U5": "not_yet", "U6": None}, "met")
+        await sd.match(rnd, ["U1", "U3"])  # not asked yet: too early to say it didn't meet
+        await sd.waitlist(rnd, "U2")
+    await h.command(people[1], "leave")
+    async with db.session() as s:
+        stats = await program_stats(s, program, h.clock.now())
+    overall = stats.overall()
+    assert (overall.matches, overall.met, overall.asked_matches) == (4, 2, 3)
+    assert overall.meeting_rate == 2 / 3
+    assert stats.waitlisted == 0, "Ben left: nobody is waiting now"

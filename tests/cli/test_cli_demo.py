@@ -31,6 +31,9 @@ def tandem(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
         (["demo", "--weeks", "0"], "--weeks must be between 1 and 52"),
         (["demo", "--colour", "red"], "No such option: --colour"),
         (["demo", "--participants", "many"], "Invalid value for '--participants'"),
+        (["demo", "--kind", "sometimes"], "--kind must be mentoring or peer (got sometimes)"),
+        (["demo", "--kind", "peer", "--group-size", "9"], "--group-size must be between 2 and 8 (got 9)"),
+        (["demo", "--group-size", "3"], "--group-size is for peer programs"),
         (["demo", "--db", "mysql://x/y"], "unsupported database 'mysql'"),
         (["demo", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], "cannot reach the database"),
     ],
@@ -108,3 +111,11 @@ def test_teams_package_writes_an_uploadable_zip(tmp_path: Path) -> None:
     assert sorted(zipfile.ZipFile(out).namelist()) == ["color.png", "manifest.json", "outline.png"]
     bad = tandem("teams-package", "--app-id", "nope", "--host", "x", cwd=tmp_path)
     assert bad.returncode == 2 and "GUID" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_demo_of_a_peer_program_in_groups_of_three(tmp_path: Path) -> None:
+    result = tandem("demo", "--kind", "peer", "--participants", "7", "--group-size", "3", "--weeks", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Coffee Chats" in result.stdout and "Mentoring Circle" not in result.stdout
+    # 7 people in groups of three: two groups a round (one of them with four), for two rounds
+    assert "│ All   │       4 │" in result.stdout, result.stdout[-2000:]
