@@ -72,7 +72,7 @@ class DemoResult:
 # Buttons of the relationship's life whose exact ids belong to other features: the simulated people click
 # them by prefix, so the demo works whichever of them exist ("wrapup:" is bot/relationships/wrapup.py).
 WRAPUP = "wrapup:"
-LIFECYCLE_PREFIXES = ("agreement", "goal", "recap", "meeting:held", "meeting:met", "met:", "chat:met")
+LIFECYCLE_PREFIXES = ("agree:open", "agree:confirm", "goal:status", "chat:met", "chat:recap")
 GOALS = ("Give a talk at the team meeting", "Lead a design review", "Learn to say no kindly", "Ship a side project")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -57,15 +57,10 @@ async def pool_for(session: AsyncSession, program: Program, now: datetime) -> Po
 
 
 async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: datetime) -> list[tuple[int, int]]:
-    """(mentor, mentee) pairs still inside their track."""
-    since = now - timedelta(weeks=program.track_weeks)
+    """(mentor, mentee) pairs whose relationship hasn't ended: busy until it ends (after the wrap-up, too)."""
     matches = (
         await session.exec(
-            select(Match).where(
-                Match.program_id == program.id,
-                col(Match.created_at) >= since,
-                col(Match.status).not_in([MatchStatus.ENDED.value]),
-            )
+            select(Match).where(Match.program_id == program.id, col(Match.status).not_in([MatchStatus.ENDED.value]))
         )
     ).all()
     by_match: dict[int, list[MatchMember]] = {}

@@ -30,6 +30,8 @@ from bot.kernel.messages import Actions, Block, Context, Header, Mention, Messag
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
 from bot.programs.matches import end_match, members_of
+from bot.relationships.goal_reviews import END as END_REVIEW
+from bot.relationships.goal_reviews import review_outgoing
 from bot.relationships.goals import goal_lines, goals_by_match
 from storage.enums import EndReason, MatchStatus, ProgramKind, ProgramStatus
 from storage.tables import Goal, Match, Program, SurveyAnswer, SurveyInstance, User
@@ -68,7 +70,7 @@ def names_of(viewer: User, members: list[User]) -> list[str | Mention]:
 
 
 def goal_review_blocks(goals: list[Goal]) -> list[Block]:
-    """The pair's goals with where each stands (the seam for a richer goal review)."""
+    """Where the pair's goals stand (each goal's one-tap review comes just before, in its own message)."""
     if not goals:
         return [Context(text=Text.of("You didn't write down goals; the survey below asks what you take away."))]
     return [Section(text=Text.of("**Your goals, and where they stand**\n" + "\n".join(goal_lines(goals))))]
@@ -185,11 +187,12 @@ async def finish(core: Runtime, session: AsyncSession, match: Match, instance: S
 
 
 async def _begin(core: Runtime, session: AsyncSession, program: Program, match: Match) -> None:
-    """The wrap-up to each member, then the end-of-program survey: one step, keyed so it is sent once."""
+    """The goal review, the wrap-up to each member, then the end-of-program survey: one step, sent once."""
     now = core.clock.now()
     members = [u for _, u in await members_of(session, match.id)]
     goals = (await goals_by_match(session, [match.id])).get(match.id or 0, [])
-    items = [
+    reviews = review_outgoing(program, match, goals, members, END_REVIEW) if goals else []
+    items = reviews + [
         Outgoing(
             key=f"match:{match.id}:wrapup:user:{user.id}",
             step="wrapup",
