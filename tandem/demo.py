@@ -73,13 +73,19 @@ class DemoResult:
 # them by prefix, so the demo works whichever of them exist ("wrapup:" is bot/relationships/wrapup.py).
 WRAPUP = "wrapup:"
 LIFECYCLE_PREFIXES = ("agree:open", "agree:confirm", "goal:status", "chat:met", "chat:recap")
+ACTION_ITEMS = ("Send the draft agenda", "Book a slot with the design team", "Read the chapter on feedback")
 GOALS = ("Give a talk at the team meeting", "Lead a design review", "Learn to say no kindly", "Ship a side project")
+
+
+def demo_track_weeks(weeks: int) -> int:
+    """A mentoring track that ends inside the simulation, so the wrap-up shows (two weeks are left for it)."""
+    return max(2, min(12, weeks - 2))
 
 
 def _filled(form: Form, rng: random.Random) -> dict[str, str | list[str] | None]:
     """Plausible values for any form (agreement, goals, recap): the first choices, a goal, a short note."""
     values: dict[str, str | list[str] | None] = {}
-    for index, f in enumerate(form.fields):
+    for f in form.fields:
         if isinstance(f, SelectInput):
             pick = f.initial[0] if f.initial else (f.options[0].value if f.options else "")
             values[f.field_id] = [pick] if f.multiple else pick
@@ -87,9 +93,11 @@ def _filled(form: Form, rng: random.Random) -> dict[str, str | list[str] | None]
             values[f.field_id] = str(max(f.minimum, min(f.maximum, 4)))
         elif f.initial:
             values[f.field_id] = f.initial
-        elif "goal" in f.field_id.lower() and (index == 0 or rng.random() < 0.5):
-            values[f.field_id] = GOALS[rng.randrange(len(GOALS))]
-        elif not f.optional:
+        elif "goal" in f.field_id.lower():
+            values[f.field_id] = "\n".join(rng.sample(GOALS, rng.randint(1, 3)))
+        elif f.field_id == "items":  # a recap's action items, one per line
+            values[f.field_id] = "\n".join(rng.sample(ACTION_ITEMS, rng.randint(1, 2)))
+        elif f.field_id == "text" or not f.optional:
             values[f.field_id] = "We talked it through; next step agreed."
     return values
 
@@ -206,16 +214,35 @@ class Simulation:
                 await self.click(person, sent, pick)
 
     async def lifecycle(self, person: Person, sent: Sent, buttons: list[Button]) -> None:
-        """An agreement, goal, "we met" or recap button: click the main one, fill in any form it opens."""
-        pick = next((b for b in buttons if b.style == "primary"), buttons[0])
-        response = await self.click(person, sent, pick)
-        if isinstance(response, OpenForm):
-            form = response.form
-            values = _filled(form, self.rng)
-            await self.act(
-                person,
-                lambda a: FormSubmittedEvent(actor=a, form_id=form.form_id, values=values, state=form.state),
-            )
+        """An agreement, goal, "we met" or recap button: pick one as a person would, fill in any form it opens."""
+        for pick in self._lifecycle_picks(buttons):
+            response = await self.click(person, sent, pick)
+            if isinstance(response, OpenForm):
+                await self.submit(person, response.form)
+
+    async def submit(self, person: Person, form: Form) -> None:
+        values = _filled(form, self.rng)
+        await self.act(
+            person, lambda a: FormSubmittedEvent(actor=a, form_id=form.form_id, values=values, state=form.state)
+        )
+
+    def _lifecycle_picks(self, buttons: list[Button]) -> list[Button]:
+        """Goal reviews: a status per goal (mostly progress); after a chat: "we met", and now and then a recap."""
+        statuses = [b for b in buttons if b.action_id == "goal:status"]
+        if statuses:
+            by_goal: dict[str, list[Button]] = {}
+            for b in statuses:
+                by_goal.setdefault(b.value.split("|")[0], []).append(b)
+            weights = {"not_started": 1, "on_track": 5, "stuck": 1, "done": 3}
+            return [
+                self.rng.choices(options, weights=[weights.get(b.value.rsplit("|", 1)[-1], 1) for b in options])[0]
+                for options in by_goal.values()
+            ]
+        picks = [next((b for b in buttons if b.style == "primary"), buttons[0])]
+        recap = next((b for b in buttons if b.action_id == "chat:recap"), None)
+        if recap is not None and self.rng.random() < 0.3:
+            picks.append(recap)
+        return picks
 
     def _mentioned(self, sent: Sent) -> str | None:
         for block in sent.message.blocks:
@@ -369,6 +396,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
                 "timezone": "Europe/London",
                 "group_size": str(2 if mentoring else options.group_size),
                 "enrolment": "opt_in",
+                "track_weeks": str(demo_track_weeks(options.weeks)),
             },
         )
     )

@@ -177,6 +177,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
             "group_size": str(p.group_size),
             "enrolment": p.enrolment,
             "meeting_minutes": str(p.meeting_minutes),
+            "track_weeks": str(p.track_weeks),
             "reminder_minutes": str(p.reminder_minutes),
             "holidays": ", ".join(p.holidays),
         }
@@ -191,6 +192,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
         "group_size": "2",
         "enrolment": Enrolment.OPT_IN.value,
         "meeting_minutes": "30",
+        "track_weeks": "12",
         "reminder_minutes": "60",
         "holidays": "",
     }
@@ -271,6 +273,12 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
                 label="Remind people this many minutes before a chat",
                 initial=v["reminder_minutes"],
                 max_length=4,
+            ),
+            TextInput(
+                field_id="track_weeks",
+                label="Mentoring: weeks before a pair wraps up",
+                initial=v["track_weeks"],
+                max_length=2,
             ),
             TextInput(
                 field_id="holidays",

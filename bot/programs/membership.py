@@ -41,9 +41,11 @@ class ProgramSpec:
     meeting_minutes: int = 30
     reminder_minutes: int = 60
     holidays: tuple[str, ...] = ()
+    track_weeks: int = 12
 
 
 MEETING_MINUTES = (10, 120)  # allowed coffee-chat lengths
+TRACK_WEEKS = (2, 52)  # how long a mentoring relationship runs before its wrap-up
 REMINDER_MINUTES = (0, 24 * 60)  # how long before a booked chat people are reminded (0: as it starts)
 
 
@@ -74,6 +76,7 @@ _FORM_DEFAULTS = {  # what a blank field of the program form means
     "meeting_minutes": "30",
     "reminder_minutes": "60",
     "holidays": "",
+    "track_weeks": "12",
     "name": "",
 }
 _MINUTES = {"meeting_minutes": (MEETING_MINUTES, "Chat length"), "reminder_minutes": (REMINDER_MINUTES, "The reminder")}
@@ -105,6 +108,7 @@ class ProgramForm(BaseModel):
     meeting_minutes: int
     reminder_minutes: int
     holidays: tuple[str, ...]
+    track_weeks: int
     name: str
 
     @model_validator(mode="before")
@@ -186,6 +190,15 @@ class ProgramForm(BaseModel):
             raise ValueError(problem)
         return holidays
 
+    @field_validator("track_weeks", mode="before")
+    @classmethod
+    def _track_weeks(cls, raw: str) -> int:
+        """A mentoring relationship's length in weeks; its wrap-up comes at the end."""
+        low, high = TRACK_WEEKS
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"The mentoring length is a whole number of weeks from {low} to {high}.")
+        return int(raw)
+
     @field_validator("name")
     @classmethod
     def _name(cls, raw: str) -> str:
@@ -214,6 +227,7 @@ def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[Program
         meeting_minutes=form.meeting_minutes,
         reminder_minutes=form.reminder_minutes,
         holidays=form.holidays,
+        track_weeks=form.track_weeks,
     ), {}
 
 
@@ -238,6 +252,7 @@ async def create_program(
         meeting_minutes=spec.meeting_minutes,
         reminder_minutes=spec.reminder_minutes,
         holidays=list(spec.holidays),
+        track_weeks=spec.track_weeks,
         created_by_user_id=creator.id if creator else None,
         created_at=now,
         starts_on=now,
