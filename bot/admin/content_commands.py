@@ -15,6 +15,7 @@ from bot.chat.grammar import ParsedCommand
 from bot.chat.registry import command
 from bot.content import IcebreakerCategory, load_library
 from bot.engagement.custom_content import ICEBREAKER, KINDS, MAX_TEXT, PROMPT, QUESTION, describe, forget
+from bot.engagement.survey_ids import PULSE
 from bot.kernel.events import Response
 from bot.programs.membership import program_for_channel, programs_in
 from storage.tables import CustomContent, Program
@@ -130,7 +131,7 @@ async def _question_add(ctx: Ctx, cmd: ParsedCommand) -> Response:
     ref, words = _split_program(cmd)
     program = await _program(ctx, ref)
     assert program is not None
-    survey, kind = "pulse", "text"
+    survey, kind = PULSE, "text"
     if words and words[0].lower() in load_library().surveys:
         survey, words = words[0].lower(), words[1:]
     if len(words) > 1 and words[0].lower() == "rating":

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.chat.registry import ButtonKind, NoValue
 from bot.delivery.notify import program_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
+from bot.engagement.survey_ids import DID_YOU_MEET, FIT, GOOD_FIT, MATCH_RATING, NOT_A_FIT, PULSE
 from bot.kernel.messages import Actions, Context, Header, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
@@ -107,7 +108,7 @@ async def prompts_sent(session: AsyncSession, match_ids: list[int]) -> dict[int,
     for match_id, key in (
         await session.exec(
             select(SurveyInstance.match_id, SurveyInstance.key).where(
-                col(SurveyInstance.match_id).in_(match_ids), SurveyInstance.definition_id == "did_you_meet"
+                col(SurveyInstance.match_id).in_(match_ids), SurveyInstance.definition_id == DID_YOU_MEET
             )
         )
     ).all():
@@ -170,8 +171,8 @@ async def _recent_named_answers(
 def _is_low_pulse(answer: SurveyAnswer, instance: SurveyInstance) -> bool:
     """A pulse rating low enough that the pair may be struggling."""
     return (
-        instance.definition_id == "pulse"
-        and answer.question_id == "match_rating"
+        instance.definition_id == PULSE
+        and answer.question_id == MATCH_RATING
         and answer.value.isdigit()
         and int(answer.value) <= LOW_PULSE
     )
@@ -183,7 +184,7 @@ def _answer_flag(answer: SurveyAnswer, instance: SurveyInstance, open_ids: set[i
         return None  # an ended relationship (rematched, wrapped up, someone left) is history, not a warning sign
     if _is_low_pulse(answer, instance):
         return (instance.match_id or 0, f"pulse rating {answer.value}/5 from {{name}}", answer.user_id)
-    if instance.definition_id == "good_fit" and answer.question_id == "fit" and answer.value == "not_a_fit":
+    if instance.definition_id == GOOD_FIT and answer.question_id == FIT and answer.value == NOT_A_FIT:
         return (instance.match_id or 0, "{name} said it's not a good fit", answer.user_id)
     return None
 

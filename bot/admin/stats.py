@@ -9,6 +9,7 @@ from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.engagement.survey_ids import DID_YOU_MEET, MATCH_RATING, MET, PULSE, YES
 from bot.programs.membership import is_paused
 from storage.enums import DeliveryState, GoalStatus, MembershipStatus
 from storage.tables import (
@@ -112,7 +113,7 @@ def _count_member(stats: ProgramStats, member: Membership, now: datetime) -> Non
 async def _count_matches(session: AsyncSession, program: Program, by_id: dict[int | None, RoundStats]) -> None:
     """Matches per round, how many were asked whether they met, and how many confirmed they did."""
     asked = select(SurveyInstance.match_id).where(
-        SurveyInstance.program_id == program.id, SurveyInstance.definition_id == "did_you_meet"
+        SurveyInstance.program_id == program.id, SurveyInstance.definition_id == DID_YOU_MEET
     )
     asked_ids = {match_id for match_id in (await session.exec(asked)).all()}
     for match_id, round_id, met_at in (
@@ -192,10 +193,10 @@ async def _count_responses(session: AsyncSession, program: Program, by_id: dict[
 
 def _count_answer(rs: RoundStats, definition_id: str, question_id: str, value: str) -> None:
     """A "did you meet?" or pulse answer added to its round's tallies."""
-    if definition_id == "did_you_meet" and question_id == "met":
+    if definition_id == DID_YOU_MEET and question_id == MET:
         rs.did_you_meet_answers += 1
-        rs.did_you_meet_yes += value == "yes"
-    elif definition_id == "pulse" and question_id == "match_rating" and value.isdigit():
+        rs.did_you_meet_yes += value == YES
+    elif definition_id == PULSE and question_id == MATCH_RATING and value.isdigit():
         rs.pulse.append(int(value))
 
 
@@ -207,7 +208,7 @@ async def _count_answers(session: AsyncSession, program: Program, by_id: dict[in
             .join(SurveyInstance, col(SurveyInstance.id) == SurveyAnswer.instance_id)
             .where(
                 SurveyInstance.program_id == program.id,
-                col(SurveyInstance.definition_id).in_(["did_you_meet", "pulse"]),
+                col(SurveyInstance.definition_id).in_([DID_YOU_MEET, PULSE]),
             )
             .order_by(col(SurveyAnswer.id))
         )

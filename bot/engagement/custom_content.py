@@ -22,6 +22,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.content import Icebreaker, IcebreakerCategory, QuestionKind, SurveyDefinition, SurveyQuestion
+from bot.content.library import PULSE
 from storage.tables import CustomContent, Program
 
 ICEBREAKER = "icebreaker"
@@ -118,7 +119,7 @@ async def with_custom_questions(
     extra = tuple(
         as_question(row)
         for row in rows
-        if row.payload.get("survey", "pulse") == survey.id
+        if row.payload.get("survey", PULSE) == survey.id
         and (opened_at is None or row.created_at is None or row.created_at <= opened_at)
     )
     if not extra:

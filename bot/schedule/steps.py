@@ -22,6 +22,7 @@ from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.engagement.custom_content import custom_prompts
 from bot.engagement.icebreakers import post_icebreaker
 from bot.engagement.prompts import prompt_blocks
+from bot.engagement.survey_ids import DID_YOU_MEET, GOOD_FIT, MIDPOINT, PULSE
 from bot.engagement.surveys import SurveyAsk, close_and_remind, open_surveys
 from bot.kernel.messages import Context, Message, Section, Text
 from bot.kernel.runtime import Runtime
@@ -381,22 +382,22 @@ async def send_checkins(core: Runtime, session: AsyncSession, program: Program, 
             continue
         mweek = match_week(match, now)
         if match.status != MatchStatus.MET.value:
-            survey = "did_you_meet"
-        elif "good_fit" not in asked:
-            survey = "good_fit"
+            survey = DID_YOU_MEET
+        elif GOOD_FIT not in asked:
+            survey = GOOD_FIT
         elif (
             program.kind == ProgramKind.MENTORING.value
             and mweek == program.track_weeks // 2 + 1
-            and "midpoint" not in asked
+            and MIDPOINT not in asked
         ):
-            survey = "midpoint"
+            survey = MIDPOINT
         elif program.kind == ProgramKind.MENTORING.value:
-            survey = "pulse"
+            survey = PULSE
         else:
             continue  # peers who met and said it fits: nothing more to ask this round
         key = (
             f"match:{match.id}:{survey}:week:{week}"
-            if survey in ("did_you_meet", "pulse")
+            if survey in (DID_YOU_MEET, PULSE)
             else f"match:{match.id}:{survey}"
         )
         asks.append(SurveyAsk(survey, key, recipients, match=match, round_id=match.round_id, members=group.members))
