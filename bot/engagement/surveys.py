@@ -35,6 +35,7 @@ from storage.tables import (
     Match,
     MatchMember,
     Meeting,
+    Membership,
     Program,
     SurveyAnswer,
     SurveyInstance,
@@ -460,6 +461,14 @@ def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
     )
 
 
+async def _flag_asker(session: AsyncSession, program_id: int, user: User) -> None:
+    member = (
+        await session.exec(select(Membership).where(Membership.program_id == program_id, Membership.user_id == user.id))
+    ).first()
+    if member is not None:
+        member.wants_rematch = True  # read by the next round only, then cleared
+
+
 async def _mark_last_chat_held(session: AsyncSession, match: Match, now: datetime) -> None:
     """ "Yes, we met" counts their latest booked chat that has ended, so its own "We met" can't count it twice."""
     meeting = (
@@ -498,8 +507,10 @@ async def _apply_effects(
             await _mark_last_chat_held(session, match, core.clock.now())
             await on_meeting_reported(core, session, match)
     if OptionFlag.REMATCH.value in flags and match is not None:
-        # "not a fit" or "can't meet": this match ends (and only this one); both get someone new next round
+        # "not a fit" or "can't meet": this match ends (and only this one); both get someone new next round,
+        # and the next round keeps whoever asked apart from the others (bot.relationships.rounds.rematch_avoids)
         end_match(match, EndReason.REMATCH, core.clock.now())
+        await _flag_asker(session, instance.program_id, user)
     if OptionFlag.NOTIFY_ADMINS.value in flags:
         program = await session.get(Program, instance.program_id)
         if program is not None:

@@ -84,12 +84,12 @@ async def ongoing_mentoring_pairs(session: AsyncSession, program: Program, now: 
 
 
 async def rematch_avoids(session: AsyncSession, program: Program, pool: Pool) -> list[tuple[int, int]]:
-    """(person, old partner) for every match ended by a rematch ("not a good fit", "we can't meet", an admin).
+    """(person, old partner) pairs to keep apart next round, from the matches a rematch ended since the last one.
 
-    The old partner goes into both people's ``avoid`` list for the next round only: avoid is a hard rule in
-    the engine (history is only a soft penalty, and none at all when ``avoid_repeat_rounds`` is 0); later
-    rounds may pair them again. Databases from before matches recorded why they ended flagged people
-    (``wants_rematch``, cleared once a round is matched): their latest match counts the same way.
+    A pair ended by "not a good fit", "we can't meet" or an admin avoids each other. In a bigger group only
+    whoever asked (``wants_rematch``, set with the answer) is kept from the others, who may meet again. An
+    admin's rematch of a group, with nobody flagged, keeps everyone apart. Avoid is a hard rule in the engine
+    for that one round (history is only a soft penalty); later rounds may pair them again.
     """
     since = (
         await session.exec(
@@ -101,38 +101,27 @@ async def rematch_avoids(session: AsyncSession, program: Program, pool: Pool) ->
     ended = select(Match.id).where(Match.program_id == program.id, Match.end_reason == EndReason.REMATCH.value)
     if since is not None:
         ended = ended.where(col(Match.ended_at) > since)
-    match_ids = set((await session.exec(ended)).all())
-    match_ids |= await _legacy_rematch_matches(session, program, [u.id for m, u in pool.members if m.wants_rematch])
+    match_ids = sorted({i for i in (await session.exec(ended)).all() if i is not None})
     if not match_ids:
         return []
-    members: dict[int, list[int]] = {}
+    groups: dict[int, list[int]] = {}
     for match_id, user_id in (
         await session.exec(
-            select(MatchMember.match_id, MatchMember.user_id).where(col(MatchMember.match_id).in_(sorted(match_ids)))
+            select(MatchMember.match_id, MatchMember.user_id).where(col(MatchMember.match_id).in_(match_ids))
         )
     ).all():
-        members.setdefault(match_id, []).append(user_id)
+        groups.setdefault(match_id, []).append(user_id)
+    asked = {u.id for m, u in pool.members if m.wants_rematch}
     in_pool = {u.id for _, u in pool.members}
-    pairs = {(a, b) for group in members.values() for a in group for b in group if a != b and a in in_pool}
-    return sorted(pairs)
+    pairs = {pair for group in groups.values() for pair in kept_apart(group, asked)}
+    return sorted((a, b) for a, b in pairs if a in in_pool)
 
 
-async def _legacy_rematch_matches(session: AsyncSession, program: Program, wanting: list[int | None]) -> set[int]:
-    """The latest match of each person flagged by a release that recorded rematches per person."""
-    if not wanting:
-        return set()
-    rows = (
-        await session.exec(
-            select(MatchMember.match_id, MatchMember.user_id)
-            .join(Match, col(Match.id) == MatchMember.match_id)
-            .where(Match.program_id == program.id, col(MatchMember.user_id).in_(wanting))
-            .order_by(col(MatchMember.match_id).desc())
-        )
-    ).all()
-    latest: dict[int, int] = {}
-    for match_id, user_id in rows:
-        latest.setdefault(user_id, match_id)
-    return set(latest.values())
+def kept_apart(group: list[int], asked: set[int | None]) -> set[tuple[int, int]]:
+    """Both directions between whoever asked and the rest (everyone, in a pair or when nobody asked)."""
+    askers = [u for u in group if u in asked] if len(group) > 2 else []
+    askers = askers or group
+    return {(a, b) for a in askers for b in group if a != b} | {(b, a) for a in askers for b in group if a != b}
 
 
 async def _avoid_lists(session: AsyncSession, program: Program, pool: Pool) -> dict[int, list[str]]:

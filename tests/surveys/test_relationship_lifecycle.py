@@ -177,3 +177,11 @@ async def test_without_group_chats_each_prompt_and_nudge_names_the_match_it_is_a
     assert any(f"About your match with {second.name}" in p for p in prompts)
     nudges = [s.message.plain_text() for s in h.to(mentor.user_id) if "Still looking" in s.message.summary]
     assert nudges and all(first.name in n or second.name in n for n in nudges)
+
+
+def test_in_a_group_only_whoever_asked_for_a_rematch_is_kept_from_the_others() -> None:
+    from bot.relationships.rounds import kept_apart
+
+    assert kept_apart([1, 2], set()) == {(1, 2), (2, 1)}
+    assert kept_apart([1, 2, 3], {2}) == {(2, 1), (2, 3), (1, 2), (3, 2)}, "1 and 3 may meet again"
+    assert len(kept_apart([1, 2, 3], set())) == 6, "an admin's rematch of a group keeps everyone apart"
