@@ -16,8 +16,8 @@ from bot.booking.offers import (
     MATCH_ENDED,
     BookingError,
     MeetingRef,
-    _load,
     group_target,
+    load_booking,
     offer,
     offer_blocks,
 )
@@ -104,7 +104,7 @@ async def send_followups(core: Runtime) -> int:
             assert meeting.end_at is not None
             if meeting.end_at < now - FOLLOWUP_WINDOW or program.status != ProgramStatus.ACTIVE.value:
                 continue  # long past (the service was down) or the program is paused: don't ask
-            _, _, _, users = await _load(session, meeting.id or 0)
+            _, _, _, users = await load_booking(session, meeting.id or 0)
             items = [
                 Outgoing(
                     key=f"meeting:{meeting.id}:followup:{who}",
@@ -136,7 +136,7 @@ class Chat:
 
 async def chat_for(session: AsyncSession, actor: User, meeting_id: int, now: datetime) -> Chat:
     """The chat behind a follow-up button; a clear BookingError (nothing changed) when it can't be acted on."""
-    meeting, match, program, users = await _load(session, meeting_id)
+    meeting, match, program, users = await load_booking(session, meeting_id)
     if actor.id not in {u.id for u in users}:
         raise BookingError("This chat belongs to another group.")
     if match.status == MatchStatus.ENDED.value:

@@ -30,10 +30,10 @@ from bot.kernel.messages import (
 )
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
-from bot.programs.matches import names_of_others
-from bot.programs.membership import is_available
+from bot.programs.matches import match_users, names_of_others
+from bot.programs.membership import everyone_available
 from storage.enums import EndReason, MatchStatus, MeetingState, ProgramStatus
-from storage.tables import Match, MatchMember, Meeting, Membership, Program, User, Workspace
+from storage.tables import Match, Meeting, Program, User, Workspace
 
 
 class SlotRef(NamedTuple):
@@ -212,7 +212,8 @@ class BookingError(CommandError):
     """A click that can't be applied (stale, not yours); the message is for the person."""
 
 
-async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match, Program, list[User]]:
+async def load_booking(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match, Program, list[User]]:
+    """A booking with its match, program and people; BookingError when it no longer exists."""
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         raise BookingError("That booking no longer exists.")
@@ -220,12 +221,12 @@ async def _load(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match,
     assert match is not None
     program = await session.get(Program, match.program_id)
     assert program is not None
-    return meeting, match, program, await _members(session, match.id or 0)
+    return meeting, match, program, await match_users(session, match.id or 0)
 
 
 async def _load_live(session: AsyncSession, meeting_id: int) -> tuple[Meeting, Match, Program, list[User]]:
-    """As :func:`_load`, for a click that would change a booking: an ended match's buttons change nothing."""
-    loaded = await _load(session, meeting_id)
+    """As :func:`load_booking`, for a click that would change a booking: an ended match's buttons change nothing."""
+    loaded = await load_booking(session, meeting_id)
     if loaded[1].status == MatchStatus.ENDED.value:
         raise BookingError(MATCH_ENDED)
     return loaded
@@ -236,9 +237,6 @@ def group_target(core: Runtime, platform: str, users: list[User]) -> list[tuple[
     if core.port(platform).capabilities.group_conversations:
         return [("group", to_group([u.platform_user_id for u in users]))]
     return [(u.platform_user_id, to_user(u.platform_user_id)) for u in users]
-
-
-_group_target = group_target
 
 
 async def propose(
@@ -272,7 +270,7 @@ async def propose(
             program_id=program.id,
             match_id=match.id,
         )
-        for who, target in _group_target(core, platform, users)
+        for who, target in group_target(core, platform, users)
     ]
     await enqueue(session, program.workspace_id, items, now)
     return f"You proposed {show(start, actor.timezone)}. I'll confirm once everyone accepts."
@@ -362,7 +360,7 @@ async def decline(core: Runtime, session: AsyncSession, platform: str, actor: Us
             program_id=program.id,
             match_id=match.id,
         )
-        for who, target in _group_target(core, platform, users)
+        for who, target in group_target(core, platform, users)
     ]
     await enqueue(session, program.workspace_id, items, now)
     return "No problem, I've offered new times to the group."
@@ -386,21 +384,6 @@ async def _unanswered_offers(session: AsyncSession, now: datetime) -> list[tuple
             )
         ).all()
     )
-
-
-async def _everyone_available(session: AsyncSession, program: Program, users: list[User], now: datetime) -> bool:
-    """Whether everyone is still in the program and not away: otherwise a nudge would only nag the others."""
-    memberships = {
-        m.user_id: m
-        for m in (
-            await session.exec(
-                select(Membership).where(
-                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
-                )
-            )
-        ).all()
-    }
-    return all(u.id in memberships and is_available(memberships[u.id or 0], now) for u in users)
 
 
 async def _still_looking(session: AsyncSession, meeting: Meeting, match: Match, now: datetime) -> bool:
@@ -453,8 +436,8 @@ async def _nudge(
     meeting.nudged_at = now
     if program.status != ProgramStatus.ACTIVE.value or not await _still_looking(session, meeting, match, now):
         return 0  # they met, booked elsewhere, the match ended or the program is paused: leave them be
-    users = await _members(session, match.id or 0)
-    if not await _everyone_available(session, program, users, now):
+    users = await match_users(session, match.id or 0)
+    if not await everyone_available(session, program, users, now):
         return 0  # someone is away or left: a nudge would only nag the others
     plan = plan_for(program, users, now, await busy_times(session, users, now, except_meeting=meeting.id))
     known = set(meeting.slots)
@@ -474,7 +457,7 @@ async def _nudge(
             program_id=program.id,
             match_id=match.id,
         )
-        for who, target in _group_target(core, workspace.platform, users)
+        for who, target in group_target(core, workspace.platform, users)
     ]
     return await enqueue(session, program.workspace_id, items, now)
 
@@ -491,19 +474,6 @@ async def send_booking_nudges(core: Runtime) -> int:
         for meeting, match, program, workspace in await _unanswered_offers(session, now):
             count += await _nudge(core, session, meeting, match, program, workspace, now)
     return count
-
-
-async def _members(session: AsyncSession, match_id: int) -> list[User]:
-    return list(
-        (
-            await session.exec(
-                select(User)
-                .join(MatchMember, col(MatchMember.user_id) == User.id)
-                .where(MatchMember.match_id == match_id)
-                .order_by(col(User.id))
-            )
-        ).all()
-    )
 
 
 # Matches ended this way won't hold their booked chat; a group whose round or track ended still meets.
@@ -536,7 +506,7 @@ async def send_due_reminders(core: Runtime) -> int:
             )
         ).all()
         for meeting in due:
-            _, match, program, users = await _load(session, meeting.id or 0)
+            _, match, program, users = await load_booking(session, meeting.id or 0)
             assert meeting.start_at is not None
             if match.end_reason in CALLED_OFF:
                 meeting.reminder_at = None  # someone left or it was rematched: the chat won't happen

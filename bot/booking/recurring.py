@@ -13,11 +13,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.booking.followup import is_open, mentions
-from bot.booking.offers import _everyone_available, _members, group_target, offer, offer_blocks
+from bot.booking.offers import group_target, offer, offer_blocks
 from bot.booking.recaps import action_items_block, latest_action_items
 from bot.delivery.outbox import Outgoing, enqueue
 from bot.kernel.messages import Message, Section, Text
 from bot.kernel.runtime import Runtime
+from bot.programs.matches import match_users
+from bot.programs.membership import everyone_available
 from storage.enums import Cadence, MatchStatus, MeetingState, ProgramKind, ProgramStatus
 from storage.tables import Match, Meeting, Program, User, Workspace
 
@@ -126,8 +128,8 @@ async def offer_next(
     start = next_offer_from(match, program, meetings, now)
     if start is None:
         return 0
-    users = await _members(session, match.id or 0)
-    if not users or not await _everyone_available(session, program, users, now):
+    users = await match_users(session, match.id or 0)
+    if not users or not await everyone_available(session, program, users, now):
         return 0  # someone is away or left: no offer until they're back
     for old in meetings:  # offers and proposals whose times have all passed are replaced by this one
         if old.state in (MeetingState.OFFERED.value, MeetingState.PROPOSED.value):

@@ -41,6 +41,20 @@ async def members_of(session: AsyncSession, match_id: int | None) -> list[tuple[
     return [(mm, u) for mm, u in rows]
 
 
+async def match_users(session: AsyncSession, match_id: int | None) -> list[User]:
+    """The people in one match, by user id (the order booking messages list them in)."""
+    return list(
+        (
+            await session.exec(
+                select(User)
+                .join(MatchMember, col(MatchMember.user_id) == User.id)
+                .where(MatchMember.match_id == match_id)
+                .order_by(col(User.id))
+            )
+        ).all()
+    )
+
+
 def end_match(match: Match, reason: EndReason, now: datetime) -> bool:
     """End one relationship (and only that one): nothing is sent about it any more. False if it had ended."""
     if match.status == MatchStatus.ENDED.value:

@@ -483,3 +483,18 @@ def split_list(raw: str | list[str] | None) -> list[str]:
         if clean and clean.lower() not in seen:
             seen[clean.lower()] = clean
     return list(seen.values())[:30]
+
+
+async def everyone_available(session: AsyncSession, program: Program, users: list[User], now: datetime) -> bool:
+    """Whether everyone is still in the program and not away: otherwise a nudge would only nag the others."""
+    found = {
+        m.user_id: m
+        for m in (
+            await session.exec(
+                select(Membership).where(
+                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
+                )
+            )
+        ).all()
+    }
+    return all(u.id in found and is_available(found[u.id or 0], now) for u in users)

@@ -34,9 +34,9 @@ from bot.kernel.messages import (
 )
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import members_of
-from bot.programs.membership import is_available
+from bot.programs.membership import everyone_available
 from storage.enums import Cadence, MatchStatus, Medium, ProgramKind, ProgramStatus
-from storage.tables import Agreement, Delivery, Goal, Match, MatchMember, Membership, Program, User, Workspace
+from storage.tables import Agreement, Delivery, Goal, Match, MatchMember, Program, User, Workspace
 
 FORM = "agreement"
 REMINDER_STEP = "agreement_reminder"
@@ -476,20 +476,6 @@ async def _reminders_sent(session: AsyncSession, match_ids: list[int]) -> dict[i
     return sent
 
 
-async def _everyone_available(session: AsyncSession, program: Program, users: list[User], now: datetime) -> bool:
-    found = {
-        m.user_id: m
-        for m in (
-            await session.exec(
-                select(Membership).where(
-                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
-                )
-            )
-        ).all()
-    }
-    return all(u.id in found and is_available(found[u.id or 0], now) for u in users)
-
-
 def _reminder_items(
     core: Runtime, platform: str, pair: Pair, agreement: Agreement | None, number: int
 ) -> list[Outgoing]:
@@ -530,7 +516,7 @@ async def send_agreement_reminders(core: Runtime) -> int:
             if max(sent.get(match.id or 0, 0), agreement.reminded if agreement else 0) >= number:
                 continue
             pair = Pair(match, program, [u for _, u in await members_of(session, match.id)])
-            if not await _everyone_available(session, program, pair.members, now):
+            if not await everyone_available(session, program, pair.members, now):
                 continue
             items = _reminder_items(core, workspace.platform, pair, agreement, number)
             total += await enqueue(session, workspace.id or 0, items, now)
