@@ -32,7 +32,7 @@ from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
 from bot.programs.matches import match_users, names_of_others
 from bot.programs.membership import everyone_available
-from storage.enums import EndReason, MatchStatus, MeetingState, ProgramStatus
+from storage.enums import MatchStatus, MeetingState, ProgramStatus
 from storage.tables import Match, Meeting, Program, User, Workspace
 
 
@@ -476,10 +476,6 @@ async def send_booking_nudges(core: Runtime) -> int:
     return count
 
 
-# Matches ended this way won't hold their booked chat; a group whose round or track ended still meets.
-CALLED_OFF = (EndReason.LEFT.value, EndReason.REMOVED.value, EndReason.REMATCH.value)
-
-
 async def send_due_reminders(core: Runtime) -> int:
     """Remind everyone shortly before a booked chat (once per meeting)."""
     now = core.clock.now()
@@ -508,8 +504,8 @@ async def send_due_reminders(core: Runtime) -> int:
         for meeting in due:
             _, match, program, users = await load_booking(session, meeting.id or 0)
             assert meeting.start_at is not None
-            if match.end_reason in CALLED_OFF:
-                meeting.reminder_at = None  # someone left or it was rematched: the chat won't happen
+            if match.status == MatchStatus.ENDED.value:
+                meeting.reminder_at = None  # an ended match hears nothing more (its calendar invite still stands)
                 continue
             todo = action_items_block(await latest_action_items(session, match.id))
             items = []

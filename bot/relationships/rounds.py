@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,8 +17,8 @@ from bot.kernel.runtime import Runtime
 from bot.programs.matches import end_match
 from bot.programs.membership import is_available
 from bot.relationships.intros import enqueue_round_messages
-from storage.enums import EndReason, MatchStatus, MembershipStatus, ProgramKind, Role, RoundStatus
-from storage.tables import Avoidance, Match, MatchMember, Membership, Program, Round, User, Waitlist
+from storage.enums import EndReason, MatchStatus, MeetingState, MembershipStatus, ProgramKind, Role, RoundStatus
+from storage.tables import Avoidance, Match, MatchMember, Meeting, Membership, Program, Round, User, Waitlist
 
 log = logging.getLogger("tandem.rounds")
 
@@ -284,15 +285,58 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
 
 
 async def _end_previous(session: AsyncSession, program: Program, current: Round, now: datetime) -> None:
-    """Peer groups last one round: when the next one starts, every earlier group ends, met or not."""
-    old = (
-        await session.exec(
-            select(Match).where(
-                Match.program_id == program.id,
-                Match.round_id != current.id,
-                col(Match.status) != MatchStatus.ENDED.value,
-            )
-        )
-    ).all()
-    for match in old:
+    """Peer groups last one round: when the next one starts, every earlier group ends, met or not.
+
+    A group with a booked chat still ahead ends at its own end instead: after that chat, once the pair had
+    time to say how it went (:func:`end_finished_peer_groups`).
+    """
+    for match in await _earlier_peer_groups(session, program.id, current.id, now):
         end_match(match, EndReason.ROUND_OVER, now)
+
+
+AFTER_LAST_CHAT = timedelta(days=2)  # a group whose round is over still hears "how did it go?" about its chat
+
+
+async def _earlier_peer_groups(
+    session: AsyncSession, program_id: int | None, current_round: int | None, now: datetime
+) -> list[Match]:
+    """Live groups of earlier rounds with no booked chat still ahead (or just past, awaiting "how did it go?")."""
+    booked_ahead = (
+        select(Meeting.match_id)
+        .where(
+            Meeting.state == MeetingState.CONFIRMED.value,
+            col(Meeting.end_at) > now - AFTER_LAST_CHAT,
+        )
+        .scalar_subquery()
+    )
+    return list(
+        (
+            await session.exec(
+                select(Match).where(
+                    Match.program_id == program_id,
+                    Match.round_id != current_round,
+                    col(Match.status) != MatchStatus.ENDED.value,
+                    col(Match.id).not_in(booked_ahead),
+                )
+            )
+        ).all()
+    )
+
+
+async def end_finished_peer_groups(core: Runtime) -> int:
+    """Each tick: end the earlier rounds' peer groups whose last booked chat is over."""
+    now = core.clock.now()
+    ended = 0
+    async with core.db.transaction() as session:
+        latest = (
+            await session.exec(
+                select(Program.id, func.max(Round.id))
+                .join(Round, col(Round.program_id) == Program.id)
+                .where(Program.kind == ProgramKind.PEER.value, col(Round.matched_at).is_not(None))
+                .group_by(col(Program.id))
+            )
+        ).all()
+        for program_id, round_id in latest:
+            for match in await _earlier_peer_groups(session, program_id, round_id, now):
+                ended += end_match(match, EndReason.ROUND_OVER, now)
+    return ended

@@ -31,7 +31,7 @@ from bot.programs.membership import is_available
 from bot.relationships.agreements import send_agreement_reminders
 from bot.relationships.goal_reviews import send_halfway_reviews
 from bot.relationships.goals import goal_reminder, goals_by_match
-from bot.relationships.rounds import run_round
+from bot.relationships.rounds import end_finished_peer_groups, run_round
 from bot.relationships.wrapup import wrap_up_relationships
 from bot.schedule import calendar
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
@@ -83,6 +83,7 @@ async def run_due_steps(core: Runtime) -> int:
     await close_and_remind(core)
     await send_due_reminders(core)
     await send_followups(core)
+    await end_finished_peer_groups(core)
     await offer_next_chats(core)
     await send_booking_nudges(core)
     await send_agreement_reminders(core)
@@ -252,6 +253,9 @@ async def active_matches(session: AsyncSession, program: Program, now: datetime)
     query = select(Match).where(Match.program_id == program.id, col(Match.status).not_in([MatchStatus.ENDED.value]))
     if program.kind == ProgramKind.MENTORING.value:
         query = query.where(col(Match.created_at) >= now - timedelta(weeks=program.track_weeks))
+    else:  # a group of an earlier round still live only for its booked chat gets no prompts or check-ins
+        latest = select(func.max(Round.id)).where(Round.program_id == program.id).scalar_subquery()
+        query = query.where(Match.round_id == latest)
     return list((await session.exec(query.order_by(col(Match.id)))).all())
 
 
