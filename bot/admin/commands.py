@@ -133,7 +133,7 @@ async def _risk(ctx: Ctx, cmd: ParsedCommand) -> Response:
 @command(
     "export",
     "export [program]",
-    "CSV files of participants, matches, meetings and surveys (sent to you in a DM).",
+    "CSV files of participants, matches, meetings, goals, agreements and surveys (sent to you in a DM).",
     admin=True,
 )
 async def _export(ctx: Ctx, cmd: ParsedCommand) -> Response:
