@@ -44,6 +44,7 @@ MAX_ACTION_ELEMENTS = 25
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
 MAX_OPTIONS = 100
+MAX_OPTION_GROUPS = 100
 MAX_PLACEHOLDER = 150
 MAX_TITLE = 24
 MAX_LABEL = 2000
@@ -119,7 +120,19 @@ class Rendered:
 
 
 def render_blocks(message: Message) -> list[dict[str, Any]]:
-    """All blocks of a message, each within its own limits (the count is handled by the caller)."""
+    """All blocks of a message, each within its own limits (the count is handled by the caller).
+
+    A message with nothing to show says its summary, so Slack never gets an empty message; action ids
+    are unique across the whole message (Slack's rule per block is not enough for some clients)."""
+    blocks = _blocks(message)
+    if not blocks:
+        text = escape(message.summary.strip()) or "…"
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": p}} for p in split_text(text)]
+    _unique_action_ids([el for b in blocks if b["type"] == "actions" for el in b["elements"]])
+    return blocks
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for block in message.blocks:
         if isinstance(block, Header):
@@ -140,12 +153,17 @@ def render_blocks(message: Message) -> list[dict[str, Any]]:
     return blocks
 
 
+def notification_text(message: Message) -> str:
+    """The ``text`` Slack shows in notifications: the summary in plain words (escaped, as Slack reads
+    ``text`` as mrkdwn), never empty."""
+    return escape(message.notification()) or "…"
+
+
 def render_message(message: Message, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Rendered:
     """Render and split into chunks of at most ``max_blocks`` (sent as follow-up messages)."""
     blocks = render_blocks(message)
-    chunks = [blocks[i : i + max_blocks] for i in range(0, len(blocks), max_blocks)] or [[]]
-    text = trim(message.summary or message.plain_text(), MAX_FALLBACK_TEXT) or " "
-    return Rendered(text=text, chunks=chunks)
+    chunks = [blocks[i : i + max_blocks] for i in range(0, len(blocks), max_blocks)]
+    return Rendered(text=notification_text(message), chunks=chunks)
 
 
 def render_single(message: Message, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Rendered:
@@ -155,8 +173,7 @@ def render_single(message: Message, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Ren
         more = len(blocks) - max_blocks + 1
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"… and {more} more"}]}
         blocks = blocks[: max_blocks - 1] + [note]
-    text = trim(message.summary or message.plain_text(), MAX_FALLBACK_TEXT) or " "
-    return Rendered(text=text, chunks=[blocks])
+    return Rendered(text=notification_text(message), chunks=[blocks])
 
 
 def home_view(message: Message) -> dict[str, Any]:
@@ -183,10 +200,7 @@ def _section(block: Section) -> list[dict[str, Any]]:
 def _actions(block: Actions) -> list[dict[str, Any]]:
     elements = [e for e in (_element(el) for el in block.elements) if e is not None]
     groups = [elements[i : i + MAX_ACTION_ELEMENTS] for i in range(0, len(elements), MAX_ACTION_ELEMENTS)]
-    out = []
-    for group in groups:
-        _unique_action_ids(group)
-        out.append({"type": "actions", "elements": group})
+    out = [{"type": "actions", "elements": group} for group in groups]
     mentions = [el for el in block.elements if isinstance(el, GroupChatButton)]
     for el in mentions:  # Slack opens group DMs itself; just name the people
         names = ", ".join(f"<@{uid}>" for uid in el.user_ids)
@@ -209,16 +223,15 @@ def _element(el: Button | GroupChatButton | Choice) -> dict[str, Any] | None:
             out["url"] = el.url
         return out
     if isinstance(el, Choice):
-        options = [_option(o) for o in el.options[:MAX_OPTIONS]]
-        if not options:
+        if not el.options:
             return None
         out = {
             "type": "static_select",
             "action_id": el.action_id[:MAX_ACTION_ID],
             "placeholder": plain(el.placeholder, MAX_PLACEHOLDER),
-            "options": options,
+            **_options(el.options),
         }
-        initial = next((o for o in options if o["value"] == el.initial), None)
+        initial = next((o for o in _flat(out) if o["value"] == el.initial), None)
         if initial:
             out["initial_option"] = initial
         return out
@@ -227,6 +240,27 @@ def _element(el: Button | GroupChatButton | Choice) -> dict[str, Any] | None:
 
 def _option(option: Option) -> dict[str, Any]:
     return {"text": plain(option.label, MAX_OPTION_TEXT), "value": option.value[:MAX_OPTION_VALUE]}
+
+
+def _options(options: tuple[Option, ...]) -> dict[str, Any]:
+    """``options`` for a select, or, over Slack's 100, ``option_groups`` of 100 each (up to 10,000)
+    labelled by their first and last option, so nothing is cut off."""
+    rendered = [_option(o) for o in options[: MAX_OPTIONS * MAX_OPTION_GROUPS]]
+    if len(rendered) <= MAX_OPTIONS:
+        return {"options": rendered}
+    groups = []
+    for i in range(0, len(rendered), MAX_OPTIONS):
+        group = rendered[i : i + MAX_OPTIONS]
+        label = f"{group[0]['text']['text']} – {group[-1]['text']['text']}"
+        groups.append({"label": plain(label, MAX_OPTION_TEXT), "options": group})
+    return {"option_groups": groups}
+
+
+def _flat(select: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every option of a rendered select, grouped or not."""
+    if "option_groups" in select:
+        return [o for g in select["option_groups"] for o in g["options"]]
+    return list(select.get("options", []))
 
 
 def _unique_action_ids(elements: list[dict[str, Any]]) -> None:
@@ -259,6 +293,11 @@ def render_form(form: Form) -> dict[str, Any]:
         )
     for f in form.fields:
         blocks.append(_input(f))
+    if not blocks:  # Slack refuses a view without blocks
+        label = escape(form.submit_label or "Save")
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"Nothing to fill in: just press *{label}*."}}
+        )
     return {
         "type": "modal",
         "callback_id": form.form_id[:MAX_ACTION_ID],
@@ -284,13 +323,12 @@ def _input(f: TextInput | SelectInput | RatingInput) -> dict[str, Any]:
         if f.initial:
             element["initial_value"] = f.initial[: element["max_length"]]
     elif isinstance(f, SelectInput):
-        options = [_option(o) for o in f.options[:MAX_OPTIONS]]
-        chosen = [o for o in options if o["value"] in f.initial]
         element = {
             "type": "multi_static_select" if f.multiple else "static_select",
             "action_id": FIELD_ACTION_ID,
-            "options": options or [_option(Option(label="-", value=""))],
+            **_options(f.options or (Option(label="-", value="-"),)),
         }
+        chosen = [o for o in _flat(element) if o["value"] in f.initial]
         if f.multiple and chosen:
             element["initial_options"] = chosen
         elif chosen:

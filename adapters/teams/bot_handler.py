@@ -164,14 +164,15 @@ class TeamsBot(TeamsActivityHandler):
     async def _handle(self, event: Any) -> Response:
         return await self.core.handle(event)
 
-    def _card_of(self, response: Response) -> tuple[dict[str, Any], str] | None:
+    def _cards_of(self, response: Response) -> tuple[list[dict[str, Any]], str] | None:
+        """The cards answering ``response`` (a long reply takes several) and their notification text."""
         if isinstance(response, Reply):
-            return self.renderer.message_card(response.message), response.message.summary
+            return self.renderer.message_cards(response.message), response.message.summary
         if isinstance(response, OpenForm):
-            return self.renderer.form_card(response.form), response.form.title
+            return [self.renderer.form_card(response.form)], response.form.title
         if isinstance(response, FormErrors):
             message = text_message("\n".join(f"• {msg}" for msg in response.errors.values()))
-            return self.renderer.message_card(message), message.summary
+            return self.renderer.message_cards(message), message.summary
         return None
 
     async def _send_response(self, turn: TurnContext, ctx: TeamsContext, response: Response) -> None:
@@ -181,17 +182,19 @@ class TeamsBot(TeamsActivityHandler):
         if isinstance(response, Reply) and response.message.files:
             await self._send_reply_with_files(turn, ctx, response)
             return
-        rendered = self._card_of(response)
+        rendered = self._cards_of(response)
         if rendered is None:
             return
-        card, summary = rendered
+        cards, summary = rendered
         private = isinstance(response, OpenForm | FormErrors) or (isinstance(response, Reply) and response.ephemeral)
         port = self.core.ports.get("teams")
         if ctx.is_personal or not private or not isinstance(port, TeamsPort):
-            await turn.send_activity(card_activity(card, summary))
+            for card in cards:
+                await turn.send_activity(card_activity(card, summary))
             return
         try:
-            await port.send_card_to_user(ctx.tenant_id, ctx.user_id, card, summary)
+            for card in cards:
+                await port.send_card_to_user(ctx.tenant_id, ctx.user_id, card, summary)
             note = PRIVATE_NOTE
         except SendError as exc:
             log.warning("teams: private answer to %s failed: %s", ctx.user_id, exc)
@@ -207,7 +210,8 @@ class TeamsBot(TeamsActivityHandler):
         port = self.core.ports.get("teams")
         if ctx.is_personal:
             rendered = self.renderer.render(message, FilePlacement.BELOW)
-            await turn.send_activity(card_activity(rendered.card, message.summary))
+            for card in rendered.cards:
+                await turn.send_activity(card_activity(card, message.summary))
             if rendered.files and not await self._offer(ctx, message, rendered.files):
                 note = files_note(FilePlacement.PRIVATE_FAILED, rendered.files)
                 await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
@@ -221,16 +225,24 @@ class TeamsBot(TeamsActivityHandler):
                 note = PRIVATE_FAILED
             await turn.send_activity(card_activity(self.renderer.message_card(text_message(note)), note))
             return
-        await turn.send_activity(card_activity(await self._files_first(ctx, message), message.summary))
+        for card in await self._files_first(ctx, message):
+            await turn.send_activity(card_activity(card, message.summary))
 
-    async def _files_first(self, ctx: TeamsContext, message: Message) -> dict[str, Any]:
+    async def _files_first(self, ctx: TeamsContext, message: Message) -> list[dict[str, Any]]:
         """The card for a reply shown where the person acted (a thread, or a card action's answer), after
         its files were offered in their 1:1 chat; the card says whether that worked."""
         placement = FilePlacement.BELOW if ctx.is_personal else FilePlacement.PRIVATE
         rendered = self.renderer.render(message, placement)
         if rendered.files and not await self._offer(ctx, message, rendered.files):
             rendered = self.renderer.render(message, FilePlacement.PRIVATE_FAILED)
-        return rendered.card
+        return rendered.cards
+
+    async def _invoke_reply(self, turn: TurnContext, message: Message) -> InvokeBody:
+        """A card action's answer replaces the card; the rest of a long answer follows as new messages."""
+        cards = await self._files_first(self._ctx(turn), message)
+        for card in cards[1:]:
+            await turn.send_activity(card_activity(card, message.summary))
+        return card_invoke_response(cards[0])
 
     async def _offer(self, ctx: TeamsContext, message: Message, files: tuple[FileAttachment, ...]) -> bool:
         port = self.core.ports.get("teams")
@@ -370,7 +382,7 @@ class TeamsBot(TeamsActivityHandler):
                 return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
             return card_invoke_response(self.renderer.form_card(form, response.errors, event.values))
         if isinstance(response, Reply):
-            return card_invoke_response(await self._files_first(self._ctx(turn), response.message))
+            return await self._invoke_reply(turn, response.message)
         if isinstance(response, OpenForm):
             return card_invoke_response(self.renderer.form_card(response.form))
         return self._answered(form, event)
@@ -382,11 +394,11 @@ class TeamsBot(TeamsActivityHandler):
 
     async def _action_answer(self, turn: TurnContext, response: Response) -> InvokeBody:
         if isinstance(response, Reply):
-            card = await self._files_first(self._ctx(turn), response.message)
             if response.replace_original:
-                return card_invoke_response(card)
-            await turn.send_activity(card_activity(card, response.message.summary))
-            return message_invoke_response(response.message.summary or "Done.")
+                return await self._invoke_reply(turn, response.message)
+            for card in await self._files_first(self._ctx(turn), response.message):
+                await turn.send_activity(card_activity(card, response.message.summary))
+            return message_invoke_response(response.message.notification() or "Done.")
         if isinstance(response, OpenForm):
             return card_invoke_response(self.renderer.form_card(response.form))
         if isinstance(response, FormErrors):

@@ -7,13 +7,13 @@ whose submit is ``Action.Execute`` with verb ``form:<form_id>``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
+from adapters.teams.fitting import CONTINUED, MAX_CARD_BYTES, SHORTENED, fit_single, note, paginate, size_of
 from adapters.teams.signing import CardSigner
 from bot.kernel.messages import (
     Actions,
@@ -40,12 +40,10 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 FORM_VERB_PREFIX = "form:"
 CHOICE_INPUT_PREFIX = "choice__"
-# Teams refuses messages over ~28 KB including the activity envelope; keep the card well under that.
-MAX_CARD_BYTES = 26_000
-_ELLIPSIS = "…"
 # Teams shows these inline (as an Adaptive Card Image with a data: URI) when they fit in the message.
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
 _NOTE_ROOM = 600  # bytes kept free for the files note when deciding whether an image fits
+_MSTEAMS_ROOM = {"width": "Full", "entities": []}
 
 
 class FilePlacement(Enum):
@@ -59,10 +57,16 @@ class FilePlacement(Enum):
 
 @dataclass(frozen=True)
 class RenderedMessage:
-    """A message's card and the files that still have to be sent on their own (in order)."""
+    """A message's card, the cards that continue it when it is too long for one Teams message, and the
+    files that still have to be sent on their own (in order)."""
 
     card: dict[str, Any]
     files: tuple[FileAttachment, ...]
+    more: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [self.card, *self.more]
 
 
 def files_note(placement: FilePlacement, files: tuple[FileAttachment, ...] | list[FileAttachment]) -> str:
@@ -90,17 +94,24 @@ def group_chat_link(emails: tuple[str, ...] | list[str], topic: str = "") -> str
     return url
 
 
+def _tag(mention: Mention, mentions: list[dict[str, Any]]) -> str:
+    """The ``<at>…</at>`` text for this person, unique in the card: Teams ties a mention entity to its
+    text, so a second person with the same display name is shown as "Name (2)"."""
+    for entity in mentions:
+        if entity["mentioned"]["id"] == mention.user_id:
+            return str(entity["text"])
+    taken = {entity["text"] for entity in mentions}
+    name = " ".join(mention.name.split()) or mention.user_id
+    tag, n = f"<at>{name}</at>", 1
+    while tag in taken:
+        n += 1
+        tag = f"<at>{name} ({n})</at>"
+    mentions.append({"type": "mention", "text": tag, "mentioned": {"id": mention.user_id, "name": mention.name}})
+    return tag
+
+
 def _text(text: Text, mentions: list[dict[str, Any]]) -> str:
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, Mention):
-            tag = f"<at>{part.name}</at>"
-            if not any(m["text"] == tag and m["mentioned"]["id"] == part.user_id for m in mentions):
-                mentions.append({"type": "mention", "text": tag, "mentioned": {"id": part.user_id, "name": part.name}})
-            out.append(tag)
-        else:
-            out.append(part)
-    return "".join(out)
+    return "".join(_tag(part, mentions) if isinstance(part, Mention) else part for part in text.parts)
 
 
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -134,48 +145,62 @@ class CardRenderer:
     # --- messages -----------------------------------------------------------------------------------
 
     def message_card(self, message: Message) -> dict[str, Any]:
-        """The card alone, for places where no file is sent: other files are named as not attached."""
-        return self.render(message, FilePlacement.NOT_SENT).card
+        """One card alone (an edit, a short note): a message too long for one card ends with a note that
+        it was shortened. Where a message can continue, use :meth:`render` and send all its cards."""
+        rendered = self.render(message, FilePlacement.NOT_SENT)
+        if not rendered.more:
+            return rendered.card
+        card = rendered.card
+        card["body"] = [b for b in card["body"] if b.get("text") != CONTINUED] + [note(SHORTENED)]
+        return card
+
+    def message_cards(self, message: Message) -> list[dict[str, Any]]:
+        """Every card of a message with no files to send (their names are noted as not attached)."""
+        return self.render(message, FilePlacement.NOT_SENT).cards
 
     def render(self, message: Message, placement: FilePlacement) -> RenderedMessage:
-        """The card with images inline where they fit in a Teams message, plus the files left to send.
+        """The message's cards with images inline where they fit in a Teams message, plus the files left
+        to send. A message too long for one card continues in more cards.
 
-        An image too big for the ~28 KB message limit is sent like any other file; the card says where
-        the files went (``placement``)."""
-        card = self._text_card(message)
+        An image too big for the ~28 KB message limit is sent like any other file; the last card says
+        where the files went (``placement``)."""
+        cards = self._text_cards(message)
+        last = cards[-1]
         rest: list[FileAttachment] = []
         for file in message.files:
-            if file.mime_type.lower() not in INLINE_IMAGE_TYPES or not _add_image(card, file):
+            if file.mime_type.lower() not in INLINE_IMAGE_TYPES or not _add_image(last, file):
                 rest.append(file)
         if rest:
-            note = files_note(placement, rest)
-            card["body"].append({"type": "TextBlock", "text": note, "size": "Small", "isSubtle": True, "wrap": True})
-        return RenderedMessage(card=card, files=tuple(rest))
+            last["body"].append(note(files_note(placement, rest)))
+        return RenderedMessage(card=cards[0], files=tuple(rest), more=tuple(cards[1:]))
 
-    def _text_card(self, message: Message) -> dict[str, Any]:
+    def _text_cards(self, message: Message) -> list[dict[str, Any]]:
         mentions: list[dict[str, Any]] = []
         body: list[dict[str, Any]] = []
-        actions: list[dict[str, Any]] = []
         separate = False
         for block in message.blocks:
             if isinstance(block, Divider):
                 separate = True
                 continue
-            elements = self._block(block, mentions, actions)
+            elements = self._block(block, mentions)
             if elements and separate:
                 elements[0]["separator"] = True
                 elements[0]["spacing"] = "Medium"
             separate = separate and not elements
             body.extend(elements)
         if not body:
-            body.append({"type": "TextBlock", "text": message.summary or " ", "wrap": True})
-        card = _card(body, actions, mentions)
-        card["fallbackText"] = message.summary[:300]
-        return fit_card(card, MAX_CARD_BYTES - _NOTE_ROOM if message.files else MAX_CARD_BYTES)
+            body.append({"type": "TextBlock", "text": message.notification() or " ", "wrap": True})
+        fallback = message.notification(300)
+        overhead = size_of({**_card([], [], mentions[:0]), "fallbackText": fallback, "msteams": _MSTEAMS_ROOM})
+        limit = MAX_CARD_BYTES - _NOTE_ROOM if message.files else MAX_CARD_BYTES
+        cards = []
+        for page, used in paginate(body, mentions, overhead, limit):
+            card = _card(page, [], used)
+            card["fallbackText"] = fallback
+            cards.append(card)
+        return cards
 
-    def _block(
-        self, block: Any, mentions: list[dict[str, Any]], card_actions: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def _block(self, block: Any, mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(block, Header):
             return [{"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}]
         if isinstance(block, Section):
@@ -188,11 +213,12 @@ class CardRenderer:
         if isinstance(block, Image):
             return [{"type": "Image", "url": block.url, "altText": block.alt}]
         if isinstance(block, Actions):
-            return self._actions(block, card_actions)
+            return self._actions(block)
         return []
 
-    def _actions(self, block: Actions, card_actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Buttons go in an ActionSet where they appear; choices become an input plus an execute action."""
+    def _actions(self, block: Actions) -> list[dict[str, Any]]:
+        """Buttons go in an ActionSet where they appear; a choice becomes an input plus its OK button, kept
+        together in a Container so a long message never splits them."""
         body: list[dict[str, Any]] = []
         row: list[dict[str, Any]] = []
         for element in block.elements:
@@ -227,20 +253,13 @@ class CardRenderer:
                 }
                 if element.initial:
                     choice["value"] = element.initial
-                body.append(choice)
-                body.append(
-                    {
-                        "type": "ActionSet",
-                        "actions": [
-                            {
-                                "type": "Action.Execute",
-                                "title": "OK",
-                                "verb": element.action_id,
-                                "data": self.signer.seal(element.action_id, {"choice": input_id}),
-                            }
-                        ],
-                    }
-                )
+                ok = {
+                    "type": "Action.Execute",
+                    "title": "OK",
+                    "verb": element.action_id,
+                    "data": self.signer.seal(element.action_id, {"choice": input_id}),
+                }
+                body.append({"type": "Container", "items": [choice, {"type": "ActionSet", "actions": [ok]}]})
         if row:
             body.insert(0, {"type": "ActionSet", "actions": row})
         return body
@@ -376,27 +395,12 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], mentions: l
 
 
 def card_size(card: dict[str, Any]) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode())
+    return size_of(card)
 
 
 def fit_card(card: dict[str, Any], limit: int = MAX_CARD_BYTES) -> dict[str, Any]:
-    """Shorten the longest texts until the card fits; as a last resort drop trailing body elements."""
-    if card_size(card) <= limit:
-        return card
-    blocks = [b for b in card["body"] if b.get("type") == "TextBlock"]
-    while card_size(card) > limit and blocks:
-        longest = max(blocks, key=lambda b: len(b["text"]))
-        if len(longest["text"]) <= 200:
-            break
-        overshoot = card_size(card) - limit
-        keep = max(200, len(longest["text"]) - max(overshoot, len(longest["text"]) // 4) - 1)
-        longest["text"] = longest["text"][:keep].rstrip() + _ELLIPSIS
-    if card_size(card) > limit:
-        note = {"type": "TextBlock", "text": "(shortened to fit in Teams)", "isSubtle": True, "wrap": True}
-        card["body"].append(note)
-        while card_size(card) > limit and len(card["body"]) > 2:
-            card["body"].pop(-2)
-    return card
+    """A card that must stay whole (a form) under ``limit``, shortened in bounded time if need be."""
+    return fit_single(card, limit)
 
 
 def _add_image(card: dict[str, Any], file: FileAttachment) -> bool:

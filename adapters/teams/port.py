@@ -95,9 +95,12 @@ class TeamsPort:
     # --- the ChatPort interface ---------------------------------------------------------------------
 
     async def send_to_user(self, workspace_id: str, user_id: str, message: Message) -> SentRef:
-        """The card in the person's 1:1 chat, then a file-consent card for each file not shown inline."""
+        """The card in the person's 1:1 chat (and the cards that continue a long message), then a
+        file-consent card for each file not shown inline."""
         rendered = self.renderer.render(message, FilePlacement.BELOW)
         ref = await self.send_card_to_user(workspace_id, user_id, rendered.card, message.summary)
+        for card in rendered.more:
+            await self.send_card_to_user(workspace_id, user_id, card, message.summary)
         if rendered.files:
             await self.offer_files(workspace_id, user_id, message, rendered.files)
         return ref
@@ -155,8 +158,11 @@ class TeamsPort:
             raise SendError(f"Teams: the bot was removed from {channel_id}", retryable=False, gone=True)
         target = f"{address.conversation_id};messageid={thread_id}" if thread_id else address.conversation_id
         # no file-consent in channels: the card names any file it could not carry
-        activity = card_activity(self.renderer.render(message, FilePlacement.NOT_SENT).card, message.summary)
-        return await self._send(workspace_id, address, target, activity)
+        cards = self.renderer.render(message, FilePlacement.NOT_SENT).cards
+        ref = await self._send(workspace_id, address, target, card_activity(cards[0], message.summary))
+        for card in cards[1:]:  # a long message continues in the same thread
+            await self._send(workspace_id, address, target, card_activity(card, message.summary))
+        return ref
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
         address = await store.conversation_address(self.db, workspace_id, ref.conversation_id)
@@ -164,7 +170,8 @@ class TeamsPort:
             raise SendError(f"Teams: no stored conversation {ref.conversation_id}", retryable=False)
         if address.gone:
             raise SendError(f"Teams: conversation {ref.conversation_id} is gone", retryable=False, gone=True)
-        activity = card_activity(self.renderer.message_card(message), message.summary)
+        cards = self.renderer.message_cards(message)
+        activity = card_activity(cards[0], message.summary)
         activity.id = ref.message_id
 
         async def call(turn: TurnContext) -> Any:
@@ -172,6 +179,8 @@ class TeamsPort:
             return await connector_of(turn).conversations.update_activity(ref.conversation_id, ref.message_id, activity)
 
         await self._with_connector(workspace_id, address, ref.conversation_id, call, updating=True)
+        for card in cards[1:]:  # the rest of a message grown too long for one card follows it
+            await self._send(workspace_id, address, ref.conversation_id, card_activity(card, message.summary))
 
     # --- helpers for the rest of the adapter --------------------------------------------------------
 

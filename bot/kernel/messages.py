@@ -6,9 +6,28 @@ are pydantic models so a delivery can store one as JSON and send it after a rest
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+SUMMARY_CHARS = 150  # what notifications and lock screens show, on both platforms
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_ITALIC = re.compile(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", re.DOTALL)
+_CODE = re.compile(r"`([^`\n]*)`")
+
+
+def plain_words(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """The core's light markup (``**bold**``, ``_italic_``, ```code```) as plain words on one line, cut at a
+    word boundary to ``limit`` characters: notifications show summaries as they are, markup and all."""
+    text = _CODE.sub(r"\1", _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text)))
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit - 1
+    return text[:cut].rstrip(" ,;:-–—") + "…"
 
 
 class _Frozen(BaseModel):
@@ -131,6 +150,10 @@ class Message(_Frozen):
     summary: str
     blocks: tuple[Block, ...] = ()
     files: tuple[FileAttachment, ...] = ()
+
+    def notification(self, limit: int = SUMMARY_CHARS) -> str:
+        """The summary as plain words for notifications (the text itself when there is no summary)."""
+        return plain_words(self.summary or self.plain_text(), limit)
 
     def plain_text(self) -> str:
         """Everything a reader sees, as plain lines (logs, tests, the console)."""

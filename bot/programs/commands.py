@@ -140,7 +140,7 @@ async def leave_clicked(ctx: Ctx, value: ProgramRef) -> Response:
         return say("That program no longer exists.")
     left = await leave(ctx.session, program, ctx.user, ctx.now)
     text = f"You've left {program.name}." if left else f"You're not in {program.name}."
-    return Reply(message=Message(summary="Left", blocks=(Section(text=Text.of(text)),)), replace_original=True)
+    return Reply(message=Message(summary=text, blocks=(Section(text=Text.of(text)),)), replace_original=True)
 
 
 @on_click(PROFILE_OPEN)

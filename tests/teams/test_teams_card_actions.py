@@ -52,8 +52,9 @@ def invoke(h: Harness, action: dict, **inputs) -> dict:
 
 def first_execute(card: dict) -> dict:
     for element in card["body"]:
-        if element.get("type") == "ActionSet":
-            return element["actions"][0]
+        for inner in element.get("items", [element]):  # a drop-down and its OK button share a Container
+            if inner.get("type") == "ActionSet":
+                return inner["actions"][0]
     return card["actions"][0]
 
 
@@ -96,7 +97,7 @@ async def test_choice_pick_sends_the_chosen_value(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         card = h.runtime.renderer.message_card(message)
         action = first_execute(card)
-        status, body = await h.post(invoke(h, action, **{card["body"][0]["id"]: "2"}))
+        status, body = await h.post(invoke(h, action, **{card["body"][0]["items"][0]["id"]: "2"}))
         assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
         [event] = h.core.events
         assert (event.action_id, event.value) == ("pause.weeks", "2")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 
 from adapters.teams.cards import MAX_CARD_BYTES, CardRenderer, card_size, group_chat_link
+from adapters.teams.fitting import CONTINUED, SHORTENED
 from adapters.teams.signing import CardSigner
 from adapters.teams.translate import BadCardAction, TeamsContext, actor_of, card_action_event
 from bot.kernel.messages import (
@@ -174,20 +176,52 @@ def test_another_deployments_signature_is_refused():
     raise AssertionError("foreign signature accepted")  # pragma: no cover
 
 
-def test_huge_message_is_trimmed_under_the_teams_limit():
+def test_huge_message_continues_in_more_cards_each_under_the_teams_limit():
     long = "word " * 20_000
     message = Message(
         summary="big", blocks=(Header(text="Report"), Section(text=Text.of(long)), Section(text=Text.of("tail")))
     )
-    card = R.message_card(message)
-    assert card_size(card) <= MAX_CARD_BYTES
-    assert card["body"][0]["text"] == "Report"
-    assert card["body"][1]["text"].endswith("…")
+    cards = R.message_cards(message)
+    assert len(cards) > 1 and all(card_size(card) <= MAX_CARD_BYTES for card in cards)
+    assert cards[0]["body"][0]["text"] == "Report"
+    assert all(card["body"][-1]["text"] == CONTINUED for card in cards[:-1])
+    words = [w for card in cards for b in card["body"] if b["text"] != CONTINUED for w in b["text"].split()]
+    assert words == ["Report", *long.split(), "tail"]  # nothing lost
 
 
-def test_many_blocks_are_dropped_with_a_note_when_trimming_text_is_not_enough():
+def test_one_card_alone_says_it_was_shortened():
     blocks = tuple(Section(text=Text.of(f"line {n} " + "x" * 150)) for n in range(400))
     card = R.message_card(Message(summary="many", blocks=blocks))
     assert card_size(card) <= MAX_CARD_BYTES
-    assert card["body"][-1]["text"] == "(shortened to fit in Teams)"
+    assert card["body"][-1]["text"] == SHORTENED
     assert card["body"][0]["text"].startswith("line 0")
+
+
+def test_long_lines_that_never_fit_the_old_trimming_end_quickly():
+    """100 programs listed with lines of 266-509 characters once made the fitter loop forever."""
+    lines = [f"**Program {n}** " + "a long description " * (14 + n % 14) for n in range(100)]
+    started = time.perf_counter()
+    cards = R.message_cards(Message(summary="Programs", blocks=(Section(text=Text.of("\n".join(lines))),)))
+    assert time.perf_counter() - started < 2
+    assert all(card_size(card) <= MAX_CARD_BYTES for card in cards)
+    shown = "\n".join(b["text"] for card in cards for b in card["body"])
+    assert all(f"Program {n}**" in shown for n in range(100))
+
+
+def test_thirty_buttons_go_in_rows_of_five_within_the_limit():
+    buttons = tuple(Button(label=f"Option {n}", action_id="pick", value=f"{n}|" + "v" * 400) for n in range(30))
+    cards = R.message_cards(Message(summary="Pick", blocks=(Actions(elements=buttons),)))
+    rows = [b for card in cards for b in card["body"] if b["type"] == "ActionSet"]
+    assert [len(r["actions"]) for r in rows] == [5] * 6
+    assert all(card_size(card) <= MAX_CARD_BYTES for card in cards)
+
+
+def test_two_people_with_the_same_name_get_distinct_mentions():
+    text = Text.of(Mention(user_id="29:a", name="Alex Kim"), " and ", Mention(user_id="29:b", name="Alex Kim"))
+    card = R.message_card(Message(summary="s", blocks=(Section(text=text),)))
+    assert card["body"][0]["text"] == "<at>Alex Kim</at> and <at>Alex Kim (2)</at>"
+    entities = card["msteams"]["entities"]
+    assert [(e["text"], e["mentioned"]["id"]) for e in entities] == [
+        ("<at>Alex Kim</at>", "29:a"),
+        ("<at>Alex Kim (2)</at>", "29:b"),
+    ]
