@@ -469,6 +469,22 @@ class TeamsPendingFile(SQLModel, table=True):
     updated_at: datetime | None = _utc(default=None)
 
 
+class TeamsForm(SQLModel, table=True):
+    """A form shown as a Teams card, kept so the card's action data can carry a short reference instead of
+    the whole form (Teams caps a message at ~28 KB) and long option lists can be searched as one types.
+
+    The key is a digest of the tenant and the form, so showing the same form again reuses the row."""
+
+    __tablename__ = "teams_form"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    tenant_id: str = Field(max_length=128)
+    form: str = Field(sa_column=Column(Text, nullable=False))  # the neutral Form as JSON
+    created_at: datetime | None = _utc(default=None, index=True)
+
+
 class SlackGroupDM(SQLModel, table=True):
     """The group DM Slack gave for a set of people, so messages after a restart skip conversations.open.
 

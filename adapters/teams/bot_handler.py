@@ -22,6 +22,7 @@ from adapters.teams.cards import CARD_CONTENT_TYPE, CardRenderer, FilePlacement,
 from adapters.teams.config import TeamsConfig
 from adapters.teams.downloads import DownloadError, FileDownloader, SentFile, sent_files
 from adapters.teams.files import ConsentAnswers
+from adapters.teams.form_store import SEARCH_PAGE, load_form, save_form, search, split_dataset
 from adapters.teams.outbound import card_activity
 from adapters.teams.port import TeamsPort
 from adapters.teams.roster import enrol_channel, person_of
@@ -50,13 +51,14 @@ from bot.kernel.events import (
     Reply,
     Response,
 )
-from bot.kernel.messages import FileAttachment, Form, Message, text_message
+from bot.kernel.messages import FileAttachment, Form, Message, Option, text_message
 from bot.kernel.port import SendError
 from bot.programs.forms import PROGRAM_CREATE
 
 log = logging.getLogger("tandem.teams")
 
 RAW_KEY = "tandem.teams.raw"
+SEARCH_RESPONSE = "application/vnd.microsoft.search.searchResponse"
 ADMIN_ROLES = frozenset({"owner", "admin", "administrator"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 PRIVATE_NOTE = "📬 I've answered you in our 1:1 chat."
@@ -91,6 +93,10 @@ class MemberCache:
 # Universal Actions invoke responses as plain JSON: botbuilder's AdaptiveCardInvokeResponse model cannot
 # serialize the string ``value`` that the "activity.message" type requires.
 InvokeBody = dict[str, Any]
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def card_invoke_response(card: dict[str, Any]) -> InvokeBody:
@@ -164,12 +170,23 @@ class TeamsBot(TeamsActivityHandler):
     async def _handle(self, event: Any) -> Response:
         return await self.core.handle(event)
 
-    def _cards_of(self, response: Response) -> tuple[list[dict[str, Any]], str] | None:
+    async def form_card(
+        self,
+        tenant_id: str,
+        form: Form,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The form's card, the form kept so its submit (and its typeahead searches) can find it."""
+        ref = await save_form(self.core.db, tenant_id, form, self.core.clock.now())
+        return self.renderer.form_card(form, errors, values, ref=ref)
+
+    async def _cards_of(self, tenant_id: str, response: Response) -> tuple[list[dict[str, Any]], str] | None:
         """The cards answering ``response`` (a long reply takes several) and their notification text."""
         if isinstance(response, Reply):
             return self.renderer.message_cards(response.message), response.message.summary
         if isinstance(response, OpenForm):
-            return [self.renderer.form_card(response.form)], response.form.title
+            return [await self.form_card(tenant_id, response.form)], response.form.title
         if isinstance(response, FormErrors):
             message = text_message("\n".join(f"• {msg}" for msg in response.errors.values()))
             return self.renderer.message_cards(message), message.summary
@@ -182,7 +199,7 @@ class TeamsBot(TeamsActivityHandler):
         if isinstance(response, Reply) and response.message.files:
             await self._send_reply_with_files(turn, ctx, response)
             return
-        rendered = self._cards_of(response)
+        rendered = await self._cards_of(ctx.tenant_id, response)
         if rendered is None:
             return
         cards, summary = rendered
@@ -325,7 +342,24 @@ class TeamsBot(TeamsActivityHandler):
         if turn.activity.name == "adaptiveCard/action":
             body = await self._card_action(turn)
             return InvokeResponse(status=500 if body["statusCode"] >= 500 else 200, body=body)
+        if turn.activity.name == "application/search":
+            return InvokeResponse(status=200, body=await self._search(turn))
         return await super().on_invoke_activity(turn)
+
+    async def _search(self, turn: TurnContext) -> dict[str, Any]:
+        """A typeahead drop-down asks for the options matching what the person typed (``Data.Query``)."""
+        raw = self.raw(turn)
+        ctx = context_of(raw)
+        value = raw.get("value") if isinstance(raw.get("value"), dict) else {}
+        where = split_dataset(str(value.get("dataset") or ""))
+        form = await load_form(self.core.db, where[0], ctx.tenant_id) if where else None
+        paging = value.get("queryOptions") if isinstance(value.get("queryOptions"), dict) else {}
+        found: list[Option] = []
+        if form is not None and where is not None:
+            skip, top = _int(paging.get("skip"), 0), _int(paging.get("top"), SEARCH_PAGE)
+            found = search(form, where[1], str(value.get("queryText") or ""), skip, top)
+        results = [{"title": o.label, "value": o.value} for o in found]
+        return {"type": SEARCH_RESPONSE, "value": {"results": results}}
 
     async def _card_action(self, turn: TurnContext) -> InvokeBody:
         raw = self.raw(turn)
@@ -333,7 +367,7 @@ class TeamsBot(TeamsActivityHandler):
         person = await self._member(turn, ctx)
         actor = actor_of(ctx, is_admin=self._is_admin(ctx, person), email=person.email if person else None)
         event, payload = card_action_event(raw, ctx, actor, self.signer)  # verified already by http.py
-        form = self._form_of(payload)
+        form = await self._form_of(ctx.tenant_id, payload)
         await self._remember(turn, ctx, email=actor.email)
         try:
             response = await self._handle(event)
@@ -344,7 +378,7 @@ class TeamsBot(TeamsActivityHandler):
             if not isinstance(response, FormErrors | NoReply):  # NoReply: Teams resent it, enrolment is under way
                 self._enrol_later(ctx, event)
         if isinstance(event, FormSubmittedEvent):
-            return await self._form_answer(turn, response, form, event)
+            return await self._form_answer(turn, ctx, response, form, event)
         return await self._action_answer(turn, response)
 
     def _enrol_later(self, ctx: TeamsContext, event: FormSubmittedEvent) -> None:
@@ -366,25 +400,27 @@ class TeamsBot(TeamsActivityHandler):
         except Exception as exc:  # noqa: BLE001 - logged; people can still join by hand
             log.warning("teams: could not enrol the members of %s: %s", channel_id, exc)
 
-    @staticmethod
-    def _form_of(payload: dict[str, Any]) -> Form | None:
+    async def _form_of(self, tenant_id: str, payload: dict[str, Any]) -> Form | None:
+        """The submitted form: kept under the card's reference (cards made before it may carry the form)."""
+        if isinstance(payload.get("ref"), str):
+            return await load_form(self.core.db, payload["ref"], tenant_id)
         try:
             return Form.model_validate(payload["form"]) if payload.get("form") else None
         except ValueError:
             return None
 
     async def _form_answer(
-        self, turn: TurnContext, response: Response, form: Form | None, event: FormSubmittedEvent
+        self, turn: TurnContext, ctx: TeamsContext, response: Response, form: Form | None, event: FormSubmittedEvent
     ) -> InvokeBody:
         """A submitted form turns into its answered state, or comes back with the problems marked."""
         if isinstance(response, FormErrors):
             if form is None:
                 return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
-            return card_invoke_response(self.renderer.form_card(form, response.errors, event.values))
+            return card_invoke_response(await self.form_card(ctx.tenant_id, form, response.errors, event.values))
         if isinstance(response, Reply):
             return await self._invoke_reply(turn, response.message)
         if isinstance(response, OpenForm):
-            return card_invoke_response(self.renderer.form_card(response.form))
+            return card_invoke_response(await self.form_card(ctx.tenant_id, response.form))
         return self._answered(form, event)
 
     def _answered(self, form: Form | None, event: FormSubmittedEvent) -> InvokeBody:
@@ -400,7 +436,7 @@ class TeamsBot(TeamsActivityHandler):
                 await turn.send_activity(card_activity(card, response.message.summary))
             return message_invoke_response(response.message.notification() or "Done.")
         if isinstance(response, OpenForm):
-            return card_invoke_response(self.renderer.form_card(response.form))
+            return card_invoke_response(await self.form_card(self._ctx(turn).tenant_id, response.form))
         if isinstance(response, FormErrors):
             return error_invoke_response(400, "BadRequest", "; ".join(response.errors.values()))
         assert isinstance(response, NoReply)

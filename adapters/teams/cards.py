@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.teams.fitting import CONTINUED, MAX_CARD_BYTES, SHORTENED, fit_single, note, paginate, size_of
+from adapters.teams.form_store import dataset_of
 from adapters.teams.signing import CardSigner
 from bot.kernel.messages import (
     Actions,
@@ -44,6 +45,8 @@ CHOICE_INPUT_PREFIX = "choice__"
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
 _NOTE_ROOM = 600  # bytes kept free for the files note when deciding whether an image fits
 _MSTEAMS_ROOM = {"width": "Full", "entities": []}
+TYPEAHEAD_OVER = 50  # a form's select with more options than this is searched as one types
+TYPEAHEAD_SHOWN = 15  # ... showing this many before the person types (Teams' own page size)
 
 
 class FilePlacement(Enum):
@@ -280,9 +283,17 @@ class CardRenderer:
     # --- forms --------------------------------------------------------------------------------------
 
     def form_card(
-        self, form: Form, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None
+        self,
+        form: Form,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        *,
+        ref: str,
     ) -> dict[str, Any]:
-        """An input card; with ``errors`` it is re-rendered with the person's answers and the problems."""
+        """An input card; with ``errors`` it is re-rendered with the person's answers and the problems.
+
+        ``ref`` is the key the form was kept under (adapters/teams/form_store.py): the submit action carries
+        it instead of the form, and a select with many options searches them through it as one types."""
         errors = errors or {}
         values = values or {}
         body: list[dict[str, Any]] = [
@@ -293,8 +304,12 @@ class CardRenderer:
         unknown = [msg for key, msg in errors.items() if key not in {f.field_id for f in form.fields}]
         for msg in unknown:
             body.append({"type": "TextBlock", "text": msg, "color": "Attention", "wrap": True})
+        if not form.fields:
+            body.append(
+                {"type": "TextBlock", "text": f"Nothing to fill in: just press {form.submit_label}.", "wrap": True}
+            )
         for field in form.fields:
-            body.append(_input(field, values.get(field.field_id)))
+            body.append(_input(field, values.get(field.field_id), ref))
             if field.field_id in errors:
                 body.append(
                     {
@@ -308,7 +323,7 @@ class CardRenderer:
                 )
         verb = FORM_VERB_PREFIX + form.form_id
         multi = sorted(f.field_id for f in form.fields if isinstance(f, SelectInput) and f.multiple)
-        payload = {"state": form.state, "multi": multi, "form": form.model_dump(mode="json")}
+        payload = {"state": form.state, "multi": multi, "ref": ref}
         actions = [
             {
                 "type": "Action.Execute",
@@ -340,7 +355,28 @@ class CardRenderer:
         return fit_card(_card(body, [], []))
 
 
-def _input(field: Any, submitted: Any) -> dict[str, Any]:
+def _select(field: SelectInput, chosen: list[str], ref: str) -> dict[str, Any]:
+    """A drop-down; past ``TYPEAHEAD_OVER`` options Teams searches them as one types (``Data.Query``,
+    answered by the bot's ``application/search``), so a long list neither bloats the card nor is cut."""
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": field.field_id,
+        "label": field.label,
+        "isMultiSelect": field.multiple,
+        "style": "compact" if len(field.options) > 5 else "expanded",
+        "choices": [{"title": o.label, "value": o.value} for o in field.options],
+    }
+    if len(field.options) > TYPEAHEAD_OVER:
+        shown = [o for o in field.options if o.value in chosen][:TYPEAHEAD_SHOWN]
+        shown += [o for o in field.options if o not in shown][: TYPEAHEAD_SHOWN - len(shown)]
+        element["style"] = "filtered"
+        element["choices"] = [{"title": o.label, "value": o.value} for o in shown]
+        element["choices.data"] = {"type": "Data.Query", "dataset": dataset_of(ref, field.field_id)}
+        element["placeholder"] = f"Type to search all {len(field.options)} options"
+    return element
+
+
+def _input(field: Any, submitted: Any, ref: str) -> dict[str, Any]:
     required = not field.optional
     if isinstance(field, TextInput):
         element: dict[str, Any] = {
@@ -355,16 +391,9 @@ def _input(field: Any, submitted: Any) -> dict[str, Any]:
         if value:
             element["value"] = value
     elif isinstance(field, SelectInput):
-        element = {
-            "type": "Input.ChoiceSet",
-            "id": field.field_id,
-            "label": field.label,
-            "isMultiSelect": field.multiple,
-            "style": "compact" if len(field.options) > 5 else "expanded",
-            "choices": [{"title": o.label, "value": o.value} for o in field.options],
-        }
         chosen = submitted if submitted is not None else list(field.initial)
         chosen = chosen if isinstance(chosen, list) else [chosen]
+        element = _select(field, [str(c) for c in chosen], ref)
         if chosen:
             element["value"] = ",".join(str(c) for c in chosen)
     elif isinstance(field, RatingInput):

@@ -41,7 +41,7 @@ def test_the_agreement_form_prefilled_as_a_slack_modal_and_a_teams_card() -> Non
     assert avoid["optional"] and avoid["element"]["initial_value"] == "Fridays"
     assert view["private_metadata"] == "7" and "Ana" in view["blocks"][0]["text"]["text"]
 
-    card = CardRenderer(SIGNER).form_card(form)
+    card = CardRenderer(SIGNER).form_card(form, ref="f1")
     inputs = {b["id"]: b for b in card["body"] if b["type"].startswith("Input.")}
     assert inputs["goals"]["isMultiline"] and inputs["goals"]["value"].startswith("Lead a design review")
     assert inputs["cadence"]["value"] == "biweekly" and inputs["medium"]["value"] == "in_person"

@@ -331,7 +331,7 @@ def test_the_follow_up_and_the_recap_form_render_on_slack_and_teams() -> None:
     text, items = (b for b in view["blocks"] if b["type"] == "input")
     assert text["optional"] and text["element"]["multiline"] and text["element"]["max_length"] == 2000
     assert items["element"]["initial_value"] == "one\ntwo" and len(view["title"]["text"]) <= 24
-    inputs = [b for b in renderer.form_card(form)["body"] if b["type"] == "Input.Text"]
+    inputs = [b for b in renderer.form_card(form, ref="f1")["body"] if b["type"] == "Input.Text"]
     assert [i["id"] for i in inputs] == ["text", "items"] and all(i["isMultiline"] for i in inputs)
     assert all("isRequired" not in i or not i["isRequired"] for i in inputs)
 

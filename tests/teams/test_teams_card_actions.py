@@ -20,6 +20,7 @@ from bot.kernel.messages import (
 from storage.tables import ConversationAddress, ProcessedEvent, User, Workspace
 from tests.teams.teams_harness import Harness
 
+TENANT = "56653e9d-2158-46ee-90d7-675c39642038"  # the invoke fixture's tenant
 SURVEY = Form(
     form_id="survey",
     title="How was your chat?",
@@ -106,7 +107,7 @@ async def test_choice_pick_sends_the_chosen_value(db, tmp_path):
 async def test_form_submission_turns_into_its_answered_state(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: NoReply()
-        action = h.runtime.renderer.form_card(SURVEY)["actions"][0]
+        action = (await h.runtime.bot.form_card(TENANT, SURVEY))["actions"][0]
         status, body = await h.post(invoke(h, action, rating="4", topics="career,tech", note=""))
         assert status == 200
         [event] = h.core.events
@@ -123,7 +124,7 @@ async def test_form_submission_turns_into_its_answered_state(db, tmp_path):
 async def test_form_errors_re_render_the_form_with_the_answers_kept(db, tmp_path):
     async with Harness(db, tmp_path) as h:
         h.core.answer = lambda event: FormErrors(errors={"rating": "Pick a number from 1 to 5."})
-        action = h.runtime.renderer.form_card(SURVEY)["actions"][0]
+        action = (await h.runtime.bot.form_card(TENANT, SURVEY))["actions"][0]
         status, body = await h.post(invoke(h, action, rating="", topics="tech", note="hi"))
         assert status == 200
         card = body["value"]
@@ -186,7 +187,7 @@ async def test_redelivered_form_submission_carries_the_same_id_and_is_answered_a
     """The core acts once per id (tests/core/test_events_once.py) and answers the repeat with NoReply,
     which still gets Teams the answered card."""
     async with Harness(db, tmp_path) as h:
-        action = h.runtime.renderer.form_card(SURVEY)["actions"][0]
+        action = (await h.runtime.bot.form_card(TENANT, SURVEY))["actions"][0]
         raw = invoke(h, action, rating="5", topics="tech", note="")
         first = await h.post(raw)
         second = await h.post(raw)
@@ -194,3 +195,37 @@ async def test_redelivered_form_submission_carries_the_same_id_and_is_answered_a
         once, again = h.core.events
         assert once.event_id == again.event_id == f"{raw['conversation']['id']}:{raw['id']}"
         assert second[1]["value"]["body"][0]["text"] == first[1]["value"]["body"][0]["text"]
+
+
+async def test_a_long_select_is_searched_through_the_bot_and_submits_by_reference(db, tmp_path):
+    people = tuple(Option(label=f"Person {n:03}", value=f"u{n}") for n in range(150))
+    form = Form(
+        form_id="pick", title="Pick someone", fields=(SelectInput(field_id="who", label="Who", options=people),)
+    )
+    async with Harness(db, tmp_path) as h:
+        card = await h.runtime.bot.form_card(TENANT, form)
+        [who] = (b for b in card["body"] if b["type"] == "Input.ChoiceSet")
+        search = h.activity("invoke_adaptiveCard_action_execute")
+        search["name"] = "application/search"
+        search["value"] = {
+            "queryText": "person 14",
+            "queryOptions": {"skip": 0, "top": 15},
+            "dataset": who["choices.data"]["dataset"],
+        }
+        status, body = await h.post(search)
+        assert status == 200 and body["type"] == "application/vnd.microsoft.search.searchResponse"
+        expected = ["u14", "u114", *(f"u{n}" for n in range(140, 150))]  # every typed word, anywhere
+        assert [r["value"] for r in body["value"]["results"]] == expected
+
+        search["channelData"]["tenant"]["id"] = "another-tenant"  # another tenant never sees the options
+        search["conversation"]["tenantId"] = "another-tenant"
+        status, body = await h.post(search)
+        assert status == 200 and body["value"]["results"] == []
+
+        h.core.answer = lambda event: NoReply()
+        status, body = await h.post(invoke(h, card["actions"][0], who="u149"))
+        assert status == 200
+        [event] = h.core.events
+        assert event.values == {"who": "u149"}
+        facts = {f["title"]: f["value"] for f in body["value"]["body"][1]["facts"]}
+        assert facts == {"Who": "Person 149"}  # the kept form names the option

@@ -116,7 +116,7 @@ def test_form_renders_inputs_with_validation_and_signed_submit():
             RatingInput(field_id="mood", label="Mood", optional=True),
         ),
     )
-    card = R.form_card(form)
+    card = R.form_card(form, ref="f1")
     bio, skills, mood = (b for b in card["body"] if b["type"].startswith("Input."))
     assert bio == {
         "type": "Input.Text",
@@ -133,12 +133,33 @@ def test_form_renders_inputs_with_validation_and_signed_submit():
     submit = card["actions"][0]
     assert submit["verb"] == "form:profile" and submit["associatedInputs"] == "auto"
     payload = SIGNER.open("form:profile", submit["data"])
-    assert payload["state"] == "7" and payload["multi"] == ["skills"]
+    assert payload == {"state": "7", "multi": ["skills"], "ref": "f1"}  # a reference, not the form
+
+
+def test_a_long_option_list_is_searched_as_one_types():
+    options = tuple(Option(label=f"Person {n:03}", value=f"u{n}") for n in range(150))
+    form = Form(
+        form_id="pick",
+        title="Pick",
+        fields=(SelectInput(field_id="who", label="Who", options=options, initial=("u120",)),),
+    )
+    card = R.form_card(form, ref="k1")
+    [who] = (b for b in card["body"] if b["type"] == "Input.ChoiceSet")
+    assert who["choices.data"] == {"type": "Data.Query", "dataset": "k1/who"}
+    assert who["style"] == "filtered" and "150" in who["placeholder"]
+    assert who["choices"][0] == {"title": "Person 120", "value": "u120"} and len(who["choices"]) == 15
+    assert who["value"] == "u120"
+    assert card_size(card) < 6_000
+
+
+def test_a_form_without_fields_says_what_to_do():
+    card = R.form_card(Form(form_id="ok", title="Confirm", submit_label="Go", fields=()), ref="k")
+    assert "press Go" in card["body"][-1]["text"]
 
 
 def test_form_submission_translation_and_tampering():
     form = Form(form_id="f", title="F", state="s1", fields=(TextInput(field_id="a", label="A"),))
-    action = R.form_card(form)["actions"][0]
+    action = R.form_card(form, ref="f1")["actions"][0]
     raw = {
         "id": "x",
         "value": {
