@@ -136,7 +136,7 @@ def _lines(text: str, **style: Any) -> list[dict[str, Any]]:
         blocks.append(block)
     for block in blocks:
         block.pop("_gap", None)
-    return blocks or [{"type": "TextBlock", "text": " ", "wrap": True, **style}]
+    return blocks
 
 
 class CardRenderer:
@@ -192,7 +192,7 @@ class CardRenderer:
             separate = separate and not elements
             body.extend(elements)
         if not body:
-            body.append({"type": "TextBlock", "text": message.notification() or " ", "wrap": True})
+            body.append({"type": "TextBlock", "text": message.notification() or "…", "wrap": True})
         fallback = message.notification(300)
         overhead = size_of({**_card([], [], mentions[:0]), "fallbackText": fallback, "msteams": _MSTEAMS_ROOM})
         limit = MAX_CARD_BYTES - _NOTE_ROOM if message.files else MAX_CARD_BYTES

@@ -21,10 +21,12 @@ GONE_STATUSES = frozenset({403, 404})
 
 
 def card_activity(card: dict[str, Any], summary: str) -> Activity:
-    """A message activity carrying one Adaptive Card; ``summary`` is what notifications show."""
+    """A message activity carrying one Adaptive Card; ``summary`` is what notifications show, in plain
+    words (the card's first line when the message has none)."""
+    first = next((b.get("text", "") for b in card.get("body") or [] if b.get("type") == "TextBlock"), "")
     return Activity(
         type=ActivityTypes.message,
-        summary=plain_words(summary) or None,
+        summary=plain_words(summary) or plain_words(first) or None,
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
 
