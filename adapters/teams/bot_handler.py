@@ -95,6 +95,10 @@ class MemberCache:
 InvokeBody = dict[str, Any]
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
@@ -350,10 +354,10 @@ class TeamsBot(TeamsActivityHandler):
         """A typeahead drop-down asks for the options matching what the person typed (``Data.Query``)."""
         raw = self.raw(turn)
         ctx = context_of(raw)
-        value = raw.get("value") if isinstance(raw.get("value"), dict) else {}
+        value = _object(raw.get("value"))
         where = split_dataset(str(value.get("dataset") or ""))
         form = await load_form(self.core.db, where[0], ctx.tenant_id) if where else None
-        paging = value.get("queryOptions") if isinstance(value.get("queryOptions"), dict) else {}
+        paging = _object(value.get("queryOptions"))
         found: list[Option] = []
         if form is not None and where is not None:
             skip, top = _int(paging.get("skip"), 0), _int(paging.get("top"), SEARCH_PAGE)
