@@ -157,16 +157,18 @@ class SlackPort:
         return await self._post(workspace_id, channel, message, thread_ts, outbound=False)
 
     async def post_ephemeral(self, workspace_id: str, channel: str, user_id: str, message: Message) -> None:
-        rendered = render_single(message)
-        await self._call(
-            workspace_id,
-            "chat.postEphemeral",
-            outbound=False,
-            channel=channel,
-            user=user_id,
-            text=rendered.text,
-            blocks=rendered.blocks,
-        )
+        """Only ``user_id`` sees it; a message over 50 blocks continues in more ephemeral messages."""
+        rendered = render_message(message)
+        for blocks in rendered.chunks:
+            await self._call(
+                workspace_id,
+                "chat.postEphemeral",
+                outbound=False,
+                channel=channel,
+                user=user_id,
+                text=rendered.text,
+                blocks=blocks,
+            )
 
     async def respond(self, response_url: str, body: dict[str, Any]) -> None:
         """Answer through a ``response_url`` (on the shared connection pool, unlike bolt's ``respond()``)."""

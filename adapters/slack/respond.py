@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.port import SlackPort
-from adapters.slack.render import render_form, render_single
+from adapters.slack.render import render_form, render_message
 from bot.kernel.events import FormErrors, NoReply, OpenForm, Reply, Response
 from bot.kernel.messages import Message, Section, Text, text_message
 from bot.kernel.port import SendError
 
 log = logging.getLogger("tandem.slack")
+
+MAX_RESPONSES = 5  # answers Slack takes on one response_url
+TOO_LONG = "… the rest of this answer is too long for Slack here; ask me in our DM to see it all."
 
 
 @dataclass(frozen=True)
@@ -68,17 +71,11 @@ async def deliver(port: SlackPort, origin: Origin, response: Response) -> None:
 
 
 async def _reply(port: SlackPort, origin: Origin, reply: Reply) -> None:
-    rendered = render_single(reply.message)
     if origin.in_thread and origin.channel_id:
         await port.reply(origin.workspace_id, origin.channel_id, reply.message, origin.thread_ts)
         return
     if origin.response_url:
-        body: dict[str, Any] = {"text": rendered.text, "blocks": rendered.blocks}
-        if reply.replace_original:
-            body["replace_original"] = True
-        else:
-            body.update(replace_original=False, response_type="ephemeral" if reply.ephemeral else "in_channel")
-        await port.respond(origin.response_url, body)
+        await _respond(port, origin.response_url, reply)
         await _files_to_dm(port, origin, reply.message)
         return
     if reply.ephemeral and origin.channel_id and not origin.channel_id.startswith("D"):
@@ -87,6 +84,24 @@ async def _reply(port: SlackPort, origin: Origin, reply: Reply) -> None:
         return
     # nowhere else to put it (e.g. a click inside a modal): the person's DM with Tandem
     await port.reply(origin.workspace_id, origin.user_id, reply.message)
+
+
+async def _respond(port: SlackPort, response_url: str, reply: Reply) -> None:
+    """Answer through the response_url; a reply over 50 blocks continues in follow-ups (Slack takes up to
+    five answers on one response_url, so past that the last one says the rest is left out)."""
+    rendered = render_message(reply.message)
+    chunks = rendered.chunks
+    if len(chunks) > MAX_RESPONSES:
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": TOO_LONG}]}
+        chunks = [*chunks[: MAX_RESPONSES - 1], [*chunks[MAX_RESPONSES - 1][:-1], note]]
+    kind = {"response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+    for n, blocks in enumerate(chunks):
+        body: dict[str, Any] = {"text": rendered.text, "blocks": blocks}
+        if n == 0 and reply.replace_original:
+            body["replace_original"] = True
+        else:
+            body.update(replace_original=False, **kind)
+        await port.respond(response_url, body)
 
 
 async def _files_to_dm(port: SlackPort, origin: Origin, message: Message) -> None:

@@ -13,10 +13,11 @@ from adapters.slack.clients import SlackClients
 from adapters.slack.group_dms import GroupDMs
 from adapters.slack.http import SLACK_ADAPTER, mount
 from adapters.slack.port import SlackPort
+from adapters.slack.respond import Origin, deliver
 from bot.core import Tandem
 from bot.delivery.outbox import Outgoing, enqueue, to_group
 from bot.kernel.clock import SimulatedClock
-from bot.kernel.events import SentRef
+from bot.kernel.events import Reply, SentRef
 from bot.kernel.messages import FileAttachment, Message, Section, Text, text_message
 from bot.kernel.port import ChatPort, SendError
 from storage.tables import Delivery, Workspace
@@ -236,3 +237,19 @@ async def test_imported_emails_resolve_with_users_lookup_by_email(port, fake) ->
     assert found is not None and found.user_id == "U77" and found.timezone == "Europe/Berlin"
     assert await port.lookup_user_by_email("T111", "nobody@example.com") is None
     assert [c.args["email"] for c in fake.called("users.lookupByEmail")] == ["ana@example.com", "nobody@example.com"]
+
+
+async def test_a_long_answer_continues_on_the_response_url_and_in_ephemeral_messages(port, fake) -> None:  # noqa: ANN001
+    long = Message(summary="**All** of it", blocks=tuple(Section(text=Text.of(f"line {n}")) for n in range(120)))
+    await deliver(port, Origin("T111", "U1", channel_id="C1", response_url=fake.hook_url("long")), Reply(message=long))
+    hooks = [h for h in fake.hooks if h["path"] == "long"]
+    assert [len(h["blocks"]) for h in hooks] == [50, 50, 20]  # nothing cut off
+    assert all(h["response_type"] == "ephemeral" and h["text"] == "All of it" for h in hooks)
+
+    await port.post_ephemeral("T111", "C1", "U1", long)
+    assert [len(c.args["blocks"]) for c in fake.called("chat.postEphemeral")] == [50, 50, 20]
+
+    huge = Message(summary="s", blocks=tuple(Section(text=Text.of(f"line {n}")) for n in range(400)))
+    await deliver(port, Origin("T111", "U1", channel_id="C1", response_url=fake.hook_url("huge")), Reply(message=huge))
+    hooks = [h for h in fake.hooks if h["path"] == "huge"]
+    assert len(hooks) == 5 and "too long for Slack" in str(hooks[-1]["blocks"][-1])  # Slack's 5 answers, and said so
