@@ -8,6 +8,8 @@ hides all of that behind send_to_user / send_to_group / post_to_channel / update
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -35,6 +37,7 @@ from storage.database import Database
 log = logging.getLogger("tandem.teams")
 
 CHANNEL_ID = "msteams"
+PROGRESS_CACHE_SIZE = 1_000
 
 
 def bf_reference(address: Address | dict[str, Any]) -> BFReference:
@@ -91,6 +94,7 @@ class TeamsPort:
         self.attempts = attempts
         self.backoff = backoff or Backoff()
         self.sleep = sleep
+        self._progress: dict[str, tuple[SentRef, int]] = {}  # a long message's cards sent so far
 
     # --- the ChatPort interface ---------------------------------------------------------------------
 
@@ -98,9 +102,11 @@ class TeamsPort:
         """The card in the person's 1:1 chat (and the cards that continue a long message), then a
         file-consent card for each file not shown inline."""
         rendered = self.renderer.render(message, FilePlacement.BELOW)
-        ref = await self.send_card_to_user(workspace_id, user_id, rendered.card, message.summary)
-        for card in rendered.more:
-            await self.send_card_to_user(workspace_id, user_id, card, message.summary)
+
+        async def send(card: dict[str, Any]) -> SentRef:
+            return await self.send_card_to_user(workspace_id, user_id, card, message.summary)
+
+        ref = await self._send_cards(["user", workspace_id, user_id], rendered.cards, send)
         if rendered.files:
             await self.offer_files(workspace_id, user_id, message, rendered.files)
         return ref
@@ -159,10 +165,11 @@ class TeamsPort:
         target = f"{address.conversation_id};messageid={thread_id}" if thread_id else address.conversation_id
         # no file-consent in channels: the card names any file it could not carry
         cards = self.renderer.render(message, FilePlacement.NOT_SENT).cards
-        ref = await self._send(workspace_id, address, target, card_activity(cards[0], message.summary))
-        for card in cards[1:]:  # a long message continues in the same thread
-            await self._send(workspace_id, address, target, card_activity(card, message.summary))
-        return ref
+
+        async def send(card: dict[str, Any]) -> SentRef:  # a long message continues in the same thread
+            return await self._send(workspace_id, address, target, card_activity(card, message.summary))
+
+        return await self._send_cards(["channel", workspace_id, target], cards, send)
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
         address = await store.conversation_address(self.db, workspace_id, ref.conversation_id)
@@ -197,6 +204,27 @@ class TeamsPort:
         return await team_roster(self, workspace_id, channel_id)
 
     # --- internals ----------------------------------------------------------------------------------
+
+    async def _send_cards(
+        self, where: list[str], cards: list[dict[str, Any]], send: Callable[[dict[str, Any]], Awaitable[SentRef]]
+    ) -> SentRef:
+        """Send a message's cards in order. When a later card fails, the outbox sends the whole message
+        again; the cards that already went out are skipped, not repeated (remembered in memory, as the
+        Slack port does for its chunks)."""
+        key = hashlib.sha256(json.dumps([where, cards], sort_keys=True, default=str).encode()).hexdigest()
+        first, done = self._progress.get(key, (None, 0))
+        for index, card in enumerate(cards):
+            if index < done:
+                continue
+            ref = await send(card)
+            first = first or ref
+            if len(cards) > 1:
+                if len(self._progress) >= PROGRESS_CACHE_SIZE and key not in self._progress:
+                    self._progress.pop(next(iter(self._progress)))
+                self._progress[key] = (first, index + 1)
+        self._progress.pop(key, None)
+        assert first is not None
+        return first
 
     async def _send(self, workspace_id: str, address: Address, conversation_id: str, activity: Activity) -> SentRef:
         async def call(turn: TurnContext) -> Any:

@@ -38,6 +38,7 @@ class Fault:
     body: str
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
+    after: int = 0  # matching requests to let through first
 
 
 def recorded_members() -> list[dict[str, Any]]:
@@ -76,9 +77,11 @@ class FakeConnector:
         *,
         times: int = 1,
         headers: dict[str, str] | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``times`` requests whose method matches and decoded path contains ``contains``."""
-        self.faults.append(Fault(method, contains, status, body, headers or {}, times))
+        """Answer the next ``times`` requests whose method matches and decoded path contains ``contains``
+        (after letting ``after`` of them through)."""
+        self.faults.append(Fault(method, contains, status, body, headers or {}, times, after))
 
     def calls_to(self, method: str, contains: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and contains in c.path]
@@ -111,6 +114,9 @@ class FakeConnector:
         self.calls.append(call)
         for fault in self.faults:
             if fault.times > 0 and fault.method == request.method and fault.contains in call.path:
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.times -= 1
                 return web.Response(
                     status=fault.status, text=fault.body, headers=fault.headers, content_type="application/json"

@@ -195,3 +195,20 @@ async def test_send_to_group_fails_only_when_nobody_is_reached(db, tmp_path):
         h.connector.fail("POST", "/activities", 403, blocked_403_body(), times=1)
         with pytest.raises(SendError):
             await h.runtime.port.send_to_group(TENANT, [SAM], text_message("hi"))
+
+
+async def test_a_long_message_goes_out_in_several_cards_and_a_retry_does_not_repeat_them(db, tmp_path):
+    long = Message(summary="All **programs**", blocks=(Section(text=Text.of("word " * 12_000)),))
+    async with Harness(db, tmp_path) as h:
+        await _personal(h)
+        h.connector.fail("POST", "/activities", 400, '{"error":{"code":"BadArgument"}}', after=1)
+        with pytest.raises(SendError):
+            await h.runtime.port.send_to_user(TENANT, SAM, long)
+        ref = await h.runtime.port.send_to_user(TENANT, SAM, long)  # the outbox's retry
+        posts = [c for c in h.connector.calls_to("POST", "/activities") if c.body.get("attachments")]
+        assert len(posts) == 4  # card 1, card 2 refused, then card 2 and 3: card 1 is not repeated
+        texts = [p.body["attachments"][0]["content"]["body"] for p in posts]
+        assert texts[1] == texts[2] and texts[0] != texts[1]
+        assert sum(b["text"].count("word") for body in (texts[0], texts[2], texts[3]) for b in body) == 12_000
+        assert all(p.body["summary"] == "All programs" for p in posts)
+        assert ref.message_id.startswith("1:act-")  # the first card stands for the message
