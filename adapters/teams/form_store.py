@@ -9,15 +9,17 @@ option list is searched here as the person types (Teams' ``application/search`` 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.kernel.messages import Form, Option, SelectInput
 from storage.database import Database
 from storage.tables import TeamsForm
 
+KEEP_FOR = timedelta(days=90)  # a form card answered later still works, only shown as "Saved." (no answers)
 SEARCH_PAGE = 15  # Teams shows at most 15 results in a typeahead drop-down
 MAX_SEARCH_PAGE = 50
 
@@ -29,12 +31,13 @@ def form_key(tenant_id: str, form: Form) -> str:
 
 
 async def save_form(db: Database, tenant_id: str, form: Form, now: datetime) -> str:
-    """Keep ``form`` (once) and return its key."""
+    """Keep ``form`` (once) and return its key; forms kept longer than ``KEEP_FOR`` are let go meanwhile."""
     key = form_key(tenant_id, form)
     if await load_form(db, key) is not None:
         return key
     try:
         async with db.transaction() as session:
+            await session.exec(delete(TeamsForm).where(col(TeamsForm.created_at) < now - KEEP_FOR))
             session.add(TeamsForm(key=key, tenant_id=tenant_id, form=form.model_dump_json(), created_at=now))
     except IntegrityError:  # another process kept the same form at the same moment
         pass
@@ -65,11 +68,19 @@ def split_dataset(dataset: str) -> tuple[str, str] | None:
 
 
 def search(form: Form, field_id: str, query: str, skip: int = 0, top: int = SEARCH_PAGE) -> list[Option]:
-    """The options of the form's select ``field_id`` whose label has every typed word, in form order."""
+    """The options of the form's select ``field_id`` whose label has every typed word: those where each
+    typed word starts a word first (typing "ana" finds "Ana Silva" before "Banana"), then in form order."""
     field = next((f for f in form.fields if isinstance(f, SelectInput) and f.field_id == field_id), None)
     if field is None:
         return []
     words = query.casefold().split()
-    found = [o for o in field.options if all(w in o.label.casefold() for w in words)]
+    starts: list[Option] = []
+    inside: list[Option] = []
+    for option in field.options:
+        label = option.label.casefold()
+        if all(w in label for w in words):
+            begins = all(any(part.startswith(w) for part in label.split()) for w in words)
+            (starts if begins else inside).append(option)
+    found = starts + inside
     skip = max(0, skip)
     return found[skip : skip + max(1, min(top, MAX_SEARCH_PAGE))]
