@@ -29,6 +29,7 @@ from bot.kernel.messages import Actions, Message, Section, Text
 from bot.kernel.port import LOOKUP_BY_EMAIL, SendError, UserInfo
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import BadTime, is_zone, parse_hhmm
+from bot.kernel.zones import zone_problem
 from bot.programs.buttons import JOIN, LEAVE, ProgramRef
 from bot.programs.membership import default_role, join, split_list
 from storage.enums import Enrolment, MembershipStatus, ProgramKind, Role
@@ -138,9 +139,10 @@ class ImportRow(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, raw: str | None) -> str | None:
-        """Only real zone names, so meeting times are right."""
-        if raw and not is_zone(raw):
-            raise ValueError(f"'{raw}' is not a time zone (use a name like Europe/Berlin)")
+        """Only IANA zone names, so meeting times are right; an abbreviation gets the names it might mean."""
+        problem = zone_problem(raw) if raw else None
+        if problem:
+            raise ValueError(problem)
         return raw or None
 
     @field_validator("work_start", "work_end")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.kernel.timeutil import BadTime
+from bot.kernel.zones import typed_zone
 
 Mode = Literal["peer", "mentoring"]
 ROLES = ("peer", "mentor", "mentee")
@@ -116,10 +118,9 @@ def check_timezone(pid: str, tz: Any) -> str:
     if not isinstance(tz, str) or not tz:
         raise ProblemError(pid, "timezone", f"must be an IANA time zone name, got {tz!r}")
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ProblemError(pid, "timezone", f"unknown time zone {tz!r}") from None
-    return tz
+        return typed_zone(tz)
+    except BadTime as exc:
+        raise ProblemError(pid, "timezone", str(exc)) from None
 
 
 def _hours(pid: str, value: Any) -> tuple[str, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.kernel.messages import Form, Option, SelectInput, TextInput
-from bot.kernel.timeutil import WEEKDAYS, BadTime, is_zone, parse_hhmm
+from bot.kernel.timeutil import WEEKDAYS, BadTime, parse_hhmm
+from bot.kernel.zones import zone_problem
 from bot.programs.membership import MAX_GROUP_SIZE, split_list
 from storage.enums import Cadence, Enrolment, ProgramKind, Role
 from storage.tables import Membership, Program, User
@@ -154,8 +155,9 @@ def apply_profile(program: Program, user: User, membership: Membership, values: 
     if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= 10:
         errors["capacity"] = "A whole number from 1 to 10."
     tz = _one(values, "timezone") or user.timezone
-    if not is_zone(tz):
-        errors["timezone"] = f"'{tz}' is not a time zone I know. Use a name like Europe/Berlin."
+    problem = zone_problem(tz) if tz != user.timezone else None  # a zone already stored stays usable
+    if problem:
+        errors["timezone"] = problem
     hours = _profile_hours(user, values, errors)
     if errors:
         return errors

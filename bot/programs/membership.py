@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.chat.errors import CommandError
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.kernel.messages import Mention, Message, Section, Text
-from bot.kernel.timeutil import parse_hhmm, parse_weekday, zone
+from bot.kernel.timeutil import parse_hhmm, parse_weekday
+from bot.kernel.zones import typed_zone
 from bot.programs.matches import end_match
 from storage.enums import Cadence, EndReason, Enrolment, MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, Role
 from storage.tables import Avoidance, Match, MatchMember, Membership, Program, User, Workspace
@@ -158,9 +159,8 @@ class ProgramForm(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, raw: str) -> str:
-        """Only zones we can compute with, so intros go out at the right hour."""
-        zone(raw)
-        return raw
+        """Only IANA zone names (no abbreviations), so intros go out at the right hour."""
+        return typed_zone(raw)
 
     @field_validator("group_size", mode="before")
     @classmethod

@@ -141,6 +141,7 @@ async def test_export_contents_and_anonymous_answers_only_as_totals(db, start_ti
 BAD_FILES = {
     "unknown role": (HEADER + GOOD + ",U2,boss,1,,,,Europe/Berlin,09:00,17:00\n", 3, "role"),
     "bad zone": (HEADER + GOOD + ",U2,peer,1,,,,Mars/Olympus,09:00,17:00\n", 3, "timezone"),
+    "zone abbreviation": (HEADER + GOOD + ",U2,peer,1,,,,EST,09:00,17:00\n", 3, "timezone"),
     "bad hours": (HEADER + GOOD + ",U2,peer,1,,,,Europe/Berlin,9am,17:00\n", 3, "work_start"),
     "same start and end": (HEADER + GOOD + ",U2,peer,1,,,,Europe/Berlin,09:00,09:00\n", 3, "work_end"),
     "bad capacity": (HEADER + GOOD + ",U2,peer,many,,,,Europe/Berlin,09:00,17:00\n", 3, "capacity"),
