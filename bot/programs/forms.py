@@ -8,6 +8,7 @@ from bot.kernel.messages import Form, Option, SelectInput, TextInput
 from bot.kernel.timeutil import WEEKDAYS, BadTime, parse_hhmm
 from bot.kernel.zones import zone_problem
 from bot.programs.membership import MAX_GROUP_SIZE, split_list
+from bot.programs.voice import MAX_ABOUT, MAX_ASK
 from storage.enums import Cadence, Enrolment, ProgramKind, Role
 from storage.tables import Membership, Program, User
 
@@ -69,6 +70,23 @@ def profile_form(program: Program, user: User, membership: Membership) -> Form:
             max_length=120,
         ),
         TextInput(
+            field_id="about_me",
+            label="About me (your matches see this)",
+            placeholder="I build data pipelines and bake bread on weekends.",
+            initial=user.about_me or "",
+            multiline=True,
+            optional=True,
+            max_length=MAX_ABOUT,
+        ),
+        TextInput(
+            field_id="ask_me_about",
+            label="Ask me about",
+            placeholder="climbing, moving to Berlin, Rust",
+            initial=user.ask_me_about or "",
+            optional=True,
+            max_length=MAX_ASK,
+        ),
+        TextInput(
             field_id="timezone", label="Time zone", placeholder="Europe/Berlin", initial=user.timezone, max_length=64
         ),
         TextInput(
@@ -93,7 +111,7 @@ def profile_form(program: Program, user: User, membership: Membership) -> Form:
         title="Your profile",
         submit_label="Save",
         state=str(program.id),
-        intro=f"This helps me find good matches in {program.name}.",
+        intro=f"This helps me find good matches in {program.name}. `profile show` shows what your matches see.",
         fields=tuple(fields),
     )
 
@@ -126,10 +144,40 @@ def _profile_hours(user: User, values: dict[str, Any], errors: dict[str, str]) -
     return hours
 
 
+MEMBER_FIELDS = ("role", "capacity", "skills_offered", "skills_wanted", "interests", "department")
+USER_FIELDS = ("timezone", "work_start", "work_end")
+
+
+def _snapshot(user: User, membership: Membership) -> dict[str, object]:
+    return {f: getattr(membership, f) for f in MEMBER_FIELDS} | {f: getattr(user, f) for f in USER_FIELDS}
+
+
+def _note_self_entered(user: User, membership: Membership, before: dict[str, object]) -> None:
+    """Remember which fields the person changed themselves: an admin's import then keeps them."""
+    after = _snapshot(user, membership)
+    changed = {f for f, old in before.items() if old != after[f]}
+    if changed & set(MEMBER_FIELDS):
+        membership.self_entered = sorted(set(membership.self_entered) | (changed & set(MEMBER_FIELDS)))
+    if changed & set(USER_FIELDS):
+        user.self_entered = sorted(set(user.self_entered) | (changed & set(USER_FIELDS)))
+
+
+def _voice_errors(values: dict[str, Any], errors: dict[str, str]) -> None:
+    for key, limit in (("about_me", MAX_ABOUT), ("ask_me_about", MAX_ASK)):
+        text = _one(values, key)
+        if len(text) > limit:
+            errors[key] = f"Keep it to {limit} characters (this has {len(text)})."
+
+
 def _save_profile(
     user: User, membership: Membership, values: dict[str, Any], role: str, capacity: int, tz: str, hours: dict[str, str]
 ) -> None:
     """Write the checked values; only called once nothing was wrong, so a bad form changes nothing."""
+    before = _snapshot(user, membership)
+    if "about_me" in values:  # a form sent before these fields existed leaves them alone
+        user.about_me = " ".join(_one(values, "about_me").split()) or None
+    if "ask_me_about" in values:
+        user.ask_me_about = " ".join(_one(values, "ask_me_about").split()) or None
     membership.role = role
     membership.capacity = capacity
     membership.skills_offered = split_list(_one(values, "skills_offered"))
@@ -143,6 +191,7 @@ def _save_profile(
     shout = _one(values, "shoutouts")
     if shout in ("yes", "no"):
         user.shoutouts = shout == "yes"
+    _note_self_entered(user, membership, before)
 
 
 def apply_profile(program: Program, user: User, membership: Membership, values: dict[str, Any]) -> dict[str, str]:
@@ -159,6 +208,7 @@ def apply_profile(program: Program, user: User, membership: Membership, values: 
     if problem:
         errors["timezone"] = problem
     hours = _profile_hours(user, values, errors)
+    _voice_errors(values, errors)
     if errors:
         return errors
     _save_profile(user, membership, values, role, int(capacity_text), tz, hours)

@@ -12,6 +12,7 @@ from bot.engagement.prompts import prompt_blocks
 from bot.kernel.messages import Actions, Context, GroupChatButton, Header, Mention, Message, Section, Text
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import match_groups
+from bot.programs.voice import voice_blocks
 from bot.relationships.agreements import OPEN, MatchRef
 from storage.enums import ProgramKind, Role
 from storage.tables import Match, Program, Round, User, Waitlist, Workspace
@@ -70,6 +71,7 @@ def intro_for_group(
     ]
     if reasons:
         blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
+    blocks.extend(voice_blocks(users))
     blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
     return Message(summary=f"You're matched with {_names(users)}", blocks=tuple(blocks))
@@ -95,6 +97,7 @@ def intro_for_person(
     ]
     if reasons:
         blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
+    blocks.extend(voice_blocks([u for _, u in others]))
     blocks.append(
         Actions(
             elements=(
