@@ -352,3 +352,34 @@ async def test_export_has_goals_agreements_and_when_each_match_started_and_ended
         (now + timedelta(weeks=12)).isoformat(),
         "track_over",
     )
+
+
+async def test_import_keeps_what_people_entered_unless_the_admin_overwrites(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin)
+    ana = h.actor("U1", "Ana", tz="Europe/Berlin")
+    await h.enrol(ana, profile={"interests": "climbing", "timezone": "America/New_York"})
+    text = HEADER + ",U1,peer,1,Python,golf,Sales,Europe/Lisbon,08:00,16:00\n"
+
+    async def upload(words: str) -> str:
+        event = FileUploadedEvent(actor=admin, filename="people.csv", content=text.encode(), text=words)
+        return text_of(await h.core.handle(event))
+
+    kept = await upload("import")
+    assert "Kept what people entered themselves: interests (1 person), timezone (1 person)." in kept
+    assert "--overwrite" in kept
+    async with db.session() as s:
+        member, user = (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).one()
+    assert member.interests == ["climbing"] and user.timezone == "America/New_York", "hers, kept"
+    assert member.department == "Sales" and member.skills_offered == ["Python"] and user.work_start == "08:00"
+
+    replaced = await upload("import --overwrite")
+    assert "Kept" not in replaced and "1 already in" in replaced
+    async with db.session() as s:
+        member, user = (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).one()
+        audit = (await s.exec(select(AuditEntry).where(AuditEntry.action == "import"))).all()
+    assert member.interests == ["golf"] and user.timezone == "Europe/Lisbon"
+    assert "interests" not in member.self_entered and "timezone" not in user.self_entered
+    assert [a.details["kept"] for a in audit] == [{"interests": 1, "timezone": 1}, {}]
+    assert [a.details["overwrite"] for a in audit] == [False, True]
