@@ -65,14 +65,20 @@ class Weights:
     """Per-program score weights. Defaults favour skills, then interests, then reachable hours.
 
     A pair scores: skill * (skills one can teach the other) + interest * (shared interests)
-    + overlap_per_hour * min(shared working hours, overlap_cap_hours) + department (when the
-    department preference is met) - repeat * 0.5 ** ((age - 1) / repeat_half_life).
+    + overlap_per_hour * min(shared working hours, overlap_cap_hours) - short_overlap (when they share
+    fewer than min_shared_hours) + department (when the department preference is met)
+    - repeat * 0.5 ** ((age - 1) / repeat_half_life).
+
+    ``short_overlap`` outweighs every profile term, so a pair without enough shared hours is only formed
+    when no other good pairing exists; it stays far below a repeat's cost, so it never forces a repeat.
     """
 
     skill: float = 3.0
     interest: float = 2.0
     overlap_per_hour: float = 0.5
     overlap_cap_hours: float = 6.0
+    min_shared_hours: float = 1.0
+    short_overlap: float = 50.0
     department: float = 1.0
     prefer_same_department: bool = False
     repeat: float = 4.0

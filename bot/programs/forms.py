@@ -7,7 +7,7 @@ from typing import Any
 from bot.kernel.messages import Form, Option, SelectInput, TextInput
 from bot.kernel.timeutil import WEEKDAYS, BadTime, parse_hhmm
 from bot.kernel.zones import zone_problem
-from bot.programs.membership import MAX_GROUP_SIZE, split_list
+from bot.programs.membership import MAX_GROUP_SIZE, min_shared_hours, split_list
 from bot.programs.voice import MAX_ABOUT, MAX_ASK
 from storage.enums import Cadence, Enrolment, ProgramKind, Role
 from storage.tables import Membership, Program, User
@@ -232,6 +232,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
             "track_weeks": str(p.track_weeks),
             "reminder_minutes": str(p.reminder_minutes),
             "holidays": ", ".join(p.holidays),
+            "min_shared_hours": f"{min_shared_hours(p):g}",
         }
     return {
         "name": "",
@@ -247,6 +248,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
         "track_weeks": "12",
         "reminder_minutes": "60",
         "holidays": "",
+        "min_shared_hours": "1",
     }
 
 
@@ -331,6 +333,12 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
                 label="Mentoring: weeks before a pair wraps up",
                 initial=v["track_weeks"],
                 max_length=2,
+            ),
+            TextInput(
+                field_id="min_shared_hours",
+                label="Shared working hours a pair needs (matching avoids less when it can)",
+                initial=v["min_shared_hours"],
+                max_length=4,
             ),
             TextInput(
                 field_id="holidays",

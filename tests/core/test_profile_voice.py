@@ -47,6 +47,7 @@ async def test_about_me_is_saved_previewed_and_shown_in_the_intro(db, start_time
     intro = h.last_to("U2").message.plain_text()
     assert "matched in" in intro and f"Ana: “{ABOUT}”" in intro and f"_Ask me about:_ {ASK}" in intro
     assert "Ben A.: “" not in intro, "Ben wrote nothing, so there is no line for him"
+    assert "share only" not in intro, "a full shared day needs no warning"
 
 
 ANA = User(id=1, workspace_id=1, platform_user_id="U1", display_name="Ana", about_me=ABOUT, ask_me_about=ASK)
