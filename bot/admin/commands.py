@@ -182,8 +182,13 @@ IMPORT_HELP = (
 
 @command("import", "import [program] [--overwrite]", "Add participants from a CSV file you send me.", admin=True)
 async def _import(ctx: Ctx, cmd: ParsedCommand) -> Response:
-    program = await _program(ctx, [w for w in cmd.words if w.lower() != OVERWRITE])
+    program = await _program(ctx, _without_overwrite(cmd.words))
     return say(IMPORT_HELP.format(program=program.name))
+
+
+def _without_overwrite(words: list[str]) -> list[str]:
+    """The words naming the program, without the ``--overwrite`` flag."""
+    return [w for w in words if w.lower() != OVERWRITE]
 
 
 async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
@@ -194,9 +199,8 @@ async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
     if parsed is None and not event.filename.lower().endswith(".csv"):
         return say("Send a .csv file with the text `import [program]` to add participants.")
     words = parsed.words if parsed else []
-    overwrite = OVERWRITE in [w.lower() for w in words]
     try:
-        program = await _program(ctx, [w for w in words if w.lower() != OVERWRITE])
+        program = await _program(ctx, _without_overwrite(words))
     except CommandError as exc:
         return say(str(exc))
     if not ctx.is_admin(program):
@@ -206,7 +210,13 @@ async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
     except UnicodeDecodeError:
         return say(f"{event.filename} isn't a UTF-8 text file; save it as “CSV UTF-8” and send it again.")
     result = await import_participants(
-        ctx.core, ctx.session, program, text, ctx.user, filename=event.filename, overwrite=overwrite
+        ctx.core,
+        ctx.session,
+        program,
+        text,
+        ctx.user,
+        filename=event.filename,
+        overwrite=words != _without_overwrite(words),
     )
     if not result.ok:
         shown = [f"• {p}" for p in result.problems[:40]]

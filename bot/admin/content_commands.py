@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from bot.admin.survey_reports import report_lines, survey_report, surveys_with_instances
 from bot.chat.context import Ctx, say, say_lines
+from bot.chat.errors import CommandError
 from bot.chat.grammar import ParsedCommand
 from bot.chat.registry import command
 from bot.content import IcebreakerCategory, load_library
@@ -51,6 +52,24 @@ async def _program(ctx: Ctx, ref: str | None, *, required: bool = True) -> Progr
             else None
         )
     return await ctx.program(ref)
+
+
+_CATEGORIES = [c.value for c in IcebreakerCategory if c is not IcebreakerCategory.THIS_OR_THAT]
+
+
+def _category(words: list[str]) -> tuple[str, list[str]]:
+    """The category the question starts with (``[career]`` or ``career``), and the question's words.
+
+    A bracketed word that is no category is refused; a plain word that is none belongs to the question.
+    """
+    if words and words[0].startswith("[") and words[0].endswith("]"):
+        wanted = words[0][1:-1].lower().replace("-", "_")
+        if wanted not in _CATEGORIES:
+            raise CommandError(f"“{wanted}” isn't a category. Use one of: {', '.join(_CATEGORIES)}.")
+        return wanted, words[1:]
+    if len(words) > 1 and _bare_category(words[0]) in _CATEGORIES:
+        return _bare_category(words[0]), words[1:]
+    return IcebreakerCategory.FUN.value, words
 
 
 def _bare_category(word: str) -> str:
@@ -97,15 +116,7 @@ async def _icebreaker_add(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await _program(ctx, ref, required=False)
     hint = "" if program else "\nTo add one to your own program, name it: `icebreaker add #channel <question>`."
     ctx.require_admin(program, hint=hint)
-    allowed = [c.value for c in IcebreakerCategory if c is not IcebreakerCategory.THIS_OR_THAT]
-    category = IcebreakerCategory.FUN.value
-    if words and words[0].startswith("[") and words[0].endswith("]"):
-        wanted = words[0][1:-1].lower().replace("-", "_")
-        if wanted not in allowed:
-            return say(f"“{wanted}” isn't a category. Use one of: {', '.join(allowed)}.")
-        category, words = wanted, words[1:]
-    elif len(words) > 1 and _bare_category(words[0]) in allowed:
-        category, words = _bare_category(words[0]), words[1:]
+    category, words = _category(words)
     text = " ".join(words).strip()
     problem = _check_text(text)
     if problem:
