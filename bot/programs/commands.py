@@ -42,6 +42,8 @@ async def join_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
         args = args[:at] + args[at + 2 :]
     program = await ctx.program(" ".join(args) or None)
     member, created = await join(ctx.session, program, ctx.user, ctx.now, role)
+    if role and created and "role" not in member.self_entered:  # their choice: an import keeps it
+        member.self_entered = [*member.self_entered, "role"]
     if not created:
         return say(f"You're already in {program.name} (as {member.role}).")
     return say(

@@ -383,3 +383,17 @@ async def test_import_keeps_what_people_entered_unless_the_admin_overwrites(db, 
     assert "interests" not in member.self_entered and "timezone" not in user.self_entered
     assert [a.details["kept"] for a in audit] == [{"interests": 1, "timezone": 1}, {}]
     assert [a.details["overwrite"] for a in audit] == [False, True]
+
+
+async def test_a_role_chosen_with_join_as_is_kept_by_an_import(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin, "mentoring", name="Mentoring", kind="mentoring")
+    ana = h.actor("U1", "Ana")
+    assert "as mentor" in text_of(await h.command(ana, "join as mentor"))
+    async with db.transaction() as s:
+        program = (await s.exec(select(Program))).one()
+        result = await import_participants(h.core, s, program, HEADER + ",U1,mentee,1,,,,,,\n", None)
+    assert result.kept == {"role": 1}
+    async with db.session() as s:
+        assert (await s.exec(select(Membership))).one().role == "mentor"
