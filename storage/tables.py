@@ -79,6 +79,9 @@ class User(SQLModel, table=True):
     is_platform_admin: bool = False
     shoutouts: bool = True
     is_bot: bool = False
+    about_me: str | None = Field(default=None, max_length=280)  # in their own words; intros show it
+    ask_me_about: str | None = Field(default=None, max_length=200)
+    self_entered: list[str] = _json_list()  # fields the person set themselves: imports keep them (timezone…)
     created_at: datetime | None = _utc(default=None)
     updated_at: datetime | None = _utc(default=None)
 
@@ -147,6 +150,7 @@ class Membership(SQLModel, table=True):
     consented_at: datetime | None = _utc(default=None)
     joined_at: datetime | None = _utc(default=None)
     left_at: datetime | None = _utc(default=None)
+    self_entered: list[str] = _json_list()  # profile fields the person set themselves: imports keep them
 
 
 class Round(SQLModel, table=True):

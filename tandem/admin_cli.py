@@ -48,7 +48,7 @@ async def run_export(url: str, ref: str, out: Path) -> list[Path]:
         await db.dispose()
 
 
-async def run_import(url: str, ref: str, path: Path) -> ImportResult:
+async def run_import(url: str, ref: str, path: Path, *, overwrite: bool = False) -> ImportResult:
     try:
         text = await asyncio.to_thread(_read_text, path)
     except UnicodeDecodeError:
@@ -63,6 +63,8 @@ async def run_import(url: str, ref: str, path: Path) -> ImportResult:
                 program = await find_program_anywhere(session, ref)
             except ProgramError as exc:
                 raise AdminCliError(f"--program: {exc}") from None
-            return await import_participants(core, session, program, text, None, filename=path.name)
+            return await import_participants(
+                core, session, program, text, None, filename=path.name, overwrite=overwrite
+            )
     finally:
         await db.dispose()

@@ -192,6 +192,9 @@ def import_cmd(
     file: Path = typer.Argument(..., help="CSV of participants (email or platform_user_id, role, ...)."),
     program: str = typer.Option(..., "--program", help="Program name, channel or id."),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: TANDEM_DATABASE_URL)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace what people entered in their own profile (kept by default)."
+    ),
 ) -> None:
     """Add participants from a CSV file, all or nothing; they are invited or told, never silently enrolled."""
     from tandem.admin_cli import AdminCliError, run_import
@@ -199,7 +202,7 @@ def import_cmd(
     if not file.is_file():
         fail(f"{file}: no such file")
     try:
-        result = asyncio.run(run_import(_database_url(db), program, file))
+        result = asyncio.run(run_import(_database_url(db), program, file, overwrite=overwrite))
     except AdminCliError as exc:
         fail(str(exc))
         return

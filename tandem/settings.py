@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.kernel.zones import typed_zone
 from storage.urls import DatabaseUrlError, normalize_database_url
 
 
@@ -56,11 +56,7 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin)") from None
-        return value
+        return typed_zone(value)  # BadTime is a ValueError: an abbreviation gets the names it might mean
 
     @field_validator("microsoft_app_type")
     @classmethod

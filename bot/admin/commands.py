@@ -169,19 +169,26 @@ async def _export(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return say(f"I've sent you the {len(files)} CSV files of {program.name} in a direct message.")
 
 
+OVERWRITE = "--overwrite"
 IMPORT_HELP = (
     "Send me the CSV file in a direct message with the text `import {program}`. Columns: "
     + ", ".join(IMPORT_COLUMNS)
     + " (e-mail or platform_user_id, and role, are required; lists are "
     "separated by ';'). Nothing is imported until every row is fine, and nobody is enrolled without "
-    "being asked or told."
+    "being asked or told. What people entered in their own profile is kept; to replace it, send the file "
+    "with `import {program} --overwrite`."
 )
 
 
-@command("import", "import [program]", "Add participants from a CSV file you send me.", admin=True)
+@command("import", "import [program] [--overwrite]", "Add participants from a CSV file you send me.", admin=True)
 async def _import(ctx: Ctx, cmd: ParsedCommand) -> Response:
-    program = await _program(ctx, cmd.words)
+    program = await _program(ctx, _without_overwrite(cmd.words))
     return say(IMPORT_HELP.format(program=program.name))
+
+
+def _without_overwrite(words: list[str]) -> list[str]:
+    """The words naming the program, without the ``--overwrite`` flag."""
+    return [w for w in words if w.lower() != OVERWRITE]
 
 
 async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
@@ -191,8 +198,9 @@ async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
         return say("I only know what to do with participant CSV files: send one with the text `import [program]`.")
     if parsed is None and not event.filename.lower().endswith(".csv"):
         return say("Send a .csv file with the text `import [program]` to add participants.")
+    words = parsed.words if parsed else []
     try:
-        program = await _program(ctx, parsed.words if parsed else [])
+        program = await _program(ctx, _without_overwrite(words))
     except CommandError as exc:
         return say(str(exc))
     if not ctx.is_admin(program):
@@ -201,7 +209,15 @@ async def on_file_uploaded(ctx: Ctx, event: FileUploadedEvent) -> Response:
         text = event.content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return say(f"{event.filename} isn't a UTF-8 text file; save it as “CSV UTF-8” and send it again.")
-    result = await import_participants(ctx.core, ctx.session, program, text, ctx.user, filename=event.filename)
+    result = await import_participants(
+        ctx.core,
+        ctx.session,
+        program,
+        text,
+        ctx.user,
+        filename=event.filename,
+        overwrite=words != _without_overwrite(words),
+    )
     if not result.ok:
         shown = [f"• {p}" for p in result.problems[:40]]
         if len(result.problems) > 40:

@@ -11,10 +11,20 @@ from sqlmodel import col, select
 
 from bot.admin.survey_reports import report_lines, survey_report, surveys_with_instances
 from bot.chat.context import Ctx, say, say_lines
+from bot.chat.errors import CommandError
 from bot.chat.grammar import ParsedCommand
 from bot.chat.registry import command
 from bot.content import IcebreakerCategory, load_library
-from bot.engagement.custom_content import ICEBREAKER, KINDS, MAX_TEXT, PROMPT, QUESTION, describe, forget
+from bot.engagement.custom_content import (
+    ICEBREAKER,
+    KINDS,
+    MAX_TEXT,
+    PROMPT,
+    QUESTION,
+    describe,
+    forget,
+    icebreaker_twin,
+)
 from bot.engagement.survey_ids import PULSE
 from bot.kernel.events import Response
 from bot.programs.membership import program_for_channel, programs_in
@@ -42,6 +52,33 @@ async def _program(ctx: Ctx, ref: str | None, *, required: bool = True) -> Progr
             else None
         )
     return await ctx.program(ref)
+
+
+_CATEGORIES = [c.value for c in IcebreakerCategory if c is not IcebreakerCategory.THIS_OR_THAT]
+
+
+def _category(words: list[str]) -> tuple[str, list[str]]:
+    """The category the question starts with (``[career]`` or ``career``), and the question's words.
+
+    A bracketed word that is no category is refused; a plain word that is none belongs to the question.
+    """
+    if words and words[0].startswith("[") and words[0].endswith("]"):
+        wanted = words[0][1:-1].lower().replace("-", "_")
+        if wanted not in _CATEGORIES:
+            raise CommandError(f"“{wanted}” isn't a category. Use one of: {', '.join(_CATEGORIES)}.")
+        return wanted, words[1:]
+    if len(words) > 1 and _bare_category(words[0]) in _CATEGORIES:
+        return _bare_category(words[0]), words[1:]
+    return IcebreakerCategory.FUN.value, words
+
+
+def _bare_category(word: str) -> str:
+    """A category typed as a plain word (``fun``, ``work-style:``): lower case, as in the usage.
+
+    "Fun fact about you?" starts with a capital, so it stays a question.
+    """
+    word = word.rstrip(":")
+    return word.replace("-", "_") if word == word.lower() else ""
 
 
 def _check_text(text: str) -> str | None:
@@ -79,17 +116,14 @@ async def _icebreaker_add(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await _program(ctx, ref, required=False)
     hint = "" if program else "\nTo add one to your own program, name it: `icebreaker add #channel <question>`."
     ctx.require_admin(program, hint=hint)
-    category = IcebreakerCategory.FUN.value
-    if words and words[0].startswith("[") and words[0].endswith("]"):
-        wanted = words[0][1:-1].lower().replace("-", "_")
-        allowed = [c.value for c in IcebreakerCategory if c is not IcebreakerCategory.THIS_OR_THAT]
-        if wanted not in allowed:
-            return say(f"“{wanted}” isn't a category. Use one of: {', '.join(allowed)}.")
-        category, words = wanted, words[1:]
+    category, words = _category(words)
     text = " ".join(words).strip()
     problem = _check_text(text)
     if problem:
         return say(f"{problem}\nUsage: `{cmd.command.usage if cmd.command else ''}`")
+    twin = await icebreaker_twin(ctx.session, ctx.workspace.id or 0, program.id if program else None, text)
+    if twin is not None:
+        return say(f"That question is already in the rotation ({twin}), so I didn't add it again.")
     row = await _store(ctx, program, ICEBREAKER, {"text": text, "category": category})
     where = program.name if program else "every program in this workspace"
     return say(

@@ -29,6 +29,7 @@ from bot.kernel.messages import Actions, Message, Section, Text
 from bot.kernel.port import LOOKUP_BY_EMAIL, SendError, UserInfo
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import BadTime, is_zone, parse_hhmm
+from bot.kernel.zones import zone_problem
 from bot.programs.buttons import JOIN, LEAVE, ProgramRef
 from bot.programs.membership import default_role, join, split_list
 from storage.enums import Enrolment, MembershipStatus, ProgramKind, Role
@@ -138,9 +139,10 @@ class ImportRow(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, raw: str | None) -> str | None:
-        """Only real zone names, so meeting times are right."""
-        if raw and not is_zone(raw):
-            raise ValueError(f"'{raw}' is not a time zone (use a name like Europe/Berlin)")
+        """Only IANA zone names, so meeting times are right; an abbreviation gets the names it might mean."""
+        problem = zone_problem(raw) if raw else None
+        if problem:
+            raise ValueError(problem)
         return raw or None
 
     @field_validator("work_start", "work_end")
@@ -164,18 +166,30 @@ class ImportResult:
     invited: int = 0
     enrolled: int = 0
     updated: int = 0
+    kept: dict[str, int] = field(default_factory=dict)  # field → how many people's own entry was kept
+    overwrite: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def keep(self, fields: list[str]) -> None:
+        for name in fields:
+            self.kept[name] = self.kept.get(name, 0) + 1
+
     def summary(self) -> str:
         if self.problems:
             return f"{len(self.problems)} problem(s); nothing was imported."
-        return (
+        text = (
             f"Imported {self.invited + self.enrolled + self.updated} people: {self.invited} invited, "
             f"{self.enrolled} enrolled and told how to leave, {self.updated} already in (profile updated)."
         )
+        if self.kept:
+            fields = ", ".join(
+                f"{name} ({n} {'person' if n == 1 else 'people'})" for name, n in sorted(self.kept.items())
+            )
+            text += f" Kept what people entered themselves: {fields}. To replace it, import again with --overwrite."
+        return text
 
 
 def _header(raw: list[str]) -> list[str]:
@@ -321,17 +335,30 @@ async def resolve_rows(
     return problems
 
 
-def _apply_profile(member: Membership, user: User, row: ImportRow, program: Program) -> None:
-    member.role = row.role or member.role or default_role(program)
-    member.capacity = row.capacity
-    member.skills_offered, member.skills_wanted = row.skills_offered, row.skills_wanted
-    member.interests, member.department = row.interests, row.department
-    if row.timezone:
-        user.timezone, user.timezone_from_profile = row.timezone, True
-    if row.work_start:
-        user.work_start = row.work_start
-    if row.work_end:
-        user.work_end = row.work_end
+def _put(obj: Membership | User, name: str, value: object, overwrite: bool, kept: list[str]) -> None:
+    """Set one field, unless the person entered it themselves and the admin didn't ask to overwrite."""
+    if value is None or getattr(obj, name) == value:
+        return
+    own = obj.self_entered
+    if name in own and not overwrite:
+        kept.append(name)
+        return
+    setattr(obj, name, value)
+    if name in own:  # the admin's value replaced theirs: it is no longer theirs to keep
+        obj.self_entered = [f for f in own if f != name]
+
+
+def _apply_profile(member: Membership, user: User, row: ImportRow, program: Program, overwrite: bool) -> list[str]:
+    """Write the row's profile; returns the fields kept because the person had entered them themselves."""
+    kept: list[str] = []
+    _put(member, "role", row.role or member.role or default_role(program), overwrite, kept)
+    for name in ("capacity", "skills_offered", "skills_wanted", "interests", "department"):
+        _put(member, name, getattr(row, name), overwrite, kept)
+    for name in ("timezone", "work_start", "work_end"):
+        _put(user, name, getattr(row, name) or None, overwrite, kept)
+    if row.timezone and user.timezone == row.timezone:
+        user.timezone_from_profile = True
+    return kept
 
 
 def _consent_message(program: Program, enrolled: bool) -> Message:
@@ -415,20 +442,32 @@ def _audit(program: Program, actor: User | None, filename: str, result: ImportRe
             "invited": result.invited,
             "enrolled": result.enrolled,
             "updated": result.updated,
+            "kept": result.kept,
+            "overwrite": result.overwrite,
             "via": "chat" if actor else "command line",
         },
     )
 
 
 async def import_participants(
-    core: Runtime, session: AsyncSession, program: Program, csv_text: str, actor: User | None, *, filename: str = ""
+    core: Runtime,
+    session: AsyncSession,
+    program: Program,
+    csv_text: str,
+    actor: User | None,
+    *,
+    filename: str = "",
+    overwrite: bool = False,
 ) -> ImportResult:
-    """Check the whole file, then add everyone with consent; returns counts, or the problems and no changes."""
+    """Check the whole file, then add everyone with consent; returns counts, or the problems and no changes.
+
+    What people entered in their own profile is kept unless ``overwrite``; the result counts what was kept.
+    """
     workspace = await session.get(Workspace, program.workspace_id)
     assert workspace is not None
     rows, problems = parse_rows(program, csv_text)
     problems += await resolve_rows(core, session, workspace, rows)  # so every bad row is reported at once
-    result = ImportResult(problems=sorted(problems, key=lambda p: (p.line, p.field)))
+    result = ImportResult(problems=sorted(problems, key=lambda p: (p.line, p.field)), overwrite=overwrite)
     if problems:
         return result
     now = core.clock.now()
@@ -441,7 +480,7 @@ async def import_participants(
         user = await _user_for(session, workspace, users, row, now)
         member = members.get(user.id or 0)
         if member is not None and member.status == MembershipStatus.ACTIVE.value:
-            _apply_profile(member, user, row, program)
+            result.keep(_apply_profile(member, user, row, program, overwrite))
             result.updated += 1
             continue
         member, enrol = await _invite_or_enrol(session, program, member, user, row, now)
@@ -449,7 +488,7 @@ async def import_participants(
             result.enrolled += 1
         else:
             result.invited += 1
-        _apply_profile(member, user, row, program)
+        result.keep(_apply_profile(member, user, row, program, overwrite))
         items.append(_consent_outgoing(program, user, enrol, now))
     await session.flush()
     await enqueue(session, program.workspace_id, items, now)

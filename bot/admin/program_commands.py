@@ -14,7 +14,14 @@ from bot.kernel.events import FormErrors, FormSubmittedEvent, OpenForm, Response
 from bot.kernel.timeutil import WEEKDAYS
 from bot.programs.commands import program_ref
 from bot.programs.forms import PROGRAM_CREATE, PROGRAM_SETTINGS, program_form
-from bot.programs.membership import ProgramError, ProgramSpec, create_program, parse_spec, program_for_channel
+from bot.programs.membership import (
+    MIN_SHARED_KEY,
+    ProgramError,
+    ProgramSpec,
+    create_program,
+    parse_spec,
+    program_for_channel,
+)
 from bot.relationships.rounds import build_problem, next_round_number, pool_for, preview, run_round
 from storage.tables import Program
 
@@ -128,5 +135,6 @@ async def _save_settings(ctx: Ctx, existing: Program, spec: ProgramSpec) -> Resp
     existing.meeting_minutes, existing.reminder_minutes = spec.meeting_minutes, spec.reminder_minutes
     existing.track_weeks = spec.track_weeks  # live matches keep running to the new length
     existing.holidays = list(spec.holidays)
+    existing.weights = {**existing.weights, MIN_SHARED_KEY: spec.min_shared_hours}
     await ctx.audit("program_settings", existing, **{k: str(v) for k, v in spec.__dict__.items()})
     return say(f"Saved the settings of {existing.name}.")

@@ -1,6 +1,7 @@
-"""Running a command: parse it against the registry, answer unknown ones with help, dispatch the rest.
+"""Running a command: parse it against the registry, answer unknown ones with a hint, dispatch the rest.
 
-Also the two commands that belong to the app itself: ``help`` (lists every registered command) and
+Also the two commands that belong to the app itself: ``help`` (a participant's commands; ``help admin`` the
+organisers') and
 ``status`` (the person's own view, plus program health for admins).
 """
 
@@ -23,36 +24,46 @@ from bot.kernel.messages import Message, Section, Text
 async def run_command(
     ctx: Ctx, text: str, mentions: Sequence[MentionRef] = (), channels: Sequence[ChannelRef] = ()
 ) -> Response:
-    """One typed command → one answer; unknown text gets the closest command or the whole help."""
+    """One typed command → one answer; unknown text gets one short line naming the closest command."""
     parsed = grammar.parse(text, mentions, channels)
     if parsed.command is None:
-        return help_reply(parsed.suggestion, unknown=parsed.raw)
+        return unknown_reply(parsed.raw, parsed.suggestion)
     return await registry.dispatch(ctx, parsed.command, parsed)
 
 
-def help_reply(found: Command | None = None, *, unknown: str | None = None) -> Reply:
-    """One command's usage, or everyone's commands then the admin commands, in registration order."""
+def unknown_reply(raw: str, suggestion: Command | None) -> Reply:
+    """One line, not the whole help: what they might have meant, and where the rest is."""
+    if suggestion is not None:
+        return say(f"I didn't understand “{raw}”. Did you mean `{suggestion.usage}`? (`help` lists the rest.)")
+    return say(f"I didn't understand “{raw}”. Type `help` to see what I can do.")
+
+
+def _lines(known: Sequence[Command]) -> str:
+    return "\n".join(f"`{c.usage}`: {c.summary}" for c in known)
+
+
+def help_reply(found: Command | None = None, *, admin: bool = False) -> Reply:
+    """One command's usage; or the participant's commands (one screen); or, with ``admin``, the organisers'."""
     if found is not None:
-        lead = f"I didn't understand “{unknown}”. Did you mean this?\n" if unknown else ""
-        return say(f"{lead}`{found.usage}`: {found.summary}")
-    known = registry.commands()
-    lines = [f"`{c.usage}`: {c.summary}" for c in known if not c.admin]
-    admin = [f"`{c.usage}`: {c.summary}" for c in known if c.admin]
+        return say(f"`{found.usage}`: {found.summary}")
+    known = [c for c in registry.commands() if not c.hidden]
+    if admin:
+        text = "**For program admins**\n" + _lines([c for c in known if c.admin])
+        return Reply(message=Message(summary="Tandem help for admins", blocks=(Section(text=Text.of(text)),)))
     text = (
         "**Tandem helps you meet people: mentoring and coffee chats.**\n"
-        + "\n".join(lines)
-        + "\n\n**For program admins**\n"
-        + "\n".join(admin)
+        + _lines([c for c in known if not c.admin])
+        + "\n\nRunning a program? `help admin` lists the organiser commands."
     )
-    if unknown:
-        text = f"I didn't understand “{unknown}”. Here's what I can do:\n\n" + text
     return Reply(message=Message(summary="Tandem help", blocks=(Section(text=Text.of(text)),)))
 
 
-@command("help", "help [command]", "Show what I can do.")
+@command("help", "help [command] | help admin", "Show what I can do.")
 async def help_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
-    if cmd.args:
-        wanted = " ".join(cmd.args).lower()
+    wanted = " ".join(cmd.args).lower()
+    if wanted in ("admin", "admins"):
+        return help_reply(admin=True)
+    if wanted:
         found = registry.lookup(wanted) or grammar.closest(wanted)
         if found is not None:
             return help_reply(found)

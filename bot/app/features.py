@@ -13,6 +13,7 @@ from bot.booking import buttons as booking_buttons
 from bot.chat import registry
 from bot.engagement import survey_buttons
 from bot.programs import commands as program_membership
+from bot.programs import words as everyday_words
 from bot.relationships import chats as relationship_chats
 from bot.relationships import commands as relationship_commands
 from bot.relationships import wrapup
@@ -20,6 +21,7 @@ from bot.relationships import wrapup
 FEATURES = (
     app_commands,  # help, status
     program_membership,  # join, leave, profile, pause, resume, avoid; membership buttons; the profile form
+    everyday_words,  # stop/unsubscribe/opt out (asks, then leave), snooze/vacation (pause), feedback
     relationship_commands,  # agreement, goals; the agreement form and its buttons; goal review buttons
     program_commands,  # program create/list/settings, match preview/now, icebreaker now; the program form
     admin_commands,  # stats, risk, export, import, announce, remove, pause @person, audit

@@ -75,12 +75,12 @@ def closest(raw: str) -> Command | None:
     if not words:
         return None
     known = registry.commands()
-    candidates = [c.name for c in known]
+    candidates = list(registry.names())
     for probe in (" ".join(words[:2]), words[0]):
         hit = difflib.get_close_matches(probe, candidates, n=1, cutoff=0.6)
         if hit:
             return registry.lookup(hit[0])
-    group = [c for c in known if c.name.split()[0] == words[0]]
+    group = [c for c in known if c.name.split()[0] == words[0] and not c.hidden]
     return group[0] if group else None
 
 

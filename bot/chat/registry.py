@@ -53,6 +53,7 @@ class Command:
     summary: str
     permission: Permission
     handler: CommandHandler
+    hidden: bool = False  # understood when typed, left out of help (words people use for another command)
 
     @property
     def admin(self) -> bool:
@@ -60,27 +61,47 @@ class Command:
 
 
 _COMMANDS: dict[str, Command] = {}
+_ALIASES: dict[str, str] = {}  # a word people use → the command name it means ('snooze' → 'pause')
 _MODULE_ORDER: list[str] = []  # feature modules in help order (see order_by_module)
 
 
-def command(name: str, usage: str, summary: str, *, admin: bool = False) -> Callable[[CommandHandler], CommandHandler]:
+def _key(name: str) -> str:
+    key = " ".join(name.lower().split())
+    if not 1 <= len(key.split(" ")) <= 2:
+        raise ValueError(f"a command name has one or two words, not {name!r}")
+    if key in _COMMANDS or key in _ALIASES:
+        raise DuplicateRegistration(f"command {key!r} is registered twice")
+    return key
+
+
+def command(
+    name: str, usage: str, summary: str, *, admin: bool = False, hidden: bool = False
+) -> Callable[[CommandHandler], CommandHandler]:
     """Register the decorated handler as command ``name``; help lists commands in registration order."""
 
     def wrap(handler: CommandHandler) -> CommandHandler:
-        key = " ".join(name.lower().split())
-        if not 1 <= len(key.split(" ")) <= 2:
-            raise ValueError(f"a command name has one or two words, not {name!r}")
-        if key in _COMMANDS:
-            raise DuplicateRegistration(f"command {key!r} is registered twice")
+        key = _key(name)
         permission = Permission.ADMIN if admin else Permission.EVERYONE
-        _COMMANDS[key] = Command(key, usage, summary, permission, handler)
+        _COMMANDS[key] = Command(key, usage, summary, permission, handler, hidden)
         return handler
 
     return wrap
 
 
+def alias(*words: str, means: str) -> None:
+    """Understand each of ``words`` as the command ``means`` (everyday words: 'snooze' for 'pause')."""
+    for word in words:
+        _ALIASES[_key(word)] = means
+
+
 def lookup(name: str) -> Command | None:
-    return _COMMANDS.get(name)
+    """The command of this name, or the command an everyday word stands for."""
+    return _COMMANDS.get(name) or _COMMANDS.get(_ALIASES.get(name, ""))
+
+
+def names() -> tuple[str, ...]:
+    """Every name the grammar understands: command names and their everyday words."""
+    return (*_COMMANDS, *_ALIASES)
 
 
 def order_by_module(modules: list[str]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, exists
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.content import Icebreaker, IcebreakerCategory, QuestionKind, SurveyDefinition, SurveyQuestion
+from bot.content import Icebreaker, IcebreakerCategory, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
 from bot.content.library import PULSE
 from storage.tables import CustomContent, Program
 
@@ -61,6 +61,28 @@ def as_icebreaker(row: CustomContent) -> Icebreaker:
 
 async def custom_icebreakers(session: AsyncSession, program: Program) -> list[Icebreaker]:
     return [as_icebreaker(row) for row in await rows_for(session, program, ICEBREAKER)]
+
+
+def question_key(text: str) -> str:
+    """What makes two questions the same: case, spacing and the closing punctuation don't."""
+    return " ".join(text.casefold().split()).rstrip("?!.… ")
+
+
+async def icebreaker_twin(session: AsyncSession, workspace_id: int, program_id: int | None, text: str) -> str | None:
+    """Where this question is already asked (the library, or an item's id), if it is; else None.
+
+    A workspace-wide question meets every program's own; a program's meets its own and the workspace's.
+    """
+    key = question_key(text)
+    if any(question_key(i.text) == key for i in load_library().icebreakers):
+        return "the built-in questions"
+    query = select(CustomContent).where(CustomContent.workspace_id == workspace_id, CustomContent.kind == ICEBREAKER)
+    if program_id is not None:
+        query = query.where(or_(col(CustomContent.program_id).is_(None), CustomContent.program_id == program_id))
+    for row in (await session.exec(query)).all():
+        if question_key(str(row.payload.get("text", ""))) == key:
+            return f"item #{row.id}"
+    return None
 
 
 async def custom_prompts(session: AsyncSession, program: Program) -> dict[int, list[str]]:

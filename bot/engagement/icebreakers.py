@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.content import Icebreaker, load_library, next_icebreaker
 from bot.delivery.outbox import Outgoing, enqueue, to_channel
-from bot.engagement.custom_content import custom_icebreakers
+from bot.engagement.custom_content import custom_icebreakers, question_key
 from bot.kernel.messages import Actions, Button, Context, Header, Mention, Message, Section, Text
 from bot.kernel.port import ThreadReply
 from bot.kernel.runtime import Runtime
@@ -29,8 +29,18 @@ LINK = "link:icebreaker"
 
 
 async def bank(session: AsyncSession, program: Program) -> list[Icebreaker]:
-    """The library's questions plus the admins' own for this workspace or program."""
-    return list(load_library().icebreakers) + await custom_icebreakers(session, program)
+    """The library's questions plus the admins' own for this workspace or program, each question once.
+
+    Two that differ only in capitals, spacing or the question mark are one question (the first is kept).
+    """
+    seen: set[str] = set()
+    out: list[Icebreaker] = []
+    for icebreaker in [*load_library().icebreakers, *await custom_icebreakers(session, program)]:
+        key = question_key(icebreaker.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(icebreaker)
+    return out
 
 
 async def best_loved(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SUMMARY_CHARS = 150  # what notifications and lock screens show, on both platforms
 
@@ -43,12 +43,32 @@ class Mention(_Frozen):
 
 
 Inline = Annotated[str | Mention, Field(union_mode="left_to_right")]
+_INITIAL_THEN_STOP = re.compile(r"\b([A-Z])\.\.(?!\.)")  # "Ben A.." → "Ben A." (an ellipsis stays)
+
+
+def _one_full_stop(parts: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """A sentence ending on a name that ends with an initial ("Ben A.") gets one full stop, not two."""
+    out: list[Inline] = []
+    for part in parts:
+        if isinstance(part, str):
+            before = out[-1] if out else None
+            ends_with_stop = (before.name if isinstance(before, Mention) else before or "").endswith(".")
+            if ends_with_stop and part.startswith(".") and not part.startswith(".."):
+                part = part[1:]
+            part = _INITIAL_THEN_STOP.sub(r"\1.", part)
+        out.append(part)
+    return tuple(out)
 
 
 class Text(_Frozen):
     """Plain text with inline mentions. Light markup: **bold** and _italic_ only."""
 
     parts: tuple[Inline, ...] = ()
+
+    @field_validator("parts", mode="after")
+    @classmethod
+    def _stops(cls, parts: tuple[Inline, ...]) -> tuple[Inline, ...]:
+        return _one_full_stop(parts)
 
     @classmethod
     def of(cls, *parts: str | Mention) -> Text:

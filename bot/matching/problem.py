@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.kernel.timeutil import BadTime
+from bot.kernel.zones import typed_zone
 
 Mode = Literal["peer", "mentoring"]
 ROLES = ("peer", "mentor", "mentee")
@@ -63,14 +65,20 @@ class Weights:
     """Per-program score weights. Defaults favour skills, then interests, then reachable hours.
 
     A pair scores: skill * (skills one can teach the other) + interest * (shared interests)
-    + overlap_per_hour * min(shared working hours, overlap_cap_hours) + department (when the
-    department preference is met) - repeat * 0.5 ** ((age - 1) / repeat_half_life).
+    + overlap_per_hour * min(shared working hours, overlap_cap_hours) - short_overlap (when they share
+    fewer than min_shared_hours) + department (when the department preference is met)
+    - repeat * 0.5 ** ((age - 1) / repeat_half_life).
+
+    ``short_overlap`` outweighs every profile term, so a pair without enough shared hours is only formed
+    when no other good pairing exists; it stays far below a repeat's cost, so it never forces a repeat.
     """
 
     skill: float = 3.0
     interest: float = 2.0
     overlap_per_hour: float = 0.5
     overlap_cap_hours: float = 6.0
+    min_shared_hours: float = 1.0
+    short_overlap: float = 50.0
     department: float = 1.0
     prefer_same_department: bool = False
     repeat: float = 4.0
@@ -116,10 +124,9 @@ def check_timezone(pid: str, tz: Any) -> str:
     if not isinstance(tz, str) or not tz:
         raise ProblemError(pid, "timezone", f"must be an IANA time zone name, got {tz!r}")
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ProblemError(pid, "timezone", f"unknown time zone {tz!r}") from None
-    return tz
+        return typed_zone(tz)
+    except BadTime as exc:
+        raise ProblemError(pid, "timezone", str(exc)) from None
 
 
 def _hours(pid: str, value: Any) -> tuple[str, str]:

@@ -57,8 +57,11 @@ class Scorer:
         if not self.directed:
             skill += (f.offered[j] & f.wanted[i]).bit_count()
         shared = (f.interests[i] & f.interests[j]).bit_count()
-        hours = min((f.hours[i] & f.hours[j]).bit_count() * 0.25, w.overlap_cap_hours)
+        raw_hours = (f.hours[i] & f.hours[j]).bit_count() * 0.25
+        hours = min(raw_hours, w.overlap_cap_hours)
         score = w.skill * skill + w.interest * shared + w.overlap_per_hour * hours
+        if raw_hours < w.min_shared_hours:
+            score -= w.short_overlap
         di, dj = f.dept[i], f.dept[j]
         if di >= 0 and dj >= 0:
             score += self._same_bonus if di == dj else self._diff_bonus
@@ -79,6 +82,7 @@ class Scorer:
         slots = np.bitwise_count(f.hours_w[rows] & f.hours_w[cols]).sum(axis=1, dtype=np.int64)
         hours = np.minimum(slots * 0.25, w.overlap_cap_hours)
         score = w.skill * skill + w.interest * shared + w.overlap_per_hour * hours
+        score -= np.where(slots * 0.25 < w.min_shared_hours, w.short_overlap, 0.0)
         di, dj = f.dept_a[rows], f.dept_a[cols]
         known = (di >= 0) & (dj >= 0)
         score += np.where(known, np.where(di == dj, self._same_bonus, self._diff_bonus), 0.0)
@@ -118,6 +122,7 @@ def score_matrix(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
     slots = (_bits(f.hours_w[rows], 96) @ _bits(f.hours_w[cols], 96).T).astype(np.float64)
     hours = np.minimum(slots * 0.25, w.overlap_cap_hours)
     score = w.skill * skill + w.interest * shared + w.overlap_per_hour * hours
+    score -= np.where(slots * 0.25 < w.min_shared_hours, w.short_overlap, 0.0)
     di, dj = f.dept_a[rows][:, None], f.dept_a[cols][None, :]
     known = (di >= 0) & (dj >= 0)
     score += np.where(known, np.where(di == dj, scorer._same_bonus, scorer._diff_bonus), 0.0)

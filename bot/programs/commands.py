@@ -17,6 +17,7 @@ from bot.programs.buttons import JOIN, LEAVE, PROFILE_OPEN, RESUME, ProgramRef
 from bot.programs.forms import PROFILE, apply_profile, profile_form
 from bot.programs.membership import add_avoid, join, leave, membership, pause, resume
 from bot.programs.people import find_user
+from bot.programs.voice import preview
 from storage.enums import MembershipStatus
 from storage.tables import Program, User
 
@@ -41,6 +42,8 @@ async def join_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
         args = args[:at] + args[at + 2 :]
     program = await ctx.program(" ".join(args) or None)
     member, created = await join(ctx.session, program, ctx.user, ctx.now, role)
+    if role and created and "role" not in member.self_entered:  # their choice: an import keeps it
+        member.self_entered = [*member.self_entered, "role"]
     if not created:
         return say(f"You're already in {program.name} (as {member.role}).")
     return say(
@@ -57,13 +60,19 @@ async def leave_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return say(f"You're not in {program.name}.")
 
 
-@command("profile", "profile [program]", "Edit your role, skills, interests, time zone and working hours.")
+@command("profile", "profile [program]", "Edit your profile: a line about you, skills, interests, hours.")
 async def profile_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     member = await membership(ctx.session, program.id, ctx.user.id)
     if member is None or member.status != "active":
         return say(f"Join {program.name} first with `join`, then set up your profile.")
     return OpenForm(form=profile_form(program, ctx.user, member))
+
+
+@command("profile show", "profile show [program]", "See what your matches see about you.")
+async def profile_show_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await ctx.program(program_ref(cmd))
+    return Reply(message=preview(ctx.user, program.name))
 
 
 @command("pause", "pause 2w | pause until 2026-12-24", "Take a break: no matches, prompts or surveys.")
@@ -170,4 +179,5 @@ async def profile_submitted(ctx: Ctx, event: FormSubmittedEvent) -> Response:
     errors = apply_profile(program, ctx.user, member, event.values)
     if errors:
         return FormErrors(errors=errors)
-    return say(f"Saved your profile for {program.name}. It shapes your next match.")
+    lead = f"Saved your profile for {program.name}. It shapes your next match.\n"
+    return Reply(message=preview(ctx.user, program.name, lead=lead))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.kernel.messages import Form, Option, SelectInput, TextInput
-from bot.kernel.timeutil import WEEKDAYS, BadTime, is_zone, parse_hhmm
-from bot.programs.membership import MAX_GROUP_SIZE, split_list
+from bot.kernel.timeutil import WEEKDAYS, BadTime, parse_hhmm
+from bot.kernel.zones import zone_problem
+from bot.programs.membership import MAX_GROUP_SIZE, min_shared_hours, split_list
+from bot.programs.voice import MAX_ABOUT, MAX_ASK
 from storage.enums import Cadence, Enrolment, ProgramKind, Role
 from storage.tables import Membership, Program, User
 
@@ -68,6 +70,23 @@ def profile_form(program: Program, user: User, membership: Membership) -> Form:
             max_length=120,
         ),
         TextInput(
+            field_id="about_me",
+            label="About me (your matches see this)",
+            placeholder="I build data pipelines and bake bread on weekends.",
+            initial=user.about_me or "",
+            multiline=True,
+            optional=True,
+            max_length=MAX_ABOUT,
+        ),
+        TextInput(
+            field_id="ask_me_about",
+            label="Ask me about",
+            placeholder="climbing, moving to Berlin, Rust",
+            initial=user.ask_me_about or "",
+            optional=True,
+            max_length=MAX_ASK,
+        ),
+        TextInput(
             field_id="timezone", label="Time zone", placeholder="Europe/Berlin", initial=user.timezone, max_length=64
         ),
         TextInput(
@@ -92,7 +111,7 @@ def profile_form(program: Program, user: User, membership: Membership) -> Form:
         title="Your profile",
         submit_label="Save",
         state=str(program.id),
-        intro=f"This helps me find good matches in {program.name}.",
+        intro=f"This helps me find good matches in {program.name}. `profile show` shows what your matches see.",
         fields=tuple(fields),
     )
 
@@ -125,10 +144,40 @@ def _profile_hours(user: User, values: dict[str, Any], errors: dict[str, str]) -
     return hours
 
 
+MEMBER_FIELDS = ("role", "capacity", "skills_offered", "skills_wanted", "interests", "department")
+USER_FIELDS = ("timezone", "work_start", "work_end")
+
+
+def _snapshot(user: User, membership: Membership) -> dict[str, object]:
+    return {f: getattr(membership, f) for f in MEMBER_FIELDS} | {f: getattr(user, f) for f in USER_FIELDS}
+
+
+def _note_self_entered(user: User, membership: Membership, before: dict[str, object]) -> None:
+    """Remember which fields the person changed themselves: an admin's import then keeps them."""
+    after = _snapshot(user, membership)
+    changed = {f for f, old in before.items() if old != after[f]}
+    if changed & set(MEMBER_FIELDS):
+        membership.self_entered = sorted(set(membership.self_entered) | (changed & set(MEMBER_FIELDS)))
+    if changed & set(USER_FIELDS):
+        user.self_entered = sorted(set(user.self_entered) | (changed & set(USER_FIELDS)))
+
+
+def _voice_errors(values: dict[str, Any], errors: dict[str, str]) -> None:
+    for key, limit in (("about_me", MAX_ABOUT), ("ask_me_about", MAX_ASK)):
+        text = _one(values, key)
+        if len(text) > limit:
+            errors[key] = f"Keep it to {limit} characters (this has {len(text)})."
+
+
 def _save_profile(
     user: User, membership: Membership, values: dict[str, Any], role: str, capacity: int, tz: str, hours: dict[str, str]
 ) -> None:
     """Write the checked values; only called once nothing was wrong, so a bad form changes nothing."""
+    before = _snapshot(user, membership)
+    if "about_me" in values:  # a form sent before these fields existed leaves them alone
+        user.about_me = " ".join(_one(values, "about_me").split()) or None
+    if "ask_me_about" in values:
+        user.ask_me_about = " ".join(_one(values, "ask_me_about").split()) or None
     membership.role = role
     membership.capacity = capacity
     membership.skills_offered = split_list(_one(values, "skills_offered"))
@@ -142,6 +191,7 @@ def _save_profile(
     shout = _one(values, "shoutouts")
     if shout in ("yes", "no"):
         user.shoutouts = shout == "yes"
+    _note_self_entered(user, membership, before)
 
 
 def apply_profile(program: Program, user: User, membership: Membership, values: dict[str, Any]) -> dict[str, str]:
@@ -154,9 +204,11 @@ def apply_profile(program: Program, user: User, membership: Membership, values: 
     if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= 10:
         errors["capacity"] = "A whole number from 1 to 10."
     tz = _one(values, "timezone") or user.timezone
-    if not is_zone(tz):
-        errors["timezone"] = f"'{tz}' is not a time zone I know. Use a name like Europe/Berlin."
+    problem = zone_problem(tz) if tz != user.timezone else None  # a zone already stored stays usable
+    if problem:
+        errors["timezone"] = problem
     hours = _profile_hours(user, values, errors)
+    _voice_errors(values, errors)
     if errors:
         return errors
     _save_profile(user, membership, values, role, int(capacity_text), tz, hours)
@@ -180,6 +232,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
             "track_weeks": str(p.track_weeks),
             "reminder_minutes": str(p.reminder_minutes),
             "holidays": ", ".join(p.holidays),
+            "min_shared_hours": f"{min_shared_hours(p):g}",
         }
     return {
         "name": "",
@@ -195,6 +248,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
         "track_weeks": "12",
         "reminder_minutes": "60",
         "holidays": "",
+        "min_shared_hours": "1",
     }
 
 
@@ -279,6 +333,12 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
                 label="Mentoring: weeks before a pair wraps up",
                 initial=v["track_weeks"],
                 max_length=2,
+            ),
+            TextInput(
+                field_id="min_shared_hours",
+                label="Shared working hours a pair needs (matching avoids less when it can)",
+                initial=v["min_shared_hours"],
+                max_length=4,
             ),
             TextInput(
                 field_id="holidays",

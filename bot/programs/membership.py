@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.chat.errors import CommandError
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.kernel.messages import Mention, Message, Section, Text
-from bot.kernel.timeutil import parse_hhmm, parse_weekday, zone
+from bot.kernel.timeutil import parse_hhmm, parse_weekday
+from bot.kernel.zones import typed_zone
 from bot.programs.matches import end_match
 from storage.enums import Cadence, EndReason, Enrolment, MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, Role
 from storage.tables import Avoidance, Match, MatchMember, Membership, Program, User, Workspace
@@ -42,6 +43,16 @@ class ProgramSpec:
     reminder_minutes: int = 60
     holidays: tuple[str, ...] = ()
     track_weeks: int = 12
+    min_shared_hours: float = 1.0
+
+
+MIN_SHARED_HOURS = (0, 8)  # matching avoids pairs with fewer shared working hours than the program asks
+MIN_SHARED_KEY = "min_shared_hours"  # where a program keeps it: in its matching weights (bot/matching/problem.py)
+
+
+def min_shared_hours(program: Program) -> float:
+    """The program's minimum shared working hours (1 h unless an admin changed it)."""
+    return float(program.weights.get(MIN_SHARED_KEY, 1.0))
 
 
 MEETING_MINUTES = (10, 120)  # allowed coffee-chat lengths
@@ -77,6 +88,7 @@ _FORM_DEFAULTS = {  # what a blank field of the program form means
     "reminder_minutes": "60",
     "holidays": "",
     "track_weeks": "12",
+    "min_shared_hours": "1",
     "name": "",
 }
 _MINUTES = {"meeting_minutes": (MEETING_MINUTES, "Chat length"), "reminder_minutes": (REMINDER_MINUTES, "The reminder")}
@@ -109,6 +121,7 @@ class ProgramForm(BaseModel):
     reminder_minutes: int
     holidays: tuple[str, ...]
     track_weeks: int
+    min_shared_hours: float
     name: str
 
     @model_validator(mode="before")
@@ -158,9 +171,8 @@ class ProgramForm(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, raw: str) -> str:
-        """Only zones we can compute with, so intros go out at the right hour."""
-        zone(raw)
-        return raw
+        """Only IANA zone names (no abbreviations), so intros go out at the right hour."""
+        return typed_zone(raw)
 
     @field_validator("group_size", mode="before")
     @classmethod
@@ -199,6 +211,20 @@ class ProgramForm(BaseModel):
             raise ValueError(f"The mentoring length is a whole number of weeks from {low} to {high}.")
         return int(raw)
 
+    @field_validator("min_shared_hours", mode="before")
+    @classmethod
+    def _min_shared_hours(cls, raw: str) -> float:
+        """Hours of the working day a pair should share, in quarter hours: matching works in those."""
+        low, high = MIN_SHARED_HOURS
+        problem = f"Shared hours are a number of hours from {low} to {high}, like 1 or 1.5."
+        try:
+            hours = float(raw.replace(",", ".").removesuffix("h").strip())
+        except ValueError:
+            raise ValueError(problem) from None
+        if not low <= hours <= high or (hours * 4) % 1:
+            raise ValueError(problem)
+        return hours
+
     @field_validator("name")
     @classmethod
     def _name(cls, raw: str) -> str:
@@ -228,6 +254,7 @@ def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[Program
         reminder_minutes=form.reminder_minutes,
         holidays=form.holidays,
         track_weeks=form.track_weeks,
+        min_shared_hours=form.min_shared_hours,
     ), {}
 
 
@@ -253,6 +280,7 @@ async def create_program(
         reminder_minutes=spec.reminder_minutes,
         holidays=list(spec.holidays),
         track_weeks=spec.track_weeks,
+        weights={MIN_SHARED_KEY: spec.min_shared_hours},
         created_by_user_id=creator.id if creator else None,
         created_at=now,
         starts_on=now,

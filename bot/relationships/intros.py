@@ -11,7 +11,10 @@ from bot.engagement.custom_content import custom_prompts
 from bot.engagement.prompts import prompt_blocks
 from bot.kernel.messages import Actions, Context, GroupChatButton, Header, Mention, Message, Section, Text
 from bot.kernel.runtime import Runtime
+from bot.matching.overlap import shared_hours, working_mask
 from bot.programs.matches import match_groups
+from bot.programs.membership import min_shared_hours
+from bot.programs.voice import voice_blocks
 from bot.relationships.agreements import OPEN, MatchRef
 from storage.enums import ProgramKind, Role
 from storage.tables import Match, Program, Round, User, Waitlist, Workspace
@@ -53,6 +56,27 @@ def agreement_blocks(program: Program, match: Match) -> list:
     ]
 
 
+def short_overlap_blocks(program: Program, users: list[User], times_fit: bool) -> list:
+    """When a group shares less of the working day than the program asks, say so and offer the async start.
+
+    Matching only forms such a group when no other good pairing existed. With no shared time at all the
+    booking offer already says so (``times_fit`` is False), so this speaks only for a short overlap.
+    """
+    need = min_shared_hours(program)
+    hours = shared_hours(*(working_mask(u.timezone, u.work_start, u.work_end) for u in users))
+    if not times_fit or hours >= need:
+        return []
+    span = f"{hours:g} h" if hours >= 1 else f"{round(hours * 60)} minutes"
+    return [
+        Section(
+            text=Text.of(
+                f"Your working days share only {span}, so finding a time may be tight. If none of the times "
+                "below suits you, **start asynchronously**: share a short voice or video note about yourselves."
+            )
+        )
+    ]
+
+
 def intro_for_group(
     program: Program,
     rnd: Round,
@@ -70,6 +94,7 @@ def intro_for_group(
     ]
     if reasons:
         blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
+    blocks.extend(voice_blocks(users))
     blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
     return Message(summary=f"You're matched with {_names(users)}", blocks=tuple(blocks))
@@ -95,6 +120,7 @@ def intro_for_person(
     ]
     if reasons:
         blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
+    blocks.extend(voice_blocks([u for _, u in others]))
     blocks.append(
         Actions(
             elements=(
@@ -125,6 +151,7 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
         people = [(mm.role, u) for mm, u in ordered]
         users = [u for _, u in people]
         meeting, plan = await offer(session, program, match, users, now)
+        tight = short_overlap_blocks(program, users, plan.shared)
         base = f"program:{program.id}:round:{rnd.number}:match:{match.id}:intro"
         if groups_supported:
             message = intro_for_group(
@@ -132,7 +159,7 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                 rnd,
                 people,
                 match.reasons,
-                [*offer_blocks(meeting, plan, users), *agreement_blocks(program, match)],
+                [*tight, *offer_blocks(meeting, plan, users), *agreement_blocks(program, match)],
                 extra=extra,
             )
             target = to_group([u.platform_user_id for u in users])
@@ -155,7 +182,7 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                     user,
                     people,
                     match.reasons,
-                    [*offer_blocks(meeting, plan, users, viewer=user), *agreement_blocks(program, match)],
+                    [*tight, *offer_blocks(meeting, plan, users, viewer=user), *agreement_blocks(program, match)],
                     extra=extra,
                 )
                 items.append(

@@ -127,3 +127,27 @@ def test_cli_import_reports_every_bad_row_and_imports_nothing(seeded: str, tmp_p
         return len((await s.exec(select(Membership).where(Membership.program_id == program.id))).all())
 
     assert _query(seeded, lunch_count) == 0
+
+
+def test_cli_import_keeps_own_entries_and_overwrite_replaces_them(seeded: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "export"
+    run(["export", "--program", "coffee", "--out", str(out), "--db", seeded], capsys)
+    with (out / "participants.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["interests"] = "golf"
+    changed = tmp_path / "changed.csv"
+    with changed.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    code, stdout, err = run(["import", str(changed), "--program", "coffee", "--db", seeded], capsys)
+    assert code == 0, err
+    assert "Kept what people entered themselves: interests (6 people)" in " ".join(stdout.split())
+    code, stdout, err = run(["import", str(changed), "--program", "coffee", "--overwrite", "--db", seeded], capsys)
+    assert code == 0 and "Kept" not in stdout, stdout
+
+    async def interests(s):  # noqa: ANN001, ANN202
+        return {tuple(m.interests) for m in (await s.exec(select(Membership))).all() if m.program_id == 1}
+
+    assert _query(seeded, interests) == {("golf",)}

@@ -103,6 +103,6 @@ async def test_non_admins_cannot_run_any_admin_command(db, start_time) -> None: 
 
 async def test_help_lists_the_admin_commands(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
-    text = text_of(await h.command(h.actor("U1"), "help"))
+    text = text_of(await h.command(h.actor("U1"), "help admin"))
     for usage in ("export [program]", "announce [program] text", "audit [program]", "remove @person [program]"):
         assert usage in text

@@ -141,6 +141,7 @@ async def test_export_contents_and_anonymous_answers_only_as_totals(db, start_ti
 BAD_FILES = {
     "unknown role": (HEADER + GOOD + ",U2,boss,1,,,,Europe/Berlin,09:00,17:00\n", 3, "role"),
     "bad zone": (HEADER + GOOD + ",U2,peer,1,,,,Mars/Olympus,09:00,17:00\n", 3, "timezone"),
+    "zone abbreviation": (HEADER + GOOD + ",U2,peer,1,,,,EST,09:00,17:00\n", 3, "timezone"),
     "bad hours": (HEADER + GOOD + ",U2,peer,1,,,,Europe/Berlin,9am,17:00\n", 3, "work_start"),
     "same start and end": (HEADER + GOOD + ",U2,peer,1,,,,Europe/Berlin,09:00,09:00\n", 3, "work_end"),
     "bad capacity": (HEADER + GOOD + ",U2,peer,many,,,,Europe/Berlin,09:00,17:00\n", 3, "capacity"),
@@ -351,3 +352,48 @@ async def test_export_has_goals_agreements_and_when_each_match_started_and_ended
         (now + timedelta(weeks=12)).isoformat(),
         "track_over",
     )
+
+
+async def test_import_keeps_what_people_entered_unless_the_admin_overwrites(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin)
+    ana = h.actor("U1", "Ana", tz="Europe/Berlin")
+    await h.enrol(ana, profile={"interests": "climbing", "timezone": "America/New_York"})
+    text = HEADER + ",U1,peer,1,Python,golf,Sales,Europe/Lisbon,08:00,16:00\n"
+
+    async def upload(words: str) -> str:
+        event = FileUploadedEvent(actor=admin, filename="people.csv", content=text.encode(), text=words)
+        return text_of(await h.core.handle(event))
+
+    kept = await upload("import")
+    assert "Kept what people entered themselves: interests (1 person), timezone (1 person)." in kept
+    assert "--overwrite" in kept
+    async with db.session() as s:
+        member, user = (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).one()
+    assert member.interests == ["climbing"] and user.timezone == "America/New_York", "hers, kept"
+    assert member.department == "Sales" and member.skills_offered == ["Python"] and user.work_start == "08:00"
+
+    replaced = await upload("import --overwrite")
+    assert "Kept" not in replaced and "1 already in" in replaced
+    async with db.session() as s:
+        member, user = (await s.exec(select(Membership, User).join(User, User.id == Membership.user_id))).one()
+        audit = (await s.exec(select(AuditEntry).where(AuditEntry.action == "import"))).all()
+    assert member.interests == ["golf"] and user.timezone == "Europe/Lisbon"
+    assert "interests" not in member.self_entered and "timezone" not in user.self_entered
+    assert [a.details["kept"] for a in audit] == [{"interests": 1, "timezone": 1}, {}]
+    assert [a.details["overwrite"] for a in audit] == [False, True]
+
+
+async def test_a_role_chosen_with_join_as_is_kept_by_an_import(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin = h.actor("UADMIN", "Morgan", admin=True)
+    await h.create_program(admin, "mentoring", name="Mentoring", kind="mentoring")
+    ana = h.actor("U1", "Ana")
+    assert "as mentor" in text_of(await h.command(ana, "join as mentor"))
+    async with db.transaction() as s:
+        program = (await s.exec(select(Program))).one()
+        result = await import_participants(h.core, s, program, HEADER + ",U1,mentee,1,,,,,,\n", None)
+    assert result.kept == {"role": 1}
+    async with db.session() as s:
+        assert (await s.exec(select(Membership))).one().role == "mentor"

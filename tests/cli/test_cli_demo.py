@@ -51,7 +51,8 @@ def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
     result = tandem("db", "upgrade", cwd=tmp_path, env={"TANDEM_DEFAULT_TIMEZONE": "Mars/Olympus"})
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "tandem: bad setting TANDEM_DEFAULT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone (e.g. Europe/Berlin)"
+        "tandem: bad setting TANDEM_DEFAULT_TIMEZONE: 'Mars/Olympus' is not a time zone I know. Use a name like "
+        "Europe/Berlin."
     )
     result = tandem("db", "upgrade", cwd=tmp_path, env={"TANDEM_DATABASE_URL": "not a url"})
     assert result.returncode == 2 and "TANDEM_DATABASE_URL" in result.stderr

@@ -4,6 +4,7 @@ import pytest
 
 from bot.matching import MatchProblem, Participant, PastGroup, solve
 from bot.matching.engine import solve_with
+from bot.matching.problem import Weights
 
 
 def peer(pid, **kw):
@@ -228,3 +229,27 @@ def test_an_oversized_group_splits_to_keep_a_repeated_pair_apart():
     result = solve_with(problem(people, [PastGroup(("U3", "U4"), 1)], group_size=3), "heuristic")
     assert result.stats.repeats == 0 and not result.unmatched
     assert max(len(g.members) for g in result.groups) <= 4
+
+
+def _far_apart_friends():
+    likes = ("chess", "climbing", "jazz")
+    return [
+        peer("LA1", timezone="America/Los_Angeles", interests=likes),
+        peer("TK1", timezone="Asia/Tokyo", interests=likes),
+        peer("LA2", timezone="America/Los_Angeles", interests=("golf", "rust", "tea")),
+        peer("TK2", timezone="Asia/Tokyo", interests=("golf", "rust", "tea")),
+    ]
+
+
+@pytest.mark.parametrize("strategy", ["auto", "heuristic", "exact"])
+def test_pairs_without_shared_hours_are_avoided_when_another_good_pairing_exists(strategy):
+    result = solve_with(problem(_far_apart_friends()), strategy)
+    pairs = {frozenset(g.members) for g in result.groups}
+    assert pairs == {frozenset(["LA1", "LA2"]), frozenset(["TK1", "TK2"])}, "shared interests don't beat no hours"
+    relaxed = solve_with(problem(_far_apart_friends(), weights=Weights(min_shared_hours=0)), strategy)
+    assert {frozenset(g.members) for g in relaxed.groups} == {frozenset(["LA1", "TK1"]), frozenset(["LA2", "TK2"])}
+
+
+def test_a_pair_without_shared_hours_is_still_matched_when_nothing_else_exists():
+    result = solve(problem(_far_apart_friends()[:2]))
+    assert [sorted(g.members) for g in result.groups] == [["LA1", "TK1"]] and not result.unmatched

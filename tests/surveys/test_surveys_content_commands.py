@@ -122,3 +122,28 @@ async def test_a_program_creator_manages_their_own_program_only(db, start_time) 
     )
     assert "Added" in text_of(await h.command(owner, "prompt add #coffee week 3 What changed since week 1?"))
     assert "week 3" in text_of(await h.command(owner, "content list"))
+
+
+async def test_icebreaker_category_as_a_plain_word_and_no_twins(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    admin, _ = await program_with(h, 1)
+    assert "Added" in text_of(await h.command(admin, "icebreaker add fun What's your hidden talent?", channel="coffee"))
+    assert "Added" in text_of(await h.command(admin, "icebreaker add Fun fact about you?", channel="coffee"))
+    twin = await h.command(admin, "icebreaker add career what's YOUR hidden talent", channel="coffee")
+    assert "already in the rotation" in text_of(twin)
+    async with db.session() as s:
+        rows = (await s.exec(select(CustomContent).order_by(CustomContent.id))).all()
+    assert [(r.payload["category"], r.payload["text"]) for r in rows] == [
+        ("fun", "What's your hidden talent?"),
+        ("fun", "Fun fact about you?"),
+    ]
+    async with db.transaction() as s:  # a twin stored before this check still shows once
+        program = (await s.exec(select(Program))).one()
+        s.add(
+            CustomContent(workspace_id=program.workspace_id, kind="icebreaker", payload={"text": "FUN FACT about you"})
+        )
+    from bot.engagement.icebreakers import bank
+
+    async with db.session() as s:
+        texts = [i.text.casefold().rstrip("?") for i in await bank(s, program)]
+    assert texts.count("fun fact about you") == 1
