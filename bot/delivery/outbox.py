@@ -24,6 +24,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.digest import digest_failed, digest_sent
+from bot.delivery.pacing import pace_due
+from bot.delivery.urgency import DAY_DIGEST
 from bot.kernel.events import SentRef
 from bot.kernel.messages import Message
 from bot.kernel.port import SendError
@@ -173,6 +176,7 @@ class Dispatcher:
         """
         running: set[asyncio.Task[int]] = set()
         sent = 0
+        await pace_due(self.core, self.core.clock.now())  # quiet hours, weekly cap, the day's digest
         try:
             while True:
                 token = f"{self.core.instance_id}:{uuid.uuid4().hex[:12]}"
@@ -291,6 +295,8 @@ class Dispatcher:
                         "b_message": result.message_id if result else None,
                     }
                 )
+                if delivery.step == DAY_DIGEST:
+                    await digest_sent(session, delivery, result, now)
                 if result is not None:
                     await self._after_send(session, delivery, result)
             if sent_rows:
@@ -416,6 +422,8 @@ class Dispatcher:
         values: dict[str, Any] = {"last_error": str(failed.error)[:2000], "claimed_by": None}
         if failed.retry_at is None:
             values["state"] = DeliveryState.FAILED.value
+            if delivery.step == DAY_DIGEST:
+                await digest_failed(session, delivery, values["last_error"])
             log.warning(
                 "delivery %s failed for good after %d attempts: %s",
                 delivery.idempotency_key,
