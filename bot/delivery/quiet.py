@@ -114,7 +114,10 @@ def parse_day_hours(text: str) -> tuple[str, str]:
     parts = [p for p in text.replace("–", "-").replace(" to ", "-").split("-") if p.strip()]
     if len(parts) != 2:
         raise BadTime("Write your day as two 24-hour times, like 08:00-20:00.")
-    begin, finish = (parse_hhmm(p) for p in parts)
+    try:
+        begin, finish = (parse_hhmm(p) for p in parts)
+    except BadTime as problem:
+        raise BadTime(f"{problem}: write your day as two 24-hour times, like 08:00-20:00.") from None
     if begin >= finish:
         raise BadTime("Your day must start before it ends, like 08:00-20:00.")
     if datetime.combine(date.min, finish) - datetime.combine(date.min, begin) < timedelta(hours=2):
@@ -127,7 +130,10 @@ def parse_weekend(text: str) -> list[int]:
     words = [w for w in text.replace(",", " ").replace("/", " ").split() if w]
     if len(words) == 1 and words[0].lower() in NO_WEEKEND:
         return []
-    days = sorted({parse_weekday(w) for w in words})
+    try:
+        days = sorted({parse_weekday(w) for w in words})
+    except BadTime as problem:
+        raise BadTime(f"{problem}: write days like sat, sun (or none).") from None
     if len(days) >= 7:
         raise BadTime("Keep at least one day of the week for messages.")
     return days

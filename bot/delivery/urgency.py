@@ -3,8 +3,8 @@
 Kinds are the delivery's ``step``. Three classes:
 
 * ``NOW``: answers to something the person just did, and reminders tied to a time they chose; never held.
-* ``CAN_WAIT``: things other people (or admins) set going: held outside the reader's day, bundled into
-  the day's digest, but never counted or dropped by the weekly cap.
+* ``CAN_WAIT``: things other people (or admins) set going, and the "how did it go?" after a chat people
+  booked: held outside the reader's day, bundled into the day's digest, never counted or dropped by the cap.
 * ``UNPROMPTED``: what the bot starts on its own schedule (prompts, surveys, reviews): held, bundled,
   and counted against the program's weekly cap; when the cap is reached the lower priorities are dropped
   and the rest wait for the reader's next week.
@@ -31,7 +31,6 @@ NOW_STEPS = frozenset({"reminder", "welcome", "installed", "export"})
 # unprompted steps and their priority: the highest go first when the week has room for only some;
 # at or below DROP_AT a message that does not fit is dropped, above it waits for the reader's next week
 UNPROMPTED_PRIORITY = {
-    "followup": 6,
     "wrapup": 6,
     "goal_review": 5,
     "agreement_reminder": 4,

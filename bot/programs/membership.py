@@ -42,11 +42,13 @@ class ProgramSpec:
     reminder_minutes: int = 60
     holidays: tuple[str, ...] = ()
     track_weeks: int = 12
+    weekly_cap: int = 4
 
 
 MEETING_MINUTES = (10, 120)  # allowed coffee-chat lengths
 TRACK_WEEKS = (2, 52)  # how long a mentoring relationship runs before its wrap-up
 REMINDER_MINUTES = (0, 24 * 60)  # how long before a booked chat people are reminded (0: as it starts)
+WEEKLY_CAP = (1, 21)  # unprompted messages a person gets per week at most (bot/delivery/pacing.py)
 
 
 def parse_holidays(raw: str) -> tuple[tuple[str, ...], str | None]:
@@ -77,6 +79,7 @@ _FORM_DEFAULTS = {  # what a blank field of the program form means
     "reminder_minutes": "60",
     "holidays": "",
     "track_weeks": "12",
+    "weekly_cap": "4",
     "name": "",
 }
 _MINUTES = {"meeting_minutes": (MEETING_MINUTES, "Chat length"), "reminder_minutes": (REMINDER_MINUTES, "The reminder")}
@@ -109,6 +112,7 @@ class ProgramForm(BaseModel):
     reminder_minutes: int
     holidays: tuple[str, ...]
     track_weeks: int
+    weekly_cap: int
     name: str
 
     @model_validator(mode="before")
@@ -199,6 +203,15 @@ class ProgramForm(BaseModel):
             raise ValueError(f"The mentoring length is a whole number of weeks from {low} to {high}.")
         return int(raw)
 
+    @field_validator("weekly_cap", mode="before")
+    @classmethod
+    def _weekly_cap(cls, raw: str) -> int:
+        """At least one message a week (or nothing unprompted would ever arrive), at most three a day."""
+        low, high = WEEKLY_CAP
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"The weekly cap is a whole number of messages from {low} to {high}.")
+        return int(raw)
+
     @field_validator("name")
     @classmethod
     def _name(cls, raw: str) -> str:
@@ -228,6 +241,7 @@ def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[Program
         reminder_minutes=form.reminder_minutes,
         holidays=form.holidays,
         track_weeks=form.track_weeks,
+        weekly_cap=form.weekly_cap,
     ), {}
 
 
@@ -253,6 +267,7 @@ async def create_program(
         reminder_minutes=spec.reminder_minutes,
         holidays=list(spec.holidays),
         track_weeks=spec.track_weeks,
+        weekly_cap=spec.weekly_cap,
         created_by_user_id=creator.id if creator else None,
         created_at=now,
         starts_on=now,
