@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ DEFAULT_CAP = 4
 MAX_WAIT = timedelta(weeks=3)  # an unprompted message still not sent after this long is dropped
 
 
-def recipients(target: dict[str, Any]) -> list[str]:
+def recipients(target: Mapping[str, Any]) -> list[str]:
     """The people a delivery reaches (none for channel posts and updates)."""
     if target.get("kind") == "user":
         return [str(target.get("user_id"))]
@@ -117,27 +118,12 @@ async def _pace(session: AsyncSession, core: Runtime, now: datetime) -> None:
 async def _ledger(session: AsyncSession, core: Runtime, due: list[Delivery], now: datetime) -> _Ledger:
     """Everyone's day, every program's cap, and who was counted lately, for the people in ``due``."""
     people = {(d.workspace_id, u) for d in due for u in recipients(d.target)}
-    workspaces = sorted({w for w, _ in people})
-    users = (
-        await session.exec(
-            select(User).where(
-                col(User.workspace_id).in_(workspaces), col(User.platform_user_id).in_(sorted({u for _, u in people}))
-            )
-        )
-    ).all()
-    days = {
-        (u.workspace_id, u.platform_user_id): Day.of(u.timezone, u.day_start, u.day_end, u.weekend)
-        for u in users
-        if (u.workspace_id, u.platform_user_id) in people
-    }
-    fallback = Day.of(core.default_timezone, "08:00", "20:00", None)
-    days.update({p: fallback for p in people if p not in days})
     program_ids = sorted({d.program_id for d in due if d.program_id})
     programs = (await session.exec(select(Program).where(col(Program.id).in_(program_ids)))).all()
-    ledger = _Ledger(days=days, caps={p.id or 0: p.weekly_cap for p in programs})
+    ledger = _Ledger(days=await _days(session, core, people), caps={p.id or 0: p.weekly_cap for p in programs})
     counted = await session.exec(
         select(Delivery.workspace_id, Delivery.target, Delivery.counted_at).where(
-            col(Delivery.workspace_id).in_(workspaces),
+            col(Delivery.workspace_id).in_(sorted({w for w, _ in people})),
             col(Delivery.counted_at) >= now - timedelta(days=8),
             col(Delivery.state).not_in([DeliveryState.FAILED.value, DeliveryState.CANCELLED.value]),
         )
@@ -147,6 +133,24 @@ async def _ledger(session: AsyncSession, core: Runtime, due: list[Delivery], now
             if (workspace_id, user_id) in people and at is not None:
                 ledger.counted[(workspace_id, user_id)].append(at)
     return ledger
+
+
+async def _days(session: AsyncSession, core: Runtime, people: set[tuple[int, str]]) -> dict[tuple[int, str], Day]:
+    """Each person's day from their profile; someone Tandem has no row for gets the default day."""
+    users = (
+        await session.exec(
+            select(User).where(
+                col(User.workspace_id).in_(sorted({w for w, _ in people})),
+                col(User.platform_user_id).in_(sorted({u for _, u in people})),
+            )
+        )
+    ).all()
+    fallback = Day.of(core.default_timezone, "08:00", "20:00", None)
+    days = dict.fromkeys(people, fallback)
+    for u in users:
+        if (u.workspace_id, u.platform_user_id) in people:
+            days[(u.workspace_id, u.platform_user_id)] = Day.of(u.timezone, u.day_start, u.day_end, u.weekend)
+    return days
 
 
 async def _hold(
@@ -186,12 +190,8 @@ async def _pace_person(
         await _hold(session, items, day.next_start(now), HoldReason.QUIET_HOURS, now)
         return
     unprompted = [d for d in items if urgency(d.step) == Urgency.UNPROMPTED]
-    fresh = [d for d in unprompted if d.counted_at is None]
-    if fresh:
-        free_at = ledger.free_at(workspace_id, user_id, now, min(ledger.cap(d) for d in fresh))
-        if free_at is not None:
-            await _not_now(session, fresh, free_at, now)
-            unprompted, fresh = [d for d in unprompted if d not in fresh], []
+    fresh = await _room_for(session, ledger, workspace_id, user_id, unprompted, now)
+    unprompted = [d for d in unprompted if d.counted_at is not None or d in fresh]
     later = _overflow(unprompted)
     if later:  # more than one message holds: the most important now, the rest tomorrow
         await _not_now(session, later, day.next_day(now), now)
@@ -201,10 +201,24 @@ async def _pace_person(
         ledger.count(workspace_id, [user_id], now)
 
 
+async def _room_for(
+    session: AsyncSession, ledger: _Ledger, workspace_id: int, user_id: str, unprompted: list[Delivery], now: datetime
+) -> list[Delivery]:
+    """The not yet counted unprompted messages that may go now: all of them, or none (they wait or drop)."""
+    fresh = [d for d in unprompted if d.counted_at is None]
+    if not fresh:
+        return []
+    free_at = ledger.free_at(workspace_id, user_id, now, min(ledger.cap(d) for d in fresh))
+    if free_at is None:
+        return fresh
+    await _not_now(session, fresh, free_at, now)
+    return []
+
+
 def _overflow(unprompted: list[Delivery]) -> list[Delivery]:
     """The unprompted messages that do not fit in one digest, lowest priority first to go."""
     budget = MAX_BLOCKS - 1
-    later = []
+    later: list[Delivery] = []
     for delivery in sorted(unprompted, key=lambda d: (-priority(d.step), d.id or 0)):
         budget -= size(delivery)
         if budget < 0 and len(later) < len(unprompted) - 1:

@@ -146,7 +146,7 @@ async def held(session: AsyncSession, program: Program) -> Held:
             select(Delivery.state, Delivery.held_reason, Delivery.step, func.count())
             .where(Delivery.program_id == program.id, col(Delivery.held_reason).is_not(None))
             .where(col(Delivery.state).in_([DeliveryState.PENDING.value, DeliveryState.CANCELLED.value]))
-            .group_by(Delivery.state, Delivery.held_reason, Delivery.step)
+            .group_by(col(Delivery.state), col(Delivery.held_reason), col(Delivery.step))
         )
     ).all()
     counts: dict[str, int] = {}
@@ -154,7 +154,7 @@ async def held(session: AsyncSession, program: Program) -> Held:
     for state, reason, step, count in rows:
         if state == DeliveryState.CANCELLED.value and reason != HoldReason.DROPPED_CAP.value:
             continue  # held once, then cancelled for another reason (someone left, say)
-        counts[reason] = counts.get(reason, 0) + count
+        counts[reason or ""] = counts.get(reason or "", 0) + count
         if reason == HoldReason.DROPPED_CAP.value:
             dropped.add(step)
     return Held(

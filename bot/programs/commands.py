@@ -57,7 +57,7 @@ async def leave_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return say(f"You're not in {program.name}.")
 
 
-@command("profile", "profile [program]", "Edit your role, skills, interests, time zone and working hours.")
+@command("profile", "profile [program]", "Edit your role, skills, interests, time zone, working hours and quiet hours.")
 async def profile_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     member = await membership(ctx.session, program.id, ctx.user.id)
