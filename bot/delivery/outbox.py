@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.digest import digest_failed, digest_sent
-from bot.delivery.pacing import pace_due
+from bot.delivery.pacing import pace_due, unpaced
 from bot.delivery.urgency import DAY_DIGEST
 from bot.kernel.events import SentRef
 from bot.kernel.messages import Message
@@ -164,6 +164,7 @@ class Dispatcher:
         self._gate = asyncio.Semaphore(concurrency)  # shared by overlapping batches: total sends in flight
         self._tails: dict[str, asyncio.Future[_Deferred | None]] = {}  # per conversation: its latest sender
         self._renewed: dict[str, datetime] = {}  # claim token → when its lease was last pushed forward
+        self._paced_at: datetime | None = None  # deliveries written after this wait for the next pacing pass
         # SQLite takes one writer at a time and makes the others sleep in its busy handler (a millisecond
         # ladder): recordings and claims queue here instead. PostgreSQL writes concurrently, row by row.
         self._writes = asyncio.Semaphore(concurrency if core.db.is_postgres else 1)
@@ -177,7 +178,8 @@ class Dispatcher:
         running: set[asyncio.Task[int]] = set()
         sent = 0
         if getattr(self.core, "pacing", True):  # quiet hours, weekly cap, the day's digest
-            await pace_due(self.core, self.core.clock.now())
+            self._paced_at = self.core.clock.now()
+            await pace_due(self.core, self._paced_at)
         try:
             while True:
                 token = f"{self.core.instance_id}:{uuid.uuid4().hex[:12]}"
@@ -358,6 +360,8 @@ class Dispatcher:
                 .order_by(col(Delivery.id))
                 .limit(limit)
             )
+            if self._paced_at is not None:
+                query = query.where(~unpaced(self._paced_at))
             if db.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             ids = list((await session.exec(query)).all())

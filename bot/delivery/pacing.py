@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,18 +83,35 @@ class _Ledger:
 
 
 async def pace_due(core: Runtime, now: datetime) -> None:
-    """One pacing pass over what is due now (see the module docstring). Safe to run from many senders."""
-    try:
-        async with core.db.transaction() as session:
-            await _pace(session, core, now)
-    except Contended:
-        log.info("another sender bundled the same messages first; pacing again next pass")
+    """One pacing pass over what is due now (see the module docstring). Safe to run from many senders.
+
+    Goes through the due deliveries in chunks of ``PACE_LIMIT`` by id, one short transaction each.
+    """
+    after: int | None = 0
+    while after is not None:
+        try:
+            async with core.db.transaction() as session:
+                after = await _pace(session, core, now, after)
+        except Contended:
+            log.info("another sender bundled the same messages first; pacing again next pass")
+            return
 
 
-async def _pace(session: AsyncSession, core: Runtime, now: datetime) -> None:
+def unpaced(paced_at: datetime) -> ColumnElement[bool]:
+    """Deliveries written after a pacing pass began: the sender leaves them for its next pass."""
+    return and_(
+        col(Delivery.created_at).is_not(None),  # NULL would make the negation NULL, and the row unclaimable
+        col(Delivery.created_at) > paced_at,
+        col(Delivery.attempts) == 0,
+        col(Delivery.step).not_in(NOW_STEPS),
+    )
+
+
+async def _pace(session: AsyncSession, core: Runtime, now: datetime, after: int) -> int | None:
+    """Pace one chunk; returns the last id looked at, or None when this was the last chunk."""
     query = (
         select(Delivery)
-        .where(Delivery.state == DeliveryState.PENDING.value, Delivery.attempts == 0)
+        .where(Delivery.state == DeliveryState.PENDING.value, Delivery.attempts == 0, col(Delivery.id) > after)
         .where(or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now))
         .where(col(Delivery.step).not_in([*NOW_STEPS, DAY_DIGEST]))
         .order_by(col(Delivery.id))
@@ -101,9 +119,15 @@ async def _pace(session: AsyncSession, core: Runtime, now: datetime) -> None:
     )
     if core.db.is_postgres:
         query = query.with_for_update(skip_locked=True)
-    due = [d for d in (await session.exec(query)).all() if recipients(d.target)]
-    if not due:
-        return
+    rows = list((await session.exec(query)).all())
+    last = rows[-1].id if len(rows) == PACE_LIMIT else None
+    due = [d for d in rows if recipients(d.target)]
+    if due:
+        await _pace_chunk(session, core, due, now)
+    return last
+
+
+async def _pace_chunk(session: AsyncSession, core: Runtime, due: list[Delivery], now: datetime) -> None:
     ledger = await _ledger(session, core, due, now)
     by_person: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
     for delivery in due:

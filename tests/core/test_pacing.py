@@ -61,7 +61,7 @@ def _texts(h: Harness, user_id: str = "UADA") -> list[str]:
 
 
 async def test_what_can_wait_is_held_for_the_readers_morning_and_sent_in_order(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     h.clock.set(MONDAY_NIGHT)
     await _write(h, workspace_id, program_id, ("a", "booking", "Bo proposed Tue 10:00"))
@@ -96,7 +96,7 @@ async def test_what_can_wait_is_held_for_the_readers_morning_and_sent_in_order(s
 
 
 async def test_a_weekend_waits_for_monday_and_a_person_can_choose_their_own_day(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     ada = h.actor("UADA", "Ada")
     await h.enrol(ada)
@@ -120,7 +120,7 @@ async def test_a_weekend_waits_for_monday_and_a_person_can_choose_their_own_day(
 
 
 async def test_a_digest_carries_each_part_with_working_buttons_and_marks_each_sent_once(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     invite = Message(
         summary="Join?",
@@ -161,7 +161,7 @@ async def test_a_digest_carries_each_part_with_working_buttons_and_marks_each_se
 
 
 async def test_the_weekly_cap_waits_or_drops_by_priority_and_the_admin_sees_it(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h, cap="2")
     for day in range(4):  # Monday to Thursday, one unprompted message a day
         h.clock.set(MONDAY_NOON + timedelta(days=day))
@@ -184,7 +184,7 @@ async def test_the_weekly_cap_waits_or_drops_by_priority_and_the_admin_sees_it(s
 
 
 async def test_two_unprompted_messages_on_one_day_come_as_one(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     await _write(h, workspace_id, program_id, ("x", "prompt", "A prompt"))
     await h.core.dispatch()
@@ -198,10 +198,23 @@ async def test_two_unprompted_messages_on_one_day_come_as_one(sqlite_db: Databas
 
 
 async def test_bad_program_cap_gets_a_clear_answer_and_changes_nothing(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
     admin = h.actor("UADMIN", "Morgan", admin=True)
     response = await h.create_program(admin, weekly_cap="-1")
     assert isinstance(response, FormErrors)
     assert response.errors["weekly_cap"] == "The weekly cap is a whole number of messages from 1 to 21."
     async with sqlite_db.session() as session:
         assert (await session.exec(select(Program))).first() is None
+
+
+async def test_a_long_queue_is_paced_in_chunks_and_nothing_slips_out_at_night(sqlite_db: Database, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr("bot.delivery.pacing.PACE_LIMIT", 2)
+    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+    workspace_id, program_id = await _setup(h)
+    h.clock.set(MONDAY_NIGHT)
+    await _write(h, workspace_id, program_id, *[(f"q{n}", "booking", f"note {n}") for n in range(5)])
+    before = len(h.port.sent)
+    await h.core.dispatch()
+    assert h.port.sent[before:] == []
+    held = [d for d in await _rows(sqlite_db) if d.idempotency_key.startswith("q")]
+    assert len(held) == 5 and all(d.held_reason == HoldReason.QUIET_HOURS.value for d in held)
