@@ -60,8 +60,8 @@ def _texts(h: Harness, user_id: str = "UADA") -> list[str]:
     return [s.message.plain_text() for s in h.to(user_id)]
 
 
-async def test_what_can_wait_is_held_for_the_readers_morning_and_sent_in_order(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+async def test_what_can_wait_is_held_for_the_readers_morning_and_sent_in_order(db: Database) -> None:
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     h.clock.set(MONDAY_NIGHT)
     await _write(h, workspace_id, program_id, ("a", "booking", "Bo proposed Tue 10:00"))
@@ -80,10 +80,10 @@ async def test_what_can_wait_is_held_for_the_readers_morning_and_sent_in_order(s
 
     fresh = h.port.sent[sent_before:]
     assert [s.message.plain_text() for s in fresh] == ["Your chat starts in an hour", "Q?"], "only what cannot wait"
-    held = [d for d in await _rows(sqlite_db) if d.idempotency_key in ("a", "b")]
+    held = [d for d in await _rows(db) if d.idempotency_key in ("a", "b")]
     morning = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # Tuesday 08:00 in Berlin
     assert all(d.held_reason == HoldReason.QUIET_HOURS.value and d.next_attempt_at == morning for d in held)
-    async with sqlite_db.session() as session:
+    async with db.session() as session:
         program = (await session.exec(select(Program))).one()
         lines = await admin_delivery_lines(session, [program])
     assert any("2 held for their readers' quiet hours" in line for line in lines), lines
@@ -95,8 +95,8 @@ async def test_what_can_wait_is_held_for_the_readers_morning_and_sent_in_order(s
     assert "Bo proposed Tue 10:00" in last.message.plain_text().split("Bo has left")[0], "one digest, in order"
 
 
-async def test_a_weekend_waits_for_monday_and_a_person_can_choose_their_own_day(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+async def test_a_weekend_waits_for_monday_and_a_person_can_choose_their_own_day(db: Database) -> None:
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     ada = h.actor("UADA", "Ada")
     await h.enrol(ada)
@@ -104,7 +104,7 @@ async def test_a_weekend_waits_for_monday_and_a_person_can_choose_their_own_day(
     assert isinstance(form, OpenForm)
     bad = await h.submit(ada, form, {"timezone": BERLIN, "quiet_day": "25:00-07:00", "quiet_weekend": "fri, sat"})
     assert isinstance(bad, FormErrors) and "25:00" in bad.errors["quiet_day"]
-    async with sqlite_db.session() as session:
+    async with db.session() as session:
         user = (await session.exec(select(User).where(User.platform_user_id == "UADA"))).one()
         assert (user.day_start, user.day_end, user.weekend) == ("08:00", "20:00", [5, 6]), "a bad form changes nothing"
     ok = await h.submit(ada, form, {"timezone": BERLIN, "quiet_day": "07:00-19:00", "quiet_weekend": "fri, sat"})
@@ -115,12 +115,12 @@ async def test_a_weekend_waits_for_monday_and_a_person_can_choose_their_own_day(
     await _write(h, workspace_id, program_id, ("w", "booking", "Bo accepted"))
     await h.core.dispatch()
     assert "Bo accepted" not in _texts(h)[-1]
-    (row,) = [d for d in await _rows(sqlite_db) if d.idempotency_key == "w"]
+    (row,) = [d for d in await _rows(db) if d.idempotency_key == "w"]
     assert row.next_attempt_at == datetime(2026, 3, 8, 6, 0, tzinfo=UTC), "Sunday 07:00 in Berlin: her own week"
 
 
-async def test_a_digest_carries_each_part_with_working_buttons_and_marks_each_sent_once(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+async def test_a_digest_carries_each_part_with_working_buttons_and_marks_each_sent_once(db: Database) -> None:
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     invite = Message(
         summary="Join?",
@@ -146,7 +146,7 @@ async def test_a_digest_carries_each_part_with_working_buttons_and_marks_each_se
     (digest,) = h.port.sent[before:]
     text = digest.message.plain_text()
     assert text.index("talk about books") < text.index("Join Coffee?") < text.index("How is it going?")
-    rows = {d.idempotency_key: d for d in await _rows(sqlite_db)}
+    rows = {d.idempotency_key: d for d in await _rows(db)}
     parts = [rows["p1"], rows["p2"], rows["p3"]]
     assert all(p.state == DeliveryState.SENT.value for p in parts)
     assert {p.platform_message_id for p in parts} == {digest.ref.message_id}
@@ -160,8 +160,8 @@ async def test_a_digest_carries_each_part_with_working_buttons_and_marks_each_se
     assert "Join Coffee?" not in after
 
 
-async def test_the_weekly_cap_waits_or_drops_by_priority_and_the_admin_sees_it(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+async def test_the_weekly_cap_waits_or_drops_by_priority_and_the_admin_sees_it(db: Database) -> None:
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h, cap="2")
     for day in range(4):  # Monday to Thursday, one unprompted message a day
         h.clock.set(MONDAY_NOON + timedelta(days=day))
@@ -169,11 +169,11 @@ async def test_the_weekly_cap_waits_or_drops_by_priority_and_the_admin_sees_it(s
         await _write(h, workspace_id, program_id, (f"u{day}", step, f"nudge {day}"))
         await h.core.dispatch()
     assert [t for t in _texts(h) if t.startswith("nudge")] == ["nudge 0", "nudge 1"]
-    rows = {d.idempotency_key: d for d in await _rows(sqlite_db)}
+    rows = {d.idempotency_key: d for d in await _rows(db)}
     assert rows["u2"].held_reason == HoldReason.WEEKLY_CAP.value
     assert Day.of(BERLIN, "08:00", "20:00", None).local_date(rows["u2"].next_attempt_at).isoformat() == "2026-03-09"
     assert rows["u3"].state == DeliveryState.CANCELLED.value, "a week-old prompt is not worth sending"
-    async with sqlite_db.session() as session:
+    async with db.session() as session:
         program = (await session.exec(select(Program))).one()
         lines = await admin_delivery_lines(session, [program])
     assert any("1 waiting for room under the weekly cap" in li and "1 dropped" in li for li in lines), lines
@@ -183,8 +183,8 @@ async def test_the_weekly_cap_waits_or_drops_by_priority_and_the_admin_sees_it(s
     assert _texts(h)[-1] == "nudge 2", "it waited for her next week"
 
 
-async def test_two_unprompted_messages_on_one_day_come_as_one(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+async def test_two_unprompted_messages_on_one_day_come_as_one(db: Database) -> None:
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     await _write(h, workspace_id, program_id, ("x", "prompt", "A prompt"))
     await h.core.dispatch()
@@ -197,24 +197,24 @@ async def test_two_unprompted_messages_on_one_day_come_as_one(sqlite_db: Databas
     assert _texts(h)[-1] == "A survey"
 
 
-async def test_bad_program_cap_gets_a_clear_answer_and_changes_nothing(sqlite_db: Database) -> None:
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+async def test_bad_program_cap_gets_a_clear_answer_and_changes_nothing(db: Database) -> None:
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     admin = h.actor("UADMIN", "Morgan", admin=True)
     response = await h.create_program(admin, weekly_cap="-1")
     assert isinstance(response, FormErrors)
     assert response.errors["weekly_cap"] == "The weekly cap is a whole number of messages from 1 to 21."
-    async with sqlite_db.session() as session:
+    async with db.session() as session:
         assert (await session.exec(select(Program))).first() is None
 
 
-async def test_a_long_queue_is_paced_in_chunks_and_nothing_slips_out_at_night(sqlite_db: Database, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_long_queue_is_paced_in_chunks_and_nothing_slips_out_at_night(db: Database, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr("bot.delivery.pacing.PACE_LIMIT", 2)
-    h = Harness.create(sqlite_db, MONDAY_NOON, pacing=True)
+    h = Harness.create(db, MONDAY_NOON, pacing=True)
     workspace_id, program_id = await _setup(h)
     h.clock.set(MONDAY_NIGHT)
     await _write(h, workspace_id, program_id, *[(f"q{n}", "booking", f"note {n}") for n in range(5)])
     before = len(h.port.sent)
     await h.core.dispatch()
     assert h.port.sent[before:] == []
-    held = [d for d in await _rows(sqlite_db) if d.idempotency_key.startswith("q")]
+    held = [d for d in await _rows(db) if d.idempotency_key.startswith("q")]
     assert len(held) == 5 and all(d.held_reason == HoldReason.QUIET_HOURS.value for d in held)
