@@ -40,6 +40,7 @@ class Tandem:
         instance_id: str | None = None,
         default_timezone: str = "UTC",
         step_grace: timedelta | None = None,
+        pacing: bool = True,
     ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
@@ -48,6 +49,7 @@ class Tandem:
         self.ports: dict[str, ChatPort] = {}
         self.default_timezone = default_timezone
         self.step_grace = step_grace  # None: per-kind defaults in bot.schedule.calendar.GRACE
+        self.pacing = pacing  # quiet hours, the weekly cap and the day's digest (bot/delivery/pacing.py)
         self.wakeup = asyncio.Event()  # set when new deliveries are waiting, so the sender loop runs now
 
     def register_port(self, platform: str, port: ChatPort) -> None:

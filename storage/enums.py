@@ -88,6 +88,15 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    BUNDLED = "bundled"  # carried by a day's digest (digest_id); marked sent when the digest is
+
+
+class HoldReason(StrEnum):
+    """Why a delivery waited, or was dropped (bot/delivery/pacing.py); admins see it in the report."""
+
+    QUIET_HOURS = "quiet_hours"
+    WEEKLY_CAP = "weekly_cap"
+    DROPPED_CAP = "dropped_weekly_cap"
 
 
 class StepState(StrEnum):

@@ -76,6 +76,11 @@ class User(SQLModel, table=True):
     timezone_from_profile: bool = False
     work_start: str = Field(default="09:00", max_length=5)
     work_end: str = Field(default="17:00", max_length=5)
+    day_start: str = Field(default="08:00", max_length=5)  # quiet hours: what can wait comes only in
+    day_end: str = Field(default="20:00", max_length=5)  # ... this day, in their zone, and not on their weekend
+    weekend: list[int] = Field(  # weekdays, Monday = 0
+        default_factory=lambda: [5, 6], sa_column=Column(JSON, nullable=False, default=lambda: [5, 6])
+    )
     is_platform_admin: bool = False
     shoutouts: bool = True
     is_bot: bool = False
@@ -122,6 +127,7 @@ class Program(SQLModel, table=True):
     reminder_minutes: int = 60
     holidays: list[str] = _json_list()
     track_weeks: int = 12
+    weekly_cap: int = 4  # unprompted messages a person gets per week at most (bot/delivery/pacing.py)
     starts_on: datetime | None = _utc(default=None)
     created_by_user_id: int | None = Field(default=None, foreign_key="tandem_user.id")
     created_at: datetime | None = _utc(default=None)
@@ -257,6 +263,10 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime | None = _utc(default=None)
     sent_at: datetime | None = _utc(default=None)
+    held_at: datetime | None = _utc(default=None)  # first held back (quiet hours or the weekly cap)
+    held_reason: str | None = Field(default=None, max_length=32)  # storage.enums.HoldReason
+    counted_at: datetime | None = _utc(default=None)  # counted against its readers' weekly cap
+    digest_id: int | None = Field(default=None, index=True)  # the day's digest that carries this message
 
 
 class SurveyInstance(SQLModel, table=True):

@@ -134,6 +134,7 @@ async def _save_settings(ctx: Ctx, existing: Program, spec: ProgramSpec) -> Resp
     existing.timezone, existing.group_size, existing.enrolment = spec.timezone, spec.group_size, spec.enrolment
     existing.meeting_minutes, existing.reminder_minutes = spec.meeting_minutes, spec.reminder_minutes
     existing.track_weeks = spec.track_weeks  # live matches keep running to the new length
+    existing.weekly_cap = spec.weekly_cap
     existing.holidays = list(spec.holidays)
     existing.weights = {**existing.weights, MIN_SHARED_KEY: spec.min_shared_hours}
     await ctx.audit("program_settings", existing, **{k: str(v) for k, v in spec.__dict__.items()})

@@ -16,6 +16,7 @@ from bot.app.commands import run_command
 from bot.app.once import event_key, first_time, retry_races, turns_of
 from bot.chat import registry
 from bot.chat.context import Ctx
+from bot.delivery.digest import splice
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.kernel.events import (
     ActionEvent,
@@ -99,7 +100,8 @@ async def _route(ctx: Ctx, event: Event) -> Response:
 
 async def on_action(ctx: Ctx, event: ActionEvent) -> Response:
     """A click: the button registry finds the feature's handler and decodes the value for it."""
-    return await registry.click(ctx, event.action_id, event.value)
+    response = await registry.click(ctx, event.action_id, event.value)
+    return await splice(ctx.session, ctx.workspace.id, event, response)  # a click inside a day's digest
 
 
 async def on_form(ctx: Ctx, event: FormSubmittedEvent) -> Response:

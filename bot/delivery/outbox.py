@@ -24,6 +24,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.digest import digest_failed, digest_sent
+from bot.delivery.pacing import pace_due, unpaced
+from bot.delivery.urgency import DAY_DIGEST
 from bot.kernel.events import SentRef
 from bot.kernel.messages import Message
 from bot.kernel.port import SendError
@@ -161,6 +164,7 @@ class Dispatcher:
         self._gate = asyncio.Semaphore(concurrency)  # shared by overlapping batches: total sends in flight
         self._tails: dict[str, asyncio.Future[_Deferred | None]] = {}  # per conversation: its latest sender
         self._renewed: dict[str, datetime] = {}  # claim token → when its lease was last pushed forward
+        self._paced_at: datetime | None = None  # deliveries written after this wait for the next pacing pass
         # SQLite takes one writer at a time and makes the others sleep in its busy handler (a millisecond
         # ladder): recordings and claims queue here instead. PostgreSQL writes concurrently, row by row.
         self._writes = asyncio.Semaphore(concurrency if core.db.is_postgres else 1)
@@ -173,6 +177,9 @@ class Dispatcher:
         """
         running: set[asyncio.Task[int]] = set()
         sent = 0
+        if getattr(self.core, "pacing", True):  # quiet hours, weekly cap, the day's digest
+            self._paced_at = self.core.clock.now()
+            await pace_due(self.core, self._paced_at)
         try:
             while True:
                 token = f"{self.core.instance_id}:{uuid.uuid4().hex[:12]}"
@@ -291,6 +298,8 @@ class Dispatcher:
                         "b_message": result.message_id if result else None,
                     }
                 )
+                if delivery.step == DAY_DIGEST:
+                    await digest_sent(session, delivery, result, now)
                 if result is not None:
                     await self._after_send(session, delivery, result)
             if sent_rows:
@@ -351,6 +360,8 @@ class Dispatcher:
                 .order_by(col(Delivery.id))
                 .limit(limit)
             )
+            if self._paced_at is not None:
+                query = query.where(~unpaced(self._paced_at))
             if db.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             ids = list((await session.exec(query)).all())
@@ -416,6 +427,8 @@ class Dispatcher:
         values: dict[str, Any] = {"last_error": str(failed.error)[:2000], "claimed_by": None}
         if failed.retry_at is None:
             values["state"] = DeliveryState.FAILED.value
+            if delivery.step == DAY_DIGEST:
+                await digest_failed(session, delivery, values["last_error"])
             log.warning(
                 "delivery %s failed for good after %d attempts: %s",
                 delivery.idempotency_key,

@@ -1,4 +1,5 @@
-"""What admins see of delivery: a round's progress and the messages that finally failed, with their error.
+"""What admins see of delivery: a round's progress, what pacing holds back, and the messages that finally
+failed, with their error.
 
 A delivery that fails for good is kept (state ``failed``, ``last_error``) rather than dropped, so it shows
 up here, in `status` and in the home view, instead of disappearing silently.
@@ -13,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.enums import DeliveryState
+from storage.enums import DeliveryState, HoldReason
 from storage.tables import Delivery, Program, Round
 
 ERROR_CHARS = 160
@@ -108,12 +109,59 @@ async def round_progress(session: AsyncSession, program: Program) -> RoundProgre
             )
         ).all()
     )
-    waiting = counts.get(DeliveryState.PENDING.value, 0) + counts.get(DeliveryState.SENDING.value, 0)
+    waiting = sum(counts.get(s.value, 0) for s in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.BUNDLED))
     return RoundProgress(
         number=rnd.number,
         sent=counts.get(DeliveryState.SENT.value, 0),
         waiting=waiting,
         failed=counts.get(DeliveryState.FAILED.value, 0),
+    )
+
+
+@dataclass(frozen=True)
+class Held:
+    """Messages pacing held back (bot/delivery/pacing.py): for quiet hours, for the weekly cap, or dropped."""
+
+    quiet_hours: int = 0
+    weekly_cap: int = 0
+    dropped: int = 0
+    dropped_steps: tuple[str, ...] = ()
+
+    def line(self, program: str) -> str | None:
+        if not (self.quiet_hours or self.weekly_cap or self.dropped):
+            return None
+        parts = [
+            f"{self.quiet_hours} held for their readers' quiet hours",
+            f"{self.weekly_cap} waiting for room under the weekly cap",
+        ]
+        if self.dropped:
+            parts.append(f"{self.dropped} dropped over the weekly cap ({', '.join(self.dropped_steps)})")
+        return f"⏸ {program}: " + ", ".join(parts)
+
+
+async def held(session: AsyncSession, program: Program) -> Held:
+    """What is held now, and what the weekly cap dropped, for one program."""
+    rows = (
+        await session.exec(
+            select(Delivery.state, Delivery.held_reason, Delivery.step, func.count())
+            .where(Delivery.program_id == program.id, col(Delivery.held_reason).is_not(None))
+            .where(col(Delivery.state).in_([DeliveryState.PENDING.value, DeliveryState.CANCELLED.value]))
+            .group_by(col(Delivery.state), col(Delivery.held_reason), col(Delivery.step))
+        )
+    ).all()
+    counts: dict[str, int] = {}
+    dropped: set[str] = set()
+    for state, reason, step, count in rows:
+        if state == DeliveryState.CANCELLED.value and reason != HoldReason.DROPPED_CAP.value:
+            continue  # held once, then cancelled for another reason (someone left, say)
+        counts[reason or ""] = counts.get(reason or "", 0) + count
+        if reason == HoldReason.DROPPED_CAP.value:
+            dropped.add(step)
+    return Held(
+        quiet_hours=counts.get(HoldReason.QUIET_HOURS.value, 0),
+        weekly_cap=counts.get(HoldReason.WEEKLY_CAP.value, 0),
+        dropped=counts.get(HoldReason.DROPPED_CAP.value, 0),
+        dropped_steps=tuple(sorted(dropped)),
     )
 
 
@@ -124,6 +172,9 @@ async def admin_delivery_lines(session: AsyncSession, programs: list[Program], l
         progress = await round_progress(session, program)
         if progress is not None:
             lines.append(f"📬 {program.name}: {progress.line()}")
+        held_line = (await held(session, program)).line(program.name)
+        if held_line:
+            lines.append(held_line)
     failures = await recent_failures(session, program_ids=[p.id for p in programs if p.id is not None], limit=limit)
     if failures:
         lines.append(f"⚠️ Last {len(failures)} failed deliveries:")

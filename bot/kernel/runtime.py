@@ -36,6 +36,7 @@ class Runtime(Protocol):
     ports: dict[str, ChatPort]
     default_timezone: str
     step_grace: timedelta | None
+    pacing: bool
     wakeup: asyncio.Event
 
     def port(self, platform: str) -> ChatPort:

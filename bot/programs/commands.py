@@ -60,7 +60,7 @@ async def leave_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return say(f"You're not in {program.name}.")
 
 
-@command("profile", "profile [program]", "Edit your profile: a line about you, skills, interests, hours.")
+@command("profile", "profile [program]", "Edit your profile: a line about you, skills, interests, hours, quiet hours.")
 async def profile_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     member = await membership(ctx.session, program.id, ctx.user.id)

@@ -8,6 +8,7 @@ from bot.kernel.messages import Form, Option, SelectInput, TextInput
 from bot.kernel.timeutil import WEEKDAYS, BadTime, parse_hhmm
 from bot.kernel.zones import zone_problem
 from bot.programs.membership import MAX_GROUP_SIZE, min_shared_hours, split_list
+from bot.programs.quiet_profile import DAY_FIELD, WEEKEND_FIELD, parse_quiet, quiet_fields
 from bot.programs.voice import MAX_ABOUT, MAX_ASK
 from storage.enums import Cadence, Enrolment, ProgramKind, Role
 from storage.tables import Membership, Program, User
@@ -99,6 +100,7 @@ def profile_form(program: Program, user: User, membership: Membership) -> Form:
         TextInput(
             field_id="work_end", label="Working hours end", placeholder="17:00", initial=user.work_end, max_length=5
         ),
+        *quiet_fields(user),
         SelectInput(
             field_id="shoutouts",
             label="Celebrate our milestones in the channel?",
@@ -196,6 +198,15 @@ def _save_profile(
 
 def apply_profile(program: Program, user: User, membership: Membership, values: dict[str, Any]) -> dict[str, str]:
     """Validate everything first, then change; returns field errors and changes nothing if any."""
+    quiet, errors = parse_quiet(user, _one(values, DAY_FIELD), _one(values, WEEKEND_FIELD))
+    if not errors:
+        errors = _apply_profile(program, user, membership, values)
+    if not errors:
+        user.day_start, user.day_end, user.weekend = quiet
+    return errors
+
+
+def _apply_profile(program: Program, user: User, membership: Membership, values: dict[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     role = _one(values, "role") or membership.role
     if role not in _allowed_roles(program):
@@ -231,6 +242,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
             "meeting_minutes": str(p.meeting_minutes),
             "track_weeks": str(p.track_weeks),
             "reminder_minutes": str(p.reminder_minutes),
+            "weekly_cap": str(p.weekly_cap),
             "holidays": ", ".join(p.holidays),
             "min_shared_hours": f"{min_shared_hours(p):g}",
         }
@@ -247,6 +259,7 @@ def _program_initials(default_tz: str, channel_id: str | None, p: Program | None
         "meeting_minutes": "30",
         "track_weeks": "12",
         "reminder_minutes": "60",
+        "weekly_cap": "4",
         "holidays": "",
         "min_shared_hours": "1",
     }
@@ -339,6 +352,12 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
                 label="Shared working hours a pair needs (matching avoids less when it can)",
                 initial=v["min_shared_hours"],
                 max_length=4,
+            ),
+            TextInput(
+                field_id="weekly_cap",
+                label="Unprompted messages per person per week, at most",
+                initial=v["weekly_cap"],
+                max_length=2,
             ),
             TextInput(
                 field_id="holidays",

@@ -44,6 +44,7 @@ class ProgramSpec:
     holidays: tuple[str, ...] = ()
     track_weeks: int = 12
     min_shared_hours: float = 1.0
+    weekly_cap: int = 4
 
 
 MIN_SHARED_HOURS = (0, 8)  # matching avoids pairs with fewer shared working hours than the program asks
@@ -58,6 +59,7 @@ def min_shared_hours(program: Program) -> float:
 MEETING_MINUTES = (10, 120)  # allowed coffee-chat lengths
 TRACK_WEEKS = (2, 52)  # how long a mentoring relationship runs before its wrap-up
 REMINDER_MINUTES = (0, 24 * 60)  # how long before a booked chat people are reminded (0: as it starts)
+WEEKLY_CAP = (1, 21)  # unprompted messages a person gets per week at most (bot/delivery/pacing.py)
 
 
 def parse_holidays(raw: str) -> tuple[tuple[str, ...], str | None]:
@@ -89,6 +91,7 @@ _FORM_DEFAULTS = {  # what a blank field of the program form means
     "holidays": "",
     "track_weeks": "12",
     "min_shared_hours": "1",
+    "weekly_cap": "4",
     "name": "",
 }
 _MINUTES = {"meeting_minutes": (MEETING_MINUTES, "Chat length"), "reminder_minutes": (REMINDER_MINUTES, "The reminder")}
@@ -122,6 +125,7 @@ class ProgramForm(BaseModel):
     holidays: tuple[str, ...]
     track_weeks: int
     min_shared_hours: float
+    weekly_cap: int
     name: str
 
     @model_validator(mode="before")
@@ -225,6 +229,15 @@ class ProgramForm(BaseModel):
             raise ValueError(problem)
         return hours
 
+    @field_validator("weekly_cap", mode="before")
+    @classmethod
+    def _weekly_cap(cls, raw: str) -> int:
+        """At least one message a week (or nothing unprompted would ever arrive), at most three a day."""
+        low, high = WEEKLY_CAP
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"The weekly cap is a whole number of messages from {low} to {high}.")
+        return int(raw)
+
     @field_validator("name")
     @classmethod
     def _name(cls, raw: str) -> str:
@@ -255,6 +268,7 @@ def parse_spec(values: dict[str, Any], default_tz: str = "UTC") -> tuple[Program
         holidays=form.holidays,
         track_weeks=form.track_weeks,
         min_shared_hours=form.min_shared_hours,
+        weekly_cap=form.weekly_cap,
     ), {}
 
 
@@ -281,6 +295,7 @@ async def create_program(
         holidays=list(spec.holidays),
         track_weeks=spec.track_weeks,
         weights={MIN_SHARED_KEY: spec.min_shared_hours},
+        weekly_cap=spec.weekly_cap,
         created_by_user_id=creator.id if creator else None,
         created_at=now,
         starts_on=now,

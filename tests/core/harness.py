@@ -33,9 +33,11 @@ class Harness:
     clock: SimulatedClock
 
     @classmethod
-    def create(cls, db: Database, start: datetime) -> Harness:
+    def create(cls, db: Database, start: datetime, *, pacing: bool = False) -> Harness:
+        """``pacing`` off by default: feature tests check what is sent, not when the reader's day allows it
+        (tests/core/test_pacing.py, the adapters' digest tests and the 12-week demo test pacing itself)."""
         clock = SimulatedClock(start)
-        core = Tandem(db, clock=clock, instance_id="test")
+        core = Tandem(db, clock=clock, instance_id="test", pacing=pacing)
         port = ConsolePort(clock=clock)
         core.register_port(PLATFORM, port)
         return cls(core=core, port=port, clock=clock)

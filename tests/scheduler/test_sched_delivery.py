@@ -199,7 +199,7 @@ async def test_two_senders_share_the_queue_without_overlap(db, start_time) -> No
     await _queue(h, 300)
     from bot.core import Tandem
 
-    other = Tandem(db, clock=h.clock, instance_id="other")
+    other = Tandem(db, clock=h.clock, instance_id="other", pacing=False)
     other.register_port("console", h.port)
     counts = await asyncio.gather(
         Dispatcher(h.core).run_once(limit=50),

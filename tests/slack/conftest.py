@@ -38,7 +38,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def harness(database: Database, fake: FakeSlack) -> AsyncIterator[Harness]:
-    core = Tandem(database)
+    core = Tandem(database, pacing=False)  # real wall clock: quiet hours would make the test depend on the time of day
     app = web.Application()
     mount(app, core, slack_config(fake))
     server = TestServer(app, host="127.0.0.1")
