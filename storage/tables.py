@@ -81,6 +81,7 @@ class User(SQLModel, table=True):
     is_bot: bool = False
     created_at: datetime | None = _utc(default=None)
     updated_at: datetime | None = _utc(default=None)
+    last_active_at: datetime | None = _utc(default=None)  # their own last event, for the retention limit
 
 
 class Avoidance(SQLModel, table=True):

@@ -12,20 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.withdraw import withdraw_deliveries
 from bot.privacy.scan import scrub_everywhere
-from bot.privacy.traces import ERASED_TEXT, PLACEHOLDER_NAME, free_text_answers, placeholder_id, traces_of
+from bot.privacy.traces import ERASED_TEXT, PLACEHOLDER_NAME, free_text_answers, is_forgotten, placeholder_id, traces_of
 from bot.programs.membership import leave
-from storage.enums import EndReason, MembershipStatus
+from storage.database import Database
+from storage.enums import DeliveryState, EndReason, MembershipStatus
 from storage.tables import (
     Agreement,
     AuditEntry,
     Avoidance,
     ConversationAddress,
+    Delivery,
     Goal,
     Installation,
     Membership,
@@ -89,11 +91,11 @@ async def _erase_own_words(session: AsyncSession, user_id: int) -> None:
 
 async def _drop_addresses(session: AsyncSession, user: User) -> None:
     """Rows that exist only to reach or describe the person: their avoid list, chat addresses, files."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(Avoidance).where(or_(col(Avoidance.user_id) == user.id, col(Avoidance.avoided_user_id) == user.id))
     )
-    await session.exec(delete(ConversationAddress).where(col(ConversationAddress.user_id) == user.id))  # type: ignore[call-overload]
-    await session.exec(delete(TeamsPendingFile).where(col(TeamsPendingFile.user_id) == user.platform_user_id))  # type: ignore[call-overload]
+    await session.exec(delete(ConversationAddress).where(col(ConversationAddress.user_id) == user.id))
+    await session.exec(delete(TeamsPendingFile).where(col(TeamsPendingFile.user_id) == user.platform_user_id))
     groups = (await session.exec(select(SlackGroupDM))).all()
     for group in groups:
         if user.platform_user_id in group.members.split(","):
@@ -142,12 +144,38 @@ async def forget_person(
     return Forgotten(programs_left=left, messages_cancelled=cancelled, rows_scrubbed=scrubbed)
 
 
+async def workspace_uninstalled(db: Database, platform: str, external_id: str, now: datetime, *, forget: bool) -> int:
+    """The app was removed from a workspace: note when, and with ``forget`` erase everyone there.
+
+    Returns how many people were forgotten. Programs and their totals stay (an admin reinstalling sees the
+    history, with "Former participant" in every seat); nothing is sent, since the bot can no longer write.
+    """
+    async with db.transaction() as session:
+        workspace = (
+            await session.exec(
+                select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
+            )
+        ).first()
+        if workspace is None:
+            return 0
+        workspace.uninstalled_at = now
+        if not forget:
+            return 0
+        count = await forget_workspace(session, workspace, now)
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.workspace_id) == workspace.id, col(Delivery.state) == DeliveryState.PENDING.value)
+            .values(state=DeliveryState.CANCELLED.value)
+        )
+        return count
+
+
 async def forget_workspace(session: AsyncSession, workspace: Workspace, now: datetime) -> int:
     """Forget everyone Tandem knows in a workspace (after an uninstall); returns how many people."""
     people = (await session.exec(select(User).where(User.workspace_id == workspace.id))).all()
     count = 0
     for user in people:
-        if not user.platform_user_id.startswith("forgotten-"):
+        if not is_forgotten(user):
             await forget_person(session, user, now, ForgetReason.UNINSTALL)
             count += 1
     return count
