@@ -117,7 +117,14 @@ async def _candidates(session: AsyncSession, table: Table, traces: Traces) -> li
     return [dict(row._mapping) for row in (await (await session.connection()).execute(query)).all()]
 
 
+def _someone_else(table: Table, row: dict[str, Any], traces: Traces) -> bool:
+    """Another person's own user row: a namesake is not the person, and keeps their name."""
+    return table.name == USER_TABLE and row.get("id") != traces.user_id
+
+
 def _about(table: Table, row: dict[str, Any], traces: Traces) -> bool:
+    if _someone_else(table, row, traces):
+        return False
     if any(row.get(c.name) == traces.user_id for c in _user_keys(table)):
         return True
     return any(carries(traces, row.get(c.name)) for c in table.columns if _is_text(c) or _is_json(c))
@@ -170,6 +177,8 @@ async def scrub_everywhere(session: AsyncSession, traces: Traces) -> int:
         primary = list(table.primary_key.columns)
         for row in (await (await session.connection()).execute(select(table).where(or_(*conditions)))).all():
             data = dict(row._mapping)
+            if _someone_else(table, data, traces):
+                continue
             values = {
                 c.name: _scrub(data[c.name], traces, subs)
                 for c in table.columns
