@@ -102,3 +102,17 @@ async def test_admin_forgets_a_person_others_cannot(db, start_time) -> None:  # 
     assert await scan(h, BEN, -1, by_key=False) == {}
     again = await h.click(ADMIN, sent, "privacy:forget")
     assert "nothing left" in text_of(again)
+
+
+async def test_a_namesake_and_short_words_are_left_alone(db, start_time) -> None:  # noqa: ANN001
+    """Forgetting one Zoë Quartermain leaves another person of that name, and words merely containing it, alone."""
+    h = Harness.create(db, start_time)
+    await lived_in(h)
+    async with db.transaction() as s:
+        zoe = (await s.exec(select(User).where(User.platform_user_id == ZOE.actor.user_id))).one()
+        s.add(User(workspace_id=zoe.workspace_id, platform_user_id="UOTHER", display_name="Zoë Quartermain"))
+    ask = await h.command(ADMIN, "forget @Zoë", mentions=(MentionRef(user_id=ZOE.actor.user_id, text="@Zoë"),))
+    await h.click(ADMIN, _as_sent(h, ask), "privacy:forget")
+    other = await user_row(h, "UOTHER")
+    assert other.display_name == "Zoë Quartermain"
+    assert (await user_row(h, BEN.actor.user_id)).display_name == "Benedikt Oyelaran"
