@@ -19,11 +19,12 @@ from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.events import Actor, Event, Response
 from bot.kernel.messages import Message
 from bot.kernel.port import ChatPort
-from bot.kernel.runtime import AdminPolicy
+from bot.kernel.runtime import AdminPolicy, PrivacyPolicy
+from bot.privacy.erase import workspace_uninstalled
 from bot.schedule.steps import run_due_steps
 from storage.database import Database
 
-__all__ = ["AdminPolicy", "Tandem"]
+__all__ = ["AdminPolicy", "PrivacyPolicy", "Tandem"]
 
 log = logging.getLogger("tandem.core")
 
@@ -41,6 +42,7 @@ class Tandem:
         default_timezone: str = "UTC",
         step_grace: timedelta | None = None,
         pacing: bool = True,
+        privacy: PrivacyPolicy | None = None,
     ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
@@ -50,6 +52,7 @@ class Tandem:
         self.default_timezone = default_timezone
         self.step_grace = step_grace  # None: per-kind defaults in bot.schedule.calendar.GRACE
         self.pacing = pacing  # quiet hours, the weekly cap and the day's digest (bot/delivery/pacing.py)
+        self.privacy = privacy or PrivacyPolicy()
         self.wakeup = asyncio.Event()  # set when new deliveries are waiting, so the sender loop runs now
 
     def register_port(self, platform: str, port: ChatPort) -> None:
@@ -73,6 +76,12 @@ class Tandem:
     async def home(self, actor: Actor) -> Message:
         """The person's home view: matches, next chat, open surveys; admins also see program health."""
         return await home_view(self, actor)
+
+    async def uninstalled(self, platform: str, workspace_id: str) -> int:
+        """The app was removed from a workspace; with TANDEM_FORGET_ON_UNINSTALL everyone there is forgotten."""
+        return await workspace_uninstalled(
+            self.db, platform, workspace_id, self.clock.now(), forget=self.privacy.forget_on_uninstall
+        )
 
     async def tick(self) -> None:
         """Run every step that is due, then send what is waiting. Safe to call as often as you like."""

@@ -89,6 +89,7 @@ class User(SQLModel, table=True):
     self_entered: list[str] = _json_list()  # fields the person set themselves: imports keep them (timezone…)
     created_at: datetime | None = _utc(default=None)
     updated_at: datetime | None = _utc(default=None)
+    last_active_at: datetime | None = _utc(default=None)  # their own last event, for the retention limit
 
 
 class Avoidance(SQLModel, table=True):

@@ -34,7 +34,13 @@ def build_core(db: Database, settings: Settings) -> Tandem:
     # as admins on their events itself. Slack admin ids are platform user ids, which the core compares.
     admins = AdminPolicy(extra_admins={"slack": Settings.id_list(settings.slack_admins)})
     grace = timedelta(hours=settings.step_grace_hours) if settings.step_grace_hours is not None else None
-    return Tandem(db, admins=admins, default_timezone=settings.default_timezone, step_grace=grace)
+    return Tandem(
+        db,
+        admins=admins,
+        default_timezone=settings.default_timezone,
+        step_grace=grace,
+        privacy=settings.privacy_policy(),
+    )
 
 
 def build_app(core: Tandem, settings: Settings) -> web.Application:

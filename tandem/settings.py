@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.kernel.runtime import PrivacyPolicy
 from bot.kernel.zones import typed_zone
 from storage.urls import DatabaseUrlError, normalize_database_url
+
+
+def _months(months: int) -> timedelta:
+    return timedelta(days=round(months * 365.25 / 12))
 
 
 class SettingsError(ValueError):
@@ -25,6 +31,12 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="TANDEM_LOG_LEVEL")
     scheduler: bool = Field(default=True, alias="TANDEM_SCHEDULER")
     step_grace_hours: float | None = Field(default=None, alias="TANDEM_STEP_GRACE_HOURS", gt=0, le=24 * 30)
+    # privacy (docs/privacy.md): 0 keeps data until someone erases it
+    retention_months: int = Field(default=18, alias="TANDEM_RETENTION_MONTHS", ge=0, le=1200)
+    free_text_retention_months: int | None = Field(
+        default=None, alias="TANDEM_FREE_TEXT_RETENTION_MONTHS", ge=1, le=1200
+    )
+    forget_on_uninstall: bool = Field(default=False, alias="TANDEM_FORGET_ON_UNINSTALL")
     leader_retry_seconds: float = Field(default=15.0, alias="TANDEM_LEADER_RETRY_SECONDS", gt=0, le=300)
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
@@ -66,6 +78,14 @@ class Settings(BaseSettings):
         if key not in allowed:
             raise ValueError(f"'{value}' is not one of MultiTenant, SingleTenant, UserAssignedMSI")
         return allowed[key]
+
+    def privacy_policy(self) -> PrivacyPolicy:
+        """The retention limits as the core reads them (months of about 30.4 days)."""
+        return PrivacyPolicy(
+            retention=_months(self.retention_months) if self.retention_months else None,
+            free_text_retention=_months(self.free_text_retention_months) if self.free_text_retention_months else None,
+            forget_on_uninstall=self.forget_on_uninstall,
+        )
 
     @staticmethod
     def id_list(raw: str) -> frozenset[str]:

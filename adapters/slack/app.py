@@ -376,7 +376,10 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     @app.event("app_uninstalled")
     @app.event("tokens_revoked")
     async def on_uninstalled(body: dict[str, Any]) -> None:
-        """Forget the workspace's token so nothing keeps writing with it (OAuth installs only)."""
+        """Forget the workspace's token so nothing keeps writing with it (OAuth installs only), and tell the core
+        (which forgets everyone there when TANDEM_FORGET_ON_UNINSTALL is on)."""
+        if (body.get("event") or {}).get("type") == "app_uninstalled" and body.get("team_id"):
+            adapter.spawn(adapter.core.uninstalled("slack", body["team_id"]), "uninstall: privacy")
         if adapter.installations is None:
             log.warning("slack: the app was uninstalled or its tokens revoked; SLACK_BOT_TOKEN no longer works")
             return

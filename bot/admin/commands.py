@@ -144,8 +144,9 @@ async def _export(ctx: Ctx, cmd: ParsedCommand) -> Response:
         blocks=(
             Section(
                 text=Text.of(
-                    f"📦 Export of **{program.name}**: {', '.join(files)}. Anonymous survey answers are only included as "
-                    "totals."
+                    f"📦 Export of **{program.name}**: {', '.join(files)}. survey_answers.csv holds the named answers "
+                    "(people were told the organisers see them, with their name); anonymous answers are only "
+                    "included as totals."
                 )
             ),
         ),

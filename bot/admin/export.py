@@ -171,6 +171,7 @@ def _named_row(answer: SurveyAnswer, instance: SurveyInstance, user: User | None
         user.display_name if user else "",
         answer.value,
         iso(answer.answered_at),
+        "named",
     ]
 
 
@@ -184,11 +185,11 @@ def _counts_cell(values: list[str]) -> str:
 def _total_row(survey: str, question: str, values: list[str]) -> list[object]:
     """Anonymous answers to one question as totals, hidden below MIN_ANSWERS so nobody can be singled out."""
     if len(values) < MIN_ANSWERS:
-        return [survey, question, len(values), "not enough answers", ""]
+        return [survey, question, len(values), "not enough answers", "", "anonymous"]
     numbers = [int(v) for v in values if v.isdigit()]
     average = f"{sum(numbers) / len(numbers):.2f}" if numbers and len(numbers) == len(values) else ""
     counts = "" if average else _counts_cell(values)
-    return [survey, question, len(values), counts, average]
+    return [survey, question, len(values), counts, average, "anonymous"]
 
 
 async def survey_csvs(session: AsyncSession, program: Program) -> tuple[str, str]:
@@ -212,9 +213,20 @@ async def survey_csvs(session: AsyncSession, program: Program) -> tuple[str, str
     summary = [_total_row(survey, question, values) for (survey, question), values in sorted(pooled.items())]
     return (
         csv_text(
-            ("survey", "round_id", "match_id", "question", "platform_user_id", "name", "answer", "answered_at"), named
+            (
+                "survey",
+                "round_id",
+                "match_id",
+                "question",
+                "platform_user_id",
+                "name",
+                "answer",
+                "answered_at",
+                "answered_as",
+            ),
+            named,
         ),
-        csv_text(("survey", "question", "answers", "counts", "average"), summary),
+        csv_text(("survey", "question", "answers", "counts", "average", "answered_as"), summary),
     )
 
 

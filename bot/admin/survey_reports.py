@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.admin.stats import MIN_ANSWERS
+from bot.chat.visibility import ANONYMOUS_LABEL, NAMED_LABEL
 from bot.content import QuestionKind, SurveyQuestion, load_library
 from bot.engagement.custom_content import with_custom_questions
 from storage.tables import Program, SurveyAnswer, SurveyInstance, SurveyRecipient, User
@@ -163,8 +164,8 @@ async def survey_report(session: AsyncSession, program: Program, definition_id: 
 
 def report_lines(report: SurveyReport) -> list[str]:
     """The report as chat lines."""
-    lock = " 🔒 anonymous" if report.anonymous else ""
-    lines = [f"**{report.title}**{lock} · sent {report.sent}×, {report.responded} of {report.asked} responded"]
+    who = ANONYMOUS_LABEL if report.anonymous else NAMED_LABEL
+    lines = [f"**{report.title}** ({who}) · sent {report.sent}×, {report.responded} of {report.asked} responded"]
     for q in report.questions:
         if not q.enough:
             lines.append(f"• {q.text}: _{NOT_ENOUGH}_")

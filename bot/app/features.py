@@ -12,6 +12,7 @@ from bot.app import commands as app_commands
 from bot.booking import buttons as booking_buttons
 from bot.chat import registry
 from bot.engagement import survey_buttons
+from bot.privacy import commands as privacy_commands
 from bot.programs import commands as program_membership
 from bot.programs import words as everyday_words
 from bot.relationships import chats as relationship_chats
@@ -22,6 +23,7 @@ FEATURES = (
     app_commands,  # help, status
     program_membership,  # join, leave, profile, pause, resume, avoid; membership buttons; the profile form
     everyday_words,  # stop/unsubscribe/opt out (asks, then leave), snooze/vacation (pause), feedback
+    privacy_commands,  # my data, forget me, forget @person; the forget confirm buttons
     relationship_commands,  # agreement, goals; the agreement form and its buttons; goal review buttons
     program_commands,  # program create/list/settings, match preview/now, icebreaker now; the program form
     admin_commands,  # stats, risk, export, import, announce, remove, pause @person, audit

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chat import visibility
 from bot.kernel.messages import Form, Section, Text, TextInput
 from storage.tables import Recap
 
@@ -22,7 +23,7 @@ def recap_form(state: str, text: str = "", items: list[str] | None = None) -> Fo
         form_id=FORM,
         title="Recap of your chat",
         submit_label="Save recap",
-        intro="Private: only the people in this match ever see it, never the program's admins.",
+        intro=visibility.RECAP,
         state=state,
         fields=(
             TextInput(

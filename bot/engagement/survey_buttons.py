@@ -42,7 +42,7 @@ async def comment_clicked(ctx: Ctx, value: QuestionRef) -> Response:
     if question is None:
         return say("That question is not part of this survey.")
     current = (await my_answers(ctx.session, instance, ctx.user)).get(question.id, "")
-    return OpenForm(form=comment_form(instance.id or 0, question, current))
+    return OpenForm(form=comment_form(instance.id or 0, question, current, anonymous=instance.anonymous))
 
 
 @on_submit(FORM)

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind, encode
+from bot.chat.visibility import survey_line
 from bot.content import OptionFlag, QuestionKind, SurveyDefinition, SurveyQuestion, load_library
 from bot.delivery.notify import notify_admins
 from bot.delivery.outbox import Outgoing, enqueue, to_user
@@ -267,8 +268,7 @@ def survey_message(
         blocks.append(Context(text=Text.of(about)))
     if survey.intro:
         blocks.append(Context(text=Text.of(survey.intro)))
-    if survey.anonymous:
-        blocks.append(Context(text=Text.of("🔒 Anonymous: your answers are not linked to you.")))
+    blocks.append(Context(text=Text.of(survey_line(survey.anonymous))))
     if closed:
         summary = ", ".join(f"{q.text} {answers[q.id]}" for q in survey.questions if q.id in answers)
         blocks.append(
@@ -432,11 +432,12 @@ async def my_answers(session: AsyncSession, instance: SurveyInstance, user: User
     return {row.question_id: row.value for row in rows}
 
 
-def comment_form(instance_id: int, question: SurveyQuestion, current: str = "") -> Form:
+def comment_form(instance_id: int, question: SurveyQuestion, current: str = "", *, anonymous: bool = False) -> Form:
     return Form(
         form_id=FORM,
         title="Your comment",
         submit_label="Send",
+        intro=survey_line(anonymous),
         state=encode(QuestionRef(instance_id, question.id)),
         fields=(
             TextInput(
@@ -452,10 +453,11 @@ def comment_form(instance_id: int, question: SurveyQuestion, current: str = "") 
     )
 
 
-def rating_form(instance_id: int, question: SurveyQuestion) -> Form:
+def rating_form(instance_id: int, question: SurveyQuestion, *, anonymous: bool = False) -> Form:
     return Form(
         form_id=FORM,
         title="Your rating",
+        intro=survey_line(anonymous),
         state=encode(QuestionRef(instance_id, question.id)),
         fields=(RatingInput(field_id="answer", label=question.text, minimum=question.min, maximum=question.max),),
     )

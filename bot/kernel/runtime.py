@@ -26,6 +26,15 @@ class AdminPolicy:
         return user_id in self.extra_admins.get(platform, frozenset())
 
 
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """How long personal data is kept (None: until someone erases it) and whether an uninstall forgets all."""
+
+    retention: timedelta | None = timedelta(days=548)  # about 18 months after a person's last activity
+    free_text_retention: timedelta | None = None  # None: free-text answers live as long as the person's data
+    forget_on_uninstall: bool = False
+
+
 class Runtime(Protocol):
     """What a feature may reach: storage, time, the platforms and the sender's wake-up."""
 
@@ -37,6 +46,7 @@ class Runtime(Protocol):
     default_timezone: str
     step_grace: timedelta | None
     pacing: bool
+    privacy: PrivacyPolicy
     wakeup: asyncio.Event
 
     def port(self, platform: str) -> ChatPort:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.chat import visibility
+from bot.chat.visibility import with_line
 from bot.kernel.messages import Form, Option, SelectInput, TextInput
 from bot.kernel.timeutil import WEEKDAYS, BadTime, parse_hhmm
 from bot.kernel.zones import zone_problem
@@ -113,7 +115,10 @@ def profile_form(program: Program, user: User, membership: Membership) -> Form:
         title="Your profile",
         submit_label="Save",
         state=str(program.id),
-        intro=f"This helps me find good matches in {program.name}. `profile show` shows what your matches see.",
+        intro=with_line(
+            f"This helps me find good matches in {program.name}. `profile show` shows what your matches see.",
+            visibility.PROFILE,
+        ),
         fields=tuple(fields),
     )
 
@@ -274,8 +279,11 @@ def program_form(default_tz: str, channel_id: str | None = None, program: Progra
         title="Program settings" if p else "New program",
         submit_label="Save" if p else "Create",
         state=str(p.id) if p else "",
-        intro="People are only enrolled with their consent: opt-in asks first; opt-out tells them and offers a "
-        "leave button.",
+        intro=with_line(
+            "People are only enrolled with their consent: opt-in asks first; opt-out tells them and offers a "
+            "leave button.",
+            visibility.PROGRAM,
+        ),
         fields=(
             TextInput(
                 field_id="name",

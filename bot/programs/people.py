@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists
 from sqlmodel import col, select
@@ -12,6 +12,8 @@ from bot.kernel.events import Actor
 from bot.kernel.timeutil import is_zone
 from storage.tables import Membership, User, Workspace
 from storage.upsert import insert_ignore
+
+ACTIVE_EVERY = timedelta(days=1)  # how fresh User.last_active_at is kept (it drives the retention limit)
 
 
 async def ensure_workspace(
@@ -94,6 +96,8 @@ async def ensure_user(
     else:
         _refresh_identity(user, actor)
     _refresh_settings(user, actor)
+    if user.last_active_at is None or now - user.last_active_at >= ACTIVE_EVERY:
+        user.last_active_at = now  # at most once a day, so the hot path rarely writes
     if user.id is None or session.is_modified(user):
         user.updated_at = now
         await session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chat import visibility
 from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
@@ -182,7 +183,7 @@ def agreement_form(pair: Pair, viewer: User, agreement: Agreement | None, goals:
         submit_label="Propose",
         intro=(
             f"With {names(pair.others(viewer))}: write 1 to 3 goals in your own words, one per line, and say how "
-            "you'd like to work. They'll be asked to confirm it."
+            "you'd like to work. They'll be asked to confirm it.\n" + visibility.AGREEMENT
         ),
         fields=(
             TextInput(

@@ -34,6 +34,7 @@ from bot.relationships.goals import goal_reminder, goals_by_match
 from bot.relationships.rounds import end_finished_peer_groups, run_round
 from bot.relationships.wrapup import wrap_up_relationships
 from bot.schedule import calendar
+from bot.schedule.retention import apply_retention
 from storage.enums import MatchStatus, MembershipStatus, ProgramKind, ProgramStatus, StepState
 from storage.tables import (
     Match,
@@ -90,6 +91,7 @@ async def run_due_steps(core: Runtime) -> int:
     await send_halfway_reviews(core)
     await welcome_back(core)
     await wrap_up_relationships(core)
+    await apply_retention(core)
     return ran
 
 

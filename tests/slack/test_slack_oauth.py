@@ -125,3 +125,37 @@ async def test_an_org_wide_install_serves_its_workspaces_in_and_out(oauth) -> No
     )
     assert await store.bot_token("T777") == "xoxb-T777-own", "a workspace's own install wins"
     assert await store.bot_token("T111") == "xoxb-T111-token"
+
+
+async def test_uninstall_forgets_everyone_there_when_configured(oauth) -> None:  # noqa: ANN001
+    """TANDEM_FORGET_ON_UNINSTALL: Slack's signed app_uninstalled event erases every person of that workspace."""
+    from dataclasses import replace
+
+    from sqlmodel import select
+
+    from storage.tables import User, Workspace
+
+    oauth.core.privacy = replace(oauth.core.privacy, forget_on_uninstall=True)
+    async with oauth.core.db.transaction() as s:
+        workspace = Workspace(platform="slack", external_id="T111", name="Test")
+        s.add(workspace)
+        await s.flush()
+        s.add(
+            User(
+                workspace_id=workspace.id or 0, platform_user_id="W999", display_name="Ada Lovelace", email="ada@x.org"
+            )
+        )
+    payload = copy.deepcopy(load("events/event_callback_member_joined_channel.json"))
+    payload["event"] = {"type": "app_uninstalled", "event_ts": "1.1"}
+    payload["event_id"] = "Ev-uninstall-2"
+    payload.pop("enterprise_id")
+    assert (await oauth.event(payload)).status == 200
+    await oauth.settle()
+    async with oauth.core.db.session() as s:
+        user = (await s.exec(select(User))).one()
+        assert (user.platform_user_id, user.display_name, user.email) == (
+            f"forgotten-{user.id}",
+            "Former participant",
+            None,
+        )
+        assert (await s.exec(select(Workspace))).one().uninstalled_at is not None
