@@ -10,9 +10,10 @@ import json
 import re
 import uuid
 import zipfile
+from importlib import resources
 from pathlib import Path
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+MANIFEST_DIR = Path(str(resources.files("adapters.teams") / "manifest"))  # shipped inside the package
 FILES = ("manifest.json", "color.png", "outline.png")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 

@@ -37,7 +37,7 @@ def library() -> ContentLibrary:
 def test_default_root_is_the_repository_prompts_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TANDEM_PROMPTS_DIR", raising=False)
     root = default_root()
-    assert root == Path(__file__).resolve().parents[2] / "prompts"
+    assert root == Path(__file__).resolve().parents[2] / "bot" / "content" / "prompts"
     assert (root / "icebreakers.yaml").is_file()
 
 

@@ -196,7 +196,7 @@ def test_manifests_match_what_the_adapter_needs() -> None:
 
     from adapters.slack.config import BOT_SCOPES
 
-    root = Path(__file__).resolve().parents[2] / "manifest"
+    root = Path(__file__).resolve().parents[2] / "adapters" / "slack" / "manifest"
     for name, socket in (("slack.yaml", False), ("slack-socket-mode.yaml", True)):
         manifest = yaml.safe_load((root / name).read_text())
         assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
