@@ -204,9 +204,11 @@ def test_manifests_match_what_the_adapter_needs() -> None:
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
             "app_home_opened",
             "app_mention",
+            "app_uninstalled",
             "member_joined_channel",
             "member_left_channel",
             "message.im",
+            "tokens_revoked",
         }
         assert manifest["features"]["slash_commands"][0]["command"] == "/tandem"
         assert manifest["settings"]["socket_mode_enabled"] is socket
