@@ -13,7 +13,11 @@ from storage.database import DatabaseUnavailable, check_connection, open_databas
 
 
 class AdminCliError(Exception):
-    """Bad input or an unreachable database; the message is one line for the terminal."""
+    """Bad input (exit 2) or an unreachable database or unwritable folder (exit 1); one line for the terminal."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def _read_text(path: Path) -> str:
@@ -27,7 +31,7 @@ async def _open(url: str):  # noqa: ANN202
         await upgrade(db)
     except DatabaseUnavailable as exc:
         await db.dispose()
-        raise AdminCliError(str(exc)) from None
+        raise AdminCliError(str(exc), exit_code=1) from None
     return db
 
 
@@ -43,7 +47,7 @@ async def run_export(url: str, ref: str, out: Path) -> list[Path]:
         try:
             return await write_export(out, files)
         except OSError as exc:
-            raise AdminCliError(f"--out: cannot write to {out}: {exc.strerror or exc}") from None
+            raise AdminCliError(f"--out: cannot write to {out}: {exc.strerror or exc}", exit_code=1) from None
     finally:
         await db.dispose()
 

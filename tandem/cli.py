@@ -1,9 +1,14 @@
-"""The `tandem` command line: demo, serve, db upgrade, match, export, import."""
+"""The `tandem` command line: demo, serve, doctor, db upgrade, match, export, import, packages.
+
+Exit codes: 0 done, 1 something went wrong while running (unreachable database, bad setting, failed step),
+2 the command line itself is wrong (unknown option, bad value). Heavy imports stay inside the commands, so
+`tandem --help` answers at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 import sys
 from pathlib import Path
 
@@ -11,7 +16,7 @@ import typer
 from rich.console import Console
 
 from tandem.match_cli import match as match_command
-from tandem.settings import SettingsError, load_settings
+from tandem.version import version
 
 app = typer.Typer(
     name="tandem",
@@ -25,24 +30,52 @@ app.add_typer(db_app, name="db")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+RUNTIME = 1  # the command ran and something went wrong
+USAGE = 2  # the command line is wrong
 
-def fail(message: str, code: int = 2) -> None:
+
+def fail(message: str, code: int = RUNTIME) -> None:
     """One clear line on stderr and a non-zero exit; never a traceback."""
     err.print(f"tandem: {message}", markup=False)
     raise typer.Exit(code)
 
 
+def usage(message: str) -> None:
+    fail(message, USAGE)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"tandem {version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    show_version: bool = typer.Option(
+        False, "--version", help="Show the version and exit.", is_eager=True, callback=_show_version
+    ),
+) -> None:
+    """Tandem: mentoring programs and coffee chats inside Slack and Microsoft Teams."""
+
+
 def _settings():  # noqa: ANN202
+    from tandem.settings import SettingsError, load_settings  # pydantic and SQLAlchemy: only when needed
+
     try:
         return load_settings()
     except SettingsError as exc:
         fail(f"bad setting {exc}")
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _check_content() -> None:
+    """The content library loads, or the command stops before doing anything (one problem per line)."""
+    from bot.content import ContentError, load_library
+
+    try:
+        load_library()
+    except ContentError as exc:
+        fail(f"the content library has problems:\n{exc}")
 
 
 @app.command()
@@ -56,26 +89,34 @@ def demo(
     group_size: int | None = typer.Option(None, "--group-size", help="People per peer group (2–8; default 2)."),
 ) -> None:
     """Run a simulated mentoring or peer program end to end and print what everyone sees."""
-    from storage.database import DatabaseUnavailable
     from storage.urls import DatabaseUrlError, normalize_database_url
-    from tandem.demo import DemoOptions, run_demo
 
     if not 2 <= participants <= 2000:
-        fail(f"--participants must be between 2 and 2000 (got {participants})")
+        usage(f"--participants must be between 2 and 2000 (got {participants})")
     if not 1 <= weeks <= 52:
-        fail(f"--weeks must be between 1 and 52 (got {weeks})")
+        usage(f"--weeks must be between 1 and 52 (got {weeks})")
     if kind not in ("mentoring", "peer"):
-        fail(f"--kind must be mentoring or peer (got {kind})")
+        usage(f"--kind must be mentoring or peer (got {kind})")
     if group_size is not None and not 2 <= group_size <= 8:
-        fail(f"--group-size must be between 2 and 8 (got {group_size})")
+        usage(f"--group-size must be between 2 and 8 (got {group_size})")
     if kind == "mentoring" and group_size not in (None, 2):
-        fail("--group-size is for peer programs: mentoring is always one mentor and one mentee")
+        usage("--group-size is for peer programs: mentoring is always one mentor and one mentee")
     if db is not None:
         try:
             normalize_database_url(db)
         except DatabaseUrlError as exc:
-            fail(f"--db: {exc}")
+            usage(f"--db: {exc}")
+    _check_content()
+    _run_demo(participants, weeks, seed, db, quiet, kind, group_size or 2)
+
+
+def _run_demo(participants: int, weeks: int, seed: int, db: str | None, quiet: bool, kind: str, size: int) -> None:
+    """Run the simulation; a step that failed (logged as an error) makes the whole demo fail (exit 1)."""
+    from storage.database import DatabaseUnavailable
+    from tandem.demo import DemoOptions, run_demo
+
     console = Console(highlight=False)
+    status = err.status("Starting the demo…") if quiet and err.is_terminal else None
     options = DemoOptions(
         participants=participants,
         weeks=weeks,
@@ -83,13 +124,23 @@ def demo(
         db_url=db,
         console=None if quiet else console,
         kind=kind,
-        group_size=group_size or 2,
+        group_size=size,
+        progress=(lambda text: status.update(text)) if status is not None else None,
     )
     try:
+        if status is not None:
+            status.start()
         result = asyncio.run(run_demo(options))
     except DatabaseUnavailable as exc:
         fail(str(exc))
         return
+    finally:
+        if status is not None:
+            status.stop()
+    if result.failures:
+        fail(f"{result.failures} step(s) failed during the demo (see above); the results are incomplete")
+    if result.rounds == 0:
+        fail("the demo ran no rounds: nobody was matched")
     if quiet:
         console.print(f"{result.rounds} rounds, {result.matches} matches, {result.messages} messages delivered")
 
@@ -98,34 +149,49 @@ def demo(
 def serve(
     host: str | None = typer.Option(None, "--host", help="Overrides TANDEM_HOST."),
     port: int | None = typer.Option(None, "--port", help="Overrides TANDEM_PORT."),
+    migrate: bool = typer.Option(
+        True, "--migrate/--no-migrate", help="Upgrade the database schema at start (under a lock on PostgreSQL)."
+    ),
 ) -> None:
     """Run the bot: Slack and Teams endpoints, the program scheduler and the sender."""
-    from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
-    from tandem.server import build_core
-    from tandem.server import serve as run_server
+    from storage.database import DatabaseUnavailable, one_line
+    from tandem.logs import configure_logging
 
     settings = _settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
-    _logging(settings.log_level)
-
-    async def main() -> None:
-        db = open_database(settings.database_url)
-        try:
-            await check_connection(db)
-            await upgrade(db)
-            await run_server(build_core(db, settings), settings)
-        finally:
-            await db.dispose()
-
+    configure_logging(settings.log_level, settings.log_format)
+    _check_content()
     try:
-        asyncio.run(main())
+        asyncio.run(_serve(settings, migrate))
     except DatabaseUnavailable as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    except Exception as exc:  # anything else that stops the server: one line and exit 1, not a traceback
+        fail(f"stopped: {one_line(exc)}")
+
+
+async def _serve(settings, migrate: bool) -> None:  # noqa: ANN001
+    from storage.database import DatabaseUnavailable, check_connection, current_revision, head_revision, open_database
+    from storage.database import upgrade as upgrade_schema
+    from tandem.server import build_core
+    from tandem.server import serve as run_server
+
+    db = open_database(settings.database_url)
+    try:
+        await check_connection(db)
+        if migrate:
+            await upgrade_schema(db)
+        elif (revision := await current_revision(db)) != head_revision():
+            raise DatabaseUnavailable(
+                f"the database is at revision {revision}, this release needs {head_revision()}: run `tandem db upgrade`"
+            )
+        await run_server(build_core(db, settings), settings)
+    finally:
+        await db.dispose()
 
 
 @db_app.command("upgrade")
@@ -152,6 +218,61 @@ def db_upgrade() -> None:
     Console().print(f"Database is at revision {revision}.")
 
 
+@app.command()
+def doctor() -> None:
+    """Check settings, database, content, Slack and Teams: one line each; exit 1 if anything is wrong."""
+    from tandem.doctor import run_checks
+
+    settings = _settings()
+    out = Console(highlight=False, soft_wrap=True)
+    with err.status("Checking…") if err.is_terminal else contextlib.nullcontext():
+        findings = asyncio.run(run_checks(settings))
+    for finding in findings:
+        out.print(finding.line(), markup=False)
+    problems = [f for f in findings if f.status == "problem"]
+    if problems:
+        fail(f"{len(problems)} problem(s) found")
+    out.print(f"All good: Tandem {version()} is ready to serve.")
+
+
+@app.command("slack-manifest")
+def slack_manifest(
+    socket_mode: bool = typer.Option(False, "--socket-mode", help="The Socket Mode manifest (no public URL)."),
+    host: str | None = typer.Option(None, "--host", help="Public host name to fill in for YOUR-TANDEM-HOST."),
+) -> None:
+    """Print the Slack app manifest to paste at api.slack.com/apps (the scopes and events Tandem needs)."""
+    from importlib import resources
+
+    name = "slack-socket-mode.yaml" if socket_mode else "slack.yaml"
+    text = (resources.files("adapters.slack") / "manifest" / name).read_text(encoding="utf-8")
+    if host:
+        from adapters.teams.package import PackageError, check_host
+
+        try:
+            text = text.replace("YOUR-TANDEM-HOST", check_host(host))
+        except PackageError as exc:
+            usage(str(exc))
+    print(text, end="")
+
+
+@app.command("content-copy")
+def content_copy(
+    target: Path = typer.Argument(..., help="New folder to copy the shipped prompts, icebreakers and surveys to."),
+) -> None:
+    """Copy the shipped content library to a folder you edit; point TANDEM_PROMPTS_DIR at it."""
+    import shutil
+
+    from bot.content import default_root
+
+    if target.exists():
+        usage(f"{target} already exists: pick a new folder, so nothing of yours is overwritten")
+    try:
+        shutil.copytree(default_root(), target, ignore=shutil.ignore_patterns("__pycache__"))
+    except OSError as exc:
+        fail(f"cannot copy to {target}: {exc.strerror or exc}")
+    Console(highlight=False).print(f"Copied the content library to {target}. Set TANDEM_PROMPTS_DIR={target.resolve()}")
+
+
 app.command("match", help="Preview a round from a file: groups, reasons and who stays unmatched.")(match_command)
 
 
@@ -164,7 +285,7 @@ def _database_url(db: str | None) -> str:
     try:
         normalize_database_url(db)
     except DatabaseUrlError as exc:
-        fail(f"--db: {exc}")
+        usage(f"--db: {exc}")
     return db
 
 
@@ -178,11 +299,11 @@ def export_cmd(
     from tandem.admin_cli import AdminCliError, run_export
 
     if out.exists() and not out.is_dir():
-        fail(f"--out: {out} exists and is not a folder")
+        usage(f"--out: {out} exists and is not a folder")
     try:
         written = asyncio.run(run_export(_database_url(db), program, out))
     except AdminCliError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.exit_code)
         return
     Console(highlight=False).print(f"Wrote {len(written)} files to {out}: {', '.join(p.name for p in written)}")
 
@@ -197,16 +318,16 @@ def import_cmd(
     from tandem.admin_cli import AdminCliError, run_import
 
     if not file.is_file():
-        fail(f"{file}: no such file")
+        usage(f"{file}: no such file")
     try:
         result = asyncio.run(run_import(_database_url(db), program, file))
     except AdminCliError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.exit_code)
         return
     if not result.ok:
         for problem in result.problems:
             err.print(f"tandem: {file.name} {problem}", markup=False)
-        fail(f"{file.name}: {result.summary()}")
+        usage(f"{file.name}: {result.summary()}")
     Console(highlight=False).print(f"{file.name}: {result.summary()} Messages go out when the bot runs.")
 
 
@@ -222,7 +343,7 @@ def teams_package(
     try:
         path = build_package(app_id, host, out)
     except PackageError as exc:
-        fail(str(exc))
+        usage(str(exc))
         return
     Console().print(f"Wrote {path}. Upload it in Teams: Apps → Manage your apps → Upload an app.")
 
@@ -241,8 +362,11 @@ def main(argv: list[str] | None = None) -> None:
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
         ctx = getattr(exc, "ctx", None)
-        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-            print(ctx.get_help())
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # building the error already printed the help in Typer's rich mode; plain Click returns it
+            text = exc.format_message()
+            if text.strip():
+                print(text)
             sys.exit(0)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         err.print(f"tandem: {exc.format_message()}{where}", markup=False)
