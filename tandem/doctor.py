@@ -66,7 +66,7 @@ async def check_database(settings: Settings) -> Finding:
         db = open_database(settings.database_url)
     except DatabaseUnavailable as exc:
         return problem("database", str(exc))
-    if db.is_sqlite and db.url.database not in (None, "", ":memory:") and not Path(db.url.database).exists():
+    if _sqlite_file_missing(db):
         await db.dispose()  # a check must not create the file
         return problem("database", f"{db.describe()} does not exist yet: run `tandem db upgrade`")
     try:
@@ -86,6 +86,11 @@ async def check_database(settings: Settings) -> Finding:
     if revision is None:
         return problem("database", f"{where} has no Tandem schema yet: run `tandem db upgrade`")
     return problem("database", f"{where} is at revision {revision}, this release needs {head}: run `tandem db upgrade`")
+
+
+def _sqlite_file_missing(db) -> bool:  # noqa: ANN001
+    name = db.url.database
+    return db.is_sqlite and name not in (None, "", ":memory:") and not Path(name).expanduser().exists()
 
 
 def check_content() -> Finding:

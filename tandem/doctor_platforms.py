@@ -78,7 +78,7 @@ async def _slack_socket_mode(config) -> Finding:  # noqa: ANN001
             "slack socket mode", "SLACK_APP_TOKEN should be an app-level token (xapp-…) with connections:write"
         )
     try:
-        await AsyncWebClient(token=token, base_url=config.base_url, timeout=15).apps_connections_open()
+        await AsyncWebClient(base_url=config.base_url, timeout=15).apps_connections_open(app_token=token)
     except SlackApiError as exc:
         return problem("slack socket mode", f"apps.connections.open refused: {exc.response.get('error', 'error')}")
     except Exception as exc:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 

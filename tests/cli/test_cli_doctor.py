@@ -115,5 +115,11 @@ async def test_doctor_command_exits_1_on_a_problem_and_0_when_all_is_well(tmp_pa
     code, out, err = await doctor()
     assert code == 0, out + err
     lines = out.strip().splitlines()
-    assert [line.split(":")[0] for line in lines[:-1]] == ["✓ settings", "✓ database", "✓ content", "– slack", "✓ teams"]
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "✓ settings",
+        "✓ database",
+        "✓ content",
+        "– slack",
+        "✓ teams",
+    ]
     assert lines[-1].startswith("All good") and "Traceback" not in err
