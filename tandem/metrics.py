@@ -21,7 +21,7 @@ from storage.tables import Delivery, Round
 
 MESSAGES = Gauge(
     "tandem_messages",
-    "Outgoing messages by state: waiting (due or being sent), held (due later: a retry or quiet hours), "
+    "Outgoing messages by state: waiting (due or being sent), held (due later: a retry or a set time), "
     "sent, failed, cancelled.",
     ["state"],
 )
