@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.admin.csv_import import ImportResult, import_participants
 from bot.admin.export import export_program, find_program_anywhere, write_export
 from bot.core import Tandem
-from bot.programs.membership import ProgramError
+from bot.programs.membership import ProgramError, create_program, parse_spec
+from bot.programs.people import ensure_workspace
 from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
+from storage.tables import AuditEntry, Program
 
 
 class AdminCliError(Exception):
@@ -18,6 +21,11 @@ class AdminCliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def _program_problem(exc: ProgramError) -> str:
+    hint = "; create one with `tandem program create`" if str(exc).endswith("programs: none") else ""
+    return f"--program: {exc}{hint}"
 
 
 def _read_text(path: Path) -> str:
@@ -42,7 +50,7 @@ async def run_export(url: str, ref: str, out: Path) -> list[Path]:
             try:
                 program = await find_program_anywhere(session, ref)
             except ProgramError as exc:
-                raise AdminCliError(f"--program: {exc}") from None
+                raise AdminCliError(_program_problem(exc)) from None
             files = await export_program(session, program)
         try:
             return await write_export(out, files)
@@ -66,7 +74,38 @@ async def run_import(url: str, ref: str, path: Path) -> ImportResult:
             try:
                 program = await find_program_anywhere(session, ref)
             except ProgramError as exc:
-                raise AdminCliError(f"--program: {exc}") from None
+                raise AdminCliError(_program_problem(exc)) from None
             return await import_participants(core, session, program, text, None, filename=path.name)
+    finally:
+        await db.dispose()
+
+
+async def run_program_create(
+    url: str, platform: str, workspace: str, values: dict[str, str], default_tz: str = "UTC"
+) -> Program:
+    """Create a program as the chat form would, for a workspace that may not have sent an event yet."""
+    spec, errors = parse_spec(values, default_tz)
+    if errors or spec is None:
+        field, problem = next(iter(errors.items()))
+        raise AdminCliError(f"--{field.replace('_', '-')}: {problem}")
+    db = await _open(url)
+    try:
+        now = datetime.now(UTC)
+        async with db.transaction() as session:
+            place = await ensure_workspace(session, platform, workspace, now)
+            try:
+                program = await create_program(session, place, None, spec, now)
+            except ProgramError as exc:
+                raise AdminCliError(f"--channel: {exc}") from None
+            session.add(
+                AuditEntry(
+                    workspace_id=place.id or 0,
+                    program_id=program.id,
+                    action="program_create",
+                    details={"name": program.name, "channel": program.channel_id, "via": "command line"},
+                    at=now,
+                )
+            )
+        return program
     finally:
         await db.dispose()

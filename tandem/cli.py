@@ -27,6 +27,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
+program_app = typer.Typer(
+    no_args_is_help=True, help="Programs, from the command line (also: `program create` in chat)."
+)
+app.add_typer(program_app, name="program")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -329,6 +333,50 @@ def import_cmd(
             err.print(f"tandem: {file.name} {problem}", markup=False)
         usage(f"{file.name}: {result.summary()}")
     Console(highlight=False).print(f"{file.name}: {result.summary()} Messages go out when the bot runs.")
+
+
+@program_app.command("create")
+def program_create(
+    platform: str = typer.Option(..., "--platform", help="slack or teams."),
+    workspace: str = typer.Option(..., "--workspace", help="Slack team id (T…) or Teams tenant id."),
+    channel: str = typer.Option(..., "--channel", help="The program's channel id (Slack C…/G…, Teams 19:…)."),
+    name: str | None = typer.Option(None, "--name", help="Shown in every message (default: from kind and channel)."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    cadence: str | None = typer.Option(None, "--cadence", help="weekly, biweekly or monthly."),
+    weekday: str | None = typer.Option(None, "--weekday", help="Day of the intros, e.g. monday."),
+    time: str | None = typer.Option(None, "--time", help="Time of the intros, HH:MM in the program's zone."),
+    timezone: str | None = typer.Option(None, "--timezone", help="IANA zone (default: TANDEM_DEFAULT_TIMEZONE)."),
+    group_size: int | None = typer.Option(None, "--group-size", help="People per peer group (2–8)."),
+    enrolment: str | None = typer.Option(None, "--enrolment", help="opt_in (ask first) or opt_out (tell, offer exit)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: TANDEM_DATABASE_URL)."),
+) -> None:
+    """Create a program on a channel, e.g. before `tandem import` on a fresh database."""
+    from tandem.admin_cli import AdminCliError, run_program_create
+
+    if platform not in ("slack", "teams"):
+        usage(f"--platform must be slack or teams (got {platform})")
+    given = {
+        "channel": channel,
+        "name": name,
+        "kind": kind,
+        "cadence": cadence,
+        "weekday": weekday,
+        "time": time,
+        "timezone": timezone,
+        "group_size": None if group_size is None else str(group_size),
+        "enrolment": enrolment,
+    }
+    values = {key: value for key, value in given.items() if value is not None}
+    default_tz = _settings().default_timezone
+    try:
+        program = asyncio.run(run_program_create(_database_url(db), platform, workspace, values, default_tz))
+    except AdminCliError as exc:
+        fail(str(exc), exc.exit_code)
+        return
+    Console(highlight=False).print(
+        f"Created '{program.name}' ({program.kind}) in #{program.channel_id}. Add people with "
+        f"`tandem import FILE --program {program.channel_id}`, or they join in the channel."
+    )
 
 
 @app.command("teams-package")
