@@ -323,8 +323,10 @@ def import_cmd(
 
     if not file.is_file():
         usage(f"{file}: no such file")
+    url = _database_url(db)
     try:
-        result = asyncio.run(run_import(_database_url(db), program, file))
+        with err.status(f"Importing {file.name}…") if err.is_terminal else contextlib.nullcontext():
+            result = asyncio.run(run_import(url, program, file))
     except AdminCliError as exc:
         fail(str(exc), exc.exit_code)
         return

@@ -68,3 +68,14 @@ async def test_a_step_that_fails_during_the_demo_is_counted(capsys: pytest.Captu
     result = await run_demo(DemoOptions(participants=4, weeks=1, progress=progress))
     assert result.failures == 1 and seen and seen[0].startswith("Simulating Week 1")
     assert "tandem: bot.schedule: step intro failed (RuntimeError: boom)" in capsys.readouterr().err
+
+
+def test_slack_manifest_and_content_copy_work_from_the_package(tmp_path: Path) -> None:
+    manifest = tandem("slack-manifest", "--socket-mode", cwd=tmp_path)
+    assert manifest.returncode == 0 and "socket_mode_enabled: true" in manifest.stdout
+    bad_host = tandem("slack-manifest", "--host", "https://x.example.com", cwd=tmp_path)
+    assert bad_host.returncode == 2 and "host name only" in bad_host.stderr
+    copied = tandem("content-copy", str(tmp_path / "mine"), cwd=tmp_path)
+    assert copied.returncode == 0 and (tmp_path / "mine" / "tracks" / "peer.yaml").is_file()
+    again = tandem("content-copy", str(tmp_path / "mine"), cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
