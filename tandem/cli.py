@@ -200,7 +200,7 @@ async def _serve(settings, migrate: bool) -> None:  # noqa: ANN001
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Bring the database schema up to date (also done by `serve` and `demo`)."""
+    """Bring the database schema up to date (one server at a time on PostgreSQL; `serve` does it too unless --no-migrate)."""
     from storage.database import DatabaseUnavailable, check_connection, current_revision, open_database, upgrade
 
     settings = _settings()
