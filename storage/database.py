@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,12 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
+    try:
+        engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
+    except ImportError as exc:  # psycopg is the `postgres` extra
+        raise DatabaseUnavailable(
+            f"{describe(url)} needs the PostgreSQL driver ({exc.name or exc}): pip install 'tandem[postgres]'"
+        ) from None
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
@@ -136,8 +142,21 @@ def head_revision() -> str:
     return head
 
 
+UPGRADE_LOCK = "tandem:migrations"
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit PostgreSQL advisory-lock key derived from a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to date with Alembic (safe to call at every start-up)."""
+    """Bring the schema up to date with Alembic (safe to call at every start-up).
+
+    On PostgreSQL the upgrade holds a transaction-scoped advisory lock (one per schema), so servers that
+    start together migrate one after the other: the second waits, then finds the schema already current.
+    SQLite serialises writers itself.
+    """
 
     def _run(connection) -> None:  # noqa: ANN001
         cfg = alembic_config(db.url)
@@ -145,6 +164,10 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with db.engine.begin() as conn:
+        if db.is_postgres:
+            schema = (await conn.execute(text("SELECT current_schema()"))).scalar()
+            key = advisory_key(f"{UPGRADE_LOCK}:{schema}")
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         await conn.run_sync(_run)
 
 

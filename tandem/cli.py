@@ -1,9 +1,14 @@
-"""The `tandem` command line: demo, serve, db upgrade, match, export, import."""
+"""The `tandem` command line: demo, serve, doctor, db upgrade, match, export, import, packages.
+
+Exit codes: 0 done, 1 something went wrong while running (unreachable database, bad setting, failed step),
+2 the command line itself is wrong (unknown option, bad value). Heavy imports stay inside the commands, so
+`tandem --help` answers at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 import sys
 from pathlib import Path
 
@@ -11,7 +16,7 @@ import typer
 from rich.console import Console
 
 from tandem.match_cli import match as match_command
-from tandem.settings import SettingsError, load_settings
+from tandem.version import version
 
 app = typer.Typer(
     name="tandem",
@@ -22,27 +27,59 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
+program_app = typer.Typer(
+    no_args_is_help=True, help="Programs, from the command line (also: `program create` in chat)."
+)
+app.add_typer(program_app, name="program")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+RUNTIME = 1  # the command ran and something went wrong
+USAGE = 2  # the command line is wrong
 
-def fail(message: str, code: int = 2) -> None:
+
+def fail(message: str, code: int = RUNTIME) -> None:
     """One clear line on stderr and a non-zero exit; never a traceback."""
     err.print(f"tandem: {message}", markup=False)
     raise typer.Exit(code)
 
 
+def usage(message: str) -> None:
+    fail(message, USAGE)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"tandem {version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    show_version: bool = typer.Option(
+        False, "--version", help="Show the version and exit.", is_eager=True, callback=_show_version
+    ),
+) -> None:
+    """Tandem: mentoring programs and coffee chats inside Slack and Microsoft Teams."""
+
+
 def _settings():  # noqa: ANN202
+    from tandem.settings import SettingsError, load_settings  # pydantic and SQLAlchemy: only when needed
+
     try:
         return load_settings()
     except SettingsError as exc:
         fail(f"bad setting {exc}")
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _check_content() -> None:
+    """The content library loads, or the command stops before doing anything (one problem per line)."""
+    from bot.content import ContentError, load_library
+
+    try:
+        load_library()
+    except ContentError as exc:
+        fail(f"the content library has problems:\n{exc}")
 
 
 @app.command()
@@ -56,26 +93,34 @@ def demo(
     group_size: int | None = typer.Option(None, "--group-size", help="People per peer group (2–8; default 2)."),
 ) -> None:
     """Run a simulated mentoring or peer program end to end and print what everyone sees."""
-    from storage.database import DatabaseUnavailable
     from storage.urls import DatabaseUrlError, normalize_database_url
-    from tandem.demo import DemoOptions, run_demo
 
     if not 2 <= participants <= 2000:
-        fail(f"--participants must be between 2 and 2000 (got {participants})")
+        usage(f"--participants must be between 2 and 2000 (got {participants})")
     if not 1 <= weeks <= 52:
-        fail(f"--weeks must be between 1 and 52 (got {weeks})")
+        usage(f"--weeks must be between 1 and 52 (got {weeks})")
     if kind not in ("mentoring", "peer"):
-        fail(f"--kind must be mentoring or peer (got {kind})")
+        usage(f"--kind must be mentoring or peer (got {kind})")
     if group_size is not None and not 2 <= group_size <= 8:
-        fail(f"--group-size must be between 2 and 8 (got {group_size})")
+        usage(f"--group-size must be between 2 and 8 (got {group_size})")
     if kind == "mentoring" and group_size not in (None, 2):
-        fail("--group-size is for peer programs: mentoring is always one mentor and one mentee")
+        usage("--group-size is for peer programs: mentoring is always one mentor and one mentee")
     if db is not None:
         try:
             normalize_database_url(db)
         except DatabaseUrlError as exc:
-            fail(f"--db: {exc}")
+            usage(f"--db: {exc}")
+    _check_content()
+    _run_demo(participants, weeks, seed, db, quiet, kind, group_size or 2)
+
+
+def _run_demo(participants: int, weeks: int, seed: int, db: str | None, quiet: bool, kind: str, size: int) -> None:
+    """Run the simulation; a step that failed (logged as an error) makes the whole demo fail (exit 1)."""
+    from storage.database import DatabaseUnavailable
+    from tandem.demo import DemoOptions, run_demo
+
     console = Console(highlight=False)
+    status = err.status("Starting the demo…") if quiet and err.is_terminal else None
     options = DemoOptions(
         participants=participants,
         weeks=weeks,
@@ -83,13 +128,23 @@ def demo(
         db_url=db,
         console=None if quiet else console,
         kind=kind,
-        group_size=group_size or 2,
+        group_size=size,
+        progress=(lambda text: status.update(text)) if status is not None else None,
     )
     try:
+        if status is not None:
+            status.start()
         result = asyncio.run(run_demo(options))
     except DatabaseUnavailable as exc:
         fail(str(exc))
         return
+    finally:
+        if status is not None:
+            status.stop()
+    if result.failures:
+        fail(f"{result.failures} step(s) failed during the demo (see above); the results are incomplete")
+    if result.rounds == 0:
+        fail("the demo ran no rounds: nobody was matched")
     if quiet:
         console.print(f"{result.rounds} rounds, {result.matches} matches, {result.messages} messages delivered")
 
@@ -98,39 +153,54 @@ def demo(
 def serve(
     host: str | None = typer.Option(None, "--host", help="Overrides TANDEM_HOST."),
     port: int | None = typer.Option(None, "--port", help="Overrides TANDEM_PORT."),
+    migrate: bool = typer.Option(
+        True, "--migrate/--no-migrate", help="Upgrade the database schema at start (under a lock on PostgreSQL)."
+    ),
 ) -> None:
     """Run the bot: Slack and Teams endpoints, the program scheduler and the sender."""
-    from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
-    from tandem.server import build_core
-    from tandem.server import serve as run_server
+    from storage.database import DatabaseUnavailable, one_line
+    from tandem.logs import configure_logging
 
     settings = _settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
-    _logging(settings.log_level)
-
-    async def main() -> None:
-        db = open_database(settings.database_url)
-        try:
-            await check_connection(db)
-            await upgrade(db)
-            await run_server(build_core(db, settings), settings)
-        finally:
-            await db.dispose()
-
+    configure_logging(settings.log_level, settings.log_format)
+    _check_content()
     try:
-        asyncio.run(main())
+        asyncio.run(_serve(settings, migrate))
     except DatabaseUnavailable as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    except Exception as exc:  # anything else that stops the server: one line and exit 1, not a traceback
+        fail(f"stopped: {one_line(exc)}")
+
+
+async def _serve(settings, migrate: bool) -> None:  # noqa: ANN001
+    from storage.database import DatabaseUnavailable, check_connection, current_revision, head_revision, open_database
+    from storage.database import upgrade as upgrade_schema
+    from tandem.server import build_core
+    from tandem.server import serve as run_server
+
+    db = open_database(settings.database_url)
+    try:
+        await check_connection(db)
+        if migrate:
+            await upgrade_schema(db)
+        elif (revision := await current_revision(db)) != head_revision():
+            raise DatabaseUnavailable(
+                f"the database is at revision {revision}, this release needs {head_revision()}: run `tandem db upgrade`"
+            )
+        await run_server(build_core(db, settings), settings)
+    finally:
+        await db.dispose()
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Bring the database schema up to date (also done by `serve` and `demo`)."""
+    """Bring the database schema up to date (one server at a time on PostgreSQL; `serve` does it too unless --no-migrate)."""
     from storage.database import DatabaseUnavailable, check_connection, current_revision, open_database, upgrade
 
     settings = _settings()
@@ -152,6 +222,61 @@ def db_upgrade() -> None:
     Console().print(f"Database is at revision {revision}.")
 
 
+@app.command()
+def doctor() -> None:
+    """Check settings, database, content, Slack and Teams: one line each; exit 1 if anything is wrong."""
+    from tandem.doctor import run_checks
+
+    settings = _settings()
+    out = Console(highlight=False, soft_wrap=True)
+    with err.status("Checking…") if err.is_terminal else contextlib.nullcontext():
+        findings = asyncio.run(run_checks(settings))
+    for finding in findings:
+        out.print(finding.line(), markup=False)
+    problems = [f for f in findings if f.status == "problem"]
+    if problems:
+        fail(f"{len(problems)} problem(s) found")
+    out.print(f"All good: Tandem {version()} is ready to serve.")
+
+
+@app.command("slack-manifest")
+def slack_manifest(
+    socket_mode: bool = typer.Option(False, "--socket-mode", help="The Socket Mode manifest (no public URL)."),
+    host: str | None = typer.Option(None, "--host", help="Public host name to fill in for YOUR-TANDEM-HOST."),
+) -> None:
+    """Print the Slack app manifest to paste at api.slack.com/apps (the scopes and events Tandem needs)."""
+    from importlib import resources
+
+    name = "slack-socket-mode.yaml" if socket_mode else "slack.yaml"
+    text = (resources.files("adapters.slack") / "manifest" / name).read_text(encoding="utf-8")
+    if host:
+        from adapters.teams.package import PackageError, check_host
+
+        try:
+            text = text.replace("YOUR-TANDEM-HOST", check_host(host))
+        except PackageError as exc:
+            usage(str(exc))
+    print(text, end="")
+
+
+@app.command("content-copy")
+def content_copy(
+    target: Path = typer.Argument(..., help="New folder to copy the shipped prompts, icebreakers and surveys to."),
+) -> None:
+    """Copy the shipped content library to a folder you edit; point TANDEM_PROMPTS_DIR at it."""
+    import shutil
+
+    from bot.content import default_root
+
+    if target.exists():
+        usage(f"{target} already exists: pick a new folder, so nothing of yours is overwritten")
+    try:
+        shutil.copytree(default_root(), target, ignore=shutil.ignore_patterns("__pycache__"))
+    except OSError as exc:
+        fail(f"cannot copy to {target}: {exc.strerror or exc}")
+    Console(highlight=False).print(f"Copied the content library to {target}. Set TANDEM_PROMPTS_DIR={target.resolve()}")
+
+
 app.command("match", help="Preview a round from a file: groups, reasons and who stays unmatched.")(match_command)
 
 
@@ -164,7 +289,7 @@ def _database_url(db: str | None) -> str:
     try:
         normalize_database_url(db)
     except DatabaseUrlError as exc:
-        fail(f"--db: {exc}")
+        usage(f"--db: {exc}")
     return db
 
 
@@ -178,11 +303,11 @@ def export_cmd(
     from tandem.admin_cli import AdminCliError, run_export
 
     if out.exists() and not out.is_dir():
-        fail(f"--out: {out} exists and is not a folder")
+        usage(f"--out: {out} exists and is not a folder")
     try:
         written = asyncio.run(run_export(_database_url(db), program, out))
     except AdminCliError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.exit_code)
         return
     Console(highlight=False).print(f"Wrote {len(written)} files to {out}: {', '.join(p.name for p in written)}")
 
@@ -200,17 +325,63 @@ def import_cmd(
     from tandem.admin_cli import AdminCliError, run_import
 
     if not file.is_file():
-        fail(f"{file}: no such file")
+        usage(f"{file}: no such file")
+    url = _database_url(db)
     try:
-        result = asyncio.run(run_import(_database_url(db), program, file, overwrite=overwrite))
+        with err.status(f"Importing {file.name}…") if err.is_terminal else contextlib.nullcontext():
+            result = asyncio.run(run_import(url, program, file, overwrite=overwrite))
     except AdminCliError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.exit_code)
         return
     if not result.ok:
         for problem in result.problems:
             err.print(f"tandem: {file.name} {problem}", markup=False)
-        fail(f"{file.name}: {result.summary()}")
+        usage(f"{file.name}: {result.summary()}")
     Console(highlight=False).print(f"{file.name}: {result.summary()} Messages go out when the bot runs.")
+
+
+@program_app.command("create")
+def program_create(
+    platform: str = typer.Option(..., "--platform", help="slack or teams."),
+    workspace: str = typer.Option(..., "--workspace", help="Slack team id (T…) or Teams tenant id."),
+    channel: str = typer.Option(..., "--channel", help="The program's channel id (Slack C…/G…, Teams 19:…)."),
+    name: str | None = typer.Option(None, "--name", help="Shown in every message (default: from kind and channel)."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    cadence: str | None = typer.Option(None, "--cadence", help="weekly, biweekly or monthly."),
+    weekday: str | None = typer.Option(None, "--weekday", help="Day of the intros, e.g. monday."),
+    time: str | None = typer.Option(None, "--time", help="Time of the intros, HH:MM in the program's zone."),
+    timezone: str | None = typer.Option(None, "--timezone", help="IANA zone (default: TANDEM_DEFAULT_TIMEZONE)."),
+    group_size: int | None = typer.Option(None, "--group-size", help="People per peer group (2–8)."),
+    enrolment: str | None = typer.Option(None, "--enrolment", help="opt_in (ask first) or opt_out (tell, offer exit)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: TANDEM_DATABASE_URL)."),
+) -> None:
+    """Create a program on a channel, e.g. before `tandem import` on a fresh database."""
+    from tandem.admin_cli import AdminCliError, run_program_create
+
+    if platform not in ("slack", "teams"):
+        usage(f"--platform must be slack or teams (got {platform})")
+    given = {
+        "channel": channel,
+        "name": name,
+        "kind": kind,
+        "cadence": cadence,
+        "weekday": weekday,
+        "time": time,
+        "timezone": timezone,
+        "group_size": None if group_size is None else str(group_size),
+        "enrolment": enrolment,
+    }
+    values = {key: value for key, value in given.items() if value is not None}
+    default_tz = _settings().default_timezone
+    try:
+        program = asyncio.run(run_program_create(_database_url(db), platform, workspace, values, default_tz))
+    except AdminCliError as exc:
+        fail(str(exc), exc.exit_code)
+        return
+    Console(highlight=False).print(
+        f"Created '{program.name}' ({program.kind}) in #{program.channel_id}. Add people with "
+        f"`tandem import FILE --program {program.channel_id}`, or they join in the channel."
+    )
 
 
 @app.command("teams-package")
@@ -225,7 +396,7 @@ def teams_package(
     try:
         path = build_package(app_id, host, out)
     except PackageError as exc:
-        fail(str(exc))
+        usage(str(exc))
         return
     Console().print(f"Wrote {path}. Upload it in Teams: Apps → Manage your apps → Upload an app.")
 
@@ -244,8 +415,11 @@ def main(argv: list[str] | None = None) -> None:
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
         ctx = getattr(exc, "ctx", None)
-        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-            print(ctx.get_help())
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # building the error already printed the help in Typer's rich mode; plain Click returns it
+            text = exc.format_message()
+            if text.strip():
+                print(text)
             sys.exit(0)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         err.print(f"tandem: {exc.format_message()}{where}", markup=False)

@@ -6,8 +6,10 @@ sending the same neutral events a Slack or Teams adapter would. Nothing in the c
 
 from __future__ import annotations
 
+import logging
 import random
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +44,7 @@ from bot.programs.buttons import JOIN
 from bot.schedule.wakeup import next_due
 from storage.database import check_connection, open_database, upgrade
 from storage.tables import Program
+from tandem.logs import ErrorCounter
 from tandem.people import Person, make_people
 
 WORKSPACE = "T-DEMO"
@@ -59,6 +62,7 @@ class DemoOptions:
     console: Console | None = None
     kind: str = "mentoring"  # or "peer"
     group_size: int = 2  # peer groups only; mentoring is always pairs
+    progress: Callable[[str], None] | None = None  # told where the simulation is (e.g. for a status line)
 
 
 @dataclass
@@ -66,6 +70,7 @@ class DemoResult:
     messages: int = 0
     rounds: int = 0
     matches: int = 0
+    failures: int = 0  # errors logged along the way (a failed step): the demo then did not work
     stats_rows: list[tuple[str, ...]] = field(default_factory=list)
 
 
@@ -338,12 +343,17 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     with tempfile.TemporaryDirectory(prefix="tandem-demo-") as tmp:
         url = options.db_url or f"sqlite:///{Path(tmp) / 'demo.db'}"
         db = open_database(url)
+        errors = ErrorCounter()
+        logging.getLogger().addHandler(errors)
         try:
             await check_connection(db)
             await upgrade(db)
-            return await _simulate(db, options)
+            result = await _simulate(db, options)
         finally:
+            logging.getLogger().removeHandler(errors)
             await db.dispose()
+        result.failures = errors.count
+        return result
 
 
 async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
@@ -431,6 +441,8 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
         if now.date() != last_day:
             last_day = now.date()
             port.heading = f"Week {(now - START).days // 7 + 1} · {now:%A %-d %B %Y}"
+            if options.progress is not None:
+                options.progress(f"Simulating {port.heading} of {options.weeks} weeks…")
         await core.tick()
         await sim.settle()
         if not paused and now >= pause_at:

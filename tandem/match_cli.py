@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from bot.matching import ProblemError, problem_from_json, result_to_json, solve
-
 
 def _fail(message: str) -> typer.Exit:
     """One line on stderr, exit code 2, nothing on stdout."""
@@ -22,6 +20,9 @@ def match(
     exact: bool = typer.Option(False, "--exact", help="Use the exact solver even when it is slower."),
 ) -> None:
     """Match one round from a problem file and print or write the result JSON."""
+    # imported here: the solvers load SciPy, which would slow every other command (even --help) by seconds
+    from bot.matching import ProblemError, problem_from_json, result_to_json, solve
+
     try:
         text = input.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -9,24 +9,53 @@ import signal
 from datetime import timedelta
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core import AdminPolicy, Tandem
-from storage.database import Database, health
+from storage.database import Database, head_revision, health
 from tandem.leader import SchedulerLeader
+from tandem.metrics import metrics
+from tandem.pages import privacy, terms
 from tandem.settings import Settings
+from tandem.ticker import Ticker, tick_safely
 
 log = logging.getLogger("tandem.server")
 
-SHUTDOWN_SECONDS = 10.0  # how long a stopping server lets the sender finish its pass
+SHUTDOWN_SECONDS = 10.0  # how long a stopping server lets the sender finish its pass and the scheduler its tick
 CORE_KEY = web.AppKey("core", Tandem)
 DB_KEY = web.AppKey("db", Database)
+STOPPING_KEY = web.AppKey("stopping", asyncio.Event)
+
+__all__ = ["build_app", "build_core", "serve", "tick_safely"]
 
 
 async def healthz(request: web.Request) -> web.Response:
     state = await health(request.app[DB_KEY])
     ok = state["database"] == "ok"
     return web.json_response({"status": "ok" if ok else "degraded", **state}, status=200 if ok else 503)
+
+
+async def livez(_: web.Request) -> web.Response:
+    """The process answers: restart it only when this fails (a database outage is not a reason)."""
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Send traffic here? Database reachable with the current schema, Socket Mode connected, not stopping."""
+    problems: list[str] = []
+    if request.app[STOPPING_KEY].is_set():
+        problems.append("shutting down")
+    state = await health(request.app[DB_KEY])
+    if state["database"] != "ok":
+        problems.append(f"database unreachable: {state.get('error', '')}")
+    elif state["revision"] != head_revision():
+        problems.append(f"database at revision {state['revision']}, needs {head_revision()}: run `tandem db upgrade`")
+    from adapters.slack.http import SLACK_SOCKET
+
+    socket = request.app.get(SLACK_SOCKET)
+    if socket is not None and not await socket.is_connected():
+        problems.append("Slack Socket Mode is not connected")
+    body = {"status": "ready" if not problems else "not ready", "problems": problems}
+    return web.json_response(body, status=200 if not problems else 503)
 
 
 def build_core(db: Database, settings: Settings) -> Tandem:
@@ -48,7 +77,13 @@ def build_app(core: Tandem, settings: Settings) -> web.Application:
     app = web.Application()
     app[CORE_KEY] = core
     app[DB_KEY] = core.db
+    app[STOPPING_KEY] = asyncio.Event()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/privacy", privacy)  # the Teams manifest's privacyUrl and termsOfUseUrl
+    app.router.add_get("/terms", terms)
     from tandem.platforms import mount_platforms
 
     mount_platforms(app, core, settings)
@@ -67,16 +102,6 @@ async def sender_loop(core: Tandem, stop: asyncio.Event, idle_seconds: float = 5
             log.exception("sender pass failed; trying again shortly")
 
 
-async def tick_safely(core: Tandem, leader: SchedulerLeader | None = None) -> None:
-    """One scheduler tick, only in the process that holds the scheduler lock (every process sends)."""
-    if leader is not None and not leader.is_leader:
-        return
-    try:
-        await core.tick()
-    except Exception:
-        log.exception("scheduler tick failed; the next one will pick up where this one stopped")
-
-
 async def serve(
     core: Tandem, settings: Settings, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -91,31 +116,22 @@ async def serve(
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    scheduler = None
+    ticker: Ticker | None = None
+    ticking: asyncio.Task | None = None
     leader: SchedulerLeader | None = None
     leadership: asyncio.Task | None = None
     if settings.scheduler:
         leader = SchedulerLeader(core.db, retry_seconds=settings.leader_retry_seconds)
         await leader.refresh()  # before the first tick, so a follower never ticks at start-up
-        follower = leader
+        ticker = Ticker(core, leader)
+        the_ticker = ticker
 
         async def take_over() -> None:  # a process that takes over ticks at once, not up to a minute later
-            await tick_safely(core, follower)
+            the_ticker.poke()
 
         leader.on_acquire = take_over
         leadership = asyncio.create_task(leader.run(stop))
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(
-            tick_safely,
-            "interval",
-            seconds=60,
-            args=[core, leader],
-            id="tick",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=core.clock.now(),
-        )
-        scheduler.start()
+        ticking = asyncio.create_task(ticker.run(stop))
     sender = asyncio.create_task(sender_loop(core, stop))
     log.info("Tandem is listening on http://%s:%s (database: %s)", settings.host, settings.port, core.db.describe())
     if ready is not None:
@@ -124,11 +140,12 @@ async def serve(
         await stop.wait()
     finally:
         log.info("shutting down")
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        app[STOPPING_KEY].set()  # /readyz says so while the last work finishes
+        stop.set()
+        if ticker is not None and ticking is not None:
+            await ticker.stop(ticking, SHUTDOWN_SECONDS)  # a running tick finishes; no new one starts
         if leadership is not None:
             await leadership  # stop is set: it releases the lock so another process takes over at once
-        stop.set()
         core.wakeup.set()
         # let the current send pass finish (it stops after it); cancelling is the fallback, and even then the
         # sender records what it sent and hands back the rest of its claim (docs/delivery.md)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3978, alias="TANDEM_PORT", ge=1, le=65535)
     default_timezone: str = Field(default="UTC", alias="TANDEM_DEFAULT_TIMEZONE")
     log_level: str = Field(default="INFO", alias="TANDEM_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", alias="TANDEM_LOG_FORMAT")
     scheduler: bool = Field(default=True, alias="TANDEM_SCHEDULER")
     step_grace_hours: float | None = Field(default=None, alias="TANDEM_STEP_GRACE_HOURS", gt=0, le=24 * 30)
     # privacy (docs/privacy.md): 0 keeps data until someone erases it
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
     teams_admins: str = Field(default="", alias="TANDEM_TEAMS_ADMINS")
+    # Only for tests (like TANDEM_SLACK_API_URL): where `tandem doctor` fetches a Teams token.
+    teams_login_url: str = Field(default="https://login.microsoftonline.com", alias="TANDEM_TEAMS_LOGIN_URL")
     # Teams is mounted when MICROSOFT_APP_ID is set; TANDEM_TEAMS_ENABLED=true also mounts it without an
     # app id (unauthenticated, for local testing), and false turns it off.
     teams_enabled: bool | None = Field(default=None, alias="TANDEM_TEAMS_ENABLED")

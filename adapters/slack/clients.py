@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +28,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.metrics import rate_limited
 from adapters.slack.config import SlackConfig
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
@@ -52,9 +54,22 @@ class NoToken(LookupError):
     """Tandem has no bot token for this workspace (not installed, or uninstalled)."""
 
 
+class CountRateLimits(AsyncRetryHandler):
+    """First in the chain, never retries: counts every 429 for /metrics, retried by the SDK or not."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=sys.maxsize)
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
+        if response is not None and response.status_code == 429:
+            rate_limited("slack", request.url.rstrip("/").rsplit("/", 1)[-1])
+        return False
+
+
 def retry_handlers(outbound: bool, backoff_factor: float = 0.5) -> list[AsyncRetryHandler]:
     backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor, jitter=ProportionalJitter())
     handlers: list[AsyncRetryHandler] = [
+        CountRateLimits(),
         AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff, error_types=CONNECTION_ERRORS),
         AsyncServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
     ]

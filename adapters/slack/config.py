@@ -88,19 +88,40 @@ class SlackConfig:
         )
 
 
-BOT_SCOPES: tuple[str, ...] = (
-    "app_mentions:read",
-    "channels:history",
-    "channels:read",
-    "chat:write",
-    "commands",
-    "files:read",
-    "files:write",
-    "groups:read",
-    "im:history",
-    "im:write",
-    "mpim:write",
-    "reactions:read",
-    "users:read",
-    "users:read.email",
+# Every Slack Web API method the adapter calls, with the bot scopes it needs for what Tandem does with it
+# (program channels may be public or private, so channel reads need both the channels: and groups: scope).
+# tests/slack/test_slack_scopes.py finds every method in the adapter's source and checks this map and both
+# manifests against each other; `tandem doctor` compares the scopes a token was granted with BOT_SCOPES.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.getPermalink": (),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "conversations.members": ("channels:read", "groups:read"),
+    "conversations.open": ("im:write", "mpim:write"),
+    "conversations.replies": ("channels:history", "groups:history"),
+    "files.completeUploadExternal": ("files:write",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.info": ("files:read",),
+    "files.upload": ("files:write",),
+    "users.info": ("users:read",),
+    "users.lookupByEmail": ("users:read.email",),
+    "views.open": (),
+    "views.publish": (),
+}
+
+# The events Tandem subscribes to (both manifests' bot_events), with the scope each needs.
+EVENT_SCOPES: dict[str, tuple[str, ...]] = {
+    "app_home_opened": (),
+    "app_mention": ("app_mentions:read",),
+    "app_uninstalled": (),
+    "member_joined_channel": ("channels:read", "groups:read"),
+    "member_left_channel": ("channels:read", "groups:read"),
+    "message.im": ("im:history",),
+    "tokens_revoked": (),
+}
+
+BOT_SCOPES: tuple[str, ...] = tuple(
+    sorted({"commands", *(s for need in (*METHOD_SCOPES.values(), *EVENT_SCOPES.values()) for s in need)})
 )

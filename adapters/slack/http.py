@@ -22,6 +22,7 @@ from bot.core import Tandem
 log = logging.getLogger("tandem.slack")
 
 SLACK_ADAPTER: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter", SlackAdapter)
+SLACK_SOCKET: web.AppKey[SocketMode] = web.AppKey("slack_socket", SocketMode)  # only in Socket Mode
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -43,6 +44,8 @@ def mount(app: web.Application, core: Tandem, config: SlackConfig) -> None:
         app.router.add_get(INSTALL_PATH, endpoints.oauth)
         app.router.add_get(REDIRECT_PATH, endpoints.oauth)
     socket = SocketMode(adapter) if config.socket_mode else None
+    if socket is not None:
+        app[SLACK_SOCKET] = socket
 
     async def start(_: web.Application) -> None:
         if socket is not None:

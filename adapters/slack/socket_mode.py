@@ -28,6 +28,15 @@ class SocketMode:
         await self.handler.connect_async()
         log.info("slack: connected in Socket Mode")
 
+    async def is_connected(self) -> bool:
+        """The WebSocket is open and answering pings (what /metrics and /readyz report)."""
+        if self.handler is None:
+            return False
+        try:
+            return bool(await self.handler.client.is_connected())
+        except Exception:  # a half-closed session: not connected
+            return False
+
     async def stop(self) -> None:
         if self.handler is not None:
             await self.handler.close_async()

@@ -10,9 +10,10 @@ import json
 import re
 import uuid
 import zipfile
+from importlib import metadata, resources
 from pathlib import Path
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+MANIFEST_DIR = Path(str(resources.files("adapters.teams") / "manifest"))  # shipped inside the package
 FILES = ("manifest.json", "color.png", "outline.png")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
@@ -53,9 +54,23 @@ def check_host(host: str) -> str:
     return text
 
 
+def app_version() -> str:
+    """The manifest's version is Tandem's own (Teams wants three numbers: 1.2.3), so an upgrade is visible."""
+    try:
+        found = re.match(r"\d+(\.\d+){0,2}", metadata.version("tandem"))
+    except metadata.PackageNotFoundError:
+        found = None
+    numbers = (found.group(0) if found else "0").split(".")
+    return ".".join((numbers + ["0", "0"])[:3])
+
+
 def render_manifest(app_id: str, host: str, source: Path = MANIFEST_DIR) -> dict:
     template = (source / "manifest.json").read_text(encoding="utf-8")
-    filled = template.replace("{{APP_ID}}", check_app_id(app_id)).replace("{{HOST}}", check_host(host))
+    filled = (
+        template.replace("{{APP_ID}}", check_app_id(app_id))
+        .replace("{{HOST}}", check_host(host))
+        .replace("{{VERSION}}", app_version())
+    )
     manifest = json.loads(filled)
     if "{{" in filled:
         raise PackageError("the manifest template has a placeholder this tool does not fill")

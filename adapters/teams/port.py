@@ -21,6 +21,7 @@ from botbuilder.schema import ConversationReference as BFReference
 from botframework.connector.aio import ConnectorClient
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from adapters.metrics import rate_limited
 from adapters.teams import store
 from adapters.teams.cards import CardRenderer, FilePlacement
 from adapters.teams.config import TeamsConfig
@@ -49,6 +50,13 @@ def bf_reference(address: Address | dict[str, Any]) -> BFReference:
 
 def connector_of(turn: TurnContext) -> ConnectorClient:
     return turn.turn_state[turn.adapter.BOT_CONNECTOR_CLIENT_KEY]
+
+
+def _counted_retryable(exc: BaseException) -> bool:
+    """tenacity's retry test, which sees every failed attempt: the place to count Teams' 429s for /metrics."""
+    if status_of(exc) == 429:
+        rate_limited("teams", "bot_connector")
+    return is_retryable(exc)
 
 
 class Backoff:
@@ -352,7 +360,7 @@ class TeamsPort:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=self.backoff,
-            retry=retry_if_exception(is_retryable),
+            retry=retry_if_exception(_counted_retryable),
             sleep=self.sleep,
             reraise=True,
             before_sleep=lambda s: log.info("teams: retrying after %s", s.outcome.exception() if s.outcome else "?"),

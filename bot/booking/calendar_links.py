@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from icalendar import Calendar, Event
+
 
 def _stamp(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -31,25 +33,19 @@ def outlook_link(title: str, start: datetime, end: datetime, details: str = "") 
     return f"https://outlook.office.com/calendar/0/deeplink/compose?{query}"
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
 def ics_file(uid: str, title: str, start: datetime, end: datetime, details: str, now: datetime) -> str:
-    """An RFC 5545 event in UTC; calendars show it in each reader's own zone."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Tandem//Coffee chat//EN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{_stamp(now)}",
-        f"DTSTART:{_stamp(start)}",
-        f"DTEND:{_stamp(end)}",
-        f"SUMMARY:{_escape(title)}",
-        f"DESCRIPTION:{_escape(details)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(lines) + "\r\n"
+    """An RFC 5545 event in UTC (calendars show it in each reader's own zone), written by ``icalendar``,
+    which escapes text and folds long lines at 75 octets as the standard requires."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    event.add("summary", title)
+    event.add("description", details)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Tandem//Coffee chat//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")

@@ -6,10 +6,10 @@ Layout under the root (see docs/content.md)::
     surveys.yaml          surveys: [...]
     tracks/<kind>.yaml    title, description, prompts: [...]   (mentoring and peer are required)
 
-The default root is the repository's top-level ``prompts/`` directory, found relative to this
-package as ``Path(__file__).resolve().parents[2] / "prompts"``. That works because Tandem is
-installed from a checkout (``pip install -e .``); the data is not copied into a wheel. Deployments
-that keep their own content elsewhere set ``TANDEM_PROMPTS_DIR``.
+The default root is the project's top-level ``prompts/`` folder. It reaches this package as
+``bot/content/prompts`` (a link in a checkout, real files in a wheel), found with ``importlib.resources``
+so it works the same from a checkout and from an installed wheel.
+Deployments that keep their own content elsewhere set ``TANDEM_PROMPTS_DIR``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,11 +38,12 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def default_root() -> Path:
-    """``$TANDEM_PROMPTS_DIR`` if set, else the checkout's ``prompts/`` (editable install)."""
+    """``$TANDEM_PROMPTS_DIR`` if set, else the ``prompts/`` shipped with the package."""
     override = os.environ.get(ENV_VAR, "").strip()
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parents[2] / "prompts"
+    # pip installs packages as plain folders, so the resource is a real directory on disk
+    return Path(str(resources.files(__package__ or "bot.content") / "prompts"))
 
 
 def load_library(root: Path | None = None) -> ContentLibrary:

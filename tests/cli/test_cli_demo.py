@@ -35,7 +35,6 @@ def tandem(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
         (["demo", "--kind", "peer", "--group-size", "9"], "--group-size must be between 2 and 8 (got 9)"),
         (["demo", "--group-size", "3"], "--group-size is for peer programs"),
         (["demo", "--db", "mysql://x/y"], "unsupported database 'mysql'"),
-        (["demo", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], "cannot reach the database"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], expected: str) -> None:
@@ -47,15 +46,22 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: l
     assert list(tmp_path.iterdir()) == []
 
 
+def test_unreachable_database_is_a_runtime_error_exit_1(tmp_path: Path) -> None:
+    result = tandem("demo", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", cwd=tmp_path)
+    assert result.returncode == 1 and "cannot reach the database" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
     result = tandem("db", "upgrade", cwd=tmp_path, env={"TANDEM_DEFAULT_TIMEZONE": "Mars/Olympus"})
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.strip() == (
         "tandem: bad setting TANDEM_DEFAULT_TIMEZONE: 'Mars/Olympus' is not a time zone I know. Use a name like "
         "Europe/Berlin."
     )
     result = tandem("db", "upgrade", cwd=tmp_path, env={"TANDEM_DATABASE_URL": "not a url"})
-    assert result.returncode == 2 and "TANDEM_DATABASE_URL" in result.stderr
+    assert result.returncode == 1 and "TANDEM_DATABASE_URL" in result.stderr
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:

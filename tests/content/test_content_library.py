@@ -34,10 +34,10 @@ def library() -> ContentLibrary:
     return load_library()
 
 
-def test_default_root_is_the_repository_prompts_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_root_is_the_prompts_directory_shipped_in_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TANDEM_PROMPTS_DIR", raising=False)
     root = default_root()
-    assert root == Path(__file__).resolve().parents[2] / "prompts"
+    assert root == Path(__file__).resolve().parents[2] / "bot" / "content" / "prompts"
     assert (root / "icebreakers.yaml").is_file()
 
 

@@ -77,6 +77,7 @@ class FakeSlack:
     seed: int = 7
     calls: list[Call] = field(default_factory=list)
     hooks: list[dict[str, Any]] = field(default_factory=list)
+    granted_scopes: tuple[str, ...] | None = None  # auth.test answers them in x-oauth-scopes, as Slack does
 
     def __post_init__(self) -> None:
         self._faults: dict[str, list[Fault]] = {}
@@ -243,7 +244,8 @@ class FakeSlack:
             return self._rate_limited(1)
         if self.random_429 and method != "auth.test" and self._rng.random() < self.random_429:
             return self._rate_limited(1)
-        return web.json_response(self._answer(method, args))
+        headers = {"x-oauth-scopes": ",".join(self.granted_scopes)} if self.granted_scopes is not None else None
+        return web.json_response(self._answer(method, args), headers=headers if method == "auth.test" else None)
 
     def _take_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)

@@ -199,7 +199,7 @@ def test_manifests_match_what_the_adapter_needs() -> None:
 
     from adapters.slack.config import BOT_SCOPES
 
-    root = Path(__file__).resolve().parents[2] / "manifest"
+    root = Path(__file__).resolve().parents[2] / "adapters" / "slack" / "manifest"
     for name, socket in (("slack.yaml", False), ("slack-socket-mode.yaml", True)):
         manifest = yaml.safe_load((root / name).read_text())
         assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
@@ -207,9 +207,11 @@ def test_manifests_match_what_the_adapter_needs() -> None:
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
             "app_home_opened",
             "app_mention",
+            "app_uninstalled",
             "member_joined_channel",
             "member_left_channel",
             "message.im",
+            "tokens_revoked",
         }
         assert manifest["features"]["slash_commands"][0]["command"] == "/tandem"
         assert manifest["settings"]["socket_mode_enabled"] is socket

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import bot.core  # noqa: F401  (registers every feature's commands)
-from adapters.teams.package import MANIFEST_DIR, PackageError, build_package, check_host
+from adapters.teams.package import MANIFEST_DIR, PackageError, app_version, build_package, check_host
 from bot.chat import registry
 
 APP_ID = "2f1c3b9e-4d5a-4e6f-8a7b-9c0d1e2f3a4b"
@@ -28,6 +28,8 @@ def test_package_contains_filled_manifest_and_icons(tmp_path):
     assert manifest["validDomains"] == ["tandem.example.com"]
     assert manifest["developer"]["websiteUrl"] == "https://tandem.example.com/"
     assert "{{" not in json.dumps(manifest)
+    assert manifest["version"] == app_version() and app_version().count(".") == 2  # Tandem's own version
+    assert manifest["developer"]["privacyUrl"] == "https://tandem.example.com/privacy"  # served by tandem serve
     assert float(manifest["manifestVersion"]) >= 1.17 and manifest["$schema"].startswith("https://")
     assert color.size == (192, 192)
     assert outline.size == (32, 32) and outline.mode == "RGBA"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "adapters" / "teams" / "manifest"  # where the package ships them
 ACCENT = (79, 107, 237, 255)  # #4F6BED, also the manifest's accentColor
 WHITE = (255, 255, 255, 255)
 

@@ -1,0 +1,19 @@
+"""What the adapters count for `/metrics` (served by tandem/metrics.py from prometheus-client's registry).
+
+Only what a platform tells the adapters lives here (its 429 answers, the Socket Mode connection); the
+message counts come from the database at scrape time, so every server reports the same truth.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+RATE_LIMITED = Counter(
+    "tandem_rate_limited",
+    "HTTP 429 (rate limited) answers from a chat platform's API, by platform and API method.",
+    ["platform", "method"],
+)
+
+
+def rate_limited(platform: str, method: str) -> None:
+    RATE_LIMITED.labels(platform=platform, method=method).inc()
