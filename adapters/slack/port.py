@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.clients import NoToken, SlackClients, retry_handlers
-from adapters.slack.directory import Directory, Profile
+from adapters.slack.directory import Directory, Profile, profile_from
 from adapters.slack.errors import to_send_error
 from adapters.slack.group_dms import GroupDMs
 from adapters.slack.pacing import Pacer, Paused
@@ -23,6 +23,8 @@ from bot.kernel.port import PlatformCapabilities, SendError, ThreadReply, UserIn
 
 log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
+MEMBERS_PAGE = 500  # conversations.members page size (Slack's own examples stay at or under 1,000)
+MAX_MEMBER_PAGES = 1_000  # 500,000 people: a guard against a cursor that never ends
 PROGRESS_CACHE_SIZE = 2_000  # messages part-way out (some posts sent, a later one or the files failed)
 
 
@@ -120,6 +122,35 @@ class SlackPort:
                 )
             )
         return best
+
+    async def channel_members(
+        self, workspace_id: str, channel_id: str, known: frozenset[str] = frozenset()
+    ) -> list[UserInfo]:
+        """The people in a channel: ``conversations.members`` page by page, then ``users.info`` for the ids
+        Tandem doesn't know yet, to leave out bots and deactivated accounts (both paced at their tiers)."""
+        ids: list[str] = []
+        cursor = ""
+        for _page in range(MAX_MEMBER_PAGES):
+            args: dict[str, Any] = {"channel": channel_id, "limit": MEMBERS_PAGE}
+            if cursor:
+                args["cursor"] = cursor
+            resp = await self._call(workspace_id, "conversations.members", **args)
+            ids.extend(str(m) for m in resp.get("members") or [])
+            cursor = str((resp.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        else:
+            log.warning("slack: members of %s stopped after %d pages", channel_id, MAX_MEMBER_PAGES)
+        people: list[UserInfo] = []
+        for user_id in dict.fromkeys(ids):
+            if user_id in known:
+                people.append(UserInfo(user_id=user_id))
+                continue
+            found = profile_from((await self._call(workspace_id, "users.info", user=user_id)).get("user") or {})
+            if found.is_bot or found.deleted or not found.user_id:
+                continue
+            people.append(UserInfo(user_id=user_id, name=found.name or "", email=found.email, timezone=found.timezone))
+        return people
 
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """Resolve an imported e-mail to a Slack user (users.lookupByEmail); None when Slack has nobody."""
