@@ -25,6 +25,7 @@ log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
 MEMBERS_PAGE = 500  # conversations.members page size (Slack's own examples stay at or under 1,000)
 MAX_MEMBER_PAGES = 1_000  # 500,000 people: a guard against a cursor that never ends
+NOT_PEOPLE_CACHE_SIZE = 50_000
 PROGRESS_CACHE_SIZE = 2_000  # messages part-way out (some posts sent, a later one or the files failed)
 
 
@@ -48,6 +49,8 @@ class SlackPort:
         # Tier 3 conversations.open call, the scarcest budget in a big round.
         self._groups: dict[tuple[str, str], str] = {}
         self._progress: dict[str, tuple[SentRef, int]] = {}
+        # bots and deactivated accounts met in channels: a later sync skips them without asking users.info
+        self._not_people: dict[tuple[str, str], None] = {}
 
     # --- ChatPort -------------------------------------------------------------------------------------
 
@@ -145,12 +148,22 @@ class SlackPort:
         for user_id in dict.fromkeys(ids):
             if user_id in known:
                 people.append(UserInfo(user_id=user_id))
-                continue
-            found = profile_from((await self._call(workspace_id, "users.info", user=user_id)).get("user") or {})
-            if found.is_bot or found.deleted or not found.user_id:
-                continue
-            people.append(UserInfo(user_id=user_id, name=found.name or "", email=found.email, timezone=found.timezone))
+            elif (workspace_id, user_id) not in self._not_people:
+                person = await self._person(workspace_id, user_id)
+                if person is not None:
+                    people.append(person)
         return people
+
+    async def _person(self, workspace_id: str, user_id: str) -> UserInfo | None:
+        """``users.info`` for someone Tandem doesn't know yet; None (and remembered) for a bot or a deactivated
+        account."""
+        found = profile_from((await self._call(workspace_id, "users.info", user=user_id)).get("user") or {})
+        if found.is_bot or found.deleted or not found.user_id:
+            if len(self._not_people) >= NOT_PEOPLE_CACHE_SIZE:
+                self._not_people.pop(next(iter(self._not_people)))
+            self._not_people[(workspace_id, user_id)] = None
+            return None
+        return UserInfo(user_id=user_id, name=found.name or "", email=found.email, timezone=found.timezone)
 
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """Resolve an imported e-mail to a Slack user (users.lookupByEmail); None when Slack has nobody."""

@@ -23,8 +23,8 @@ from bot.delivery.outbox import Outgoing, enqueue
 from bot.kernel.events import Actor
 from bot.kernel.port import CHANNEL_MEMBERS, SendError, UserInfo
 from bot.kernel.runtime import Runtime
-from bot.programs.people import ensure_user
-from bot.programs.reach import SYNC_STEP, Reach, reach
+from bot.programs.people import ensure_users
+from bot.programs.reach import SYNC_STEP, Reach, reach_found
 from storage.enums import DeliveryState, ProgramStatus, SyncState
 from storage.tables import ChannelSync, Delivery, Program, User, Workspace
 
@@ -33,7 +33,9 @@ log = logging.getLogger("tandem.sync")
 BATCH = 100  # people per transaction: a restart redoes at most this many, and nobody twice
 LEASE = timedelta(minutes=10)  # a claim not renewed for this long is from a worker that died
 OPEN = (SyncState.PENDING.value, SyncState.RUNNING.value)
+CANT_SEE = "I can't see #{channel}: add me to the channel, then run `program sync`."
 NO_LISTING = "This platform can't list a channel's members; people are reached as they join the channel."
+# a failure's detail reads as its own sentence after "couldn't reach the people in #channel."
 
 
 # --- asking for a sync -------------------------------------------------------------------------------------
@@ -100,7 +102,7 @@ class SyncProgress:
         if s.state == SyncState.PENDING.value:
             return f"checking who is in {where}…"
         if s.state == SyncState.FAILED.value:
-            return f"couldn't reach the people in {where}: {s.detail or 'the platform refused'}"
+            return f"couldn't reach the people in {where}. {s.detail or 'The platform refused.'}"
         counts = f"{s.invited} invited, {s.enrolled} enrolled, {s.unchanged} already in or asked"
         messages = f"{self.sent} of {self.sent + self.waiting} messages sent"
         if s.state == SyncState.DONE.value:
@@ -210,8 +212,11 @@ async def _members_known(core: Runtime, sync_id: int) -> bool:
         people: list[UserInfo] = await lister(external_id, channel, known)
     except SendError as exc:
         log.warning("channel sync %s: listing %s failed: %s", sync_id, channel, exc)
+        if exc.gone:
+            await _finish(core, sync_id, SyncState.FAILED, CANT_SEE.format(channel=channel))
+            return False
         if not exc.retryable:
-            await _finish(core, sync_id, SyncState.FAILED, f"the platform said: {exc}")
+            await _finish(core, sync_id, SyncState.FAILED, f"The platform said: {exc}.")
             return False
         await _release(core, sync_id, f"will try again: {exc}")
         return False
@@ -283,9 +288,8 @@ async def _reach_all(
     chunk: list[dict[str, Any]],
     now: datetime,
 ) -> list[Outgoing]:
-    items: list[Outgoing] = []
-    for row in chunk:
-        actor = Actor(
+    actors = [
+        Actor(
             platform=workspace.platform,
             workspace_id=workspace.external_id,
             user_id=str(row["id"]),
@@ -293,14 +297,11 @@ async def _reach_all(
             email=row.get("email"),
             timezone=row.get("tz"),
         )
-        user = await ensure_user(session, workspace, actor, now)
-        action, outgoing = await reach(session, program, user, now, arrived=False)
-        if action == Reach.ENROL:
-            sync.enrolled += 1
-        elif action == Reach.INVITE:
-            sync.invited += 1
-        else:
-            sync.unchanged += 1
-        if outgoing is not None:
-            items.append(outgoing)
+        for row in chunk
+    ]
+    users = await ensure_users(session, workspace, actors, now)
+    actions, items = await reach_found(session, program, users, now)
+    sync.enrolled += actions.count(Reach.ENROL)
+    sync.invited += actions.count(Reach.INVITE)
+    sync.unchanged += actions.count(None)
     return items

@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Outgoing, to_user
 from bot.kernel.messages import Actions, Message, Section, Text
 from bot.programs.buttons import JOIN, LEAVE, ProgramRef
-from bot.programs.membership import invite, join, membership
+from bot.programs.membership import invite, join, membership, new_membership_row
 from storage.enums import Enrolment, MembershipStatus
-from storage.tables import Membership, Program, User
+from storage.tables import Delivery, Membership, Program, User
+from storage.upsert import insert_ignore
 
 SYNC_STEP = "channel_sync"  # the outbox step of messages to people already in a channel
 WELCOME_STEP = "welcome"  # ... and to someone who just joined it
@@ -71,6 +73,16 @@ def reach_key(program: Program, user: User, now: datetime, *, arrived: bool) -> 
     return f"program:{program.id}:reach:{user.id}"
 
 
+def _outgoing(program: Program, user: User, action: Reach, now: datetime, *, arrived: bool) -> Outgoing:
+    return Outgoing(
+        key=reach_key(program, user, now, arrived=arrived),
+        step=WELCOME_STEP if arrived else SYNC_STEP,
+        target=to_user(user.platform_user_id),
+        message=reach_message(program, action, arrived=arrived),
+        program_id=program.id,
+    )
+
+
 async def reach(
     session: AsyncSession, program: Program, user: User, now: datetime, *, arrived: bool
 ) -> tuple[Reach | None, Outgoing | None]:
@@ -84,11 +96,38 @@ async def reach(
         await join(session, program, user, now)
     else:
         await invite(session, program, user, now)
-    outgoing = Outgoing(
-        key=reach_key(program, user, now, arrived=arrived),
-        step=WELCOME_STEP if arrived else SYNC_STEP,
-        target=to_user(user.platform_user_id),
-        message=reach_message(program, action, arrived=arrived),
-        program_id=program.id,
+    return action, _outgoing(program, user, action, now, arrived=arrived)
+
+
+async def reach_found(
+    session: AsyncSession, program: Program, users: list[User], now: datetime
+) -> tuple[list[Reach | None], list[Outgoing]]:
+    """The same rule for many people found already in the channel (a sync batch), in three queries.
+
+    Returns what was done for each person (in order) and their messages for the outbox. Someone a sync
+    asked before (who said no, or left since) is not asked again. Found people only ever get a new row:
+    the rule leaves everyone who has one alone, or only invites them (who left)."""
+    query = select(Membership).where(
+        Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in users])
     )
-    return action, outgoing
+    existing = {m.user_id: m for m in (await session.exec(query)).all()}
+    keys = [reach_key(program, u, now, arrived=False) for u in users]
+    asked = set(
+        (await session.exec(select(Delivery.idempotency_key).where(col(Delivery.idempotency_key).in_(keys)))).all()
+    )
+    actions = [
+        None if u.is_bot or key in asked else decide(program, existing.get(u.id or 0), arrived=False)
+        for u, key in zip(users, keys, strict=True)
+    ]
+    rows = [
+        new_membership_row(program, u.id, now if action == Reach.ENROL else None)
+        for u, action in zip(users, actions, strict=True)
+        if action is not None and u.id not in existing
+    ]
+    await insert_ignore(session, Membership, rows, ["program_id", "user_id"])
+    items = [
+        _outgoing(program, u, action, now, arrived=False)
+        for u, action in zip(users, actions, strict=True)
+        if action is not None
+    ]
+    return actions, items
