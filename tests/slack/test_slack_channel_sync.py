@@ -84,7 +84,9 @@ async def test_a_1200_member_channel_gets_one_invitation_per_human(database: Dat
 
         sent = dms(fake)
         assert set(sent) == set(HUMANS) and set(sent.values()) == {1}  # no bot, no deactivated
-        [invitation] = [str(c.args["blocks"]) for c in fake.called("chat.postMessage") if c.args["channel"] == HUMANS[5]]
+        [invitation] = [
+            str(c.args["blocks"]) for c in fake.called("chat.postMessage") if c.args["channel"] == HUMANS[5]
+        ]
         assert f"#{CHANNEL} now runs" in invitation and "Coffee chats" in invitation
         members = await rows(h, Membership, Membership.program_id == program.id)
         assert len(members) == len(HUMANS) and {m.status for m in members} == {MembershipStatus.INVITED.value}
