@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.admin.csv_import import ImportResult, import_participants
@@ -10,6 +12,7 @@ from bot.admin.export import export_program, find_program_anywhere, write_export
 from bot.core import Tandem
 from bot.programs.membership import ProgramError
 from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
+from tandem.settings import Settings
 
 
 class AdminCliError(Exception):
@@ -48,7 +51,27 @@ async def run_export(url: str, ref: str, out: Path) -> list[Path]:
         await db.dispose()
 
 
-async def run_import(url: str, ref: str, path: Path) -> ImportResult:
+@asynccontextmanager
+async def platform_ports(core: Tandem, settings: Settings | None) -> AsyncIterator[list[str]]:
+    """The configured platforms' ports on ``core`` (no server, no socket started), so an import resolves
+    e-mails through them (Slack users.lookupByEmail, Teams rosters); their connections close afterwards."""
+    if settings is None:
+        yield []
+        return
+    from aiohttp import web
+
+    from tandem.platforms import mount_platforms
+
+    app = web.Application()
+    mounted = mount_platforms(app, core, settings)
+    app.freeze()
+    try:
+        yield mounted
+    finally:
+        await app.cleanup()
+
+
+async def run_import(url: str, ref: str, path: Path, settings: Settings | None = None) -> ImportResult:
     try:
         text = await asyncio.to_thread(_read_text, path)
     except UnicodeDecodeError:
@@ -58,7 +81,7 @@ async def run_import(url: str, ref: str, path: Path) -> ImportResult:
     db = await _open(url)
     try:
         core = Tandem(db)
-        async with db.transaction() as session:
+        async with platform_ports(core, settings), db.transaction() as session:
             try:
                 program = await find_program_anywhere(session, ref)
             except ProgramError as exc:

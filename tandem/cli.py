@@ -199,7 +199,8 @@ def import_cmd(
     if not file.is_file():
         fail(f"{file}: no such file")
     try:
-        result = asyncio.run(run_import(_database_url(db), program, file))
+        # with a platform token configured, e-mails resolve through the platform's directory too
+        result = asyncio.run(run_import(_database_url(db), program, file, _settings()))
     except AdminCliError as exc:
         fail(str(exc))
         return
