@@ -182,7 +182,7 @@ async def _claim(core: Runtime, sync_id: int) -> bool:
             )
             .values(claimed_by=_claimant(core), claimed_at=now)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
 
 async def _members_known(core: Runtime, sync_id: int) -> bool:
