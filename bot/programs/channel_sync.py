@@ -105,6 +105,8 @@ class SyncProgress:
             return f"couldn't reach the people in {where}. {s.detail or 'The platform refused.'}"
         counts = f"{s.invited} invited, {s.enrolled} enrolled, {s.unchanged} already in or asked"
         messages = f"{self.sent} of {self.sent + self.waiting} messages sent"
+        if s.state == SyncState.DONE.value and not s.total:
+            return f"nobody was in {where} yet; people hear about the program as they join"
         if s.state == SyncState.DONE.value:
             return f"reached all {s.total} people in {where}: {counts}; {messages}"
         return f"reaching the people in {where}: {s.position} of {s.total} done ({counts}); {messages}"
