@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -26,6 +27,7 @@ GROUP_CACHE_SIZE = 20_000
 MEMBERS_PAGE = 500  # conversations.members page size (Slack's own examples stay at or under 1,000)
 MAX_MEMBER_PAGES = 1_000  # 500,000 people: a guard against a cursor that never ends
 NOT_PEOPLE_CACHE_SIZE = 50_000
+LISTING_RETRIES = 5  # rate limits waited out by one call of a channel listing before it gives up
 PROGRESS_CACHE_SIZE = 2_000  # messages part-way out (some posts sent, a later one or the files failed)
 
 
@@ -137,7 +139,7 @@ class SlackPort:
             args: dict[str, Any] = {"channel": channel_id, "limit": MEMBERS_PAGE}
             if cursor:
                 args["cursor"] = cursor
-            resp = await self._call(workspace_id, "conversations.members", **args)
+            resp = await self._patient_call(workspace_id, "conversations.members", **args)
             ids.extend(str(m) for m in resp.get("members") or [])
             cursor = str((resp.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor:
@@ -157,7 +159,7 @@ class SlackPort:
     async def _person(self, workspace_id: str, user_id: str) -> UserInfo | None:
         """``users.info`` for someone Tandem doesn't know yet; None (and remembered) for a bot or a deactivated
         account."""
-        found = profile_from((await self._call(workspace_id, "users.info", user=user_id)).get("user") or {})
+        found = profile_from((await self._patient_call(workspace_id, "users.info", user=user_id)).get("user") or {})
         if found.is_bot or found.deleted or not found.user_id:
             if len(self._not_people) >= NOT_PEOPLE_CACHE_SIZE:
                 self._not_people.pop(next(iter(self._not_people)))
@@ -287,6 +289,18 @@ class SlackPort:
             await self.pacer.wait(workspace_id, method, channel)
         except Paused as exc:  # the outbox sends other messages meanwhile and retries this one after the pause
             raise SendError(str(exc), retryable=True, retry_after=exc.seconds) from exc
+
+    async def _patient_call(self, workspace_id: str, method: str, **kwargs: Any) -> Any:
+        """A call of a long background listing: a rate limit is waited out (nobody is waiting for the answer,
+        and starting the listing over would cost more), a few times at most."""
+        for attempt in range(LISTING_RETRIES):
+            try:
+                return await self._call(workspace_id, method, **kwargs)
+            except SendError as exc:
+                if exc.retry_after is None or not exc.retryable or attempt == LISTING_RETRIES - 1:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")
 
     async def _call(
         self, workspace_id: str, method: str, *, outbound: bool = True, pace_channel: str | None = None, **kwargs: Any

@@ -10,6 +10,7 @@ happens to each person is decided by the one rule in bot/programs/reach.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ log = logging.getLogger("tandem.sync")
 
 BATCH = 100  # people per transaction: a restart redoes at most this many, and nobody twice
 LEASE = timedelta(minutes=10)  # a claim not renewed for this long is from a worker that died
+HEARTBEAT = timedelta(minutes=2)  # how often a worker renews its claim while the platform lists a channel
 OPEN = (SyncState.PENDING.value, SyncState.RUNNING.value)
 CANT_SEE = "I can't see #{channel}: add me to the channel, then run `program sync`."
 NO_LISTING = "This platform can't list a channel's members; people are reached as they join the channel."
@@ -210,6 +212,7 @@ async def _members_known(core: Runtime, sync_id: int) -> bool:
     if lister is None:
         await _finish(core, sync_id, SyncState.FAILED, NO_LISTING)
         return False
+    heartbeat = asyncio.create_task(_keep_claim(core, sync_id))
     try:
         people: list[UserInfo] = await lister(external_id, channel, known)
     except SendError as exc:
@@ -222,24 +225,45 @@ async def _members_known(core: Runtime, sync_id: int) -> bool:
             return False
         await _release(core, sync_id, f"will try again: {exc}")
         return False
-    await _store_members(core, sync_id, people)
-    return True
+    except Exception as exc:  # noqa: BLE001 - an adapter's surprise must not stop the scheduler's tick
+        log.warning("channel sync %s: listing %s failed unexpectedly: %r", sync_id, channel, exc)
+        await _release(core, sync_id, "will try again")
+        return False
+    finally:
+        heartbeat.cancel()
+    return await _store_members(core, sync_id, people)
+
+
+async def _keep_claim(core: Runtime, sync_id: int) -> None:
+    """Renew the lease while a long listing runs (Slack paces users.info at 100 a minute), so no other
+    worker takes the sync over meanwhile."""
+    while True:
+        await asyncio.sleep(HEARTBEAT.total_seconds())
+        async with core.db.transaction() as session:
+            await session.exec(
+                update(ChannelSync)
+                .where(col(ChannelSync.id) == sync_id, col(ChannelSync.claimed_by) == _claimant(core))
+                .values(claimed_at=core.clock.now())
+            )
 
 
 def _member_row(person: UserInfo) -> dict[str, Any]:
     return {"id": person.user_id, "name": person.name, "email": person.email, "tz": person.timezone}
 
 
-async def _store_members(core: Runtime, sync_id: int, people: list[UserInfo]) -> None:
+async def _store_members(core: Runtime, sync_id: int, people: list[UserInfo]) -> bool:
+    """Keep the list (once: a worker that lost its claim meanwhile keeps nothing); False when it lost."""
     unique = list({p.user_id: p for p in people if p.user_id}.values())
     async with core.db.transaction() as session:
         sync = await session.get(ChannelSync, sync_id)
-        assert sync is not None
+        if sync is None or sync.members is not None or sync.claimed_by != _claimant(core):
+            return False
         sync.members = [_member_row(p) for p in unique]
         sync.total, sync.position = len(unique), 0
         sync.state, sync.started_at, sync.claimed_at = SyncState.RUNNING.value, core.clock.now(), core.clock.now()
         sync.detail = None
     log.info("channel sync %s: %d people in #%s", sync_id, len(unique), sync.channel_id)
+    return True
 
 
 async def _release(core: Runtime, sync_id: int, detail: str) -> None:
