@@ -72,7 +72,7 @@ async def status_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
                 f"sent, {s.deliveries_pending} waiting, {s.deliveries_failed} failed"
             )
             progress = await sync_progress(ctx.session, program.id)
-            if progress is not None:
+            if progress is not None and progress.recent(ctx.now):
                 lines.append(f"📣 {program.name}: {progress.line()}")
         lines += await admin_delivery_lines(ctx.session, programs)
     return say_lines("Your Tandem status", lines)

@@ -33,6 +33,7 @@ log = logging.getLogger("tandem.sync")
 
 BATCH = 100  # people per transaction: a restart redoes at most this many, and nobody twice
 LEASE = timedelta(minutes=10)  # a claim not renewed for this long is from a worker that died
+SHOW_FINISHED = timedelta(days=7)  # how long status still shows a finished sync
 HEARTBEAT = timedelta(minutes=2)  # how often a worker renews its claim while the platform lists a channel
 OPEN = (SyncState.PENDING.value, SyncState.RUNNING.value)
 CANT_SEE = "I can't see #{channel}: add me to the channel, then run `program sync`."
@@ -97,6 +98,11 @@ class SyncProgress:
     sync: ChannelSync
     sent: int  # messages of this program's syncs that went out
     waiting: int  # ... and that are still in the outbox
+
+    def recent(self, now: datetime) -> bool:
+        """Under way, or finished in the last week: what ``status`` still shows."""
+        done = self.sync.finished_at
+        return done is None or now - done < SHOW_FINISHED
 
     def line(self) -> str:
         s = self.sync
