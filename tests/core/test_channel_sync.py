@@ -76,6 +76,8 @@ async def test_an_opt_out_sync_enrols_newcomers_invites_leavers_and_leaves_membe
     assert (sync.state, sync.enrolled, sync.invited, sync.unchanged) == (SyncState.DONE.value, 3, 1, 1)
     status = str(await h.command(admin, "status", "coffee"))
     assert "reached all 5 people in #coffee: 1 invited, 3 enrolled, 1 already in or asked" in status
+    stats = str(await h.command(admin, "stats", "coffee"))
+    assert "People in the channel: reached all 5 people in #coffee" in stats
     h.clock.advance(timedelta(days=8))
     assert "reached all" not in str(await h.command(admin, "status", "coffee"))  # a week later it's history
 
