@@ -70,8 +70,8 @@ async def program_sync(ctx: Ctx, cmd: ParsedCommand) -> Response:
 def _sync_promise(program: Program) -> str:
     """What a sync will do, in the admin's words (the rule is in bot/programs/reach.py)."""
     if program.enrolment == Enrolment.OPT_OUT.value:
-        return "Everyone not in the program yet is enrolled and told how to leave; people who left are only invited."
-    return "Everyone not in the program yet gets an invitation; people already in or already asked are left alone."
+        return "Everyone in the channel is enrolled and told how to leave (anyone who left before is only invited)."
+    return "Everyone in the channel gets an invitation (anyone already in, or already asked, is left alone)."
 
 
 @command("match preview", "match preview [program]", "See who would be matched, without sending.", admin=True)

@@ -92,7 +92,7 @@ async def test_moving_a_program_to_another_channel_reaches_the_people_there(db) 
     answer = await h.core.handle(
         FormSubmittedEvent(actor=admin, form_id=form.form.form_id, values=values, state=form.form.state)  # type: ignore[union-attr]
     )
-    assert "Everyone not in the program yet gets an invitation" in str(answer)
+    assert "Everyone in the channel gets an invitation" in str(answer)
     async with h.core.db.session() as s:
         syncs = (await s.exec(select(ChannelSync).order_by(ChannelSync.id))).all()  # type: ignore[arg-type]
     assert [(x.channel_id, x.state, x.reason) for x in syncs] == [
