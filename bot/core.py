@@ -21,6 +21,7 @@ from bot.kernel.messages import Message
 from bot.kernel.port import ChatPort
 from bot.kernel.runtime import AdminPolicy, PrivacyPolicy
 from bot.privacy.erase import workspace_uninstalled
+from bot.programs.channel_sync import run_channel_syncs
 from bot.schedule.steps import run_due_steps
 from storage.database import Database
 
@@ -86,6 +87,7 @@ class Tandem:
     async def tick(self) -> None:
         """Run every step that is due, then send what is waiting. Safe to call as often as you like."""
         await run_due_steps(self)
+        await run_channel_syncs(self)  # people already in a program's channel (batches go out as they commit)
         await self.dispatch()
 
     async def dispatch(self, limit: int = 200) -> int:

@@ -112,3 +112,12 @@ class MeetingState(StrEnum):
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+
+
+class SyncState(StrEnum):
+    """A channel sync: reaching the people already in a program's channel (bot/programs/channel_sync.py)."""
+
+    PENDING = "pending"  # asked for; no worker has the member list yet
+    RUNNING = "running"  # the member list is stored; people are being reached batch by batch
+    DONE = "done"
+    FAILED = "failed"  # the platform couldn't list the channel (the detail says why); a new sync may follow

@@ -514,3 +514,33 @@ class SlackGroupDM(SQLModel, table=True):
     members: str = Field(sa_column=Column(Text, nullable=False))  # sorted user ids, comma-separated
     channel_id: str = Field(max_length=64)
     opened_at: datetime | None = _utc(default=None)
+
+
+class ChannelSync(SQLModel, table=True):
+    """One pass over the people already in a program's channel: invite or enrol each of them exactly once.
+
+    The member list is stored when fetched, then worked through in batches; each batch commits its
+    memberships, its messages (outbox, one key per program and person) and ``position`` together, so a
+    restart carries on from the last batch: nobody is reached twice, nobody is skipped.
+    """
+
+    __tablename__ = "channel_sync"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    channel_id: str = Field(max_length=128)
+    state: str = Field(default="pending", max_length=16)  # storage.enums.SyncState
+    requested_by_user_id: int | None = Field(default=None, foreign_key="tandem_user.id")
+    reason: str = Field(default="", max_length=32)  # created, sync, channel_changed
+    members: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    total: int = 0  # people in the channel (bots and deactivated accounts left out)
+    position: int = 0  # how many of ``members`` were worked through
+    invited: int = 0
+    enrolled: int = 0
+    unchanged: int = 0  # already in the program, or already asked
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = _utc(default=None)  # the worker's lease; renewed every batch
+    created_at: datetime | None = _utc(default=None)
+    started_at: datetime | None = _utc(default=None)
+    finished_at: datetime | None = _utc(default=None)
+    detail: str | None = Field(default=None, sa_column=Column(Text))

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.admin.csv_import import ImportResult, import_participants
 from bot.admin.export import export_program, find_program_anywhere, write_export
 from bot.core import Tandem
+from bot.programs.channel_sync import request_sync
 from bot.programs.membership import ProgramError, create_program, parse_spec
 from bot.programs.people import ensure_workspace
 from storage.database import DatabaseUnavailable, check_connection, open_database, upgrade
 from storage.tables import AuditEntry, Program
+from tandem.settings import Settings
 
 
 class AdminCliError(Exception):
@@ -60,7 +64,29 @@ async def run_export(url: str, ref: str, out: Path) -> list[Path]:
         await db.dispose()
 
 
-async def run_import(url: str, ref: str, path: Path, *, overwrite: bool = False) -> ImportResult:
+@asynccontextmanager
+async def platform_ports(core: Tandem, settings: Settings | None) -> AsyncIterator[list[str]]:
+    """The configured platforms' ports on ``core`` (no server, no socket started), so an import resolves
+    e-mails through them (Slack users.lookupByEmail, Teams rosters); their connections close afterwards."""
+    if settings is None:
+        yield []
+        return
+    from aiohttp import web
+
+    from tandem.platforms import mount_platforms
+
+    app = web.Application()
+    mounted = mount_platforms(app, core, settings)
+    app.freeze()
+    try:
+        yield mounted
+    finally:
+        await app.cleanup()
+
+
+async def run_import(
+    url: str, ref: str, path: Path, settings: Settings | None = None, *, overwrite: bool = False
+) -> ImportResult:
     try:
         text = await asyncio.to_thread(_read_text, path)
     except UnicodeDecodeError:
@@ -70,7 +96,7 @@ async def run_import(url: str, ref: str, path: Path, *, overwrite: bool = False)
     db = await _open(url)
     try:
         core = Tandem(db)
-        async with db.transaction() as session:
+        async with platform_ports(core, settings), db.transaction() as session:
             try:
                 program = await find_program_anywhere(session, ref)
             except ProgramError as exc:
@@ -99,6 +125,7 @@ async def run_program_create(
                 program = await create_program(session, place, None, spec, now)
             except ProgramError as exc:
                 raise AdminCliError(f"--channel: {exc}") from None
+            await request_sync(session, program, None, now, "created")  # the channel's people, once serving
             session.add(
                 AuditEntry(
                     workspace_id=place.id or 0,

@@ -328,8 +328,9 @@ def import_cmd(
         usage(f"{file}: no such file")
     url = _database_url(db)
     try:
+        # with a platform token configured, e-mails resolve through the platform's directory too
         with err.status(f"Importing {file.name}…") if err.is_terminal else contextlib.nullcontext():
-            result = asyncio.run(run_import(url, program, file, overwrite=overwrite))
+            result = asyncio.run(run_import(url, program, file, _settings(), overwrite=overwrite))
     except AdminCliError as exc:
         fail(str(exc), exc.exit_code)
         return

@@ -44,6 +44,7 @@ class ConsolePort:
     directory: dict[str, UserInfo] = field(default_factory=dict)  # e-mail (lower case) → person, for imports
     heading: str | None = None  # printed once, before the next message (e.g. the simulated day)
     replies: dict[tuple[str, str], list[ThreadReply]] = field(default_factory=dict)  # (channel, thread) → replies
+    channels: dict[str, list[UserInfo]] = field(default_factory=dict)  # channel → the people in it
     _counter: int = 0
 
     def _next_id(self) -> str:
@@ -114,6 +115,12 @@ class ConsolePort:
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """The optional directory lookup (see bot/port.py), answered from the in-memory directory."""
         return self.directory.get(email.strip().lower())
+
+    async def channel_members(
+        self, workspace_id: str, channel_id: str, known: frozenset[str] = frozenset()
+    ) -> list[UserInfo]:
+        """The optional channel listing (see bot/kernel/port.py): whoever the simulation put in the channel."""
+        return list(self.channels.get(channel_id, []))
 
     def add_thread_reply(self, channel_id: str, thread_id: str, user_id: str, text: str, reactions: int = 0) -> None:
         """Simulate someone answering in a thread (and how many reactions their answer got)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -12,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.clients import NoToken, SlackClients, retry_handlers
-from adapters.slack.directory import Directory, Profile
+from adapters.slack.directory import Directory, Profile, profile_from
 from adapters.slack.errors import to_send_error
 from adapters.slack.group_dms import GroupDMs
 from adapters.slack.pacing import Pacer, Paused
@@ -23,6 +24,10 @@ from bot.kernel.port import PlatformCapabilities, SendError, ThreadReply, UserIn
 
 log = logging.getLogger("tandem.slack")
 GROUP_CACHE_SIZE = 20_000
+MEMBERS_PAGE = 500  # conversations.members page size (Slack's own examples stay at or under 1,000)
+MAX_MEMBER_PAGES = 1_000  # 500,000 people: a guard against a cursor that never ends
+NOT_PEOPLE_CACHE_SIZE = 50_000
+LISTING_RETRIES = 5  # rate limits waited out by one call of a channel listing before it gives up
 PROGRESS_CACHE_SIZE = 2_000  # messages part-way out (some posts sent, a later one or the files failed)
 
 
@@ -46,6 +51,8 @@ class SlackPort:
         # Tier 3 conversations.open call, the scarcest budget in a big round.
         self._groups: dict[tuple[str, str], str] = {}
         self._progress: dict[str, tuple[SentRef, int]] = {}
+        # bots and deactivated accounts met in channels: a later sync skips them without asking users.info
+        self._not_people: dict[tuple[str, str], None] = {}
 
     # --- ChatPort -------------------------------------------------------------------------------------
 
@@ -120,6 +127,45 @@ class SlackPort:
                 )
             )
         return best
+
+    async def channel_members(
+        self, workspace_id: str, channel_id: str, known: frozenset[str] = frozenset()
+    ) -> list[UserInfo]:
+        """The people in a channel: ``conversations.members`` page by page, then ``users.info`` for the ids
+        Tandem doesn't know yet, to leave out bots and deactivated accounts (both paced at their tiers)."""
+        ids: list[str] = []
+        cursor = ""
+        for _page in range(MAX_MEMBER_PAGES):
+            args: dict[str, Any] = {"channel": channel_id, "limit": MEMBERS_PAGE}
+            if cursor:
+                args["cursor"] = cursor
+            resp = await self._patient_call(workspace_id, "conversations.members", **args)
+            ids.extend(str(m) for m in resp.get("members") or [])
+            cursor = str((resp.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        else:
+            log.warning("slack: members of %s stopped after %d pages", channel_id, MAX_MEMBER_PAGES)
+        people: list[UserInfo] = []
+        for user_id in dict.fromkeys(ids):
+            if user_id in known:
+                people.append(UserInfo(user_id=user_id))
+            elif (workspace_id, user_id) not in self._not_people:
+                person = await self._person(workspace_id, user_id)
+                if person is not None:
+                    people.append(person)
+        return people
+
+    async def _person(self, workspace_id: str, user_id: str) -> UserInfo | None:
+        """``users.info`` for someone Tandem doesn't know yet; None (and remembered) for a bot or a deactivated
+        account."""
+        found = profile_from((await self._patient_call(workspace_id, "users.info", user=user_id)).get("user") or {})
+        if found.is_bot or found.deleted or not found.user_id:
+            if len(self._not_people) >= NOT_PEOPLE_CACHE_SIZE:
+                self._not_people.pop(next(iter(self._not_people)))
+            self._not_people[(workspace_id, user_id)] = None
+            return None
+        return UserInfo(user_id=user_id, name=found.name or "", email=found.email, timezone=found.timezone)
 
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """Resolve an imported e-mail to a Slack user (users.lookupByEmail); None when Slack has nobody."""
@@ -245,6 +291,18 @@ class SlackPort:
             await self.pacer.wait(workspace_id, method, channel)
         except Paused as exc:  # the outbox sends other messages meanwhile and retries this one after the pause
             raise SendError(str(exc), retryable=True, retry_after=exc.seconds) from exc
+
+    async def _patient_call(self, workspace_id: str, method: str, **kwargs: Any) -> Any:
+        """A call of a long background listing: a rate limit is waited out (nobody is waiting for the answer,
+        and starting the listing over would cost more), a few times at most."""
+        for attempt in range(LISTING_RETRIES):
+            try:
+                return await self._call(workspace_id, method, **kwargs)
+            except SendError as exc:
+                if exc.retry_after is None or not exc.retryable or attempt == LISTING_RETRIES - 1:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")
 
     async def _call(
         self, workspace_id: str, method: str, *, outbound: bool = True, pace_channel: str | None = None, **kwargs: Any

@@ -6,7 +6,6 @@ turn only meets activities it can act on; the raw JSON body is on the turn state
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import replace
@@ -25,7 +24,7 @@ from adapters.teams.files import ConsentAnswers
 from adapters.teams.form_store import SEARCH_PAGE, load_form, save_form, search, split_dataset
 from adapters.teams.outbound import card_activity
 from adapters.teams.port import TeamsPort
-from adapters.teams.roster import enrol_channel, person_of
+from adapters.teams.roster import person_of
 from adapters.teams.signing import CardSigner
 from adapters.teams.store import Person
 from adapters.teams.translate import (
@@ -53,7 +52,6 @@ from bot.kernel.events import (
 )
 from bot.kernel.messages import FileAttachment, Form, Message, Option, text_message
 from bot.kernel.port import SendError
-from bot.programs.forms import PROGRAM_CREATE
 
 log = logging.getLogger("tandem.teams")
 
@@ -127,7 +125,6 @@ class TeamsBot(TeamsActivityHandler):
         self.signer = signer
         self.members = MemberCache()
         self.downloads = FileDownloader()
-        self.background: set[asyncio.Task[None]] = set()
         self.consent = ConsentAnswers(core.db, renderer, core.clock.now)
 
     # --- helpers --------------------------------------------------------------------------------------
@@ -378,31 +375,9 @@ class TeamsBot(TeamsActivityHandler):
         except Exception:
             log.exception("teams: the core failed on card action %s", getattr(event, "action_id", None))
             return error_invoke_response(500, "InternalError", SORRY)
-        if isinstance(event, FormSubmittedEvent) and event.form_id == PROGRAM_CREATE:
-            if not isinstance(response, FormErrors | NoReply):  # NoReply: Teams resent it, enrolment is under way
-                self._enrol_later(ctx, event)
         if isinstance(event, FormSubmittedEvent):
             return await self._form_answer(turn, ctx, response, form, event)
         return await self._action_answer(turn, response)
-
-    def _enrol_later(self, ctx: TeamsContext, event: FormSubmittedEvent) -> None:
-        """A program was just created on a channel: hand the team's existing members to the core in the
-        background (a big team takes longer than Teams waits for the card answer)."""
-        channel = event.values.get("channel") or ctx.channel_id
-        if not isinstance(channel, str) or not channel:
-            return
-        port = self.core.ports.get("teams")
-        if not isinstance(port, TeamsPort):
-            return
-        task = asyncio.create_task(self._enrol(port, ctx.tenant_id, channel))
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-
-    async def _enrol(self, port: TeamsPort, tenant_id: str, channel_id: str) -> None:
-        try:
-            await enrol_channel(self.core, port, tenant_id, channel_id)
-        except Exception as exc:  # noqa: BLE001 - logged; people can still join by hand
-            log.warning("teams: could not enrol the members of %s: %s", channel_id, exc)
 
     async def _form_of(self, tenant_id: str, payload: dict[str, Any]) -> Form | None:
         """The submitted form: kept under the card's reference (cards made before it may carry the form)."""

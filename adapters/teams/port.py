@@ -30,7 +30,7 @@ from adapters.teams.outbound import card_activity, is_retryable, retry_after_of,
 from adapters.teams.pacing import Pacer
 from adapters.teams.store import Address, Person
 from bot.kernel.clock import Clock
-from bot.kernel.events import Actor, SentRef
+from bot.kernel.events import SentRef
 from bot.kernel.messages import FileAttachment, Message
 from bot.kernel.port import PlatformCapabilities, SendError, UserInfo
 from storage.database import Database
@@ -205,8 +205,11 @@ class TeamsPort:
         """Run ``call`` in a proactive turn on ``address``, with pacing and retries (roster paging)."""
         return await self._with_connector(workspace_id, address, None, call)
 
-    async def channel_members(self, workspace_id: str, channel_id: str) -> list[Actor]:
-        """Everyone in the team that owns ``channel_id``, paged (so teams over 5,000 members work)."""
+    async def channel_members(
+        self, workspace_id: str, channel_id: str, known: frozenset[str] = frozenset()
+    ) -> list[UserInfo]:
+        """Everyone in the team that owns ``channel_id``, paged (so teams over 5,000 members work). The roster
+        carries names and UPNs already, so ``known`` saves no calls here."""
         from adapters.teams.roster import team_roster
 
         return await team_roster(self, workspace_id, channel_id)

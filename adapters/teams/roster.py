@@ -1,4 +1,4 @@
-"""Team rosters, page by page, as neutral ``Actor`` records the core can enrol.
+"""Team rosters, page by page, as the neutral ``UserInfo`` records the core's channel sync works through.
 
 The connector returns at most 500 members a page; following the continuation token is what makes teams
 over 5,000 members work (the unpaged members call stops there).
@@ -14,13 +14,10 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
 from adapters.teams.store import Address, Person
-from adapters.teams.translate import PLATFORM
-from bot.kernel.events import Actor, MemberJoinedEvent
-from bot.kernel.port import SendError
+from bot.kernel.port import SendError, UserInfo
 
 if TYPE_CHECKING:
     from adapters.teams.port import TeamsPort
-    from bot.core import Tandem
 
 log = logging.getLogger("tandem.teams")
 
@@ -39,14 +36,8 @@ def person_of(member: Any) -> Person:
     )
 
 
-def actor_of_person(tenant_id: str, person: Person) -> Actor:
-    return Actor(
-        platform=PLATFORM,
-        workspace_id=tenant_id,
-        user_id=person.user_id,
-        name=person.name,
-        email=person.email,
-    )
+def info_of_person(person: Person) -> UserInfo:
+    return UserInfo(user_id=person.user_id, name=person.name or "", email=person.email)
 
 
 TurnRunner = Callable[[Callable[[TurnContext], Awaitable[Any]]], Awaitable[Any]]
@@ -75,8 +66,10 @@ async def roster_members(run: TurnRunner, address: Address) -> list[Any]:
     return members
 
 
-async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[Actor]:
-    """Every member of the team (or group chat) behind ``channel_id``; also stores their names and UPNs."""
+async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[UserInfo]:
+    """Every member of the team (or group chat) behind ``channel_id``; also stores their names and UPNs.
+
+    The core decides what being there means (bot/programs/channel_sync.py), as on every platform."""
     from adapters.teams import store
 
     address = await store.conversation_address(port.db, tenant_id, channel_id)
@@ -85,23 +78,4 @@ async def team_roster(port: TeamsPort, tenant_id: str, channel_id: str) -> list[
     members = await roster_members(lambda call: port.with_turn(tenant_id, address, call), address)
     people = {m.id: person_of(m) for m in members}
     await port.remember_people(tenant_id, list(people.values()))
-    return [actor_of_person(tenant_id, p) for p in people.values()]
-
-
-def joined_events(channel_id: str, actors: list[Actor]) -> list[MemberJoinedEvent]:
-    """The roster as the neutral events the core already understands for people arriving in a channel."""
-    return [MemberJoinedEvent(actor=actor, channel_id=channel_id) for actor in actors]
-
-
-async def enrol_channel(core: Tandem, port: TeamsPort, tenant_id: str, channel_id: str) -> int:
-    """Tell the core about everyone already in the team behind ``channel_id`` (after a program is created
-    there). The core decides what that means: an invitation for opt-in programs, a notice for opt-out ones.
-    Returns how many people were handed over."""
-    events = joined_events(channel_id, await team_roster(port, tenant_id, channel_id))
-    for event in events:
-        try:
-            await core.handle(event)
-        except Exception:  # one bad record must not stop the rest of the team
-            log.exception("teams: enrolling %s in %s failed", event.actor.user_id, channel_id)
-    log.info("teams: handed %d members of %s to the core", len(events), channel_id)
-    return len(events)
+    return [info_of_person(p) for p in people.values()]

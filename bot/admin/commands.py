@@ -27,6 +27,7 @@ from bot.delivery.outbox import Outgoing, enqueue, to_channel, to_user
 from bot.kernel.events import FileUploadedEvent, Reply, Response
 from bot.kernel.messages import FileAttachment, Header, Message, Section, Text, text_message
 from bot.kernel.timeutil import parse_pause, show
+from bot.programs.channel_sync import sync_progress
 from bot.programs.membership import leave, membership, pause, programs_in
 from bot.programs.people import find_user
 from storage.enums import EndReason, MembershipStatus
@@ -92,6 +93,9 @@ async def _stats(ctx: Ctx, cmd: ParsedCommand) -> Response:
         f"{pct(o.response_rate)} · average pulse: {avg(o.average_pulse)}",
         goals_line(o),
     ]
+    progress = await sync_progress(ctx.session, program.id)
+    if progress is not None and progress.recent(ctx.now):
+        lines.append(f"People in the channel: {progress.line()}")
     per_round = [
         f"Round {r.number}: {r.matches} matches, {r.met} met, meeting rate {pct(r.meeting_rate)}, "
         f"responses {pct(r.response_rate)}, pulse {avg(r.average_pulse)}"

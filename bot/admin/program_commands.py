@@ -12,6 +12,7 @@ from bot.chat.registry import command, on_submit
 from bot.engagement.icebreakers import post_icebreaker
 from bot.kernel.events import FormErrors, FormSubmittedEvent, OpenForm, Response
 from bot.kernel.timeutil import WEEKDAYS
+from bot.programs.channel_sync import request_sync, sync_progress
 from bot.programs.commands import program_ref
 from bot.programs.forms import PROGRAM_CREATE, PROGRAM_SETTINGS, program_form
 from bot.programs.membership import (
@@ -23,6 +24,7 @@ from bot.programs.membership import (
     program_for_channel,
 )
 from bot.relationships.rounds import build_problem, next_round_number, pool_for, preview, run_round
+from storage.enums import Enrolment
 from storage.tables import Program
 
 FORM_REFUSAL = "Sorry, only program admins can do that; nothing was changed."
@@ -54,6 +56,29 @@ async def program_list(ctx: Ctx, cmd: ParsedCommand) -> Response:
 async def program_settings(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     return OpenForm(form=program_form(ctx.core.default_timezone, program=program))
+
+
+@command(
+    "program sync",
+    "program sync [program]",
+    "Reach the people already in the program's channel (invite, or enrol and tell); only new ones are reached.",
+    admin=True,
+)
+async def program_sync(ctx: Ctx, cmd: ParsedCommand) -> Response:
+    program = await ctx.program(program_ref(cmd))
+    sync, new = await request_sync(ctx.session, program, ctx.user, ctx.now, "sync")
+    if not new:
+        progress = await sync_progress(ctx.session, program.id)
+        return say(f"Already on it: {progress.line() if progress else 'starting'}. `status` shows how far it got.")
+    await ctx.audit("program_sync", program, channel=program.channel_id)
+    return say(f"Checking who is in #{program.channel_id} now. {_sync_promise(program)} `status` shows how far it got.")
+
+
+def _sync_promise(program: Program) -> str:
+    """What a sync will do, in the admin's words (the rule is in bot/programs/reach.py)."""
+    if program.enrolment == Enrolment.OPT_OUT.value:
+        return "Everyone in the channel is enrolled and told how to leave (anyone who left before is only invited)."
+    return "Everyone in the channel gets an invitation (anyone already in, or already asked, is left alone)."
 
 
 @command("match preview", "match preview [program]", "See who would be matched, without sending.", admin=True)
@@ -118,9 +143,11 @@ async def _create(ctx: Ctx, spec: ProgramSpec) -> Response:
     except ProgramError as exc:
         return FormErrors(errors={"channel": str(exc)})
     await ctx.audit("program_create", program, name=program.name, channel=program.channel_id)
+    await request_sync(ctx.session, program, ctx.user, ctx.now, "created")
     return say(
-        f"Created **{program.name}** in #{program.channel_id}. People who join the channel get an "
-        f"invitation; `match now` runs the first round whenever you're ready.",
+        f"Created **{program.name}** in #{program.channel_id}. {_sync_promise(program)} People who join the "
+        "channel later hear about it as they arrive. `status` shows how far it got; `match now` runs the first "
+        "round whenever you're ready.",
         ephemeral=True,
     )
 
@@ -129,6 +156,7 @@ async def _save_settings(ctx: Ctx, existing: Program, spec: ProgramSpec) -> Resp
     other = await program_for_channel(ctx.session, ctx.workspace.id, spec.channel_id)
     if other is not None and other.id != existing.id:
         return FormErrors(errors={"channel": f"#{spec.channel_id} already runs '{other.name}'."})
+    moved = existing.channel_id != spec.channel_id
     existing.name, existing.channel_id, existing.kind = spec.name, spec.channel_id, spec.kind
     existing.cadence, existing.intro_weekday, existing.intro_time = spec.cadence, spec.weekday, spec.time
     existing.timezone, existing.group_size, existing.enrolment = spec.timezone, spec.group_size, spec.enrolment
@@ -138,4 +166,7 @@ async def _save_settings(ctx: Ctx, existing: Program, spec: ProgramSpec) -> Resp
     existing.holidays = list(spec.holidays)
     existing.weights = {**existing.weights, MIN_SHARED_KEY: spec.min_shared_hours}
     await ctx.audit("program_settings", existing, **{k: str(v) for k, v in spec.__dict__.items()})
+    if moved:
+        await request_sync(ctx.session, existing, ctx.user, ctx.now, "channel_changed")
+        return say(f"Saved the settings of {existing.name}. {_sync_promise(existing)} (in #{existing.channel_id})")
     return say(f"Saved the settings of {existing.name}.")

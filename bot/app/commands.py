@@ -19,6 +19,7 @@ from bot.chat.registry import Command, command
 from bot.delivery.report import admin_delivery_lines
 from bot.kernel.events import ChannelRef, MentionRef, Reply, Response
 from bot.kernel.messages import Message, Section, Text
+from bot.programs.channel_sync import sync_progress
 
 
 async def run_command(
@@ -81,5 +82,8 @@ async def status_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
                 f"🛠 {program.name}: {s.active} active, {s.paused} paused · deliveries {s.deliveries_sent} "
                 f"sent, {s.deliveries_pending} waiting, {s.deliveries_failed} failed"
             )
+            progress = await sync_progress(ctx.session, program.id)
+            if progress is not None and progress.recent(ctx.now):
+                lines.append(f"📣 {program.name}: {progress.line()}")
         lines += await admin_delivery_lines(ctx.session, programs)
     return say_lines("Your Tandem status", lines)

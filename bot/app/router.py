@@ -33,12 +33,11 @@ from bot.kernel.events import (
     Place,
     Response,
 )
-from bot.kernel.messages import Actions, Message, Section, Text
+from bot.kernel.messages import Message, Section, Text
 from bot.kernel.runtime import Runtime
-from bot.programs.buttons import JOIN, LEAVE, ProgramRef
-from bot.programs.membership import invite, join, leave, membership, program_for_channel
+from bot.programs.membership import leave, program_for_channel
 from bot.programs.people import actor_row
-from storage.enums import Enrolment, MembershipStatus
+from bot.programs.reach import reach
 
 log = logging.getLogger("tandem.handler")
 
@@ -112,42 +111,11 @@ async def on_form(ctx: Ctx, event: FormSubmittedEvent) -> Response:
 async def on_member_joined(ctx: Ctx, event: MemberJoinedEvent) -> Response:
     """Never enrol silently: opt-in programs invite; opt-out programs tell people and offer to leave."""
     program = await program_for_channel(ctx.session, ctx.workspace.id, event.channel_id)
-    if program is None or ctx.user.is_bot:
+    if program is None:
         return NoReply()
-    existing = await membership(ctx.session, program.id, ctx.user.id)
-    if existing is not None and existing.status == MembershipStatus.ACTIVE.value:
-        return NoReply()
-    if program.enrolment == Enrolment.OPT_OUT.value:
-        await join(ctx.session, program, ctx.user, ctx.now)
-        text = (
-            f"👋 Welcome to #{program.channel_id}! This channel runs **{program.name}**, so you're in: "
-            "I'll introduce you to someone new each round. Not for you? One click and you're out."
-        )
-        button = LEAVE.button("Leave the program", ProgramRef(program.id or 0), style="danger")
-    else:
-        await invite(ctx.session, program, ctx.user, ctx.now)
-        text = (
-            f"👋 Welcome to #{program.channel_id}! This channel runs **{program.name}**: I introduce people "
-            "to each other and help them book a chat. Want in?"
-        )
-        button = JOIN.button("Join", ProgramRef(program.id or 0), style="primary")
-    message = Message(
-        summary=f"About {program.name}", blocks=(Section(text=Text.of(text)), Actions(elements=(button,)))
-    )
-    await enqueue(
-        ctx.session,
-        ctx.workspace.id or 0,
-        [
-            Outgoing(
-                key=f"program:{program.id}:welcome:{ctx.user.id}:{ctx.now:%Y%m%d}",
-                step="welcome",
-                target=to_user(ctx.user.platform_user_id),
-                message=message,
-                program_id=program.id,
-            )
-        ],
-        ctx.now,
-    )
+    _, outgoing = await reach(ctx.session, program, ctx.user, ctx.now, arrived=True)
+    if outgoing is not None:
+        await enqueue(ctx.session, ctx.workspace.id or 0, [outgoing], ctx.now)
     return NoReply()
 
 

@@ -95,4 +95,13 @@ class ChatPort(Protocol):
 #         Used by participant imports (bot/importing.py); without it, e-mails resolve against people the
 #         bot already knows in the database.
 
+#
+#     async def channel_members(self, workspace_id: str, channel_id: str, known: frozenset[str]) -> list[UserInfo]
+#         Who is in this channel now: people only (bots and deactivated accounts left out), each once. Ids in
+#         ``known`` are people the core already has on record: the adapter may skip looking up their details
+#         (Slack: users.info only for the others). Raise SendError when the platform can't be asked (a
+#         retryable one is tried again later). Used to reach the people already in a program's channel
+#         (bot/programs/channel_sync.py); without it, people are reached as they join.
+
 LOOKUP_BY_EMAIL = "lookup_user_by_email"
+CHANNEL_MEMBERS = "channel_members"

@@ -356,29 +356,29 @@ async def _membership_row(session: AsyncSession, program: Program, user: User) -
     found = await membership(session, program.id, user.id)
     if found is not None:
         return found
-    await insert_ignore(
-        session,
-        Membership,
-        [
-            {
-                "program_id": program.id,
-                "user_id": user.id,
-                "role": default_role(program),
-                "capacity": 1,
-                "skills_offered": [],
-                "skills_wanted": [],
-                "interests": [],
-                "status": MembershipStatus.INVITED.value,
-                "opted_out": False,
-                "wants_rematch": False,
-                "ignored_intros": 0,
-            }
-        ],
-        ["program_id", "user_id"],
-    )
+    await insert_ignore(session, Membership, [new_membership_row(program, user.id)], ["program_id", "user_id"])
     found = await membership(session, program.id, user.id)
     assert found is not None
     return found
+
+
+def new_membership_row(program: Program, user_id: int | None, now: datetime | None = None) -> dict[str, Any]:
+    """A person's first row in a program: 'invited', or 'active' from ``now`` (an opt-out enrolment)."""
+    return {
+        "program_id": program.id,
+        "user_id": user_id,
+        "role": default_role(program),
+        "capacity": 1,
+        "skills_offered": [],
+        "skills_wanted": [],
+        "interests": [],
+        "status": MembershipStatus.ACTIVE.value if now is not None else MembershipStatus.INVITED.value,
+        "opted_out": False,
+        "wants_rematch": False,
+        "ignored_intros": 0,
+        "consented_at": now,
+        "joined_at": now,
+    }
 
 
 async def join(

@@ -42,32 +42,42 @@ async def ensure_workspace(
     return found
 
 
+def new_user_row(workspace: Workspace, actor: Actor, now: datetime) -> dict[str, object]:
+    """A person's first row, with the platform's zone when it sent a real one."""
+    return {
+        "workspace_id": workspace.id,
+        "platform_user_id": actor.user_id,
+        "display_name": actor.name or actor.user_id,
+        "email": actor.email,
+        "created_at": now,
+        "timezone": actor.timezone if actor.timezone and is_zone(actor.timezone) else "UTC",
+        "timezone_from_profile": False,
+        "work_start": "09:00",
+        "work_end": "17:00",
+        "is_platform_admin": False,
+        "shoutouts": True,
+        "is_bot": False,
+    }
+
+
 async def _create_user(session: AsyncSession, workspace: Workspace, actor: Actor, now: datetime) -> User:
     """Insert-or-ignore then read back: a person's first two events may race."""
-    await insert_ignore(
-        session,
-        User,
-        [
-            {
-                "workspace_id": workspace.id,
-                "platform_user_id": actor.user_id,
-                "display_name": actor.name or actor.user_id,
-                "email": actor.email,
-                "created_at": now,
-                "timezone": "UTC",
-                "timezone_from_profile": False,
-                "work_start": "09:00",
-                "work_end": "17:00",
-                "is_platform_admin": False,
-                "shoutouts": True,
-                "is_bot": False,
-            }
-        ],
-        ["workspace_id", "platform_user_id"],
-    )
+    await insert_ignore(session, User, [new_user_row(workspace, actor, now)], ["workspace_id", "platform_user_id"])
     user = await find_user(session, workspace.id, actor.user_id)
     assert user is not None
     return user
+
+
+async def ensure_users(session: AsyncSession, workspace: Workspace, actors: list[Actor], now: datetime) -> list[User]:
+    """Many people at once (a channel's members), in three queries; known people are returned as they are."""
+    ids = [a.user_id for a in actors]
+    query = select(User).where(User.workspace_id == workspace.id, col(User.platform_user_id).in_(ids))
+    found = {u.platform_user_id: u for u in (await session.exec(query)).all()}
+    missing = [new_user_row(workspace, a, now) for a in actors if a.user_id not in found]
+    if missing:
+        await insert_ignore(session, User, missing, ["workspace_id", "platform_user_id"])
+        found = {u.platform_user_id: u for u in (await session.exec(query)).all()}
+    return [found[i] for i in ids if i in found]
 
 
 def _refresh_identity(user: User, actor: Actor) -> None:

@@ -8,6 +8,7 @@ condition-based (``wait_for``), never sleep-based.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import itertools
 import json
@@ -98,6 +99,9 @@ class FakeSlack:
         self.members_ok = _load("conversations.members.ok.json")
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
+        self.channels: dict[str, list[str]] = {}  # conversations.members: channel id → member ids (paged)
+        self.bots: set[str] = set()  # users.info answers is_bot for these ids
+        self.deactivated: set[str] = set()  # ... and deleted for these
         self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
         self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
         self.body_429 = read_text("slack", "web_api", "rate_limited_429.body.json")
@@ -304,6 +308,7 @@ class FakeSlack:
             out = copy.deepcopy(self.users_ok)
             uid = str(args.get("user", ""))
             out["user"].update(id=uid, team_id=TEAM_ID, is_admin=uid in self.admins, is_owner=False)
+            out["user"].update(is_bot=uid in self.bots, deleted=uid in self.deactivated)
             out["user"]["profile"] = {
                 **out["user"].get("profile", {}),
                 "display_name": f"name-{uid}",
@@ -311,7 +316,7 @@ class FakeSlack:
             }
             return out
         if method == "conversations.members":
-            return copy.deepcopy(self.members_ok)
+            return self._members(args)
         if method == "users.lookupByEmail":
             email = str(args.get("email", ""))
             if email not in self.emails:
@@ -360,6 +365,22 @@ class FakeSlack:
                 }
             return {"ok": True, "file": {"id": fid}}  # files we uploaded ourselves (files_upload_v2 asks)
         return {"ok": True}
+
+    def _members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """One page of a channel's members, in the documented shape; the cursor is an opaque offset."""
+        channel = str(args.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        members = self.channels[channel]
+        limit = int(args.get("limit") or 100)
+        cursor = str(args.get("cursor") or "")
+        start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
+        end = start + limit
+        out = copy.deepcopy(self.members_ok)
+        out["members"] = members[start:end]
+        next_cursor = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(members) else ""
+        out["response_metadata"] = {"next_cursor": next_cursor}
+        return out
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.json()

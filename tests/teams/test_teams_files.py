@@ -6,7 +6,6 @@ The file-consent invokes are built from the shapes in Microsoft's "Send and rece
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import json
@@ -26,6 +25,7 @@ from bot.admin.charts import PNG_MAGIC
 from bot.kernel.events import NoReply, Reply, SentRef
 from bot.kernel.messages import FileAttachment, Message, Section, Text
 from bot.kernel.port import SendError
+from bot.programs.channel_sync import run_channel_syncs
 from storage.tables import TeamsPendingFile
 from tests.teams.fake_onedrive import FakeOneDrive
 from tests.teams.teams_harness import Harness
@@ -82,7 +82,7 @@ async def create_program(h: Harness) -> None:
     invoke = h.submit(form, name="Coffee chats")
     invoke.update({"from": raw["from"], "conversation": raw["conversation"], "channelData": raw["channelData"]})
     assert (await h.post(invoke))[0] == 200
-    await asyncio.gather(*h.runtime.bot.background)  # the team's roster is handed to the core first
+    await run_channel_syncs(h.core)  # the channel sync reaches the team's roster first (nothing sent yet)
 
 
 def consent_invoke(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from adapters.teams.config import TeamsConfig
 from storage.tables import Program
 from tests.teams.teams_harness import Harness
@@ -94,7 +92,7 @@ async def test_intros_reach_each_member_1to1_with_a_group_chat_link(db, tmp_path
             }
         )
         assert (await h.post(invoke))[0] == 200
-        await asyncio.gather(*h.runtime.bot.background)  # the team's roster is handed over first
+        await h.core.tick()  # the channel sync reaches the team's roster first
         for member in (jordan, alex, sam):
             await _say(h, member, "join")
         await _say(h, alex, "match now")
@@ -133,12 +131,12 @@ async def test_creating_a_program_enrols_the_existing_team_through_the_roster(db
             }
         )
         assert (await h.post(invoke))[0] == 200
-        await asyncio.gather(*h.runtime.bot.background)
+        await h.core.tick()
         assert h.connector.calls_to("GET", "/pagedmembers")
         memberships = await h.rows(Membership)
         assert len(memberships) == 3 and {m.status for m in memberships} == {"invited"}  # opt-in: asked first
-        welcomes = [d for d in await h.rows(Delivery) if d.step == "welcome"]
-        assert len(welcomes) == 3
+        invitations = [d for d in await h.rows(Delivery) if d.step == "channel_sync"]
+        assert len(invitations) == 3
 
 
 async def test_bare_mention_in_a_channel_gets_help(db, tmp_path):

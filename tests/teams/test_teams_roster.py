@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.kernel.events import Actor
-from bot.kernel.port import SendError
+from bot.kernel.port import SendError, UserInfo
 from storage.tables import User
 from tests.teams.teams_harness import Harness
 
@@ -44,14 +43,8 @@ async def test_team_roster_follows_continuation_tokens_past_one_page(db, tmp_pat
         assert len(pages) == 3
         assert all(c.segments[2] == TEAM for c in pages)  # the team's roster, not only the channel thread
         assert [c.query.get("continuationToken") for c in pages] == [None, "500", "1000"]
-        assert len(actors) == 1234 and all(isinstance(a, Actor) for a in actors)
-        assert actors[0] == Actor(
-            platform="teams",
-            workspace_id=TENANT,
-            user_id="29:member-00000",
-            name="Person 0",
-            email="p0@contoso.example",
-        )
+        assert len(actors) == 1234 and all(isinstance(a, UserInfo) for a in actors)
+        assert actors[0] == UserInfo(user_id="29:member-00000", name="Person 0", email="p0@contoso.example")
         users = {u.platform_user_id: u for u in await h.rows(User)}
         assert users["29:member-01233"].email == "p1233@contoso.example"
         assert "28:some-other-bot" not in users
