@@ -69,7 +69,7 @@ async def test_six_weeks_of_peer_trios_end_every_group_but_the_last_rounds(tmp_p
     await run_demo(DemoOptions(participants=25, weeks=6, kind="peer", group_size=3, db_url=f"sqlite:///{path}"))
     by_round = _rows(
         path,
-        "SELECT r.number, count(*), sum(m.status = 'ended'), sum(m.end_reason = 'round_over') FROM match m "
+        "SELECT r.number, count(*), sum(m.status = 'ended'), coalesce(sum(m.end_reason = 'round_over'), 0) FROM match m "
         "JOIN round r ON r.id = m.round_id GROUP BY r.number ORDER BY r.number",
     )
     assert len(by_round) >= 2
