@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.failures import hint_for
 from storage.enums import DeliveryState
 from storage.tables import Delivery, Program, Round
 
@@ -128,4 +129,6 @@ async def admin_delivery_lines(session: AsyncSession, programs: list[Program], l
     if failures:
         lines.append(f"⚠️ Last {len(failures)} failed deliveries:")
         lines += [f"• {f.line()}" for f in failures]
+        channel = next((f.recipient.removeprefix("#") for f in failures if f.recipient.startswith("#")), "")
+        lines.append(f"👉 {hint_for([f.error for f in failures], channel)}")
     return lines

@@ -60,6 +60,9 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.fail_every = 0  # when set, every n-th POST (create chat or send) is answered 500 ServiceError
+        self.answered_500 = 0
+        self._posts = 0
 
     # --- control --------------------------------------------------------------------------------------
 
@@ -115,6 +118,11 @@ class FakeConnector:
                 return web.Response(
                     status=fault.status, text=fault.body, headers=fault.headers, content_type="application/json"
                 )
+        if self.fail_every and request.method == "POST":
+            self._posts += 1
+            if self._posts % self.fail_every == 0:
+                self.answered_500 += 1
+                return _error(500, "ServiceError", "Unknown error")
         return self._route(call)
 
     def _route(self, call: Call) -> web.Response:

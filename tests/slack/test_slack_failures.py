@@ -1,0 +1,108 @@
+"""Nothing fails silently on Slack: passing 5xx are retried, permanent failures reach the admin once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.slack.http import SLACK_ADAPTER, mount
+from bot.core import Tandem
+from storage.database import Database
+from storage.tables import Delivery
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_harness import Harness, slack_config
+from tests.slack.test_slack_commands import ADMIN, create_program, rows, run
+
+PEOPLE = [f"U{n}" for n in range(401, 411)]  # ten people: five pairs
+
+
+@pytest.fixture
+async def quick(database: Database, fake: FakeSlack) -> AsyncIterator[Harness]:
+    """The Slack harness with the SDK's retry backoff at 10 ms, so passing errors cost no real waiting."""
+    core = Tandem(database)
+    app = web.Application()
+    mount(app, core, slack_config(fake, retry_backoff=0.01))
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    h = Harness(client=client, core=core, fake=fake, adapter=app[SLACK_ADAPTER])
+    yield h
+    await h.settle()
+    await client.close()
+
+
+async def _round(h: Harness) -> None:
+    await create_program(h)
+    for person in PEOPLE:
+        await run(h, "join", user=person)
+    assert "Matching a new round" in (await run(h, "match now", user=ADMIN))["text"]
+
+
+def _notices(h: Harness) -> list[str]:
+    """What the admin was told in their DM about messages that could not be delivered."""
+    return [
+        " ".join(b["text"]["text"] for b in c.args["blocks"] if b.get("type") == "section")
+        for c in h.fake.called("chat.postMessage")
+        if c.args.get("channel") == ADMIN and "could not be delivered" in str(c.args.get("text"))
+    ]
+
+
+async def test_a_round_with_one_call_in_five_failing_with_a_500_delivers_every_intro(quick: Harness) -> None:
+    await _round(quick)
+    quick.fake.fail_every = 5
+    await quick.core.dispatch()
+    intros = [d for d in await rows(quick, Delivery) if d.step == "intro"]
+    assert len(intros) == 5 and quick.fake.answered_500 >= 2
+    assert {d.state for d in intros} == {"sent"}
+    groups = {c.args["channel"] for c in quick.fake.called("chat.postMessage") if c.ok and c.args["channel"][0] == "G"}
+    assert len(groups) == 5  # every pair got its intro, none twice
+    assert _notices(quick) == []
+
+
+async def test_a_missing_scope_tells_the_admin_once_with_the_fix(quick: Harness) -> None:
+    await _round(quick)
+    quick.fake.fail_next("conversations.open", "missing_scope", times=5)
+    await quick.core.dispatch()  # the notice goes out in the same pass, not a tick later
+    [notice] = _notices(quick)
+    assert notice.startswith("⚠️ 5 intros of round 1 of")
+    assert "reinstall" in notice.lower() and "resend failed" in notice
+    intros = [d for d in await rows(quick, Delivery) if d.step == "intro"]
+    assert {d.state for d in intros} == {"failed"}
+    await quick.core.dispatch()
+    assert len(_notices(quick)) == 1  # told once, however often the sender runs
+
+    status = str((await run(quick, "status", user=ADMIN))["blocks"])
+    assert "5 failed" in status and "Reinstall" in status  # shown until resolved
+
+    resent = await run(quick, "resend failed", user=ADMIN)  # after the reinstall
+    assert "Sending 5 messages" in resent["text"]
+    await quick.core.dispatch()
+    intros = [d for d in await rows(quick, Delivery) if d.step == "intro"]
+    assert {d.state for d in intros} == {"sent"}
+    assert "Reinstall" not in str((await run(quick, "status", user=ADMIN))["blocks"])
+    assert len(_notices(quick)) == 1
+
+
+async def test_a_404_gives_up_at_once_and_a_503_is_retried(quick: Harness) -> None:
+    from adapters.slack.errors import to_send_error
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+    def answer(status: int) -> SlackApiError:
+        response = AsyncSlackResponse(
+            client=None,  # type: ignore[arg-type]
+            http_verb="POST",
+            api_url="x",
+            req_args={},
+            data={"ok": False},
+            headers={},
+            status_code=status,
+        )
+        return SlackApiError("failed", response)
+
+    assert not to_send_error("chat.postMessage", answer(404)).retryable
+    assert not to_send_error("chat.postMessage", answer(400)).retryable
+    assert to_send_error("chat.postMessage", answer(503)).retryable
+    assert to_send_error("chat.postMessage", answer(500)).retryable
