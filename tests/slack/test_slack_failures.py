@@ -86,9 +86,10 @@ async def test_a_missing_scope_tells_the_admin_once_with_the_fix(quick: Harness)
 
 
 async def test_a_404_gives_up_at_once_and_a_503_is_retried(quick: Harness) -> None:
-    from adapters.slack.errors import to_send_error
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+    from adapters.slack.errors import to_send_error
 
     def answer(status: int) -> SlackApiError:
         response = AsyncSlackResponse(
