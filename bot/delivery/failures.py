@@ -46,12 +46,15 @@ PERSON_HINT = "They left the workspace or blocked Tandem; nothing to do unless t
 OTHER_HINT = "The platform kept refusing them. Type `resend failed` to try again."
 
 
-def hint_for(errors: list[str], channel: str) -> str:
-    """The one fix to suggest, judged by the worst error in the group (setup beats channel beats person)."""
+def hint_for(errors: list[str], channel: str, *, channel_failed: bool = False) -> str:
+    """The one fix to suggest, judged by the worst error in the group (setup beats channel beats person).
+
+    ``channel_failed``: a post to the program's channel is among the failures; a refusal there means Tandem
+    lost the channel, whatever words the platform used."""
     text = " ".join(errors)
     if any(code in text for code in SETUP):
         return SETUP_HINT
-    if any(code in text for code in CHANNEL):
+    if channel_failed or any(code in text for code in CHANNEL):
         return CHANNEL_HINT.format(channel=f"#{channel}" if channel else "the program's channel")
     if all(any(code in error for code in PERSON) for error in errors):
         return PERSON_HINT
@@ -195,7 +198,8 @@ async def _notice(session: AsyncSession, program: Program, round_: Round | None,
     what = noun if count == 1 else f"{noun}s"
     where = f"round {round_.number} of **{program.name}**" if round_ is not None else f"**{program.name}**"
     recipients = await _recipients(session, program, failed)
-    hint = hint_for([d.last_error or "" for d in failed], program.channel_id)
+    channel_failed = any(d.target.get("kind") == "channel" for d in failed)
+    hint = hint_for([d.last_error or "" for d in failed], program.channel_id, channel_failed=channel_failed)
     head = Text.of(f"⚠️ {count} {what} of {where} could not be delivered, to ", *recipients, ".")
     return Message(
         summary=f"{count} {what} of {program.name} could not be delivered",

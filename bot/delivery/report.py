@@ -130,5 +130,5 @@ async def admin_delivery_lines(session: AsyncSession, programs: list[Program], l
         lines.append(f"⚠️ Last {len(failures)} failed deliveries:")
         lines += [f"• {f.line()}" for f in failures]
         channel = next((f.recipient.removeprefix("#") for f in failures if f.recipient.startswith("#")), "")
-        lines.append(f"👉 {hint_for([f.error for f in failures], channel)}")
+        lines.append(f"👉 {hint_for([f.error for f in failures], channel, channel_failed=bool(channel))}")
     return lines

@@ -1,0 +1,65 @@
+"""Nothing fails silently on Teams: a passing 500 from the Bot Connector is retried; a lost channel is told."""
+
+from __future__ import annotations
+
+import asyncio
+
+from adapters.teams.config import TeamsConfig
+from storage.tables import Delivery
+from tests.teams.teams_harness import Harness
+from tests.teams.test_teams_real_core import ALEX_AAD, CHANNEL, _say, card_of, private_cards
+
+ADMIN_CONFIG = TeamsConfig(admin_ids=frozenset({ALEX_AAD}))
+
+
+async def _program(h: Harness) -> None:
+    """Alex (an admin) creates a program on the channel; the team's roster is handed over."""
+    alex = h.connector.members[1]
+    await _say(h, alex, "program create")
+    invoke = h.submit(private_cards(h)[-1], name="Coffee chats")
+    base = h.activity("message_channel_mention")
+    invoke.update(
+        {
+            "from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
+            "conversation": base["conversation"],
+            "channelData": base["channelData"],
+        }
+    )
+    assert (await h.post(invoke))[0] == 200
+    await asyncio.gather(*h.runtime.bot.background)
+
+
+def _texts(card: dict) -> str:
+    return " ".join(b.get("text", "") for b in card["body"] if b.get("type") == "TextBlock")
+
+
+async def test_a_round_with_one_post_in_five_failing_with_a_500_delivers_every_intro(db, tmp_path):
+    async with Harness(db, tmp_path, ADMIN_CONFIG, real_core=True) as h:
+        await _program(h)
+        for member in h.connector.members:
+            await _say(h, member, "join")
+        await _say(h, h.connector.members[1], "match now")
+        h.connector.calls.clear()
+        h.connector.fail_every = 5
+        await h.core.dispatch()
+        assert h.connector.answered_500 >= 1
+        intros = [d for d in await h.rows(Delivery) if d.step == "intro"]
+        assert intros and {d.state for d in intros} == {"sent"}
+        told = {c.segments[2] for c in h.connector.calls_to("POST", "/activities") if c.segments[2].startswith("a:")}
+        assert len(told) == 3  # each of the three got their intro in their 1:1 chat
+
+
+async def test_a_channel_tandem_was_removed_from_is_told_to_the_admin_once(db, tmp_path):
+    async with Harness(db, tmp_path, ADMIN_CONFIG, real_core=True) as h:
+        await _program(h)
+        await _say(h, h.connector.members[1], "icebreaker now")
+        h.connector.fail("POST", CHANNEL, 403, '{"error": {"code": "BotNotInConversationRoster"}}', times=5)
+        h.connector.calls.clear()
+        await h.core.dispatch()
+        notices = [
+            _texts(card_of(c)) for c in h.connector.calls_to("POST", "/activities") if "delivered" in str(c.body)
+        ]
+        assert len(notices) == 1
+        assert "can't post in" in notices[0] and "Add Tandem back" in notices[0]
+        await h.core.dispatch()
+        assert len([c for c in h.connector.calls_to("POST", "/activities") if "delivered" in str(c.body)]) == 1
