@@ -107,3 +107,24 @@ async def test_a_404_gives_up_at_once_and_a_503_is_retried(quick: Harness) -> No
     assert not to_send_error("chat.postMessage", answer(400)).retryable
     assert to_send_error("chat.postMessage", answer(503)).retryable
     assert to_send_error("chat.postMessage", answer(500)).retryable
+
+
+async def test_a_click_that_fails_is_answered_with_an_apology_and_changes_nothing(quick: Harness) -> None:
+    import copy
+
+    from storage.tables import Membership, ProcessedEvent
+    from tests.slack.slack_support import load
+    from tests.support.refuse import refuse_inserts
+
+    program = await create_program(quick)
+    await refuse_inserts(quick.core.db, "membership")
+    click = copy.deepcopy(load("interactivity/block_actions_button.json"))
+    click["user"]["id"] = "U222"
+    click["response_url"] = quick.fake.hook_url("click")
+    click["actions"][0].update(action_id="program:join", value=str(program.id))
+    assert (await quick.interact(click)).status == 200
+    await quick.settle()
+    answer = quick.fake.hooks[-1]
+    assert "nothing was changed" in answer["text"] and answer["response_type"] == "ephemeral"
+    assert await rows(quick, Membership) == []
+    assert not [e for e in await rows(quick, ProcessedEvent) if ":action:" in e.key]  # a retry may try again

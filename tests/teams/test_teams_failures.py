@@ -63,3 +63,24 @@ async def test_a_channel_tandem_was_removed_from_is_told_to_the_admin_once(db, t
         assert "can't post in" in notices[0] and "Add Tandem back" in notices[0]
         await h.core.dispatch()
         assert len([c for c in h.connector.calls_to("POST", "/activities") if "delivered" in str(c.body)]) == 1
+
+
+async def test_a_click_that_fails_is_answered_with_an_apology_and_changes_nothing(db, tmp_path):
+    from storage.tables import Membership
+    from tests.support.refuse import refuse_inserts
+
+    async with Harness(db, tmp_path, ADMIN_CONFIG, real_core=True) as h:
+        await _program(h)  # the team's members are invited, each with a Join button
+        h.connector.calls.clear()
+        await h.core.dispatch()
+        jordan = h.connector.members[0]
+        welcome = next(card_of(c) for c in h.connector.calls_to("POST", "/activities") if jordan["id"] in c.segments[2])
+        join = next(a for b in welcome["body"] if b.get("type") == "ActionSet" for a in b["actions"])
+        await refuse_inserts(h.db, "processed_event")  # the database refuses the click's first write
+        raw = h.activity("invoke_adaptiveCard_action_execute")
+        raw["from"] = {"id": jordan["id"], "name": jordan["name"], "aadObjectId": jordan["objectId"]}
+        raw["value"]["action"] = {"type": "Action.Execute", "verb": join["verb"], "data": join["data"]}
+        status, body = await h.post(raw)
+        assert status == 200
+        assert "nothing was changed" in str(body["value"])
+        assert {m.status for m in await h.rows(Membership)} == {"invited"}
