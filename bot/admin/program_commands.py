@@ -5,6 +5,8 @@ Also the program form's submission (create and settings share one form). Registe
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.admin.stats import program_stats
 from bot.chat.context import Ctx, say, say_lines
 from bot.chat.grammar import ParsedCommand
@@ -15,6 +17,7 @@ from bot.kernel.timeutil import WEEKDAYS
 from bot.programs.commands import program_ref
 from bot.programs.forms import PROGRAM_CREATE, PROGRAM_SETTINGS, program_form
 from bot.programs.membership import ProgramError, ProgramSpec, create_program, parse_spec, program_for_channel
+from bot.programs.naming import channel_name, default_name
 from bot.relationships.rounds import build_problem, next_round_number, pool_for, preview, run_round
 from storage.tables import Program
 
@@ -101,6 +104,9 @@ async def program_submitted(ctx: Ctx, event: FormSubmittedEvent) -> Response:
     if errors or spec is None:
         return FormErrors(errors=errors)
     if existing is None:
+        if not str(event.values.get("name") or "").strip():  # left blank: named after the channel, looked up once
+            found = await channel_name(ctx.core, ctx.workspace, spec.channel_id)
+            spec = dataclasses.replace(spec, name=default_name(spec.kind, found))
         return await _create(ctx, spec)
     return await _save_settings(ctx, existing, spec)
 
@@ -112,7 +118,7 @@ async def _create(ctx: Ctx, spec: ProgramSpec) -> Response:
         return FormErrors(errors={"channel": str(exc)})
     await ctx.audit("program_create", program, name=program.name, channel=program.channel_id)
     return say(
-        f"Created **{program.name}** in #{program.channel_id}. People who join the channel get an "
+        f"Created **{program.name}**. People who join its channel get an "
         f"invitation; `match now` runs the first round whenever you're ready.",
         ephemeral=True,
     )

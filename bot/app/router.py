@@ -136,14 +136,14 @@ async def on_member_joined(ctx: Ctx, event: MemberJoinedEvent) -> Response:
     if program.enrolment == Enrolment.OPT_OUT.value:
         await join(ctx.session, program, ctx.user, ctx.now)
         text = (
-            f"👋 Welcome to #{program.channel_id}! This channel runs **{program.name}**, so you're in: "
+            f"👋 Welcome! The channel you just joined runs **{program.name}**, so you're in: "
             "I'll introduce you to someone new each round. Not for you? One click and you're out."
         )
         button = LEAVE.button("Leave the program", ProgramRef(program.id or 0), style="danger")
     else:
         await invite(ctx.session, program, ctx.user, ctx.now)
         text = (
-            f"👋 Welcome to #{program.channel_id}! This channel runs **{program.name}**: I introduce people "
+            f"👋 Welcome! The channel you just joined runs **{program.name}**: I introduce people "
             "to each other and help them book a chat. Want in?"
         )
         button = JOIN.button("Join", ProgramRef(program.id or 0), style="primary")

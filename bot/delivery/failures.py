@@ -41,12 +41,12 @@ SETUP_HINT = (
     "Tandem is missing a permission it needs. Reinstall it with the current manifest (docs/slack.md; on Teams, the current app package), "
     "then type `resend failed`."
 )
-CHANNEL_HINT = "I can't post in {channel} any more. Add Tandem back to the channel, then type `resend failed`."
+CHANNEL_HINT = "I can't post in the program's channel any more. Add Tandem back to it, then type `resend failed`."
 PERSON_HINT = "They left the workspace or blocked Tandem; nothing to do unless they come back."
 OTHER_HINT = "The platform kept refusing them. Type `resend failed` to try again."
 
 
-def hint_for(errors: list[str], channel: str, *, channel_failed: bool = False) -> str:
+def hint_for(errors: list[str], *, channel_failed: bool = False) -> str:
     """The one fix to suggest, judged by the worst error in the group (setup beats channel beats person).
 
     ``channel_failed``: a post to the program's channel is among the failures; a refusal there means Tandem
@@ -55,7 +55,7 @@ def hint_for(errors: list[str], channel: str, *, channel_failed: bool = False) -
     if any(code in text for code in SETUP):
         return SETUP_HINT
     if channel_failed or any(code in text for code in CHANNEL):
-        return CHANNEL_HINT.format(channel=f"#{channel}" if channel else "the program's channel")
+        return CHANNEL_HINT
     if all(any(code in error for code in PERSON) for error in errors):
         return PERSON_HINT
     return OTHER_HINT
@@ -188,7 +188,7 @@ async def _recipients(session: AsyncSession, program: Program, failed: list[Deli
     if len(ids) > NAMES_SHOWN:
         parts.append(f" and {len(ids) - NAMES_SHOWN} more")
     if channel:
-        parts.append(f"{' and ' if parts else ''}the channel #{program.channel_id}")
+        parts.append(f"{' and ' if parts else ''}the program's channel")  # its id means nothing to a person
     return parts
 
 
@@ -199,7 +199,7 @@ async def _notice(session: AsyncSession, program: Program, round_: Round | None,
     where = f"round {round_.number} of **{program.name}**" if round_ is not None else f"**{program.name}**"
     recipients = await _recipients(session, program, failed)
     channel_failed = any(d.target.get("kind") == "channel" for d in failed)
-    hint = hint_for([d.last_error or "" for d in failed], program.channel_id, channel_failed=channel_failed)
+    hint = hint_for([d.last_error or "" for d in failed], channel_failed=channel_failed)
     head = Text.of(f"⚠️ {count} {what} of {where} could not be delivered, to ", *recipients, ".")
     return Message(
         summary=f"{count} {what} of {program.name} could not be delivered",

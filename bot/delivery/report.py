@@ -129,6 +129,6 @@ async def admin_delivery_lines(session: AsyncSession, programs: list[Program], l
     if failures:
         lines.append(f"⚠️ Last {len(failures)} failed deliveries:")
         lines += [f"• {f.line()}" for f in failures]
-        channel = next((f.recipient.removeprefix("#") for f in failures if f.recipient.startswith("#")), "")
-        lines.append(f"👉 {hint_for([f.error for f in failures], channel, channel_failed=bool(channel))}")
+        channel_failed = any(f.recipient.startswith("#") for f in failures)
+        lines.append(f"👉 {hint_for([f.error for f in failures], channel_failed=channel_failed)}")
     return lines

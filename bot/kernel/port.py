@@ -95,4 +95,12 @@ class ChatPort(Protocol):
 #         Used by participant imports (bot/importing.py); without it, e-mails resolve against people the
 #         bot already knows in the database.
 
+#
+#     async def channel_name(self, workspace_id: str, channel_id: str) -> str | None
+#         The channel's name as people see it (without '#'), or None when the platform does not say. Asked
+#         once, when a program is created without a name (bot/programs/naming.py), so no program is ever
+#         called by a platform id such as "19:…@thread.tacv2". Slack: conversations.info; Teams: the
+#         team's channel list (the General channel has no name there: "General").
+
 LOOKUP_BY_EMAIL = "lookup_user_by_email"
+CHANNEL_NAME = "channel_name"

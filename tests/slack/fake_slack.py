@@ -99,6 +99,7 @@ class FakeSlack:
         self.users_ok = _load("users.info.ok.json")
         self.members_ok = _load("conversations.members.ok.json")
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
+        self.channel_names: dict[str, str] = {"C111": "coffee-chats"}  # conversations.info: channel id → name
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
         self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
         self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
@@ -316,6 +317,11 @@ class FakeSlack:
                 "email": f"{uid.lower()}@example.com",
             }
             return out
+        if method == "conversations.info":
+            channel = str(args.get("channel", ""))
+            if channel not in self.channel_names:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "name": self.channel_names[channel], "is_channel": True}}
         if method == "conversations.members":
             return copy.deepcopy(self.members_ok)
         if method == "users.lookupByEmail":

@@ -128,3 +128,32 @@ async def test_a_click_that_fails_is_answered_with_an_apology_and_changes_nothin
     assert "nothing was changed" in answer["text"] and answer["response_type"] == "ephemeral"
     assert await rows(quick, Membership) == []
     assert not [e for e in await rows(quick, ProcessedEvent) if ":action:" in e.key]  # a retry may try again
+
+
+async def test_a_program_left_unnamed_is_named_after_its_channel_and_group_intros_address_the_group(
+    quick: Harness,
+) -> None:
+    from storage.tables import Program
+    from tests.slack.slack_support import form_request, slash_command, view_submission
+    from tests.slack.test_slack_commands import PERSON
+
+    quick.fake.admins.add(ADMIN)
+    await quick.post(
+        *form_request(
+            slash_command("program create", user=ADMIN, channel="C111", response_url=quick.fake.hook_url("c"))
+        )
+    )
+    await quick.settle()
+    view = quick.fake.called("views.open")[-1].args["view"]
+    assert (await quick.interact(view_submission(view, {"name": "", "channel": "C111"}, user=ADMIN))).status == 200
+    await quick.settle()
+    [program] = await rows(quick, Program)
+    assert program.name == "Peer in #coffee-chats"
+    assert len(quick.fake.called("conversations.info")) == 1  # looked up once, when the program was made
+    for person in (PERSON, "U333"):
+        await run(quick, "join", user=person)
+    await run(quick, "match now", user=ADMIN)
+    await quick.core.dispatch()
+    [intro] = [c for c in quick.fake.called("chat.postMessage") if c.args["channel"].startswith("G")]
+    assert intro.args["text"].endswith(": you're matched in Peer in #coffee-chats")  # the notification line
+    assert not intro.args["text"].startswith("You're matched with")

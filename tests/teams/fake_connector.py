@@ -60,6 +60,7 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.channel_names: dict[str, str] = {}  # channels besides General in the team's channel list
         self.fail_every = 0  # when set, every n-th POST (create chat or send) is answered 500 ServiceError
         self.answered_500 = 0
         self._posts = 0
@@ -127,6 +128,10 @@ class FakeConnector:
 
     def _route(self, call: Call) -> web.Response:
         seg = call.segments
+        if call.method == "GET" and seg[:2] == ["v3", "teams"] and len(seg) == 4 and seg[3] == "conversations":
+            # the team's channels; the General channel (id = the team's id) comes without a name, as in Teams
+            listed = [{"id": seg[2]}] + [{"id": cid, "name": name} for cid, name in self.channel_names.items()]
+            return web.json_response({"conversations": listed})
         if seg[:2] != ["v3", "conversations"]:
             return _error(404, "NotFound", call.path)
         if call.method == "POST" and len(seg) == 2:

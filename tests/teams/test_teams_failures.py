@@ -84,3 +84,30 @@ async def test_a_click_that_fails_is_answered_with_an_apology_and_changes_nothin
         assert status == 200
         assert "nothing was changed" in str(body["value"])
         assert {m.status for m in await h.rows(Membership)} == {"invited"}
+
+
+async def test_a_program_left_unnamed_is_named_after_its_channel_not_its_id(db, tmp_path):
+    from storage.tables import Program
+
+    async with Harness(db, tmp_path, ADMIN_CONFIG, real_core=True) as h:
+        alex = h.connector.members[1]
+        await _say(h, alex, "program create")
+        invoke = h.submit(private_cards(h)[-1], name="")
+        base = h.activity("message_channel_mention")
+        invoke.update(
+            {
+                "from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
+                "conversation": base["conversation"],
+                "channelData": base["channelData"],
+            }
+        )
+        assert (await h.post(invoke))[0] == 200
+        await asyncio.gather(*h.runtime.bot.background)
+        [program] = await h.rows(Program)
+        assert program.name == "Peer in #General"  # the team's General channel comes without a name
+        assert len(h.connector.calls_to("GET", "/conversations")) >= 1
+        h.connector.calls.clear()
+        await h.core.dispatch()  # the team's members are invited
+        welcomes = [card_of(c) for c in h.connector.calls_to("POST", "/activities")]
+        assert welcomes and all("@thread" not in _texts(card) for card in welcomes)
+        assert "Peer in #General" in _texts(welcomes[0])
