@@ -271,6 +271,7 @@ async def propose(
             match_id=match.id,
         )
         for who, target in group_target(core, platform, users)
+        if who != actor.platform_user_id  # 1:1 copies: the proposer's answer is their click's; no Accept for them
     ]
     await enqueue(session, program.workspace_id, items, now)
     return f"You proposed {show(start, actor.timezone)}. I'll confirm once everyone accepts."

@@ -157,3 +157,51 @@ async def test_a_program_left_unnamed_is_named_after_its_channel_and_group_intro
     [intro] = [c for c in quick.fake.called("chat.postMessage") if c.args["channel"].startswith("G")]
     assert intro.args["text"].endswith(": you're matched in Peer in #coffee-chats")  # the notification line
     assert not intro.args["text"].startswith("You're matched with")
+
+
+def _buttons(blocks: list[dict]) -> list[dict]:
+    return [e for b in blocks if b.get("type") == "actions" for e in b["elements"]]
+
+
+async def _click(h: Harness, user: str, button: dict) -> None:
+    import copy
+
+    from tests.slack.slack_support import load
+
+    click = copy.deepcopy(load("interactivity/block_actions_button.json"))
+    click["user"]["id"] = user
+    click["response_url"] = h.fake.hook_url(f"click-{user}")
+    click["actions"][0].update(action_id=button["action_id"], value=button["value"], block_id=None)
+    assert (await h.interact(click)).status == 200
+    await h.settle()
+
+
+async def test_once_a_chat_is_booked_the_intro_and_proposal_buttons_close(quick: Harness) -> None:
+    from tests.slack.test_slack_commands import PERSON
+
+    await create_program(quick)
+    for person in (PERSON, "U333"):
+        await run(quick, "join", user=person)
+    await run(quick, "match now", user=ADMIN)
+    await quick.core.dispatch()
+    [intro] = [c for c in quick.fake.called("chat.postMessage") if c.args["channel"].startswith("G")]
+    propose = next(b for b in _buttons(intro.args["blocks"]) if b["action_id"] == "book:propose")
+    await _click(quick, PERSON, propose)
+    await quick.core.dispatch()
+    proposal = [c for c in quick.fake.called("chat.postMessage") if c.args["channel"].startswith("G")][-1]
+    accept = next(b for b in _buttons(proposal.args["blocks"]) if b["action_id"] == "book:accept")
+    await _click(quick, "U333", accept)
+    assert "Booked" in quick.fake.hooks[-1]["text"]
+    await quick.core.dispatch()
+    updates = quick.fake.called("chat.update")
+    closed = {
+        d.platform_message_id
+        for d in await rows(quick, Delivery)
+        if d.step == "intro" or ":proposal:" in d.idempotency_key
+    }
+    assert len(closed) == 2 and {u.args["ts"] for u in updates} == closed
+    for update in updates:
+        assert not [b for b in _buttons(update.args["blocks"]) if b["action_id"].startswith("book:")]
+        assert "buttons are closed" in str(update.args["blocks"])
+    await quick.core.dispatch()
+    assert len(quick.fake.called("chat.update")) == 2  # closed once
