@@ -50,7 +50,7 @@ from bot.kernel.events import (
     Reply,
     Response,
 )
-from bot.kernel.messages import FileAttachment, Form, Message, text_message
+from bot.kernel.messages import Context, FileAttachment, Form, Message, Section, text_message
 from bot.kernel.port import SendError
 from bot.programs.forms import PROGRAM_CREATE
 
@@ -99,6 +99,18 @@ def card_invoke_response(card: dict[str, Any]) -> InvokeBody:
 
 def message_invoke_response(text: str) -> InvokeBody:
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+PLAIN_ANSWER_CHARS = 500  # longer answers (or any with buttons or files) come as a card of their own
+
+
+def is_plain_answer(message: Message) -> bool:
+    """A few lines of text and nothing to click: Teams can show it as the click's own answer."""
+    return (
+        not message.files
+        and all(isinstance(block, Section | Context) and not getattr(block, "fields", ()) for block in message.blocks)
+        and len(message.plain_text()) <= PLAIN_ANSWER_CHARS
+    )
 
 
 def error_invoke_response(status: int, code: str, message: str) -> InvokeBody:
@@ -382,6 +394,9 @@ class TeamsBot(TeamsActivityHandler):
 
     async def _action_answer(self, turn: TurnContext, response: Response) -> InvokeBody:
         if isinstance(response, Reply):
+            if not response.replace_original and is_plain_answer(response.message):
+                # one answer per click: a short text is shown on the card itself, not repeated as a new card
+                return message_invoke_response(response.message.plain_text().replace("**", ""))
             card = await self._files_first(self._ctx(turn), response.message)
             if response.replace_original:
                 return card_invoke_response(card)

@@ -111,3 +111,63 @@ async def test_a_program_left_unnamed_is_named_after_its_channel_not_its_id(db, 
         welcomes = [card_of(c) for c in h.connector.calls_to("POST", "/activities")]
         assert welcomes and all("@thread" not in _texts(card) for card in welcomes)
         assert "Peer in #General" in _texts(welcomes[0])
+
+
+def _execute(card: dict, verb_prefix: str) -> dict | None:
+    """The first Action.Execute on a card whose verb (the button's action id) starts ``verb_prefix``."""
+    for block in card["body"]:
+        for action in block.get("actions", []) if block.get("type") == "ActionSet" else []:
+            if action.get("type") == "Action.Execute" and str(action.get("verb", "")).startswith(verb_prefix):
+                return action
+    return None
+
+
+async def _click(h: Harness, member: dict, action: dict) -> dict:
+    raw = h.activity("invoke_adaptiveCard_action_execute")
+    raw["from"] = {"id": member["id"], "name": member["name"], "aadObjectId": member["objectId"]}
+    raw["value"]["action"] = {"type": "Action.Execute", "verb": action["verb"], "data": action["data"]}
+    tenant = h.activity("message_channel_mention")["channelData"]["tenant"]  # the team's tenant
+    raw["channelData"] = {"tenant": tenant}
+    chat = f"a:fake-personal-{member['id']}"
+    raw["conversation"] = {"id": chat, "conversationType": "personal", "tenantId": tenant["id"]}
+    status, body = await h.post(raw)
+    assert status == 200, body
+    return body
+
+
+async def test_booking_answers_each_click_once_and_closes_the_finished_buttons(db, tmp_path):
+    async with Harness(db, tmp_path, ADMIN_CONFIG, real_core=True) as h:
+        await _program(h)
+        members = h.connector.members
+        for member in members:
+            await _say(h, member, "join")
+        await _say(h, members[1], "match now")
+        h.connector.calls.clear()
+        await h.core.dispatch()
+        intros = {
+            c.segments[2]: card_of(c)
+            for c in h.connector.calls_to("POST", "/activities")
+            if _execute(card_of(c), "book:propose")
+        }
+        matched = [m for m in members if any(m["id"] in chat for chat in intros)]
+        assert len(matched) >= 2
+        proposer, others = matched[0], matched[1:]
+        propose = _execute(next(card for chat, card in intros.items() if proposer["id"] in chat), "book:propose")
+        h.connector.calls.clear()
+        answer = await _click(h, proposer, propose)
+        assert answer["type"] == "application/vnd.microsoft.activity.message" and "You proposed" in answer["value"]
+        assert not h.connector.calls_to("POST", "/activities")  # the answer is on the card, not a second card
+        await h.core.dispatch()
+        proposals = {c.segments[2]: card_of(c) for c in h.connector.calls_to("POST", "/activities")}
+        assert len(proposals) == len(others)  # the proposer is not asked to accept their own proposal
+        assert not any(proposer["id"] in chat for chat in proposals)
+        for person in others:
+            card = next(card for chat, card in proposals.items() if person["id"] in chat)
+            await _click(h, person, _execute(card, "book:accept"))
+        h.connector.calls.clear()
+        await h.core.dispatch()
+        updates = h.connector.calls_to("PUT", "/activities/")
+        assert len(updates) == len(intros) + len(proposals)  # every intro and proposal card, closed
+        for update in updates:
+            card = update.body["attachments"][0]["content"]
+            assert _execute(card, "book:") is None and "buttons are closed" in _texts(card)
