@@ -49,6 +49,21 @@ def _notices(h: Harness) -> list[str]:
     ]
 
 
+async def _home_of(h: Harness, user: str) -> str:
+    """What the person's Home tab shows once they open it (app_home_opened → views.publish)."""
+    import copy
+
+    from tests.slack.slack_support import load
+
+    payload = copy.deepcopy(load("events/event_callback_app_home_opened_home_tab.json"))
+    payload["team_id"] = "T111"
+    payload["event"]["user"] = user
+    payload["event_id"] = f"Ev-home-{len(h.fake.called('views.publish'))}"
+    assert (await h.event(payload)).status == 200
+    await h.settle()
+    return str(h.fake.called("views.publish")[-1].args["view"]["blocks"])
+
+
 async def test_a_round_with_one_call_in_five_failing_with_a_500_delivers_every_intro(quick: Harness) -> None:
     await _round(quick)
     quick.fake.fail_every = 5
@@ -75,6 +90,7 @@ async def test_a_missing_scope_tells_the_admin_once_with_the_fix(quick: Harness)
 
     status = str((await run(quick, "status", user=ADMIN))["blocks"])
     assert "5 failed" in status and "Reinstall" in status  # shown until resolved
+    assert "Reinstall" in await _home_of(quick, ADMIN)  # and on the Home tab
 
     resent = await run(quick, "resend failed", user=ADMIN)  # after the reinstall
     assert "Sending 5 messages" in resent["text"]
