@@ -71,8 +71,13 @@ class _Group:
     channel: bool
 
 
+def _is_update(delivery: Delivery) -> bool:
+    """An edit of a message already delivered (closing its buttons): nobody misses anything when it fails."""
+    return delivery.target.get("kind") == "update"
+
+
 def _group_of(delivery: Delivery, now: datetime) -> _Group | None:
-    if delivery.program_id is None or delivery.step in QUIET_STEPS:
+    if delivery.program_id is None or delivery.step in QUIET_STEPS or _is_update(delivery):
         return None
     if delivery.round_id is not None:
         return _Group(f"{NOTICE_STEP}:round:{delivery.round_id}", delivery.program_id, delivery.round_id, False)
@@ -108,7 +113,11 @@ async def _failed_in(session: AsyncSession, group: _Group, now: datetime) -> lis
     else:
         query = query.where(col(Delivery.round_id).is_(None), col(Delivery.created_at) >= now - timedelta(days=1))
     rows = list((await session.exec(query.order_by(col(Delivery.id)))).all())
-    return [d for d in rows if (d.target.get("kind") == "channel") == group.channel or group.round_id is not None]
+    return [
+        d
+        for d in rows
+        if not _is_update(d) and ((d.target.get("kind") == "channel") == group.channel or group.round_id is not None)
+    ]
 
 
 async def _tell(core: Runtime, session: AsyncSession, group: _Group, now: datetime) -> int:
