@@ -14,6 +14,7 @@ from datetime import timedelta
 from bot.app.home import home_view
 from bot.app.once import handled_before
 from bot.app.router import handle_event
+from bot.delivery.failures import tell_failures
 from bot.delivery.outbox import Dispatcher
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.events import Actor, Event, Response
@@ -92,4 +93,8 @@ class Tandem:
 
     async def dispatch(self, limit: int = 200) -> int:
         """Send pending deliveries; returns how many were sent."""
-        return await Dispatcher(self).run_once(limit=limit)
+        dispatcher = Dispatcher(self)
+        sent = await dispatcher.run_once(limit=limit)
+        if dispatcher.given_up and await tell_failures(self, dispatcher.given_up):
+            sent += await Dispatcher(self).run_once(limit=limit)  # the notices go now, not next tick
+        return sent

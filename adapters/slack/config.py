@@ -98,6 +98,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postEphemeral": ("chat:write",),
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
+    "conversations.info": ("channels:read", "groups:read"),
     "conversations.members": ("channels:read", "groups:read"),
     "conversations.open": ("im:write", "mpim:write"),
     "conversations.replies": ("channels:history", "groups:history"),

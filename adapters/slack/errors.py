@@ -87,8 +87,10 @@ def to_send_error(method: str, exc: BaseException) -> SendError:
             return SendError(f"{method}: {code}", gone=True)
         if code in FATAL:
             return SendError(f"{method}: {code}", retryable=False)
-        if status >= 500:
+        if status >= 500 or status == 408:
             return SendError(f"{method}: HTTP {status}", retryable=True)
+        if 400 <= status < 500:  # a bad request, forbidden or not found: asking again cannot help
+            return SendError(f"{method}: {code or f'HTTP {status}'}", retryable=False)
         return SendError(f"{method}: {code or f'HTTP {status}'}", retryable=True)
     if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | SlackClientError | OSError):
         return SendError(f"{method}: {type(exc).__name__}: {exc}".rstrip(": "), retryable=True)

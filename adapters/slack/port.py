@@ -167,6 +167,12 @@ class SlackPort:
             return None
         return UserInfo(user_id=user_id, name=found.name or "", email=found.email, timezone=found.timezone)
 
+    async def channel_name(self, workspace_id: str, channel_id: str) -> str | None:
+        """The channel's name (conversations.info), for naming a program; None when Slack gives none."""
+        resp = await self._call(workspace_id, "conversations.info", outbound=False, channel=channel_id)
+        name = (resp.get("channel") or {}).get("name")
+        return str(name) if name else None
+
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """Resolve an imported e-mail to a Slack user (users.lookupByEmail); None when Slack has nobody."""
         try:

@@ -50,7 +50,7 @@ from bot.kernel.events import (
     Reply,
     Response,
 )
-from bot.kernel.messages import FileAttachment, Form, Message, Option, text_message
+from bot.kernel.messages import Context, FileAttachment, Form, Message, Option, Section, text_message
 from bot.kernel.port import SendError
 
 log = logging.getLogger("tandem.teams")
@@ -107,6 +107,18 @@ def card_invoke_response(card: dict[str, Any]) -> InvokeBody:
 
 def message_invoke_response(text: str) -> InvokeBody:
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+PLAIN_ANSWER_CHARS = 500  # longer answers (or any with buttons or files) come as a card of their own
+
+
+def is_plain_answer(message: Message) -> bool:
+    """A few lines of text and nothing to click: Teams can show it as the click's own answer."""
+    return (
+        not message.files
+        and all(isinstance(block, Section | Context) and not getattr(block, "fields", ()) for block in message.blocks)
+        and len(message.plain_text()) <= PLAIN_ANSWER_CHARS
+    )
 
 
 def error_invoke_response(status: int, code: str, message: str) -> InvokeBody:
@@ -409,6 +421,9 @@ class TeamsBot(TeamsActivityHandler):
 
     async def _action_answer(self, turn: TurnContext, response: Response) -> InvokeBody:
         if isinstance(response, Reply):
+            if not response.replace_original and is_plain_answer(response.message):
+                # one answer per click: a short text is shown on the card itself, not repeated as a new card
+                return message_invoke_response(response.message.plain_text().replace("**", ""))
             if response.replace_original:
                 return await self._invoke_reply(turn, response.message)
             for card in await self._files_first(self._ctx(turn), response.message):

@@ -16,7 +16,7 @@ from bot.kernel.port import SendError
 
 log = logging.getLogger("tandem.teams")
 
-RETRYABLE_STATUSES = frozenset({412, 429, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({408, 412, 429})  # and every 5xx: a passing server error (see is_retryable)
 GONE_STATUSES = frozenset({403, 404})
 
 
@@ -80,7 +80,7 @@ def error_detail(exc: BaseException) -> str:
 def is_retryable(exc: BaseException) -> bool:
     status = status_of(exc)
     if status is not None:  # ErrorResponseException, or HttpOperationError from the Teams operations
-        return status in RETRYABLE_STATUSES
+        return status in RETRYABLE_STATUSES or status >= 500
     return isinstance(exc, ClientError | ClientRequestError | TimeoutError | ConnectionError)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationParameters
 from botbuilder.schema import ConversationReference as BFReference
 from botframework.connector.aio import ConnectorClient
@@ -213,6 +214,27 @@ class TeamsPort:
         from adapters.teams.roster import team_roster
 
         return await team_roster(self, workspace_id, channel_id)
+
+    async def channel_name(self, workspace_id: str, channel_id: str) -> str | None:
+        """The channel's name from its team's channel list (the General channel comes without one)."""
+        address = await store.conversation_address(self.db, workspace_id, channel_id)
+        if address is None:
+            return None
+        team_id = address.extra.get("team_id") or channel_id
+
+        async def call(turn: TurnContext) -> Any:
+            client = await TeamsInfo.get_teams_connector_client(turn)
+            # botbuilder's Teams operations are synchronous (requests): off the event loop
+            return (await asyncio.to_thread(client.teams.get_teams_channels, team_id)).conversations
+
+        try:
+            channels = await self.in_turn(workspace_id, address, None, call)
+        except Exception as exc:
+            raise send_error(exc) from exc
+        for channel in channels or []:
+            if channel.id == channel_id:
+                return channel.name or "General"
+        return None
 
     # --- internals ----------------------------------------------------------------------------------
 

@@ -365,13 +365,13 @@ def _consent_message(program: Program, enrolled: bool) -> Message:
 
     if enrolled:
         text = (
-            f"👋 You've been added to **{program.name}** in #{program.channel_id} by its organisers: I'll "
+            f"👋 You've been added to **{program.name}** by its organisers: I'll "
             "introduce you to someone new each round. Not for you? One click and you're out."
         )
         button = LEAVE.button("Leave the program", ProgramRef(program.id or 0), style="danger")
     else:
         text = (
-            f"👋 The organisers of **{program.name}** (#{program.channel_id}) would like you to join: I "
+            f"👋 The organisers of **{program.name}** would like you to join: I "
             "introduce people to each other and help them book a chat. Want in?"
         )
         button = JOIN.button("Join", ProgramRef(program.id or 0), style="primary")

@@ -5,6 +5,8 @@ Also the program form's submission (create and settings share one form). Registe
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.admin.stats import program_stats
 from bot.chat.context import Ctx, say, say_lines
 from bot.chat.grammar import ParsedCommand
@@ -23,6 +25,7 @@ from bot.programs.membership import (
     parse_spec,
     program_for_channel,
 )
+from bot.programs.naming import channel_name, default_name
 from bot.relationships.rounds import build_problem, next_round_number, pool_for, preview, run_round
 from storage.enums import Enrolment
 from storage.tables import Program
@@ -133,6 +136,9 @@ async def program_submitted(ctx: Ctx, event: FormSubmittedEvent) -> Response:
     if errors or spec is None:
         return FormErrors(errors=errors)
     if existing is None:
+        if not str(event.values.get("name") or "").strip():  # left blank: named after the channel, looked up once
+            found = await channel_name(ctx.core, ctx.workspace, spec.channel_id)
+            spec = dataclasses.replace(spec, name=default_name(spec.kind, found))
         return await _create(ctx, spec)
     return await _save_settings(ctx, existing, spec)
 
@@ -145,9 +151,8 @@ async def _create(ctx: Ctx, spec: ProgramSpec) -> Response:
     await ctx.audit("program_create", program, name=program.name, channel=program.channel_id)
     await request_sync(ctx.session, program, ctx.user, ctx.now, "created")
     return say(
-        f"Created **{program.name}** in #{program.channel_id}. {_sync_promise(program)} People who join the "
-        "channel later hear about it as they arrive. `status` shows how far it got; `match now` runs the first "
-        "round whenever you're ready.",
+        f"Created **{program.name}**. {_sync_promise(program)} People who join the channel later hear about "
+        "it as they arrive. `status` shows how far it got; `match now` runs the first round whenever you're ready.",
         ephemeral=True,
     )
 

@@ -7,7 +7,7 @@ commands (import order doesn't matter). Registering a name twice raises, so a fe
 from __future__ import annotations
 
 from bot.admin import commands as admin_commands
-from bot.admin import content_commands, program_commands, risk_actions
+from bot.admin import content_commands, delivery_commands, program_commands, risk_actions
 from bot.app import commands as app_commands
 from bot.booking import buttons as booking_buttons
 from bot.chat import registry
@@ -28,6 +28,7 @@ FEATURES = (
     program_commands,  # program create/list/settings, match preview/now, icebreaker now; the program form
     admin_commands,  # stats, risk, export, import, announce, remove, pause @person, audit
     content_commands,  # icebreaker/prompt/question add, content list/remove, survey results
+    delivery_commands,  # resend failed
     risk_actions,  # the at-risk digest's buttons
     booking_buttons,  # propose, accept, decline
     relationship_chats,  # after each chat: we met, it didn't happen, the recap form

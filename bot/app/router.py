@@ -31,15 +31,18 @@ from bot.kernel.events import (
     MemberLeftEvent,
     NoReply,
     Place,
+    Reply,
     Response,
 )
-from bot.kernel.messages import Message, Section, Text
+from bot.kernel.messages import Message, Section, Text, text_message
 from bot.kernel.runtime import Runtime
 from bot.programs.membership import leave, program_for_channel
 from bot.programs.people import actor_row
 from bot.programs.reach import reach
 
 log = logging.getLogger("tandem.handler")
+
+CLICK_APOLOGY = "Sorry, something went wrong on my side, so nothing was changed. Please try again in a minute."
 
 
 async def handle_event(core: Runtime, event: Event) -> Response:
@@ -49,7 +52,22 @@ async def handle_event(core: Runtime, event: Event) -> Response:
     now`` round) still run in the person's turn, so their next event sees the outcome.
     """
     async with turns_of(core).turn(event.actor):
-        response, later = await retry_races(lambda: _in_transaction(core, event), type(event).__name__)
+        try:
+            response, later = await retry_races(lambda: _in_transaction(core, event), type(event).__name__)
+        except Exception as exc:
+            if not isinstance(event, ActionEvent | FormSubmittedEvent):
+                raise
+            # a person clicked (or sent a form) and waits for an answer: the transaction rolled back whole,
+            # so say so plainly instead of leaving them with a button that did nothing
+            log.error(
+                "%s by %s failed, nothing was changed: %s: %s",
+                type(event).__name__,
+                event.actor.user_id,
+                type(exc).__name__,
+                (str(exc).splitlines() or [""])[0][:300],  # one line: a database error carries its whole SQL
+            )
+            log.debug("the failure in full", exc_info=True)
+            return Reply(message=text_message(CLICK_APOLOGY))
         for job in later:
             await job()
     core.wakeup.set()

@@ -271,6 +271,7 @@ async def propose(
             match_id=match.id,
         )
         for who, target in group_target(core, platform, users)
+        if who != actor.platform_user_id  # 1:1 copies: the proposer's answer is their click's; no Accept for them
     ]
     await enqueue(session, program.workspace_id, items, now)
     return f"You proposed {show(start, actor.timezone)}. I'll confirm once everyone accepts."
@@ -290,7 +291,8 @@ async def accept(core: Runtime, session: AsyncSession, platform: str, actor: Use
     meeting.accepted_user_ids = sorted(accepted)
     if accepted >= {u.id for u in users}:
         await _confirm(core, session, meeting, match, program, users)
-        return f"Booked: {show(meeting.start_at, actor.timezone)}."
+        # the confirmation that follows has the time and calendar links: this answer doesn't repeat it
+        return "Booked ✅ Everyone gets the confirmation with calendar links now."
     return "Thanks, noted. I'll confirm once everyone has accepted."
 
 

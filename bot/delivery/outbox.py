@@ -168,6 +168,7 @@ class Dispatcher:
         # SQLite takes one writer at a time and makes the others sleep in its busy handler (a millisecond
         # ladder): recordings and claims queue here instead. PostgreSQL writes concurrently, row by row.
         self._writes = asyncio.Semaphore(concurrency if core.db.is_postgres else 1)
+        self.given_up: list[Delivery] = []  # failed for good in this dispatcher's passes (bot/delivery/failures.py)
 
     async def run_once(self, limit: int = 200) -> int:
         """Send everything that is due now; returns how many were sent.
@@ -427,6 +428,8 @@ class Dispatcher:
         values: dict[str, Any] = {"last_error": str(failed.error)[:2000], "claimed_by": None}
         if failed.retry_at is None:
             values["state"] = DeliveryState.FAILED.value
+            delivery.last_error = values["last_error"]
+            self.given_up.append(delivery)
             if delivery.step == DAY_DIGEST:
                 await digest_failed(session, delivery, values["last_error"])
             log.warning(

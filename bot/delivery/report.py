@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.failures import hint_for
 from storage.enums import DeliveryState, HoldReason
 from storage.tables import Delivery, Program, Round
 
@@ -179,4 +180,6 @@ async def admin_delivery_lines(session: AsyncSession, programs: list[Program], l
     if failures:
         lines.append(f"⚠️ Last {len(failures)} failed deliveries:")
         lines += [f"• {f.line()}" for f in failures]
+        channel_failed = any(f.recipient.startswith("#") for f in failures)
+        lines.append(f"👉 {hint_for([f.error for f in failures], channel_failed=channel_failed)}")
     return lines

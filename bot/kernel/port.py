@@ -102,6 +102,13 @@ class ChatPort(Protocol):
 #         (Slack: users.info only for the others). Raise SendError when the platform can't be asked (a
 #         retryable one is tried again later). Used to reach the people already in a program's channel
 #         (bot/programs/channel_sync.py); without it, people are reached as they join.
+#
+#     async def channel_name(self, workspace_id: str, channel_id: str) -> str | None
+#         The channel's name as people see it (without '#'), or None when the platform does not say. Asked
+#         once, when a program is created without a name (bot/programs/naming.py), so no program is ever
+#         called by a platform id such as "19:…@thread.tacv2". Slack: conversations.info; Teams: the
+#         team's channel list (the General channel has no name there: "General").
 
 LOOKUP_BY_EMAIL = "lookup_user_by_email"
 CHANNEL_MEMBERS = "channel_members"
+CHANNEL_NAME = "channel_name"

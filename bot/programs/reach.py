@@ -53,7 +53,8 @@ def decide(program: Program, existing: Membership | None, *, arrived: bool) -> R
 def reach_message(program: Program, action: Reach, *, arrived: bool) -> Message:
     """The invitation (with a Join button) or the enrolment notice (with a Leave button)."""
     ref = ProgramRef(program.id or 0)
-    where = f"Welcome to #{program.channel_id}! This channel runs" if arrived else f"#{program.channel_id} now runs"
+    # never the channel's platform id ("19:…@thread.tacv2" means nothing to people): the program's name says it
+    where = "Welcome! The channel you just joined runs" if arrived else "A channel you're in now runs"
     if action == Reach.ENROL:
         text = (
             f"👋 {where} **{program.name}**, so you're in: I'll introduce you to someone new each round. "

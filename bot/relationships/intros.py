@@ -97,7 +97,8 @@ def intro_for_group(
     blocks.extend(voice_blocks(users))
     blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
-    return Message(summary=f"You're matched with {_names(users)}", blocks=tuple(blocks))
+    # read by everyone named in it (the group's own conversation): address them, don't describe them
+    return Message(summary=f"{_names(users)}: you're matched in {program.name}", blocks=tuple(blocks))
 
 
 def intro_for_person(

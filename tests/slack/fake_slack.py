@@ -75,6 +75,7 @@ class FakeSlack:
     admins: set[str] = field(default_factory=set)
     rate_per_second: float | None = None  # when set, calls beyond this rate are answered 429
     random_429: float = 0.0  # fraction of calls answered 429 at random (benchmarks)
+    fail_every: int = 0  # when set, every n-th Web API call (auth.test aside) is answered with an HTTP 500
     seed: int = 7
     calls: list[Call] = field(default_factory=list)
     hooks: list[dict[str, Any]] = field(default_factory=list)
@@ -89,6 +90,8 @@ class FakeSlack:
         self._rng = random.Random(self.seed)
         self._next_free: dict[str, float] = {}
         self.answered_429 = 0
+        self.answered_500 = 0
+        self._counted = 0  # calls counted towards ``fail_every``
         self.server: TestServer | None = None
         self.envelopes: list[dict[str, Any]] = []  # Socket Mode: pushed to each new connection
         self.socket_acks: list[dict[str, Any]] = []
@@ -98,6 +101,7 @@ class FakeSlack:
         self.users_ok = _load("users.info.ok.json")
         self.members_ok = _load("conversations.members.ok.json")
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
+        self.channel_names: dict[str, str] = {"C111": "coffee-chats"}  # conversations.info: channel id → name
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
         self.channels: dict[str, list[str]] = {}  # conversations.members: channel id → member ids (paged)
         self.bots: set[str] = set()  # users.info answers is_bot for these ids
@@ -244,6 +248,11 @@ class FakeSlack:
         fault = self._take_fault(method)
         if fault is not None:
             return await self._fault(fault)
+        if self.fail_every and method != "auth.test":
+            self._counted += 1
+            if self._counted % self.fail_every == 0:
+                self.answered_500 += 1
+                return await self._fault(Fault("500"))
         if method != "auth.test" and self._over_rate(method):
             return self._rate_limited(1)
         if self.random_429 and method != "auth.test" and self._rng.random() < self.random_429:
@@ -315,6 +324,11 @@ class FakeSlack:
                 "email": f"{uid.lower()}@example.com",
             }
             return out
+        if method == "conversations.info":
+            channel = str(args.get("channel", ""))
+            if channel not in self.channel_names:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "name": self.channel_names[channel], "is_channel": True}}
         if method == "conversations.members":
             return self._members(args)
         if method == "users.lookupByEmail":

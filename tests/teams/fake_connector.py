@@ -61,6 +61,10 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.channel_names: dict[str, str] = {}  # channels besides General in the team's channel list
+        self.fail_every = 0  # when set, every n-th POST (create chat or send) is answered 500 ServiceError
+        self.answered_500 = 0
+        self._posts = 0
 
     # --- control --------------------------------------------------------------------------------------
 
@@ -121,10 +125,19 @@ class FakeConnector:
                 return web.Response(
                     status=fault.status, text=fault.body, headers=fault.headers, content_type="application/json"
                 )
+        if self.fail_every and request.method == "POST":
+            self._posts += 1
+            if self._posts % self.fail_every == 0:
+                self.answered_500 += 1
+                return _error(500, "ServiceError", "Unknown error")
         return self._route(call)
 
     def _route(self, call: Call) -> web.Response:
         seg = call.segments
+        if call.method == "GET" and seg[:2] == ["v3", "teams"] and len(seg) == 4 and seg[3] == "conversations":
+            # the team's channels; the General channel (id = the team's id) comes without a name, as in Teams
+            listed = [{"id": seg[2]}] + [{"id": cid, "name": name} for cid, name in self.channel_names.items()]
+            return web.json_response({"conversations": listed})
         if seg[:2] != ["v3", "conversations"]:
             return _error(404, "NotFound", call.path)
         if call.method == "POST" and len(seg) == 2:
