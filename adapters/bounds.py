@@ -8,13 +8,9 @@ comes in, so nothing further in needs to worry.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 MAX_JSON_DEPTH = 64  # real activities and Slack payloads nest well under 20
-
-# C0/C1 control characters except tab and newline, and the bidi overrides/isolates that can disguise text
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class BadJson(ValueError):
@@ -47,9 +43,3 @@ def depth_of(value: Any) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in children)
     return deepest
-
-
-def clean_text(value: str, limit: int) -> str:
-    """A person's or platform's text, safe to show: no control or bidi characters, at most ``limit`` chars."""
-    cleaned = _UNSAFE.sub("", value)
-    return cleaned[:limit]

@@ -30,6 +30,7 @@ from bot.kernel.messages import (
     Text,
     TextInput,
 )
+from bot.kernel.safe_text import clean
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -65,8 +66,9 @@ def trim(text: str, limit: int) -> str:
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping), so a
+    name like ``<!channel>`` or ``<https://evil|click>`` stays text; control and bidi characters go."""
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mrkdwn(text: Text) -> str:
@@ -81,7 +83,7 @@ def mrkdwn(text: Text) -> str:
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": trim(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": trim(clean(text), limit) or " ", "emoji": True}
 
 
 def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
@@ -144,8 +146,7 @@ def render_message(message: Message, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Re
     """Render and split into chunks of at most ``max_blocks`` (sent as follow-up messages)."""
     blocks = render_blocks(message)
     chunks = [blocks[i : i + max_blocks] for i in range(0, len(blocks), max_blocks)] or [[]]
-    text = trim(message.summary or message.plain_text(), MAX_FALLBACK_TEXT) or " "
-    return Rendered(text=text, chunks=chunks)
+    return Rendered(text=fallback_text(message), chunks=chunks)
 
 
 def render_single(message: Message, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Rendered:
@@ -155,8 +156,12 @@ def render_single(message: Message, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Ren
         more = len(blocks) - max_blocks + 1
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"… and {more} more"}]}
         blocks = blocks[: max_blocks - 1] + [note]
-    text = trim(message.summary or message.plain_text(), MAX_FALLBACK_TEXT) or " "
-    return Rendered(text=text, chunks=[blocks])
+    return Rendered(text=fallback_text(message), chunks=[blocks])
+
+
+def fallback_text(message: Message) -> str:
+    """The ``text`` Slack shows in notifications: escaped like blocks, or names in it become mentions/links."""
+    return trim(escape(message.summary or message.plain_text()), MAX_FALLBACK_TEXT) or " "
 
 
 def home_view(message: Message) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from bot.kernel.messages import (
     Text,
     TextInput,
 )
+from bot.kernel.safe_text import clean
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -99,8 +100,19 @@ def _text(text: Text, mentions: list[dict[str, Any]]) -> str:
                 mentions.append({"type": "mention", "text": tag, "mentioned": {"id": part.user_id, "name": part.name}})
             out.append(tag)
         else:
-            out.append(part)
+            out.append(_inert(part))
     return "".join(out)
+
+
+_LINK = re.compile(r"\]\s*\(")
+_WORD_JOINER = "\u2060"  # invisible, but breaks the markup it sits in
+
+
+def _inert(text: str) -> str:
+    """Plain text that card markdown cannot turn into a link or a mention: a name such as
+    ``[click](https://evil)`` or ``<at>Everyone</at>`` shows as typed; control and bidi characters go."""
+    text = _LINK.sub(lambda m: m.group(0)[:-1] + _WORD_JOINER + "(", clean(text))
+    return text.replace("<at", "<" + _WORD_JOINER + "at").replace("</at", "<" + _WORD_JOINER + "/at")
 
 
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -168,20 +180,22 @@ class CardRenderer:
             separate = separate and not elements
             body.extend(elements)
         if not body:
-            body.append({"type": "TextBlock", "text": message.summary or " ", "wrap": True})
+            body.append({"type": "TextBlock", "text": _inert(message.summary) or " ", "wrap": True})
         card = _card(body, actions, mentions)
-        card["fallbackText"] = message.summary[:300]
+        card["fallbackText"] = _inert(message.summary)[:300]
         return fit_card(card, MAX_CARD_BYTES - _NOTE_ROOM if message.files else MAX_CARD_BYTES)
 
     def _block(
         self, block: Any, mentions: list[dict[str, Any]], card_actions: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         if isinstance(block, Header):
-            return [{"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}]
+            text = _inert(block.text)
+            return [{"type": "TextBlock", "text": text, "size": "Large", "weight": "Bolder", "wrap": True}]
         if isinstance(block, Section):
             out = _lines(_text(block.text, mentions))
             if block.fields:
-                out.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in block.fields]})
+                facts = [{"title": _inert(k), "value": _inert(v)} for k, v in block.fields]
+                out.append({"type": "FactSet", "facts": facts})
             return out
         if isinstance(block, Context):
             return _lines(_text(block.text, mentions), size="Small", isSubtle=True)

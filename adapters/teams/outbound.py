@@ -12,6 +12,7 @@ from msrest.exceptions import ClientRequestError
 
 from adapters.teams.cards import CARD_CONTENT_TYPE
 from bot.kernel.port import SendError
+from bot.kernel.safe_text import clean
 
 log = logging.getLogger("tandem.teams")
 
@@ -23,7 +24,7 @@ def card_activity(card: dict[str, Any], summary: str) -> Activity:
     """A message activity carrying one Adaptive Card; ``summary`` is what notifications show."""
     return Activity(
         type=ActivityTypes.message,
-        summary=summary[:200] or None,
+        summary=clean(summary)[:200] or None,
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
 

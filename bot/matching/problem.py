@@ -117,8 +117,8 @@ def check_timezone(pid: str, tz: Any) -> str:
         raise ProblemError(pid, "timezone", f"must be an IANA time zone name, got {tz!r}")
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ProblemError(pid, "timezone", f"unknown time zone {tz!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ProblemError(pid, "timezone", f"unknown time zone {tz[:40]!r}") from None
     return tz
 
 

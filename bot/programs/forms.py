@@ -155,7 +155,8 @@ def apply_profile(program: Program, user: User, membership: Membership, values: 
         errors["capacity"] = "A whole number from 1 to 10."
     tz = _one(values, "timezone") or user.timezone
     if not is_zone(tz):
-        errors["timezone"] = f"'{tz}' is not a time zone I know. Use a name like Europe/Berlin."
+        shown = tz if len(tz) <= 40 else tz[:40] + "…"
+        errors["timezone"] = f"'{shown}' is not a time zone I know. Use a name like Europe/Berlin."
     hours = _profile_hours(user, values, errors)
     if errors:
         return errors

@@ -97,6 +97,7 @@ class FakeSlack:
         self.members_ok = _load("conversations.members.ok.json")
         self.thread_replies: dict[str, list[dict[str, Any]]] = {}  # thread ts → conversations.replies messages
         self.emails: dict[str, str] = {}  # users.lookupByEmail directory: e-mail → user id
+        self.names: dict[str, str] = {}  # users.info display names other than "name-<id>"
         self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
         self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
         self.body_429 = read_text("slack", "web_api", "rate_limited_429.body.json")
@@ -304,7 +305,7 @@ class FakeSlack:
             out["user"].update(id=uid, team_id=TEAM_ID, is_admin=uid in self.admins, is_owner=False)
             out["user"]["profile"] = {
                 **out["user"].get("profile", {}),
-                "display_name": f"name-{uid}",
+                "display_name": self.names.get(uid, f"name-{uid}"),
                 "email": f"{uid.lower()}@example.com",
             }
             return out
