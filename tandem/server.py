@@ -12,6 +12,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core import AdminPolicy, Tandem
+from bot.delivery import heartbeat
 from storage.database import Database, health
 from tandem.leader import SchedulerLeader
 from tandem.settings import Settings
@@ -111,6 +112,8 @@ async def serve(
         )
         scheduler.start()
     sender = asyncio.create_task(sender_loop(core, stop))
+    beating = asyncio.Event()  # set after the sender stopped: a server leaves only once its claims are back
+    heart = asyncio.create_task(heartbeat.run(core, beating))
     log.info("Tandem is listening on http://%s:%s (database: %s)", settings.host, settings.port, core.db.describe())
     if ready is not None:
         ready.set()
@@ -131,6 +134,8 @@ async def serve(
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sender
+        beating.set()
+        await heart
         await runner.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
