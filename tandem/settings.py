@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.sealing import Sealer, SealError
 from storage.urls import DatabaseUrlError, normalize_database_url
 
 
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(default=None, alias="TANDEM_SLACK_API_URL")
     slack_admins: str = Field(default="", alias="TANDEM_SLACK_ADMINS")
+    secret_keys: str = Field(default="", alias="TANDEM_SECRET_KEYS")  # Fernet keys, newest first (docs/security.md)
 
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
@@ -60,6 +62,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _secret_keys(cls, value: str) -> str:
+        try:
+            Sealer(value.split(","))
+        except SealError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("microsoft_app_type")
