@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.core import AdminPolicy, Tandem
 from bot.delivery import heartbeat
 from storage.database import Database, health
+from tandem import quiet_http
 from tandem.leader import SchedulerLeader
 from tandem.settings import Settings
 
@@ -40,6 +41,7 @@ def build_core(db: Database, settings: Settings) -> Tandem:
 
 def build_app(core: Tandem, settings: Settings) -> web.Application:
     """The web application: health check plus whichever platforms are configured."""
+    quiet_http.install()
     app = web.Application()
     app[CORE_KEY] = core
     app[DB_KEY] = core.db

@@ -29,6 +29,10 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
 
+class _EventHead(_Shape):
+    type: Short
+
+
 class _Event(_Shape):
     type: Short
     user: Id | None = None
@@ -101,6 +105,16 @@ class _View(_Shape):
     state: _State | None = None
 
 
+class _Container(_Shape):
+    channel_id: Id | None = None
+    message_ts: Short | None = None
+    thread_ts: Short | None = None
+
+
+class _Message(_Shape):
+    ts: Short | None = None
+
+
 class _Interaction(_Shape):
     type: Short
     user: _User
@@ -110,8 +124,11 @@ class _Interaction(_Shape):
     response_url: Short | None = None
     actions: list[_Action] | None = None
     view: _View | None = None
-    container: dict[str, Any] | None = None
+    container: _Container | None = None
     channel: _Ref | None = None
+    message: _Message | None = None
+    team_id: Id | None = None
+    enterprise_id: Id | None = None
 
 
 def problem(body: Any) -> str | None:
@@ -134,7 +151,8 @@ def _validate(body: dict[str, Any]) -> None:
         _Command.model_validate(body)
     elif body.get("type") == "event_callback":
         callback = _EventCallback.model_validate(body)
-        if callback.event.get("type") in HANDLED_EVENTS:
+        head = _EventHead.model_validate(callback.event)
+        if head.type in HANDLED_EVENTS:
             _Event.model_validate(callback.event)
     elif "user" in body or "actions" in body or "view" in body:
         _Interaction.model_validate(body)

@@ -25,6 +25,7 @@ from adapters.teams.bot_handler import RAW_KEY, TeamsBot
 from adapters.teams.cards import CardRenderer
 from adapters.teams.config import TeamsConfig
 from adapters.teams.port import TeamsPort
+from adapters.teams.shape import problem as activity_problem
 from adapters.teams.signing import CardSigner
 from adapters.teams.translate import BadActivity, BadCardAction, actor_of, card_action_event, context_of
 from bot.core import Tandem
@@ -106,6 +107,9 @@ def envelope_problem(raw: Any) -> web.Response | None:
 
 def shape_problem(raw: dict[str, Any], signer: CardSigner) -> web.Response | None:
     """After authentication: refuse what the turn could not act on; ``None`` means go ahead."""
+    shape = activity_problem(raw)
+    if shape is not None:
+        return web.json_response({"error": f"malformed activity: {shape}"}, status=400)
     if raw["type"] not in _SHAPED_TYPES:
         return None
     try:

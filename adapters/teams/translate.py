@@ -126,7 +126,9 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
         raise BadActivity(f"activity without {', '.join(missing)}")
     assert isinstance(tenant_id, str) and isinstance(conversation_id, str)  # `missing` above raised otherwise
     _refuse_oversized(tenant_id=tenant_id, user=sender["id"], conversation=conversation_id, bot=recipient["id"])
-    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
+    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") is True else "personal")
+    if not isinstance(kind, str) or kind not in CONVERSATION_TYPES:
+        raise BadActivity("the conversation type is not one Teams sends")
     team = _dict(channel_data.get("team"))
     channel_id: str | None = None
     thread_id: str | None = None
@@ -152,6 +154,7 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
     )
 
 
+CONVERSATION_TYPES = frozenset({"personal", "groupChat", "channel"})
 ID_MAX = 128  # the id columns (user, workspace, bot)
 CONVERSATION_MAX = 256  # conversation ids carry a thread suffix
 NAME_INPUT_MAX = 1_000  # trimmed to 200 on the Actor; longer is not a name

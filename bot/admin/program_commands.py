@@ -61,7 +61,9 @@ async def _joinable_list(ctx: Ctx, live: list[Program]) -> Response:
         if p.status != ProgramStatus.ACTIVE.value:
             continue
         mine = await membership(ctx.session, p.id, ctx.user.id)
-        state = f"you're in as {mine.role}" if mine and mine.status == MembershipStatus.ACTIVE.value else f"`join {p.name}`"
+        state = (
+            f"you're in as {mine.role}" if mine and mine.status == MembershipStatus.ACTIVE.value else f"`join {p.name}`"
+        )
         lines.append(f"• **{p.name}**: {p.kind}, {p.cadence}; {state}")
     if not lines:
         return say("There are no programs to join yet.")
