@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import select
@@ -81,12 +82,12 @@ class Sealer:
 SECRET_FIELDS = ("bot_token", "user_token", "bot_refresh_token", "user_refresh_token")
 
 
-def seal_data(sealer: Sealer, data: dict[str, object]) -> dict[str, object]:
+def seal_data(sealer: Sealer, data: dict[str, Any]) -> dict[str, Any]:
     """An installation's saved data with its token fields sealed."""
     return {k: sealer.seal(v) if k in SECRET_FIELDS and isinstance(v, str) else v for k, v in data.items()}
 
 
-def open_data(sealer: Sealer, data: dict[str, object]) -> dict[str, object]:
+def open_data(sealer: Sealer, data: dict[str, Any]) -> dict[str, Any]:
     return {k: sealer.open(v) if k in SECRET_FIELDS and isinstance(v, str) else v for k, v in data.items()}
 
 
