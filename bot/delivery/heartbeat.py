@@ -8,9 +8,9 @@ out the 5-minute lease.
 
 Nothing is sent twice that the lease would not also have resent: a dead server sends nothing more, and
 what it sent but had not yet recorded is the window docs/delivery.md describes. A server that is alive
-but cannot write its beat (the database is away) stops looking alive to the others; it notices the failed
-beat, logs it, and its own recordings are guarded by its claim token, so a claim taken over cannot be
-recorded twice.
+but has not managed to beat for ``FENCE`` (the database is away, the process was frozen) would soon look
+dead to the others, so it stops sending before they take its claims (``check_alive``, called before each
+send) and hands what it can back.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
@@ -33,6 +34,20 @@ log = logging.getLogger("tandem.heartbeat")
 
 BEAT_SECONDS = 10.0
 DEAD_AFTER = timedelta(seconds=30)
+FENCE = DEAD_AFTER * 2 / 3  # stop sending well before the others may take this server's claims
+
+_last_beat: dict[str, float] = {}  # instance id → monotonic time of its last beat, for servers that beat
+
+
+class Fenced(Exception):
+    """This server has not beaten for a while: the others may soon take its claims, so it must not send."""
+
+
+def check_alive(instance_id: str) -> None:
+    """Raise :class:`Fenced` if this server beats but has missed beats for ``FENCE``."""
+    last = _last_beat.get(instance_id)
+    if last is not None and time.monotonic() - last > FENCE.total_seconds():
+        raise Fenced(f"no heartbeat for {time.monotonic() - last:.0f} s; not sending until it beats again")
 
 
 async def beat(db: Database, instance_id: str, now: datetime) -> None:
@@ -90,11 +105,13 @@ async def run(core: Runtime, stop: asyncio.Event, every: float = BEAT_SECONDS) -
     while not stop.is_set():
         try:
             await beat(core.db, core.instance_id, core.clock.now())
+            _last_beat[core.instance_id] = time.monotonic()
             if await take_back_from_the_dead(core.db, core.instance_id, core.clock.now()):
                 core.wakeup.set()  # send what was taken back now
         except Exception as exc:  # the database restarting: the next beat tries again
             log.error("heartbeat failed (%s: %s); trying again in %.0f s", type(exc).__name__, exc, every)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
+    _last_beat.pop(core.instance_id, None)
     with contextlib.suppress(Exception):
         await goodbye(core.db, core.instance_id)

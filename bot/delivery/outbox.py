@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.heartbeat import check_alive
 from bot.kernel.events import SentRef
 from bot.kernel.messages import Message
 from bot.kernel.port import SendError
@@ -509,6 +510,7 @@ class _BatchRun:
             self.done.append((delivery, blocked))
             return blocked
         dispatcher = self.dispatcher
+        check_alive(dispatcher.core.instance_id)  # heartbeat.py: a server about to be thought dead stops
         outcome = await dispatcher._attempt(delivery, workspace, dispatcher._gate)
         result: Result
         if isinstance(outcome, SendError):

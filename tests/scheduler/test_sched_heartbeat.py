@@ -4,6 +4,7 @@ heartbeat has gone quiet, not after the 5-minute lease, and each message is stil
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -76,3 +77,19 @@ async def test_a_server_that_stops_cleanly_leaves_the_heartbeat_table(db, start_
     await heartbeat.run(h.core, stop)
     async with db.session() as s:
         assert (await s.exec(select(ServerHeartbeat))).all() == []
+
+
+async def test_a_server_that_missed_its_beats_stops_sending_and_hands_back(db, start_time) -> None:  # noqa: ANN001
+    h = Harness.create(db, start_time)
+    await _queue(h, 5)
+    heartbeat._last_beat[h.core.instance_id] = time.monotonic() - heartbeat.FENCE.total_seconds() - 1
+    try:
+        with pytest.raises(BaseExceptionGroup) as info:
+            await Dispatcher(h.core).run_once()
+        assert info.group_contains(heartbeat.Fenced)
+        assert h.port.sent == [], "nothing sent while the others may think this server dead"
+        assert await _states(h) == Counter(pending=5), "its claim handed back at once"
+        heartbeat._last_beat[h.core.instance_id] = time.monotonic()  # it beats again
+        assert await Dispatcher(h.core).run_once() == 5
+    finally:
+        heartbeat._last_beat.pop(h.core.instance_id, None)
