@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.kernel.messages import Form, Message
-from bot.kernel.safe_text import EMAIL_MAX, NAME_MAX, ZONE_MAX, bounded, clean
+from bot.kernel.safe_text import EMAIL_MAX, FORM_CHOICES_MAX, FORM_VALUE_MAX, NAME_MAX, ZONE_MAX, bounded, clean
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,14 @@ class FormSubmittedEvent:
     event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
     def __post_init__(self) -> None:
-        """What a person typed into a form loses control and bidi characters here, once."""
+        """What a person typed into a form loses control and bidi characters here, once, and no value is
+        longer than the longest field any form offers (handlers check their own fields' limits)."""
         values = {
-            key: [clean(v) for v in value]
+            key: [clean(v, FORM_VALUE_MAX) for v in value[:FORM_CHOICES_MAX] if isinstance(v, str)]
             if isinstance(value, list)
-            else clean(value)
+            else clean(value, FORM_VALUE_MAX)
             if isinstance(value, str)
-            else value
+            else None
             for key, value in self.values.items()
         }
         object.__setattr__(self, "values", values)

@@ -12,6 +12,8 @@ import re
 NAME_MAX = 200  # user.display_name, program.name, workspace.name
 EMAIL_MAX = 320  # user.email
 ZONE_MAX = 64  # user.timezone, program.timezone
+FORM_VALUE_MAX = 3_000  # the longest text input any form offers (bot/content/models.py TEXT_MAX_LENGTH)
+FORM_CHOICES_MAX = 100  # options picked in one multi-select
 TEXT_MAX = 40_000  # Slack's own cap on a message's text; Teams' is lower
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -7,7 +7,7 @@ import json
 from adapters.slack.render import render_message
 from adapters.teams.cards import CardRenderer
 from adapters.teams.signing import CardSigner
-from bot.kernel.events import Actor, CommandEvent, MentionRef
+from bot.kernel.events import Actor, CommandEvent, FormSubmittedEvent, MentionRef
 from bot.kernel.messages import Mention, text_message
 
 HOSTILE = "[click](https://evil.example) <at>Everyone</at> \x1b[31m\x07 \u202eeman"
@@ -40,3 +40,12 @@ def test_an_actor_is_bounded_once_whatever_the_platform_sent() -> None:
         actor=who, text="avoid @B\u202eob\x07 now", mentions=(MentionRef(user_id="U1", text="@B\u202eob"),)
     )
     assert event.text == "avoid @Bob now" and event.mentions[0].text in event.text
+
+
+def test_form_values_are_bounded_and_cleaned() -> None:
+    who = Actor("slack", "T1", "U1")
+    form = FormSubmittedEvent(
+        actor=who, form_id="profile", values={"a": "x" * 10_000 + "\x07", "b": ["\u202ey"] * 500, "c": None}
+    )
+    assert form.values["a"] == "x" * 3000
+    assert form.values["b"] == ["y"] * 100 and form.values["c"] is None
