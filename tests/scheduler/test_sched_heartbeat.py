@@ -9,34 +9,35 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
-from bot.core import Tandem
 from bot.delivery import heartbeat
 from bot.delivery.outbox import LEASE, Dispatcher
-from storage.tables import ServerHeartbeat
+from storage.enums import DeliveryState
+from storage.tables import Delivery, ServerHeartbeat
 from tests.core.harness import Harness
-from tests.scheduler.test_sched_delivery import Crash, _queue, _sent_texts, _states
+from tests.scheduler.test_sched_delivery import _queue, _sent_texts, _states
 
 
-async def _kill_mid_claim(h: Harness, monkeypatch: pytest.MonkeyPatch, dead: Tandem) -> None:
-    async def die(self, delivery, workspace):  # noqa: ANN001, ANN202
-        raise Crash()
+async def _claimed_by(h: Harness, instance_id: str) -> None:
+    """Every queued delivery claimed by ``instance_id``, as its sender leaves them when it is killed hard
+    between claiming and sending (tests/scheduler/test_sched_delivery.py kills one for real)."""
+    async with h.core.db.transaction() as s:
+        await s.exec(
+            update(Delivery).values(
+                state=DeliveryState.SENDING.value, claimed_by=f"{instance_id}:0123456789ab", claimed_at=h.clock.now()
+            )
+        )
 
-    with monkeypatch.context() as m:
-        m.setattr(Dispatcher, "_send", die)
-        with pytest.raises(BaseExceptionGroup):
-            await Dispatcher(dead).run_once()
 
-
-async def test_a_dead_servers_claim_is_taken_back_after_three_missed_beats(db, start_time, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_dead_servers_claim_is_taken_back_after_three_missed_beats(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     await _queue(h, 10)
-    dead = Tandem(h.core.db, clock=h.clock, instance_id="server-a")
     survivor = h.core
     await heartbeat.beat(db, "server-a", h.clock.now())
     await heartbeat.beat(db, survivor.instance_id, h.clock.now())
-    await _kill_mid_claim(h, monkeypatch, dead)
+    await _claimed_by(h, "server-a")
     assert await _states(h) == Counter(sending=10)
 
     h.clock.advance(timedelta(seconds=20))  # two missed beats: maybe just slow
@@ -55,12 +56,11 @@ async def test_a_dead_servers_claim_is_taken_back_after_three_missed_beats(db, s
         assert [r.instance_id for r in (await s.exec(select(ServerHeartbeat))).all()] == [survivor.instance_id]
 
 
-async def test_a_live_servers_claims_are_never_taken(db, start_time, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_live_servers_claims_are_never_taken(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     await _queue(h, 3)
-    slow = Tandem(h.core.db, clock=h.clock, instance_id="server-b")
     await heartbeat.beat(db, "server-b", h.clock.now())
-    await _kill_mid_claim(h, monkeypatch, slow)
+    await _claimed_by(h, "server-b")
     for _ in range(6):  # a minute of regular beats
         h.clock.advance(timedelta(seconds=10))
         await heartbeat.beat(db, "server-b", h.clock.now())
