@@ -544,3 +544,16 @@ class ChannelSync(SQLModel, table=True):
     started_at: datetime | None = _utc(default=None)
     finished_at: datetime | None = _utc(default=None)
     detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ServerHeartbeat(SQLModel, table=True):
+    """Each running ``tandem serve`` writes here every few seconds; a row gone quiet is a dead server.
+
+    Its claimed deliveries (claim tokens start with its instance id) go back to the queue as soon as it is
+    known dead, instead of waiting out the 5-minute lease (bot/delivery/heartbeat.py)."""
+
+    __tablename__ = "server_heartbeat"
+
+    instance_id: str = Field(primary_key=True, max_length=128)
+    started_at: datetime | None = _utc(default=None)
+    beat_at: datetime | None = _utc(default=None, index=True)

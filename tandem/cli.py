@@ -277,6 +277,41 @@ def content_copy(
     Console(highlight=False).print(f"Copied the content library to {target}. Set TANDEM_PROMPTS_DIR={target.resolve()}")
 
 
+@db_app.command("new-secret-key")
+def db_new_secret_key() -> None:
+    """Print a fresh key for TANDEM_SECRET_KEYS (OAuth bot tokens encrypted at rest)."""
+    from storage.sealing import new_key
+
+    print(new_key())
+
+
+@db_app.command("rotate-secrets")
+def db_rotate_secrets() -> None:
+    """Re-encrypt every stored bot token with the newest key in TANDEM_SECRET_KEYS (plain ones too)."""
+    from storage.database import DatabaseUnavailable, check_connection, open_database
+    from storage.sealing import Sealer, SealError, reseal_installations
+
+    settings = _settings()
+    sealer = Sealer(settings.secret_keys.split(","))
+    if not sealer.enabled:
+        fail("TANDEM_SECRET_KEYS is not set: nothing to encrypt with (make a key with `tandem db new-secret-key`)")
+
+    async def main() -> int:
+        db = open_database(settings.database_url)
+        try:
+            await check_connection(db)
+            return await reseal_installations(db, sealer)
+        finally:
+            await db.dispose()
+
+    try:
+        changed = asyncio.run(main())
+    except (DatabaseUnavailable, SealError) as exc:
+        fail(str(exc))
+        return
+    Console().print(f"Re-encrypted the tokens of {changed} installation(s) with the newest key.")
+
+
 app.command("match", help="Preview a round from a file: groups, reasons and who stays unmatched.")(match_command)
 
 

@@ -11,7 +11,9 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.core import AdminPolicy, Tandem
+from bot.delivery import heartbeat
 from storage.database import Database, head_revision, health
+from tandem import quiet_http
 from tandem.leader import SchedulerLeader
 from tandem.metrics import metrics
 from tandem.pages import privacy, terms
@@ -74,6 +76,7 @@ def build_core(db: Database, settings: Settings) -> Tandem:
 
 def build_app(core: Tandem, settings: Settings) -> web.Application:
     """The web application: health check plus whichever platforms are configured."""
+    quiet_http.install()
     app = web.Application()
     app[CORE_KEY] = core
     app[DB_KEY] = core.db
@@ -133,6 +136,8 @@ async def serve(
         leadership = asyncio.create_task(leader.run(stop))
         ticking = asyncio.create_task(ticker.run(stop))
     sender = asyncio.create_task(sender_loop(core, stop))
+    beating = asyncio.Event()  # set after the sender stopped: a server leaves only once its claims are back
+    heart = asyncio.create_task(heartbeat.run(core, beating))
     log.info("Tandem is listening on http://%s:%s (database: %s)", settings.host, settings.port, core.db.describe())
     if ready is not None:
         ready.set()
@@ -154,6 +159,8 @@ async def serve(
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sender
+        beating.set()
+        await heart
         await runner.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.kernel.runtime import PrivacyPolicy
 from bot.kernel.zones import typed_zone
+from storage.sealing import Sealer, SealError
 from storage.urls import DatabaseUrlError, normalize_database_url
 
 
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(default=None, alias="TANDEM_SLACK_API_URL")
     slack_admins: str = Field(default="", alias="TANDEM_SLACK_ADMINS")
+    secret_keys: str = Field(default="", alias="TANDEM_SECRET_KEYS")  # Fernet keys, newest first (docs/security.md)
 
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
@@ -72,6 +74,15 @@ class Settings(BaseSettings):
     @classmethod
     def _zone(cls, value: str) -> str:
         return typed_zone(value)  # BadTime is a ValueError: an abbreviation gets the names it might mean
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _secret_keys(cls, value: str) -> str:
+        try:
+            Sealer(value.split(","))
+        except SealError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("microsoft_app_type")
     @classmethod

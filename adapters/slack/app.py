@@ -33,6 +33,7 @@ from adapters.slack.respond import Origin, deliver, form_errors
 from bot.core import Tandem
 from bot.kernel.events import Actor, AppInstalledEvent, Event, FormErrors, OpenForm, Reply, Response
 from bot.kernel.messages import text_message
+from storage.sealing import Sealer
 
 log = logging.getLogger("tandem.slack")
 
@@ -49,7 +50,9 @@ class SlackAdapter:
         self.core = core
         self.config = config
         self.background = Background(config.background_concurrency)
-        self.installations = DatabaseInstallationStore(core.db) if config.oauth_enabled else None
+        self.installations = (
+            DatabaseInstallationStore(core.db, Sealer(config.secret_keys)) if config.oauth_enabled else None
+        )
         lookup = self.installations.bot_token if self.installations else None
         self.clients = SlackClients(config, token_lookup=lookup)
         self.port = SlackPort(self.clients, group_dms=GroupDMs(core.db))

@@ -33,6 +33,7 @@ class SlackConfig:
     download_timeout: float = 30.0  # seconds for one file download, redirects included
     background_concurrency: int = 2  # events worked on at once after their ack (see background.py)
     limits: RateLimits = field(default_factory=RateLimits)
+    secret_keys: tuple[str, ...] = ()  # TANDEM_SECRET_KEYS: OAuth bot tokens encrypted at rest when set
 
     @property
     def enabled(self) -> bool:
@@ -71,6 +72,7 @@ class SlackConfig:
             client_secret=get("SLACK_CLIENT_SECRET"),
             api_url=get("TANDEM_SLACK_API_URL"),
             admin_ids=admins,
+            secret_keys=_keys(env.get("TANDEM_SECRET_KEYS")),
         )
 
     @classmethod
@@ -85,7 +87,12 @@ class SlackConfig:
             client_secret=getattr(settings, "slack_client_secret", None) or None,
             api_url=getattr(settings, "slack_api_url", None) or None,
             admin_ids=frozenset(p.strip() for p in raw_admins.split(",") if p.strip()),
+            secret_keys=_keys(getattr(settings, "secret_keys", None)),
         )
+
+
+def _keys(raw: str | None) -> tuple[str, ...]:
+    return tuple(k.strip() for k in (raw or "").split(",") if k.strip())
 
 
 # Every Slack Web API method the adapter calls, with the bot scopes it needs for what Tandem does with it

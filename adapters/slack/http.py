@@ -8,6 +8,7 @@ microseconds and keeps the bolt app safe if it is ever mounted elsewhere.
 from __future__ import annotations
 
 import logging
+import re
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -16,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.config import SlackConfig
+from adapters.slack.shape import problem
 from adapters.slack.socket_mode import SocketMode
 from bot.core import Tandem
 
@@ -27,6 +29,7 @@ EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything bigger is not from Slack
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; anything else is refused before any arithmetic
 
 
 def mount(app: web.Application, core: Tandem, config: SlackConfig) -> None:
@@ -67,15 +70,14 @@ class SlackEndpoints:
         self.verifier = SignatureVerifier(secret) if secret else None
 
     def _signed(self, body: bytes, request: web.Request) -> bool:
-        if self.verifier is None:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if self.verifier is None or not _TIMESTAMP.fullmatch(timestamp):
             return False
         try:
             return self.verifier.is_valid(
-                body=body,
-                timestamp=request.headers.get("X-Slack-Request-Timestamp"),
-                signature=request.headers.get("X-Slack-Signature"),
+                body=body, timestamp=timestamp, signature=request.headers.get("X-Slack-Signature")
             )
-        except (TypeError, ValueError):  # a timestamp that isn't a number
+        except (TypeError, ValueError, OverflowError):
             return False
 
     async def events(self, request: web.Request) -> web.StreamResponse:
@@ -96,8 +98,9 @@ class SlackEndpoints:
         except Exception as exc:  # malformed JSON or form: nothing to process
             log.warning("slack: unreadable request body (%s: %s)", type(exc).__name__, exc)
             return web.json_response({"error": "malformed body"}, status=400)
-        if not isinstance(bolt_request.body, dict) or not bolt_request.body:
-            log.warning("slack: request body is not a Slack payload")
+        shape = problem(bolt_request.body)
+        if shape is not None:
+            log.warning("slack: refused a signed request that is not shaped like Slack's: %s (400)", shape)
             return web.json_response({"error": "malformed body"}, status=400)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry:

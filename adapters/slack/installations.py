@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from storage.database import Database
+from storage.sealing import Sealer, open_data, seal_data
 from storage.tables import Installation as InstallationRow
 from storage.tables import ProcessedEvent
 
@@ -42,8 +43,9 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 class DatabaseInstallationStore(AsyncInstallationStore):
     """Saves one row per workspace (or org) in ``installation``; the newest install wins."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sealer: Sealer | None = None) -> None:
         self.db = db
+        self.sealer = sealer or Sealer()  # no keys: tokens stored as they are (storage/sealing.py)
         self._org_members: set[tuple[str, str]] = set()  # (team, enterprise) links already written
 
     @property
@@ -64,11 +66,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             if row is None:
                 row = InstallationRow(platform=PLATFORM, external_id=key)
             row.enterprise_id = installation.enterprise_id
-            row.bot_token = installation.bot_token
+            row.bot_token = self.sealer.seal(installation.bot_token)
             row.bot_user_id = installation.bot_user_id
             row.bot_id = installation.bot_id
             row.installer_user_id = installation.user_id
-            row.data = data
+            row.data = seal_data(self.sealer, data)
             row.installed_at = datetime.now(UTC)
             session.add(row)
 
@@ -98,9 +100,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             return None
         if is_enterprise_install and enterprise_id and team_id:
             await self._remember_org_member(team_id, enterprise_id)
-        data = dict(row.data or {})
+        data = open_data(self.sealer, dict(row.data or {}))
         data.setdefault("user_id", row.installer_user_id or "")
-        data["bot_token"] = row.bot_token
+        data["bot_token"] = self.sealer.open(row.bot_token)
         allowed = Installation.__init__.__code__.co_varnames
         return Installation(**{k: v for k, v in data.items() if k in allowed and k != "self"})
 
@@ -178,7 +180,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                         )
                     )
                 ).first()
-        return row.bot_token if row else None
+        return self.sealer.open(row.bot_token) if row else None
 
 
 class DatabaseStateStore(AsyncOAuthStateStore):

@@ -30,6 +30,7 @@ from bot.kernel.messages import (
     Text,
     TextInput,
 )
+from bot.kernel.safe_text import clean
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -66,8 +67,9 @@ def trim(text: str, limit: int) -> str:
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping), so a
+    name like ``<!channel>`` or ``<https://evil|click>`` stays text; control and bidi characters go."""
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mrkdwn(text: Text) -> str:
@@ -82,7 +84,7 @@ def mrkdwn(text: Text) -> str:
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": trim(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": trim(clean(text), limit) or " ", "emoji": True}
 
 
 def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:

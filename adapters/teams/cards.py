@@ -35,6 +35,7 @@ from bot.kernel.messages import (
     Text,
     TextInput,
 )
+from bot.kernel.safe_text import clean
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -104,7 +105,7 @@ def _tag(mention: Mention, mentions: list[dict[str, Any]]) -> str:
         if entity["mentioned"]["id"] == mention.user_id:
             return str(entity["text"])
     taken = {entity["text"] for entity in mentions}
-    name = " ".join(mention.name.split()) or mention.user_id
+    name = " ".join(clean(mention.name).split()) or mention.user_id
     tag, n = f"<at>{name}</at>", 1
     while tag in taken:
         n += 1
@@ -114,7 +115,18 @@ def _tag(mention: Mention, mentions: list[dict[str, Any]]) -> str:
 
 
 def _text(text: Text, mentions: list[dict[str, Any]]) -> str:
-    return "".join(_tag(part, mentions) if isinstance(part, Mention) else part for part in text.parts)
+    return "".join(_tag(part, mentions) if isinstance(part, Mention) else _inert(part) for part in text.parts)
+
+
+_LINK = re.compile(r"\]\s*\(")
+_WORD_JOINER = "\u2060"  # invisible, but breaks the markup it sits in
+
+
+def _inert(text: str) -> str:
+    """Plain text that card markdown cannot turn into a link or a mention: a name such as
+    ``[click](https://evil)`` or ``<at>Everyone</at>`` shows as typed; control and bidi characters go."""
+    text = _LINK.sub(lambda m: m.group(0)[:-1] + _WORD_JOINER + "(", clean(text))
+    return text.replace("<at", "<" + _WORD_JOINER + "at").replace("</at", "<" + _WORD_JOINER + "/at")
 
 
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -192,8 +204,8 @@ class CardRenderer:
             separate = separate and not elements
             body.extend(elements)
         if not body:
-            body.append({"type": "TextBlock", "text": message.notification() or "…", "wrap": True})
-        fallback = message.notification(300)
+            body.append({"type": "TextBlock", "text": _inert(message.notification()) or "…", "wrap": True})
+        fallback = _inert(message.notification(300))
         overhead = size_of({**_card([], [], mentions[:0]), "fallbackText": fallback, "msteams": _MSTEAMS_ROOM})
         limit = MAX_CARD_BYTES - _NOTE_ROOM if message.files else MAX_CARD_BYTES
         cards = []
@@ -205,11 +217,13 @@ class CardRenderer:
 
     def _block(self, block: Any, mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(block, Header):
-            return [{"type": "TextBlock", "text": block.text, "size": "Large", "weight": "Bolder", "wrap": True}]
+            text = _inert(block.text)
+            return [{"type": "TextBlock", "text": text, "size": "Large", "weight": "Bolder", "wrap": True}]
         if isinstance(block, Section):
             out = _lines(_text(block.text, mentions))
             if block.fields:
-                out.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in block.fields]})
+                facts = [{"title": _inert(k), "value": _inert(v)} for k, v in block.fields]
+                out.append({"type": "FactSet", "facts": facts})
             return out
         if isinstance(block, Context):
             return _lines(_text(block.text, mentions), size="Small", isSubtle=True)

@@ -20,6 +20,8 @@ class TeamsConfig:
     app_type: str = "MultiTenant"
     admin_ids: frozenset[str] = field(default_factory=frozenset)  # AAD object ids
     enabled: bool = True
+    # where the Bot Framework publishes its signing keys (tests point it at a fake on 127.0.0.1)
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
     def __post_init__(self) -> None:
         canonical = {t.lower(): t for t in APP_TYPES}

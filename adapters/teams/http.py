@@ -7,7 +7,6 @@ line, and is refused before anything is written.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -15,14 +14,18 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants, ClaimsIdentity
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
+from adapters.bounds import BadJson, parse_json
+from adapters.teams.auth import ChannelTokenValidator, KeysUnavailable, SigningKeys, Unauthorized
 from adapters.teams.bot_handler import RAW_KEY, TeamsBot
 from adapters.teams.cards import CardRenderer
 from adapters.teams.config import TeamsConfig
 from adapters.teams.port import TeamsPort
+from adapters.teams.shape import problem as activity_problem
 from adapters.teams.signing import CardSigner
 from adapters.teams.translate import BadActivity, BadCardAction, actor_of, card_action_event, context_of
 from bot.core import Tandem
@@ -43,6 +46,7 @@ class TeamsRuntime:
     port: TeamsPort
     renderer: CardRenderer
     signer: CardSigner
+    validator: ChannelTokenValidator | None  # None: no app id, unauthenticated local testing
 
 
 RUNTIME_KEY = web.AppKey("tandem.teams", TeamsRuntime)
@@ -54,7 +58,29 @@ def build_runtime(core: Tandem, config: TeamsConfig, **port_options: Any) -> Tea
     renderer = CardRenderer(signer)
     bot = TeamsBot(core, config, renderer, signer)
     port = TeamsPort(adapter, config, core.db, renderer, core.clock, **port_options)
-    return TeamsRuntime(config=config, adapter=adapter, bot=bot, port=port, renderer=renderer, signer=signer)
+    validator = (
+        ChannelTokenValidator(config.app_id, SigningKeys(config.openid_metadata_url)) if config.authenticated else None
+    )
+    return TeamsRuntime(
+        config=config, adapter=adapter, bot=bot, port=port, renderer=renderer, signer=signer, validator=validator
+    )
+
+
+async def authenticate(runtime: TeamsRuntime, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+    """What botbuilder's ``authenticate_request`` returns, with the token checked by our async validator."""
+    auth = runtime.adapter.bot_framework_authentication
+    if runtime.validator is None:
+        identity = ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
+        caller_id = None
+    else:
+        identity = await runtime.validator.identity(auth_header, activity.channel_id, activity.service_url)
+        caller_id = CallerIdConstants.public_azure_channel
+    result = AuthenticateRequestResult()
+    result.claims_identity = identity
+    result.audience = auth.get_originating_audience()
+    result.caller_id = caller_id
+    result.connector_factory = auth.create_connector_factory(identity)
+    return result
 
 
 def _card_error(status: int, code: str, message: str) -> web.Response:
@@ -81,6 +107,9 @@ def envelope_problem(raw: Any) -> web.Response | None:
 
 def shape_problem(raw: dict[str, Any], signer: CardSigner) -> web.Response | None:
     """After authentication: refuse what the turn could not act on; ``None`` means go ahead."""
+    shape = activity_problem(raw)
+    if shape is not None:
+        return web.json_response({"error": f"malformed activity: {shape}"}, status=400)
     if raw["type"] not in _SHAPED_TYPES:
         return None
     try:
@@ -115,9 +144,9 @@ def make_handler(runtime: TeamsRuntime) -> Any:
             log.warning("teams: refused %s with content type %r (415)", ROUTE, request.headers.get("Content-Type"))
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
-            raw = json.loads(await request.text())
-        except (ValueError, UnicodeDecodeError):
-            log.warning("teams: refused a body that is not JSON (400)")
+            raw = parse_json(await request.text())
+        except (BadJson, UnicodeDecodeError):
+            log.warning("teams: refused a body that is not JSON or nests too deep (400)")
             return web.json_response({"error": "the body is not JSON"}, status=400)
         refusal = envelope_problem(raw)
         if refusal is None:
@@ -129,14 +158,13 @@ def make_handler(runtime: TeamsRuntime) -> Any:
         if refusal is not None:
             _log_refusal(raw, refusal)
             return refusal
-        auth = runtime.adapter.bot_framework_authentication
         try:  # the JWT is checked before Tandem looks any closer at the activity
-            authenticated = await auth.authenticate_request(activity, request.headers.get("Authorization", ""))
-        except PermissionError as exc:
+            authenticated = await authenticate(runtime, activity, request.headers.get("Authorization", ""))
+        except Unauthorized as exc:
             log.warning("teams: refused an unauthenticated %s activity: %s (401)", raw.get("type"), exc)
             return web.json_response({"error": "unauthorized"}, status=401)
-        except Exception:  # e.g. the Bot Framework's signing keys could not be fetched
-            log.exception("teams: could not check the request's token")
+        except KeysUnavailable as exc:
+            log.error("teams: could not fetch the Bot Framework's signing keys: %s (503)", exc)
             return web.json_response({"error": "could not authenticate the request"}, status=503)
         refusal = shape_problem(raw, runtime.signer)
         if refusal is not None:

@@ -13,6 +13,7 @@ from msrest.exceptions import ClientRequestError
 from adapters.teams.cards import CARD_CONTENT_TYPE
 from bot.kernel.messages import plain_words
 from bot.kernel.port import SendError
+from bot.kernel.safe_text import clean
 
 log = logging.getLogger("tandem.teams")
 
@@ -26,7 +27,7 @@ def card_activity(card: dict[str, Any], summary: str) -> Activity:
     first = next((b.get("text", "") for b in card.get("body") or [] if b.get("type") == "TextBlock"), "")
     return Activity(
         type=ActivityTypes.message,
-        summary=plain_words(summary) or plain_words(first) or None,
+        summary=clean(plain_words(summary) or plain_words(first)) or None,
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
 

@@ -125,7 +125,10 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
     if missing:
         raise BadActivity(f"activity without {', '.join(missing)}")
     assert isinstance(tenant_id, str) and isinstance(conversation_id, str)  # `missing` above raised otherwise
-    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
+    _refuse_oversized(tenant_id=tenant_id, user=sender["id"], conversation=conversation_id, bot=recipient["id"])
+    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") is True else "personal")
+    if not isinstance(kind, str) or kind not in CONVERSATION_TYPES:
+        raise BadActivity("the conversation type is not one Teams sends")
     team = _dict(channel_data.get("team"))
     channel_id: str | None = None
     thread_id: str | None = None
@@ -137,18 +140,37 @@ def context_of(raw: dict[str, Any]) -> TeamsContext:
     return TeamsContext(
         tenant_id=tenant_id,
         user_id=sender["id"],
-        aad_object_id=sender.get("aadObjectId"),
-        user_name=sender.get("name"),
+        aad_object_id=_short(sender.get("aadObjectId"), ID_MAX),
+        user_name=_short(sender.get("name"), NAME_INPUT_MAX),
         conversation_id=conversation_id,
         conversation_type=kind,
         bot_id=recipient["id"],
         service_url=raw["serviceUrl"],
-        team_id=team.get("id"),
-        team_name=team.get("name"),
+        team_id=_short(team.get("id"), CONVERSATION_MAX),
+        team_name=_short(team.get("name"), NAME_INPUT_MAX),
         channel_id=channel_id,
         thread_id=thread_id,
         timezone=client_timezone(raw),
     )
+
+
+CONVERSATION_TYPES = frozenset({"personal", "groupChat", "channel"})
+ID_MAX = 128  # the id columns (user, workspace, bot)
+CONVERSATION_MAX = 256  # conversation ids carry a thread suffix
+NAME_INPUT_MAX = 1_000  # trimmed to 200 on the Actor; longer is not a name
+
+
+def _refuse_oversized(**values: str) -> None:
+    """Ids longer than their columns cannot be stored, so the activity is refused (400) here, up front."""
+    for name, value in values.items():
+        limit = CONVERSATION_MAX if name == "conversation" else ID_MAX
+        if len(value) > limit:
+            raise BadActivity(f"the {name} id is longer than {limit} characters")
+
+
+def _short(value: Any, limit: int) -> str | None:
+    """A string field the activity may carry, or ``None`` when it is absent, not a string or absurdly long."""
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def actor_of(ctx: TeamsContext, *, is_admin: bool | None = None, email: str | None = None) -> Actor:

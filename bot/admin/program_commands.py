@@ -10,6 +10,7 @@ import dataclasses
 from bot.admin.stats import program_stats
 from bot.chat.context import Ctx, say, say_lines
 from bot.chat.grammar import ParsedCommand
+from bot.chat.lookup import live_programs
 from bot.chat.registry import command, on_submit
 from bot.engagement.icebreakers import post_icebreaker
 from bot.kernel.events import FormErrors, FormSubmittedEvent, OpenForm, Response
@@ -22,12 +23,13 @@ from bot.programs.membership import (
     ProgramError,
     ProgramSpec,
     create_program,
+    membership,
     parse_spec,
     program_for_channel,
 )
 from bot.programs.naming import channel_name, default_name
 from bot.relationships.rounds import build_problem, next_round_number, pool_for, preview, run_round
-from storage.enums import Enrolment
+from storage.enums import Enrolment, MembershipStatus, ProgramStatus
 from storage.tables import Program
 
 FORM_REFUSAL = "Sorry, only program admins can do that; nothing was changed."
@@ -39,11 +41,12 @@ async def program_create(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return OpenForm(form=program_form(ctx.core.default_timezone, ctx.place.channel_id))
 
 
-@command("program list", "program list", "List the programs in this workspace.", admin=True)
+@command("program list", "program list", "List the programs: the ones you can join, or the ones you run.")
 async def program_list(ctx: Ctx, cmd: ParsedCommand) -> Response:
-    shown = await ctx.require_admin_of_some()  # a program's creator sees their own programs only
+    live = await live_programs(ctx.session, ctx.workspace.id)
+    shown = [p for p in live if ctx.is_admin(p)]  # a program's creator sees their own programs
     if not shown:
-        return say("No programs yet. Start one with `program create`.")
+        return await _joinable_list(ctx, live)
     lines = []
     for p in shown:
         s = await program_stats(ctx.session, p, ctx.now)
@@ -53,6 +56,23 @@ async def program_list(ctx: Ctx, cmd: ParsedCommand) -> Response:
             f"{s.active} active, {s.paused} paused, {len(s.rounds)} rounds"
         )
     return say_lines("Programs", lines)
+
+
+async def _joinable_list(ctx: Ctx, live: list[Program]) -> Response:
+    """What a participant may see: running programs, how to join, whether they are in. No channel ids (a
+    private channel's id is not theirs to learn), no numbers about other people."""
+    lines = []
+    for p in live:
+        if p.status != ProgramStatus.ACTIVE.value:
+            continue
+        mine = await membership(ctx.session, p.id, ctx.user.id)
+        state = (
+            f"you're in as {mine.role}" if mine and mine.status == MembershipStatus.ACTIVE.value else f"`join {p.name}`"
+        )
+        lines.append(f"• **{p.name}**: {p.kind}, {p.cadence}; {state}")
+    if not lines:
+        return say("There are no programs to join yet.")
+    return say_lines("Programs you can join", lines)
 
 
 @command("program settings", "program settings [program]", "Change a program's settings.", admin=True)

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.digest import digest_failed, digest_sent
+from bot.delivery.heartbeat import check_alive
 from bot.delivery.pacing import pace_due, unpaced
 from bot.delivery.urgency import DAY_DIGEST
 from bot.kernel.events import SentRef
@@ -525,6 +526,7 @@ class _BatchRun:
             self.done.append((delivery, blocked))
             return blocked
         dispatcher = self.dispatcher
+        check_alive(dispatcher.core.instance_id)  # heartbeat.py: a server about to be thought dead stops
         outcome = await dispatcher._attempt(delivery, workspace, dispatcher._gate)
         result: Result
         if isinstance(outcome, SendError):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.kernel.messages import Form, Message
+from bot.kernel.safe_text import EMAIL_MAX, FORM_CHOICES_MAX, FORM_VALUE_MAX, NAME_MAX, ZONE_MAX, bounded, clean
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,12 @@ class Actor:
     email: str | None = None
     timezone: str | None = None  # the platform's idea of their zone, if it sent one
     is_platform_admin: bool | None = None  # None: the adapter doesn't know
+
+    def __post_init__(self) -> None:
+        """Whatever a platform sends, the name fits its column and shows no control characters."""
+        object.__setattr__(self, "name", clean(self.name, NAME_MAX) if self.name is not None else None)
+        object.__setattr__(self, "email", bounded(self.email, EMAIL_MAX))
+        object.__setattr__(self, "timezone", bounded(self.timezone, ZONE_MAX))
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,10 @@ class CommandEvent:
     channels: tuple[ChannelRef, ...] = ()
     event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
 
+    def __post_init__(self) -> None:
+        """Typed text loses control and bidi characters here, once (mentions stay exact substrings)."""
+        _clean_typed(self)
+
 
 @dataclass(frozen=True)
 class DirectMessageEvent:
@@ -76,6 +87,10 @@ class DirectMessageEvent:
     mentions: tuple[MentionRef, ...] = ()
     channels: tuple[ChannelRef, ...] = ()
     event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
+
+    def __post_init__(self) -> None:
+        """Typed text loses control and bidi characters here, once (mentions stay exact substrings)."""
+        _clean_typed(self)
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,19 @@ class FormSubmittedEvent:
     values: dict[str, str | list[str] | None]
     state: str = ""
     event_id: str | None = None  # the platform's id for this delivery (bot/app/once.py acts once per id)
+
+    def __post_init__(self) -> None:
+        """What a person typed into a form loses control and bidi characters here, once, and no value is
+        longer than the longest field any form offers (handlers check their own fields' limits)."""
+        values = {
+            key: [clean(v, FORM_VALUE_MAX) for v in value[:FORM_CHOICES_MAX] if isinstance(v, str)]
+            if isinstance(value, list)
+            else clean(value, FORM_VALUE_MAX)
+            if isinstance(value, str)
+            else None
+            for key, value in self.values.items()
+        }
+        object.__setattr__(self, "values", values)
 
 
 @dataclass(frozen=True)
@@ -186,3 +214,9 @@ class NoReply:
 
 
 Response = Reply | OpenForm | FormErrors | NoReply
+
+
+def _clean_typed(event: CommandEvent | DirectMessageEvent) -> None:
+    object.__setattr__(event, "text", clean(event.text))
+    object.__setattr__(event, "mentions", tuple(replace(m, text=clean(m.text)) for m in event.mentions))
+    object.__setattr__(event, "channels", tuple(replace(c, text=clean(c.text)) for c in event.channels))

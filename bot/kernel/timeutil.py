@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.kernel.safe_text import ZONE_MAX
+
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -18,9 +20,12 @@ class BadTime(ValueError):
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     try:
+        if len(name) > ZONE_MAX:  # no zone is that long; the file lookup would fail with an OSError
+            raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadTime(f"'{name}' is not a time zone I know (try a name like Europe/Berlin)") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise BadTime(f"'{shown}' is not a time zone I know (try a name like Europe/Berlin)") from None
 
 
 def is_zone(name: str) -> bool:

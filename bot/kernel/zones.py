@@ -48,6 +48,7 @@ _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("WIB",), ("Asia/Jakarta",)),
 )
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {abbr: names for abbrs, names in _GROUPS for abbr in abbrs}
+MAX_ZONE_CHARS = 64  # the longest IANA name is 32 characters; the column holds 64
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +59,9 @@ def _known() -> tuple[str, ...]:
 def typed_zone(text: str) -> str:
     """The IANA name someone typed, checked; BadTime says what they might have meant instead."""
     name = text.strip()
+    shown = name if len(name) <= 40 else name[:40] + "…"
+    if len(name) > MAX_ZONE_CHARS:  # no zone name is this long; and no fuzzy search over 10 kB of text
+        raise BadTime(f"'{shown}' is not a time zone I know. Use a name like Europe/Berlin.")
     meant = ABBREVIATIONS.get(name.upper())
     if meant is not None:
         raise BadTime(
@@ -68,7 +72,7 @@ def typed_zone(text: str) -> str:
     except BadTime:
         close = difflib.get_close_matches(name, _known(), n=2, cutoff=0.75)
         hint = f"Did you mean {' or '.join(close)}?" if close else "Use a name like Europe/Berlin."
-        raise BadTime(f"'{name}' is not a time zone I know. {hint}") from None
+        raise BadTime(f"'{shown}' is not a time zone I know. {hint}") from None
     return name
 
 

@@ -94,8 +94,10 @@ async def test_admin_commands_refuse_non_admins_but_not_a_programs_creator(db, s
     await h.create_program(h.actor("UADMIN", admin=True))
     sam = h.actor("U9", "Sam")
     await h.command(sam, "help")  # Sam is known to the bot, and no admin
-    for command in ("stats", "program list", "audit", "content list", "icebreaker now"):
+    for command in ("stats", "audit", "content list", "icebreaker now"):
         assert text_of(await h.command(sam, command)) == REFUSAL, command
+    joinable = text_of(await h.command(sam, "program list"))  # a participant sees what they can join
+    assert "join Coffee" in joinable and "#" not in joinable and "active" not in joinable
     async with db.transaction() as s:
         program = (await s.exec(select(Program))).one()
         program.created_by_user_id = (await s.exec(select(User).where(User.platform_user_id == "U9"))).one().id

@@ -106,6 +106,7 @@ class FakeSlack:
         self.channels: dict[str, list[str]] = {}  # conversations.members: channel id → member ids (paged)
         self.bots: set[str] = set()  # users.info answers is_bot for these ids
         self.deactivated: set[str] = set()  # ... and deleted for these
+        self.names: dict[str, str] = {}  # users.info display names other than "name-<id>"
         self.files: dict[str, dict[str, Any]] = {}  # files.info: file id → Slack file object
         self.file_bytes: dict[str, bytes] = {}  # what url_private(_download) serves, by file id
         self.body_429 = read_text("slack", "web_api", "rate_limited_429.body.json")
@@ -320,7 +321,7 @@ class FakeSlack:
             out["user"].update(is_bot=uid in self.bots, deleted=uid in self.deactivated)
             out["user"]["profile"] = {
                 **out["user"].get("profile", {}),
-                "display_name": f"name-{uid}",
+                "display_name": self.names.get(uid, f"name-{uid}"),
                 "email": f"{uid.lower()}@example.com",
             }
             return out

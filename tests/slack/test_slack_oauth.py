@@ -12,15 +12,20 @@ from slack_sdk.oauth.installation_store import Installation
 
 from adapters.slack.http import SLACK_ADAPTER, mount
 from bot.core import Tandem
+from storage.sealing import new_key
 from tests.slack.slack_harness import Harness, slack_config
 from tests.slack.slack_support import form_request, load, slash_command
 
+KEY = new_key()
 
-@pytest.fixture
-async def oauth(database, fake) -> AsyncIterator[Harness]:  # noqa: ANN001
+
+@pytest.fixture(params=["plain", "sealed"])
+async def oauth(request, database, fake) -> AsyncIterator[Harness]:  # noqa: ANN001
+    """Every test runs with tokens stored as they are, and encrypted at rest (TANDEM_SECRET_KEYS)."""
     core = Tandem(database)
     app = web.Application()
-    mount(app, core, slack_config(fake, bot_token=None, client_id="111.222", client_secret="shh"))
+    keys = (KEY,) if request.param == "sealed" else ()
+    mount(app, core, slack_config(fake, bot_token=None, client_id="111.222", client_secret="shh", secret_keys=keys))
     adapter = app[SLACK_ADAPTER]
     assert adapter.installations is not None
     await adapter.installations.async_save(
