@@ -85,11 +85,19 @@ class Tandem:
             self.db, platform, workspace_id, self.clock.now(), forget=self.privacy.forget_on_uninstall
         )
 
-    async def tick(self) -> None:
-        """Run every step that is due, then send what is waiting. Safe to call as often as you like."""
+    async def tick(self, *, channel_syncs: bool = True) -> None:
+        """Run every step that is due, then send what is waiting. Safe to call as often as you like.
+
+        ``channel_syncs=False``: a server works on channel syncs in a loop of its own (``sync_channels``), so a
+        long member listing never holds up the scheduled steps."""
         await run_due_steps(self)
-        await run_channel_syncs(self)  # people already in a program's channel (batches go out as they commit)
+        if channel_syncs:
+            await self.sync_channels()
         await self.dispatch()
+
+    async def sync_channels(self) -> int:
+        """Reach the people already in programs' channels (batches go out as they commit); returns batches."""
+        return await run_channel_syncs(self)
 
     async def dispatch(self, limit: int = 200) -> int:
         """Send pending deliveries; returns how many were sent."""

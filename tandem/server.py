@@ -105,6 +105,21 @@ async def sender_loop(core: Tandem, stop: asyncio.Event, idle_seconds: float = 5
             log.exception("sender pass failed; trying again shortly")
 
 
+async def channel_sync_loop(core: Tandem, stop: asyncio.Event, interval: float = 30.0) -> None:
+    """Reach the people already in programs' channels, in a loop of its own: listing a big Slack channel is
+    paced at Slack's tiers and can take minutes, which must not hold up the scheduler's tick. Every server
+    runs it; a lease on each sync keeps two servers from working on the same one."""
+    while True:
+        try:
+            await core.sync_channels()
+        except Exception as exc:  # noqa: BLE001 - the next pass carries on from the last saved batch
+            log.warning("channel sync pass failed (%s); the next pass carries on", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if stop.is_set():
+            return
+
+
 async def serve(
     core: Tandem, settings: Settings, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -136,6 +151,7 @@ async def serve(
         leadership = asyncio.create_task(leader.run(stop))
         ticking = asyncio.create_task(ticker.run(stop))
     sender = asyncio.create_task(sender_loop(core, stop))
+    syncing = asyncio.create_task(channel_sync_loop(core, stop))
     beating = asyncio.Event()  # set after the sender stopped: a server leaves only once its claims are back
     heart = asyncio.create_task(heartbeat.run(core, beating))
     log.info("Tandem is listening on http://%s:%s (database: %s)", settings.host, settings.port, core.db.describe())
@@ -151,6 +167,11 @@ async def serve(
             await ticker.stop(ticking, SHUTDOWN_SECONDS)  # a running tick finishes; no new one starts
         if leadership is not None:
             await leadership  # stop is set: it releases the lock so another process takes over at once
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):  # a batch commits whole or not at all
+            await asyncio.wait_for(asyncio.shield(syncing), timeout=SHUTDOWN_SECONDS)
+        syncing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await syncing
         core.wakeup.set()
         # let the current send pass finish (it stops after it); cancelling is the fallback, and even then the
         # sender records what it sent and hands back the rest of its claim (docs/delivery.md)

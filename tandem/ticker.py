@@ -28,7 +28,7 @@ async def tick_safely(core: Tandem, leader: SchedulerLeader | None = None) -> No
         return
     started = time.perf_counter()
     try:
-        await core.tick()
+        await core.tick(channel_syncs=False)  # the server syncs channels in its own loop (tandem/server.py)
     except Exception:
         TICK_FAILURES.inc()
         log.exception("scheduler tick failed; the next one will pick up where this one stopped")

@@ -101,3 +101,24 @@ async def test_moving_a_program_to_another_channel_reaches_the_people_there(db) 
     ]
     await h.core.tick()
     assert "now runs" in str(h.last_to("U7").message)
+
+
+async def test_a_server_syncs_channels_in_a_loop_of_its_own_not_in_the_scheduler_tick(db) -> None:  # noqa: ANN001
+    """A long member listing must not hold up scheduled steps: the server's tick leaves syncs to their loop."""
+    import asyncio
+
+    from tandem.server import channel_sync_loop
+
+    h = Harness.create(db, START)
+    admin = h.actor("UADMIN", admin=True)
+    h.port.channels["coffee"] = [UserInfo(user_id=u, name=u) for u in ("UADMIN", "U1", "U2")]
+    await h.create_program(admin)
+    await h.core.tick(channel_syncs=False)
+    async with h.core.db.session() as s:
+        assert (await s.exec(select(ChannelSync))).one().state != SyncState.DONE.value
+    stop = asyncio.Event()
+    stop.set()  # one pass, then the loop sees stop and ends
+    await channel_sync_loop(h.core, stop)
+    async with h.core.db.session() as s:
+        assert (await s.exec(select(ChannelSync))).one().state == SyncState.DONE.value
+    assert set(await _memberships(h)) >= {"U1", "U2"}
