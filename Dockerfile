@@ -11,6 +11,9 @@ COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
 COPY tandem ./tandem
+# content and manifests live at the top; bot/content/prompts and adapters/*/manifest link to them
+COPY prompts ./prompts
+COPY manifest ./manifest
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres]"
 
 # --- the runtime image: no compilers, no sources, not root ------------------------------------------

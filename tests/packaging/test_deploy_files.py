@@ -60,6 +60,16 @@ def test_the_image_runs_the_command_the_wheel_provides() -> None:
     assert_is_a_tandem_command(["db", "upgrade"])
 
 
+def test_the_image_build_copies_what_the_packages_link_to() -> None:
+    """Content and manifests live at the top and the packages link to them: the build must copy both ends."""
+    copied = {Path(src).parts[0] for src in re.findall(r"^COPY (?!--)(\S+) ", dockerfile(), re.MULTILINE)}
+    links = [p for top in ("bot", "adapters") for p in (REPO / top).rglob("*") if p.is_symlink()]
+    assert links, "bot/content/prompts and adapters/*/manifest are links to prompts/ and manifest/"
+    for link in links:
+        target = link.resolve().relative_to(REPO.resolve())
+        assert link.relative_to(REPO).parts[0] in copied and target.parts[0] in copied, (link, target, copied)
+
+
 def test_the_image_is_slim_not_root_and_checks_health() -> None:
     text = dockerfile()
     bases = re.findall(r"^FROM (\S+)", text, re.MULTILINE)
