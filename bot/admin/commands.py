@@ -290,7 +290,7 @@ async def _announce(ctx: Ctx, cmd: ParsedCommand) -> Response:
         ctx.now,
     )
     await ctx.audit("announce", program, text=body)
-    return say(f"Posting your announcement in #{program.channel_id}.")
+    return say(f"Posting your announcement in the channel of {program.name}.")
 
 
 @command("remove", "remove @person [program]", "Take someone out of a program.", admin=True)

@@ -94,7 +94,9 @@ async def program_sync(ctx: Ctx, cmd: ParsedCommand) -> Response:
         progress = await sync_progress(ctx.session, program.id)
         return say(f"Already on it: {progress.line() if progress else 'starting'}. `status` shows how far it got.")
     await ctx.audit("program_sync", program, channel=program.channel_id)
-    return say(f"Checking who is in #{program.channel_id} now. {_sync_promise(program)} `status` shows how far it got.")
+    return say(
+        f"Checking who is in the channel of {program.name} now. {_sync_promise(program)} `status` shows how far it got."
+    )
 
 
 def _sync_promise(program: Program) -> str:
@@ -136,7 +138,7 @@ async def icebreaker_now(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     await ctx.audit("icebreaker_now", program)
     await post_icebreaker(ctx.core, ctx.session, program, f"manual:{ctx.now:%Y%m%d%H%M%S}")
-    return say(f"Posting an icebreaker in #{program.channel_id}.")
+    return say(f"Posting an icebreaker in the channel of {program.name}.")
 
 
 # --- the program form ------------------------------------------------------------------------------------
@@ -193,5 +195,5 @@ async def _save_settings(ctx: Ctx, existing: Program, spec: ProgramSpec) -> Resp
     await ctx.audit("program_settings", existing, **{k: str(v) for k, v in spec.__dict__.items()})
     if moved:
         await request_sync(ctx.session, existing, ctx.user, ctx.now, "channel_changed")
-        return say(f"Saved the settings of {existing.name}. {_sync_promise(existing)} (in #{existing.channel_id})")
+        return say(f"Saved the settings of {existing.name}. {_sync_promise(existing)}")
     return say(f"Saved the settings of {existing.name}.")

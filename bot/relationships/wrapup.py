@@ -109,7 +109,7 @@ def wrapup_message(
                 CHOICE.button(_tick("Wrap up here", DONE, choice), WrapRef(mid, DONE)),
             )
         ),
-        Section(text=Text.of(f"**Shall we celebrate your journey in #{program.channel_id}?**")),
+        Section(text=Text.of(f"**Shall we celebrate your journey in the {program.name} channel?**")),
         Actions(
             elements=(
                 CELEBRATE.button(_tick("Yes", YES, celebrate), WrapRef(mid, YES)),

@@ -30,7 +30,7 @@ async def test_announce_posts_to_the_program_channel_and_is_audited(db, start_ti
     admin, _ = await program_with_people(h)
     await h.create_program(admin, "lunch", name="Lunch club")
     reply = await h.command(admin, "announce lunch club Pizza on Friday!")
-    assert "#lunch" in text_of(reply)
+    assert "channel of Lunch club" in text_of(reply) and "#lunch" not in text_of(reply)  # no platform id
     await h.core.dispatch()
     post = h.port.sent[-1]
     assert post.channel == "lunch" and "Pizza on Friday!" in post.message.plain_text()

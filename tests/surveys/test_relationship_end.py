@@ -121,7 +121,10 @@ async def test_the_end_of_a_track_sends_one_wrap_up_then_the_survey_and_keeping_
         text = mine[0].message.plain_text()
         assert f"with {other.name} are over" in text
         assert "✅ lead a design review (done)" in text
-        assert "[Keep meeting on our own] [Wrap up here]" in text and "celebrate your journey in #coffee" in text
+        assert (
+            "[Keep meeting on our own] [Wrap up here]" in text
+            and "celebrate your journey in the Coffee channel" in text
+        )
     assert _celebrations(h) == [], "nothing is celebrated before everyone says yes"
 
     wrap = _wrapup(h, mentee.user_id)
