@@ -60,7 +60,11 @@ async def leave_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return say(f"You're not in {program.name}.")
 
 
-@command("profile", "profile [program]", "Edit your profile: a line about you, skills, interests, hours, quiet hours.")
+@command(
+    "profile",
+    "profile [program] | profile show",
+    "Edit your profile: about you, skills, interests, hours, quiet hours; `profile show`: what matches see.",
+)
 async def profile_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     member = await membership(ctx.session, program.id, ctx.user.id)
@@ -69,7 +73,9 @@ async def profile_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     return OpenForm(form=profile_form(program, ctx.user, member))
 
 
-@command("profile show", "profile show [program]", "See what your matches see about you.")
+@command(
+    "profile show", "profile show [program]", "See what your matches see about you.", hidden=True
+)  # in profile's line
 async def profile_show_command(ctx: Ctx, cmd: ParsedCommand) -> Response:
     program = await ctx.program(program_ref(cmd))
     return Reply(message=preview(ctx.user, program.name))

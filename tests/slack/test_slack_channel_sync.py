@@ -41,9 +41,11 @@ def fill_channel(fake: FakeSlack, humans: list[str] = HUMANS) -> None:
 @asynccontextmanager
 async def serving(database: Database, fake: FakeSlack, clock: SimulatedClock, name: str) -> AsyncIterator[Harness]:
     """One Tandem server process (its own core, adapter and instance id) on loopback."""
-    core = Tandem(database, clock=clock, instance_id=name)
+    # pacing off: the clock starts at the wall clock's time of day, and quiet hours would make this test
+    # depend on when it runs; the fake Web API shares this loop with 1,200 sends, so allow slow answers
+    core = Tandem(database, clock=clock, instance_id=name, pacing=False)
     app = web.Application()
-    mount(app, core, slack_config(fake))
+    mount(app, core, slack_config(fake, http_timeout=30.0))
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     h = Harness(client=client, core=core, fake=fake, adapter=app[SLACK_ADAPTER])
