@@ -1,4 +1,4 @@
-"""The `tandem` command line: demo, serve, doctor, db upgrade, match, export, import, packages.
+"""The `tandem` command line: demo, chat, serve, doctor, db upgrade, match, export, import, packages.
 
 Exit codes: 0 done, 1 something went wrong while running (unreachable database, bad setting, failed step),
 2 the command line itself is wrong (unknown option, bad value). Heavy imports stay inside the commands, so
@@ -147,6 +147,35 @@ def _run_demo(participants: int, weeks: int, seed: int, db: str | None, quiet: b
         fail("the demo ran no rounds: nobody was matched")
     if quiet:
         console.print(f"{result.rounds} rounds, {result.matches} matches, {result.messages} messages delivered")
+
+
+@app.command()
+def chat(
+    people: int = typer.Option(6, "--people", help="You and your simulated colleagues (2–50)."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same colleagues and answers."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
+) -> None:
+    """Talk to the bot in this terminal as one of a few simulated colleagues (no Slack or Teams needed)."""
+    from storage.urls import DatabaseUrlError, normalize_database_url
+
+    if not 2 <= people <= 50:
+        usage(f"--people must be between 2 and 50 (got {people})")
+    if kind not in ("mentoring", "peer"):
+        usage(f"--kind must be mentoring or peer (got {kind})")
+    if db is not None:
+        try:
+            normalize_database_url(db)
+        except DatabaseUrlError as exc:
+            usage(f"--db: {exc}")
+    _check_content()
+    from storage.database import DatabaseUnavailable
+    from tandem.chat import ChatOptions, run_chat
+
+    try:
+        asyncio.run(run_chat(ChatOptions(people=people, kind=kind, seed=seed, db_url=db), Console(highlight=False)))
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -87,6 +87,35 @@ def demo_track_weeks(weeks: int) -> int:
     return max(2, min(12, weeks - 2))
 
 
+def admin_actor() -> Actor:
+    """The simulated program admin (a platform admin, so every admin command is theirs)."""
+    return Actor(
+        platform=PLATFORM,
+        workspace_id=WORKSPACE,
+        user_id="UADMIN",
+        name="Morgan (program admin)",
+        timezone="Europe/London",
+        is_platform_admin=True,
+    )
+
+
+def program_values(kind: str, group_size: int, weeks: int) -> dict[str, str | list[str] | None]:
+    """What the admin types into the program form: weekly rounds on Monday at 10:00, London time."""
+    mentoring = kind == "mentoring"
+    return {
+        "name": "Mentoring Circle" if mentoring else "Coffee Chats",
+        "channel": CHANNEL if mentoring else PEER_CHANNEL,
+        "kind": kind,
+        "cadence": "weekly",
+        "weekday": "monday",
+        "time": "10:00",
+        "timezone": "Europe/London",
+        "group_size": str(2 if mentoring else group_size),
+        "enrolment": "opt_in",
+        "track_weeks": str(demo_track_weeks(weeks)),
+    }
+
+
 def _filled(form: Form, rng: random.Random) -> dict[str, str | list[str] | None]:
     """Plausible values for any form (agreement, goals, recap): the first choices, a goal, a short note."""
     values: dict[str, str | list[str] | None] = {}
@@ -371,14 +400,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     )
     core.register_port(PLATFORM, port)
     sim = Simulation(core, port, people, rng, console)
-    admin = Actor(
-        platform=PLATFORM,
-        workspace_id=WORKSPACE,
-        user_id="UADMIN",
-        name="Morgan (program admin)",
-        timezone="Europe/London",
-        is_platform_admin=True,
-    )
+    admin = admin_actor()
 
     zones = sorted({p.timezone for p in people})
     _print(
@@ -396,18 +418,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
         FormSubmittedEvent(
             actor=admin,
             form_id=response.form.form_id,
-            values={
-                "name": "Mentoring Circle" if mentoring else "Coffee Chats",
-                "channel": channel,
-                "kind": options.kind,
-                "cadence": "weekly",
-                "weekday": "monday",
-                "time": "10:00",
-                "timezone": "Europe/London",
-                "group_size": str(2 if mentoring else options.group_size),
-                "enrolment": "opt_in",
-                "track_weeks": str(demo_track_weeks(options.weeks)),
-            },
+            values=program_values(options.kind, options.group_size, options.weeks),
         )
     )
     if isinstance(created, Reply):
