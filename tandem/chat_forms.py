@@ -95,18 +95,3 @@ def _typed(answer: str, default: str | None) -> str:
     if answer.strip() == CANCEL:
         raise Cancelled
     return answer.strip() or (default or "")
-
-
-def summary(form: Form, values: Values) -> list[tuple[str, str]]:
-    """The chosen values as (label, shown value) pairs: option labels, not their codes."""
-    rows: list[tuple[str, str]] = []
-    for f in form.fields:
-        value = values.get(f.field_id)
-        if value in (None, "", []):
-            continue
-        picked = value if isinstance(value, list) else [str(value)]
-        if isinstance(f, SelectInput):
-            labels = {o.value: o.label for o in f.options}
-            picked = [labels.get(v, v) for v in picked]
-        rows.append((f.label, ", ".join(p.replace("\n", "; ") for p in picked)))
-    return rows

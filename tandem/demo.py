@@ -395,6 +395,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     port = ConsolePort(
         clock=clock,
         console=console,
+        collapse=True,
         names={p.user_id: p.name for p in people} | {"UADMIN": "Morgan"},
         zones={p.user_id: p.timezone for p in people} | {"UADMIN": "Europe/London"},
     )
@@ -413,18 +414,13 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     channel = CHANNEL if mentoring else PEER_CHANNEL
     response = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=channel)))
     assert isinstance(response, OpenForm)
-    _print(console, render_form(response.form))
-    created = await core.handle(
-        FormSubmittedEvent(
-            actor=admin,
-            form_id=response.form.form_id,
-            values=program_values(options.kind, options.group_size, options.weeks),
-        )
-    )
+    values = program_values(options.kind, options.group_size, options.weeks)
+    port.print(render_form(response.form, values))  # what Morgan filled in, not the option lists
+    created = await core.handle(FormSubmittedEvent(actor=admin, form_id=response.form.form_id, values=values))
     if isinstance(created, Reply):
         port.show_reply("UADMIN", created.message)
 
-    _print(console, Rule("People join the channel and say yes"))
+    port.print(Rule("People join the channel and say yes"))
     for person in people:
         await core.handle(MemberJoinedEvent(actor=sim.actor(person), channel_id=channel))
     await sim.settle()
@@ -465,7 +461,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
             break
 
     port.heading = None
-    _print(console, Rule("Where things stand"))
+    port.print(Rule("Where things stand"))
     await sim.act(people[0], lambda a: DirectMessageEvent(actor=a, text="status"))
     result = DemoResult(messages=len(port.sent))
     async with db.session() as session:
@@ -492,7 +488,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
         str(stats.waitlisted),
         style="bold",
     )
-    _print(console, table)
+    port.print(table)
     _print(
         console,
         f"Participants: {stats.active} active, {stats.paused} paused, {stats.waitlisted} waitlisted · "
