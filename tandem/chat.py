@@ -38,11 +38,10 @@ from bot.kernel.events import (
 )
 from bot.kernel.messages import Form
 from bot.kernel.timeutil import show
-from bot.schedule.wakeup import next_due
 from storage.database import check_connection, open_database, upgrade
 from tandem.chat_forms import Cancelled, fill
 from tandem.chat_view import Clickable, SeatPort
-from tandem.demo import START, Simulation, admin_actor, program_values
+from tandem.demo import START, Simulation, admin_actor, advance, program_values
 from tandem.people import Person, make_people
 
 ADMIN_ID = "UADMIN"
@@ -192,16 +191,8 @@ class ChatSession:
 
     # --- time --------------------------------------------------------------------------------------
     async def week(self) -> None:
-        """Move the clock a week, waking the scheduler whenever something is due, as a server would."""
-        end = self.clock.now() + timedelta(weeks=1)
-        while True:
-            due = await next_due(self.core, self.clock.now())
-            step = end if due is None or due > end else max(due, self.clock.now() + timedelta(minutes=1))
-            self.clock.set(step)
-            await self.core.tick()
-            await self.sim.settle()
-            if step >= end:
-                break
+        """A week passes: the scheduler wakes whenever something is due; the others answer as they go."""
+        await advance(self.core, self.clock, self.sim, self.clock.now() + timedelta(weeks=1))
         when = show(self.clock.now(), self.seat.timezone if self.seat else "Europe/London")
         self.console.rule(f"A week has passed: it is {when}", style="cyan")
 

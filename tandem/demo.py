@@ -151,6 +151,7 @@ class Simulation:
         self.by_id = {p.user_id: p for p in people}
         self.seen = 0
         self.declined: set[str] = set()
+        self.reply_rate = 0.85  # how often someone answers a survey or a wrap-up at all
 
     def actor(self, person: Person) -> Actor:
         return Actor(
@@ -208,11 +209,11 @@ class Simulation:
             await self.book(sent, buttons, kinds, audience)
         if any(k.startswith(WRAPUP) for k in kinds):
             for person in audience:
-                if self.rng.random() < 0.85:
+                if self.rng.random() < self.reply_rate:
                     await self.wrap_up(person, sent, buttons)
         elif surveys.ANSWER.action_id in kinds or surveys.COMMENT.action_id in kinds:
             for person in audience:
-                if self.rng.random() < 0.85:
+                if self.rng.random() < self.reply_rate:
                     await self.answer_survey(person, sent, buttons)
         lifecycle = [b for b in buttons if b.action_id.startswith(LIFECYCLE_PREFIXES)]
         for person in audience if lifecycle else []:
@@ -351,6 +352,18 @@ class Simulation:
         )
         if isinstance(result, FormErrors):
             raise RuntimeError(f"demo profile rejected: {result.errors}")
+
+
+async def advance(core: Tandem, clock: SimulatedClock, sim: Simulation, until: datetime) -> None:
+    """Move the clock to ``until``, waking the scheduler whenever something is due, as a server would."""
+    while True:
+        due = await next_due(core, clock.now())
+        step = until if due is None or due > until else max(due, clock.now() + timedelta(minutes=1))
+        clock.set(step)
+        await core.tick()
+        await sim.settle()
+        if step >= until:
+            return
 
 
 def _ceil_half_hour(instant: datetime) -> datetime:
