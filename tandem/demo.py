@@ -358,7 +358,8 @@ async def advance(core: Tandem, clock: SimulatedClock, sim: Simulation, until: d
     """Move the clock to ``until``, waking the scheduler whenever something is due, as a server would."""
     while True:
         due = await next_due(core, clock.now())
-        step = until if due is None or due > until else max(due, clock.now() + timedelta(minutes=1))
+        step = min(_ceil_half_hour(due), until) if due is not None else until  # a server waking every 30 min
+        step = min(max(step, clock.now() + timedelta(minutes=1)), until)
         clock.set(step)
         await core.tick()
         await sim.settle()
