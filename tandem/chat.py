@@ -186,8 +186,8 @@ class ChatSession:
                     await self._answer(result, None, read)
                     return
                 values = fill(form, read, self.console, values, result.errors)
-        except Cancelled:
-            self.console.print("[dim]Form closed; nothing was saved.[/]")
+        except (Cancelled, EOFError, KeyboardInterrupt):  # :cancel, Ctrl-D or Ctrl-C leave the form only
+            self.console.print("\n[dim]Form closed; nothing was saved.[/]")
 
     # --- time --------------------------------------------------------------------------------------
     async def week(self) -> None:

@@ -176,6 +176,8 @@ def chat(
         asyncio.run(run_chat(ChatOptions(people=people, kind=kind, seed=seed, db_url=db), Console(highlight=False)))
     except DatabaseUnavailable as exc:
         fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while the bot was busy: leave quietly
+        raise typer.Exit(0) from None
 
 
 @app.command()
