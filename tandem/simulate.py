@@ -212,14 +212,14 @@ async def _waitlist_notes(session) -> dict[str, str]:  # noqa: ANN001
 
 
 def _message_text(message: dict) -> str:
-    """The plain text of a stored message (its sections), falling back to its summary."""
+    """The plain text of a stored message (its sections, bold marks dropped), falling back to its summary."""
     parts: list[str] = []
     for block in message.get("blocks", []):
         text = block.get("text") if isinstance(block, dict) else None
         if isinstance(text, dict):
             parts.extend(p if isinstance(p, str) else f"@{p.get('name', '')}" for p in text.get("parts", []))
             parts.append(" ")
-    return " ".join("".join(parts).split()) or str(message.get("summary", ""))
+    return " ".join("".join(parts).replace("**", "").split()) or str(message.get("summary", ""))
 
 
 async def _chart(core: Tandem) -> bytes | None:
