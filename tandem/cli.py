@@ -1,4 +1,4 @@
-"""The `tandem` command line: demo, serve, doctor, db upgrade, match, export, import, packages.
+"""The `tandem` command line: demo, chat, simulate, serve, doctor, db upgrade, match, export, import, packages.
 
 Exit codes: 0 done, 1 something went wrong while running (unreachable database, bad setting, failed step),
 2 the command line itself is wrong (unknown option, bad value). Heavy imports stay inside the commands, so
@@ -147,6 +147,93 @@ def _run_demo(participants: int, weeks: int, seed: int, db: str | None, quiet: b
         fail("the demo ran no rounds: nobody was matched")
     if quiet:
         console.print(f"{result.rounds} rounds, {result.matches} matches, {result.messages} messages delivered")
+
+
+@app.command()
+def chat(
+    people: int = typer.Option(6, "--people", help="You and your simulated colleagues (2–50)."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same colleagues and answers."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
+) -> None:
+    """Talk to the bot in this terminal as one of a few simulated colleagues (no Slack or Teams needed)."""
+    from storage.urls import DatabaseUrlError, normalize_database_url
+
+    if not 2 <= people <= 50:
+        usage(f"--people must be between 2 and 50 (got {people})")
+    if kind not in ("mentoring", "peer"):
+        usage(f"--kind must be mentoring or peer (got {kind})")
+    if db is not None:
+        try:
+            normalize_database_url(db)
+        except DatabaseUrlError as exc:
+            usage(f"--db: {exc}")
+    _check_content()
+    from storage.database import DatabaseUnavailable
+    from tandem.chat import ChatOptions, run_chat
+
+    try:
+        asyncio.run(run_chat(ChatOptions(people=people, kind=kind, seed=seed, db_url=db), Console(highlight=False)))
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while the bot was busy: leave quietly
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def simulate(
+    roster: Path = typer.Option(..., "--roster", help="The participants CSV you would import (same columns)."),
+    weeks: int = typer.Option(12, "--weeks", help="How many weeks to simulate (1–52)."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    out: Path = typer.Option(Path("report"), "--out", help="Folder for the report (created if missing)."),
+    reply_rate: float = typer.Option(0.85, "--reply-rate", help="How often people answer surveys (0–1)."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same run."),
+) -> None:
+    """Dry-run a real roster before launch: who is matched, who is left out, what stats will say."""
+    if not 1 <= weeks <= 52:
+        usage(f"--weeks must be between 1 and 52 (got {weeks})")
+    if kind not in ("mentoring", "peer"):
+        usage(f"--kind must be mentoring or peer (got {kind})")
+    if not 0 <= reply_rate <= 1:
+        usage(f"--reply-rate must be between 0 and 1 (got {reply_rate})")
+    if not roster.is_file():
+        usage(f"--roster: {roster}: no such file")
+    if out.exists() and not out.is_dir():
+        usage(f"--out: {out} exists and is not a folder")
+    try:
+        text = roster.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        usage(f"{roster.name}: not a UTF-8 text file (save it as CSV UTF-8)")
+        return
+    _check_content()
+    _run_simulate(roster, text, weeks, kind, out, reply_rate, seed)
+
+
+def _run_simulate(roster: Path, text: str, weeks: int, kind: str, out: Path, reply_rate: float, seed: int) -> None:
+    from tandem import simulate_report
+    from tandem.simulate import SimulateOptions, run_simulation
+
+    options = SimulateOptions(roster=roster, weeks=weeks, kind=kind, reply_rate=reply_rate, seed=seed)
+    with err.status(f"Simulating {weeks} weeks of {roster.name}…") if err.is_terminal else contextlib.nullcontext():
+        run = asyncio.run(run_simulation(options, text))
+    if run.problems:
+        for problem in run.problems:
+            err.print(f"tandem: {roster.name} {problem}", markup=False)
+        usage(f"{roster.name}: {len(run.problems)} problem(s); nothing was simulated.")
+    if run.failures:
+        fail(f"{run.failures} step(s) failed during the simulation; the report would be incomplete")
+    report = simulate_report.build(run)
+    try:
+        written = simulate_report.write(run, report, out)
+    except OSError as exc:
+        fail(f"--out: cannot write to {out}: {exc.strerror or exc}")
+        return
+    last = run.checkpoints[-1] if run.checkpoints else None
+    summary = f"{len(run.people)} people, {len(report.matches)} matches"
+    if last is not None:
+        summary += f" in {last.rounds} rounds, {last.met} met"
+    summary += f", {len(report.left_out)} never matched, {len(report.unbooked)} chats never booked."
+    Console(highlight=False).print(f"{summary} Report: {out / 'report.html'} ({len(written)} files).")
 
 
 @app.command()

@@ -87,6 +87,35 @@ def demo_track_weeks(weeks: int) -> int:
     return max(2, min(12, weeks - 2))
 
 
+def admin_actor() -> Actor:
+    """The simulated program admin (a platform admin, so every admin command is theirs)."""
+    return Actor(
+        platform=PLATFORM,
+        workspace_id=WORKSPACE,
+        user_id="UADMIN",
+        name="Morgan (program admin)",
+        timezone="Europe/London",
+        is_platform_admin=True,
+    )
+
+
+def program_values(kind: str, group_size: int, weeks: int) -> dict[str, str | list[str] | None]:
+    """What the admin types into the program form: weekly rounds on Monday at 10:00, London time."""
+    mentoring = kind == "mentoring"
+    return {
+        "name": "Mentoring Circle" if mentoring else "Coffee Chats",
+        "channel": CHANNEL if mentoring else PEER_CHANNEL,
+        "kind": kind,
+        "cadence": "weekly",
+        "weekday": "monday",
+        "time": "10:00",
+        "timezone": "Europe/London",
+        "group_size": str(2 if mentoring else group_size),
+        "enrolment": "opt_in",
+        "track_weeks": str(demo_track_weeks(weeks)),
+    }
+
+
 def _filled(form: Form, rng: random.Random) -> dict[str, str | list[str] | None]:
     """Plausible values for any form (agreement, goals, recap): the first choices, a goal, a short note."""
     values: dict[str, str | list[str] | None] = {}
@@ -122,6 +151,7 @@ class Simulation:
         self.by_id = {p.user_id: p for p in people}
         self.seen = 0
         self.declined: set[str] = set()
+        self.reply_rate = 0.85  # how often someone answers a survey or a wrap-up at all
 
     def actor(self, person: Person) -> Actor:
         return Actor(
@@ -179,11 +209,11 @@ class Simulation:
             await self.book(sent, buttons, kinds, audience)
         if any(k.startswith(WRAPUP) for k in kinds):
             for person in audience:
-                if self.rng.random() < 0.85:
+                if self.rng.random() < self.reply_rate:
                     await self.wrap_up(person, sent, buttons)
         elif surveys.ANSWER.action_id in kinds or surveys.COMMENT.action_id in kinds:
             for person in audience:
-                if self.rng.random() < 0.85:
+                if self.rng.random() < self.reply_rate:
                     await self.answer_survey(person, sent, buttons)
         lifecycle = [b for b in buttons if b.action_id.startswith(LIFECYCLE_PREFIXES)]
         for person in audience if lifecycle else []:
@@ -324,6 +354,19 @@ class Simulation:
             raise RuntimeError(f"demo profile rejected: {result.errors}")
 
 
+async def advance(core: Tandem, clock: SimulatedClock, sim: Simulation, until: datetime) -> None:
+    """Move the clock to ``until``, waking the scheduler whenever something is due, as a server would."""
+    while True:
+        due = await next_due(core, clock.now())
+        step = min(_ceil_half_hour(due), until) if due is not None else until  # a server waking every 30 min
+        step = min(max(step, clock.now() + timedelta(minutes=1)), until)
+        clock.set(step)
+        await core.tick()
+        await sim.settle()
+        if step >= until:
+            return
+
+
 def _ceil_half_hour(instant: datetime) -> datetime:
     """Simulated time moves in half hours at most as finely: like a scheduler that wakes every 30 min."""
     base = instant.replace(minute=0, second=0, microsecond=0)
@@ -366,19 +409,13 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     port = ConsolePort(
         clock=clock,
         console=console,
+        collapse=True,
         names={p.user_id: p.name for p in people} | {"UADMIN": "Morgan"},
         zones={p.user_id: p.timezone for p in people} | {"UADMIN": "Europe/London"},
     )
     core.register_port(PLATFORM, port)
     sim = Simulation(core, port, people, rng, console)
-    admin = Actor(
-        platform=PLATFORM,
-        workspace_id=WORKSPACE,
-        user_id="UADMIN",
-        name="Morgan (program admin)",
-        timezone="Europe/London",
-        is_platform_admin=True,
-    )
+    admin = admin_actor()
 
     zones = sorted({p.timezone for p in people})
     _print(
@@ -391,29 +428,13 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
     channel = CHANNEL if mentoring else PEER_CHANNEL
     response = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=channel)))
     assert isinstance(response, OpenForm)
-    _print(console, render_form(response.form))
-    created = await core.handle(
-        FormSubmittedEvent(
-            actor=admin,
-            form_id=response.form.form_id,
-            values={
-                "name": "Mentoring Circle" if mentoring else "Coffee Chats",
-                "channel": channel,
-                "kind": options.kind,
-                "cadence": "weekly",
-                "weekday": "monday",
-                "time": "10:00",
-                "timezone": "Europe/London",
-                "group_size": str(2 if mentoring else options.group_size),
-                "enrolment": "opt_in",
-                "track_weeks": str(demo_track_weeks(options.weeks)),
-            },
-        )
-    )
+    values = program_values(options.kind, options.group_size, options.weeks)
+    port.print(render_form(response.form, values))  # what Morgan filled in, not the option lists
+    created = await core.handle(FormSubmittedEvent(actor=admin, form_id=response.form.form_id, values=values))
     if isinstance(created, Reply):
         port.show_reply("UADMIN", created.message)
 
-    _print(console, Rule("People join the channel and say yes"))
+    port.print(Rule("People join the channel and say yes"))
     for person in people:
         await core.handle(MemberJoinedEvent(actor=sim.actor(person), channel_id=channel))
     await sim.settle()
@@ -454,7 +475,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
             break
 
     port.heading = None
-    _print(console, Rule("Where things stand"))
+    port.print(Rule("Where things stand"))
     await sim.act(people[0], lambda a: DirectMessageEvent(actor=a, text="status"))
     result = DemoResult(messages=len(port.sent))
     async with db.session() as session:
@@ -481,7 +502,7 @@ async def _simulate(db, options: DemoOptions) -> DemoResult:  # noqa: ANN001
         str(stats.waitlisted),
         style="bold",
     )
-    _print(console, table)
+    port.print(table)
     _print(
         console,
         f"Participants: {stats.active} active, {stats.paused} paused, {stats.waitlisted} waitlisted · "

@@ -45,7 +45,10 @@ class ConsolePort:
     heading: str | None = None  # printed once, before the next message (e.g. the simulated day)
     replies: dict[tuple[str, str], list[ThreadReply]] = field(default_factory=dict)  # (channel, thread) → replies
     channels: dict[str, list[UserInfo]] = field(default_factory=dict)  # channel → the people in it
+    collapse: bool = False  # a run of identical boxes to different people prints once, then one line
     _counter: int = 0
+    _last: tuple[str, str] | None = None  # (kind, body) of the box just printed, while collapsing
+    _also: list[str] = field(default_factory=list)  # who else got that same box
 
     def _next_id(self) -> str:
         self._counter += 1
@@ -62,25 +65,54 @@ class ConsolePort:
     def _print(self, audience: tuple[str, ...], channel: str | None, message: Message, note: str = "") -> None:
         if self.console is None:
             return
-        self._flush_heading()
+        body = render_message(message)
         if channel:
-            title = f"#{channel}"
+            title, kind = f"#{channel}", f"#{channel}{note}"
         else:
             who = ", ".join(f"{self.names.get(u, u)}" for u in audience)
             title = ("DM → " if len(audience) == 1 else "Group DM → ") + who
-        local = self._local_time(audience)
+            kind = f"{len(audience)}{note}"
+        if self._repeats(kind, body, title.split(" → ", 1)[-1]):
+            return
         self.console.print(
             Panel(
-                render_message(message),
+                body,
                 title=escape(title + note),
-                subtitle=escape(local),
+                subtitle=escape(self._local_time(audience)),
                 title_align="left",
                 subtitle_align="right",
                 expand=False,
             )
         )
 
+    def _repeats(self, kind: str, body: str, who: str) -> bool:
+        """Whether this box only repeats the one just printed (then it is counted, not printed)."""
+        if self.collapse and self.heading is None and self._last == (kind, body):
+            self._also.append(who)
+            return True
+        self._flush_heading()
+        self._last = (kind, body) if self.collapse else None
+        return False
+
+    def flush(self) -> None:
+        """Close a run of identical boxes with one line: how many more people got the same, and who."""
+        if self._also and self.console is not None:
+            shown = ", ".join(self._also[:6]) + (f" and {len(self._also) - 6} more" if len(self._also) > 6 else "")
+            total = len(self._also) + 1
+            self.console.print(
+                f"  [dim]↳ the same for {len(self._also)} more ({total} people in all): {escape(shown)}[/]"
+            )
+        self._also, self._last = [], None
+
+    def print(self, *items: object) -> None:
+        """Print something of the caller's own (a rule, a table) after whatever is pending."""
+        if self.console is not None:
+            self._flush_heading()
+            self.flush()
+            self.console.print(*items)
+
     def _flush_heading(self) -> None:
+        self.flush()
         if self.heading and self.console is not None:
             self.console.rule(escape(self.heading), style="cyan")
         self.heading = None
@@ -136,15 +168,12 @@ class ConsolePort:
 
     def show_reply(self, user_id: str, message: Message) -> None:
         """An ephemeral answer to something the person did."""
-        if self.console is not None:
-            self._flush_heading()
-            who = self.names.get(user_id, user_id)
-            self.console.print(
-                Panel(
-                    render_message(message),
-                    title=escape(f"only visible to {who}"),
-                    title_align="left",
-                    border_style="dim",
-                    expand=False,
-                )
-            )
+        if self.console is None:
+            return
+        body = render_message(message)
+        who = self.names.get(user_id, user_id)
+        if self._repeats("reply", body, who):
+            return
+        self.console.print(
+            Panel(body, title=escape(f"only visible to {who}"), title_align="left", border_style="dim", expand=False)
+        )

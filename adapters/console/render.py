@@ -64,15 +64,31 @@ def _element(element: Button | GroupChatButton | Choice) -> str:
     return f"[{colour}]\\[{escape(element.label)}][/]"
 
 
-def render_form(form: Form) -> str:
+def render_form(form: Form, values: dict[str, str | list[str] | None] | None = None) -> str:
+    """A form as the person sees it; with ``values``, as they filled it in (option labels, not codes)."""
     lines = [f"[bold magenta]📝 {escape(form.title)}[/]"]
     if form.intro:
         lines.append(f"[dim]{escape(form.intro)}[/]")
     for field in form.fields:
-        if isinstance(field, TextInput):
+        if values is not None:
+            lines.append(f"  {escape(field.label)}: [bold]{escape(chosen(field, values.get(field.field_id)))}[/]")
+        elif isinstance(field, TextInput):
             lines.append(f"  {escape(field.label)}: [italic]{escape(field.initial or field.placeholder)}[/]")
         elif isinstance(field, SelectInput):
             lines.append(f"  {escape(field.label)}: {' / '.join(escape(o.label) for o in field.options)}")
         elif isinstance(field, RatingInput):
             lines.append(f"  {escape(field.label)}: {field.minimum}–{field.maximum}")
     return "\n".join(lines)
+
+
+def chosen(field: TextInput | SelectInput | RatingInput, value: str | list[str] | None) -> str:
+    """A submitted value in words: a drop-down's labels, lines joined with "; ", "–" for nothing."""
+    if value is None or value == "" or value == []:
+        if isinstance(field, TextInput) and field.initial:
+            return field.initial
+        return "–"
+    picked = value if isinstance(value, list) else [value]
+    if isinstance(field, SelectInput):
+        labels = {o.value: o.label for o in field.options}
+        picked = [labels.get(v, v) for v in picked]
+    return ", ".join(p.replace("\n", "; ") for p in picked)

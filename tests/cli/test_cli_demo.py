@@ -93,6 +93,11 @@ def test_demo_shows_every_step_and_is_reproducible(tmp_path: Path) -> None:
         assert step in out, step
     zones = {z for z in ("America/", "Europe/", "Asia/", "Africa/") if z in out}
     assert len(zones) >= 3
+    # the program form shows what the admin chose, not the option lists
+    assert "Kind: Mentoring\n" in out and "New matches: Weekly\n" in out and "Weekly / Biweekly" not in out
+    # eight identical invitations and eight identical "saved" answers: one box each, then one line
+    assert out.count("Want in?") == 1 and out.count("Saved your profile") == 1, out[:3000]
+    assert out.count("↳ the same for 7 more (8 people in all)") == 2
     again = tandem("demo", "--participants", "8", "--weeks", "2", "--seed", "3", cwd=tmp_path)
     assert again.stdout == out
     other = tandem("demo", "--participants", "8", "--weeks", "2", "--seed", "4", cwd=tmp_path)

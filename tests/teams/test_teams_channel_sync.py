@@ -67,9 +67,7 @@ async def test_a_1200_member_team_is_reached_once_each_across_a_restart(db, tmp_
         assert [c.query.get("continuationToken") for c in pages] == [None, "500", "1000"]
         assert sum((await invitations(h)).values()) == 400
 
-        restarted = Tandem(
-            h.core.db, instance_id="restarted", clock=SimulatedClock(h.core.clock.now()), pacing=False
-        )
+        restarted = Tandem(h.core.db, instance_id="restarted", clock=SimulatedClock(h.core.clock.now()), pacing=False)
         restarted.register_port("teams", h.core.port("teams"))
         assert await run_channel_syncs(restarted) == 0  # the first worker's lease still holds
         restarted.clock.advance(LEASE + timedelta(minutes=1))

@@ -1,0 +1,90 @@
+"""`tandem simulate`: a bad roster gets the import's line-numbered problems and nothing runs; a clean one
+writes a report whose figures are the run's own export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+from tests.cli.test_cli_demo import tandem
+
+ZONES = (
+    ("Europe/London", "09:00", "17:00"),
+    ("America/New_York", "09:00", "17:30"),
+    ("Asia/Kolkata", "10:00", "18:00"),
+    ("Australia/Sydney", "08:30", "16:30"),
+)
+HEADER = "email,name,role,interests,department,timezone,work_start,work_end"
+
+
+def roster(count: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    lines = [HEADER]
+    for i in range(count):
+        zone, start, end = ZONES[rng.randrange(len(ZONES))]
+        lines.append(f"p{i}@example.com,Person {i},peer,chess;running,Team {i % 5},{zone},{start},{end}")
+    return lines
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_a_bad_roster_reports_each_bad_line_and_simulates_nothing(tmp_path: Path) -> None:
+    lines = roster(200)
+    lines[11] = lines[11].replace("@example.com", "-at-example")
+    lines[22] = "p21@example.com,Person 21,peer,chess,Team 1,EST,09:00,17:00"
+    lines[33] = lines[33].replace(",peer,", ",mentor,")
+    lines[44] = lines[44].rsplit(",", 2)[0] + ",9am,17:00"
+    lines[155] = lines[5]
+    (tmp_path / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = tandem("simulate", "--roster", "people.csv", "--out", "report", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    reported = [line for line in result.stderr.splitlines() if line.startswith("tandem: people.csv line")]
+    assert [line.split(",")[0] for line in reported] == [
+        f"tandem: people.csv line {n}" for n in (12, 23, 34, 45, 156)
+    ], result.stderr
+    assert "duplicate of line 6" in reported[-1] and "EST" in reported[1]
+    assert result.stderr.strip().endswith("5 problem(s); nothing was simulated.")
+    assert not (tmp_path / "report").exists() and "Traceback" not in result.stderr
+
+
+def test_a_clean_roster_writes_a_report_that_matches_its_export(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("\n".join(roster(11)) + "\n", encoding="utf-8")
+    result = tandem(
+        "simulate", "--roster", "people.csv", "--weeks", "4", "--reply-rate", "0.5", "--out", "out", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    exported = rows(out / "export" / "matches.csv")
+    reported = rows(out / "matches.csv")
+    assert len(reported) == len(exported) > 0
+    stats = rows(out / "stats_by_week.csv")
+    assert [s["week"] for s in stats] == ["4"]
+    assert int(stats[-1]["matches"]) == len(exported)
+    assert int(stats[-1]["met"]) == sum(1 for m in exported if m["met_at"])
+    unbooked = sum(1 for m in exported if m["meetings_count"] == "0")
+    assert sum(1 for m in reported if m["chats_held_or_booked"] == "0") == unbooked
+    matched = {p for m in exported for p in m["members"].split("; ")}
+    participants = rows(out / "export" / "participants.csv")
+    assert len(rows(out / "left_out.csv")) == len(participants) - len(matched)
+    messages = rows(out / "messages_per_person.csv")
+    assert len(messages) == 11 and all(int(m["total"]) > 0 for m in messages)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Dry run: 11 people, 4 weeks" in page and "data:image/png;base64," in page
+    assert f"Matches ({len(exported)})" in page and "The busiest person got" in page
+    assert (out / "stats.png").read_bytes().startswith(b"\x89PNG")
+    assert f"{len(exported)} matches" in result.stdout
+
+
+def test_bad_options_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(HEADER + "\n", encoding="utf-8")
+    for args, expected in (
+        (["--roster", "missing.csv"], "--roster: missing.csv: no such file"),
+        (["--roster", "people.csv", "--reply-rate", "2"], "--reply-rate must be between 0 and 1 (got 2.0)"),
+        (["--roster", "people.csv", "--kind", "x"], "--kind must be mentoring or peer (got x)"),
+    ):
+        result = tandem("simulate", *args, cwd=tmp_path)
+        assert result.returncode == 2 and result.stderr.strip().endswith(expected), result.stderr
