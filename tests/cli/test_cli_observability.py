@@ -134,7 +134,7 @@ async def test_a_running_tick_finishes_before_the_scheduler_stops(
     core = Tandem(sqlite_db)
     started, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
-    async def slow_tick() -> None:
+    async def slow_tick(**_: object) -> None:
         started.set()
         await release.wait()
         finished.set()
@@ -159,7 +159,7 @@ async def test_a_tick_that_overruns_the_grace_is_stopped_with_a_warning(
     core = Tandem(sqlite_db)
     started = asyncio.Event()
 
-    async def stuck_tick() -> None:
+    async def stuck_tick(**_: object) -> None:
         started.set()
         await asyncio.Event().wait()
 
