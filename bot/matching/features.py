@@ -90,11 +90,10 @@ class Features:
 def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int):
     """Sorted pair keys of everyone who met before, with the last round they met in."""
     sizes = np.fromiter((len(g.members) for g in history), dtype=np.int64, count=len(history))
-    ids = np.array(sorted(index), dtype=str)
-    flat_ids = np.array(list(chain.from_iterable(g.members for g in history)), dtype=str)
-    pos = np.clip(np.searchsorted(ids, flat_ids), 0, max(len(ids) - 1, 0))
-    order_idx = np.array([index[i] for i in ids.tolist()], dtype=np.int64)
-    flat = np.where(ids[pos] == flat_ids, order_idx[pos], -1) if len(ids) else np.full(len(flat_ids), -1)
+    # A dict lookup per member (-1 for people not in this round): far cheaper than sorting strings.
+    lookup = index.get
+    members = chain.from_iterable(g.members for g in history)
+    flat = np.fromiter((lookup(m, -1) for m in members), dtype=np.int64, count=int(sizes.sum()))
     rounds = np.repeat(np.fromiter((g.round for g in history), dtype=np.int64, count=len(history)), sizes)
     group = np.repeat(np.arange(len(history)), sizes)
     known = flat >= 0
