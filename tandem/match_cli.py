@@ -5,8 +5,12 @@ from __future__ import annotations
 import gc
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from bot.matching import MatchProblem
 
 
 def _fail(message: str) -> typer.Exit:
@@ -15,14 +19,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def match(
-    input: Path = typer.Option(..., "--input", help="Problem JSON file."),
-    output: Path | None = typer.Option(None, "--output", help="Write the result here instead of stdout."),
-    exact: bool = typer.Option(False, "--exact", help="Use the exact solver even when it is slower."),
-) -> None:
-    """Match one round from a problem file and print or write the result JSON."""
-    # imported here: the solvers load SciPy, which would slow every other command (even --help) by seconds
-    from bot.matching import ProblemError, problem_from_json, result_to_json, solve
+def _read_problem(input: Path) -> MatchProblem:
+    """The problem in `input`, checked; the file's text and decoded JSON are dropped on return."""
+    from bot.matching import ProblemError, problem_from_json
 
     try:
         text = input.read_text(encoding="utf-8")
@@ -36,15 +35,28 @@ def match(
     gc.disable()
     try:
         data = json.loads(text)
+        del text
         problem = problem_from_json(data)
     except json.JSONDecodeError as exc:
         raise _fail(f"{input}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ProblemError as exc:
         raise _fail(str(exc)) from None
     finally:
-        del text
         gc.freeze()
         gc.enable()
+    return problem
+
+
+def match(
+    input: Path = typer.Option(..., "--input", help="Problem JSON file."),
+    output: Path | None = typer.Option(None, "--output", help="Write the result here instead of stdout."),
+    exact: bool = typer.Option(False, "--exact", help="Use the exact solver even when it is slower."),
+) -> None:
+    """Match one round from a problem file and print or write the result JSON."""
+    # imported here: the solvers load SciPy, which would slow every other command (even --help) by seconds
+    from bot.matching import result_to_json, solve
+
+    problem = _read_problem(input)
     document = json.dumps(result_to_json(solve(problem, exact=exact)), indent=2, ensure_ascii=False)
     if output is None:
         typer.echo(document)

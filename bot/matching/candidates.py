@@ -21,6 +21,8 @@ FULL_SCAN_PAIRS = 120_000_000
 # Score-matrix cells per chunk: bounds the memory of a full scan (~8 bytes a cell, a few temporaries).
 CHUNK_CELLS = 2_000_000
 _SHIFT = 5e5
+# Pairs scored per block when scoring sampled proposals (bounds the temporaries of `Scorer.pairs`).
+PAIR_BLOCK = 1 << 18
 # Proposals per person: holders per shared token, neighbours on the UTC clock, random picks.
 PROPOSALS = (1, 6, 2)
 # Above this many people, fewer proposals per person keep 50,000 people within seconds.
@@ -36,13 +38,24 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 def top_k(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int) -> tuple:
     """Keep the k best allowed (row, col) pairs per row, best first; ties keep the input order."""
     keep = np.isfinite(scores)
-    rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    if not keep.all():
+        rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    del keep
     if len(rows) == 0:
         return rows, cols, scores
     # One int64 sort key: row, then score descending quantised to 1e-3 (scores stay within +-5e5).
-    quant = np.clip(np.rint((_SHIFT - scores) * 1000), 0, (1 << 30) - 1).astype(np.int64)
-    order = np.argsort(rows.astype(np.int64) * (1 << 30) + quant, kind="stable")
+    # Built in place: at 50,000 people these arrays hold millions of entries.
+    quant = np.subtract(_SHIFT, scores)
+    quant *= 1000
+    np.rint(quant, out=quant)
+    np.clip(quant, 0, (1 << 30) - 1, out=quant)
+    key = rows.astype(np.int64) * (1 << 30)
+    key += quant.astype(np.int64)
+    del quant
+    order = np.argsort(key, kind="stable")
+    del key
     rows, cols, scores = rows[order], cols[order], scores[order]
+    del order
     start = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
     counts = np.diff(np.r_[start, len(rows)])
     rank = np.arange(len(rows)) - np.repeat(start, counts)
@@ -252,19 +265,33 @@ def candidate_lists(
     if len(queries) * len(targets) <= FULL_SCAN_PAIRS:
         rows, cols, scores = chunked_top_k(scorer, queries, targets, k, rng)
         return _symmetrise(rows, cols, scores, scorer.n) if symmetric else (rows, cols, scores)
+    if symmetric:  # proposals passed straight on, so they can be freed as soon as they are deduplicated
+        return _score_symmetric(scorer, *proposals(scorer.f, queries, targets, scorer.directed, rng), k)
     r, c = proposals(scorer.f, queries, targets, directed=scorer.directed, rng=rng)
     n = scorer.n
-    if symmetric:
-        return _score_symmetric(scorer, r, c, k)
     keys = _unique(r * n + c)
+    del r, c
     r, c = keys // n, keys % n
-    s = scorer.pairs(c, r) if scorer.directed else scorer.pairs(r, c)
+    s = _pairs_in_blocks(scorer, c, r) if scorer.directed else _pairs_in_blocks(scorer, r, c)
     return top_k(r, c, s, k)
+
+
+def _pairs_in_blocks(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`Scorer.pairs` a block at a time: the same scores, with its temporaries bounded in size."""
+    if len(rows) <= PAIR_BLOCK:
+        return scorer.pairs(rows, cols)
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), PAIR_BLOCK):
+        end = start + PAIR_BLOCK
+        out[start:end] = scorer.pairs(rows[start:end], cols[start:end])
+    return out
 
 
 def _score_symmetric(scorer: Scorer, r: np.ndarray, c: np.ndarray, k: int) -> tuple:
     n = scorer.n
     keys = _unique(np.minimum(r, c) * n + np.maximum(r, c))
+    del r, c
     lo, hi = keys // n, keys % n
-    s = scorer.pairs(lo, hi)
+    del keys
+    s = _pairs_in_blocks(scorer, lo, hi)
     return top_k(np.r_[lo, hi], np.r_[hi, lo], np.r_[s, s], k)
