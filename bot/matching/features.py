@@ -8,7 +8,7 @@ ints (fast for one pair at a time) and as uint64 word arrays (fast for millions 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -91,9 +91,8 @@ def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int
     """Sorted pair keys of everyone who met before, with the last round they met in."""
     sizes = np.fromiter((len(g.members) for g in history), dtype=np.int64, count=len(history))
     # A dict lookup per member (-1 for people not in this round): far cheaper than sorting strings.
-    lookup = index.get
     members = chain.from_iterable(g.members for g in history)
-    flat = np.fromiter((lookup(m, -1) for m in members), dtype=np.int64, count=int(sizes.sum()))
+    flat = np.fromiter(map(index.get, members, repeat(-1)), dtype=np.int64, count=int(sizes.sum()))
     rounds = np.repeat(np.fromiter((g.round for g in history), dtype=np.int64, count=len(history)), sizes)
     group = np.repeat(np.arange(len(history)), sizes)
     known = flat >= 0
