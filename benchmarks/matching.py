@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import resource
 import sys
@@ -233,6 +234,48 @@ def mentoring(cases: list[tuple[int, int, int]], exact_max: int) -> None:
         print(line)
 
 
+def problem_json(problem: MatchProblem) -> dict:
+    """The `tandem match` input document for a generated problem."""
+
+    def person(p) -> dict:
+        return {f: list(v) if isinstance(v, tuple) else v for f in p.__slots__ if (v := getattr(p, f)) is not None}
+
+    return {
+        "mode": problem.mode,
+        "seed": problem.seed,
+        "participants": [person(p) for p in problem.participants],
+        "history": [{"members": list(g.members), "round": g.round} for g in problem.history],
+    }
+
+
+def cli_whole_process(n: int, goal_s: float = 5.0, goal_mb: float = 500.0) -> None:
+    """`tandem match` on an n-person peer file, timed from process start to exit, as a user runs it."""
+    import json
+    import subprocess
+    import tempfile
+
+    print(f"\n## `tandem match` whole process, {n:,} peers, 12 rounds of history; goal <= {goal_s} s, <= {goal_mb} MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "problem.json", Path(tmp) / "result.json"
+        src.write_text(json.dumps(problem_json(peer_problem(n))), encoding="utf-8")
+        root = Path(__file__).resolve().parents[1]
+        cmd = [sys.executable, "-m", "tandem.cli", "match", "--input", str(src), "--output", str(out)]
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own usage, not the other cases'
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            raise SystemExit(f"tandem match failed with exit code {child.returncode}")
+        cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        groups = len(json.loads(out.read_text(encoding="utf-8"))["groups"])
+    verdict = "met" if wall <= goal_s and peak <= goal_mb else "NOT met"
+    print(
+        f"{n:,} people: {wall:.2f} s wall ({wall / goal_s:.2f} of the goal), cpu {cpu:.2f} s, "
+        f"peak {peak:.0f} MB ({peak / goal_mb:.2f} of the goal), {groups} groups; goal {verdict}"
+    )
+
+
 def repeats_check(n: int = 200, rounds: int = 12) -> None:
     print(f"\n## Repeats: {n}-person pool, {rounds} rounds matched by the engine, then round {rounds + 1}")
     people = make_people(n, seed=11, paused_share=0.0, avoid_share=0.02)
@@ -258,7 +301,7 @@ def main() -> None:
     parser.add_argument("--bound-max", type=int, default=2000, help="largest pool for the all-pairs bound")
     parser.add_argument("--exact-max", type=int, default=10000, help="largest mentoring case with an exact reference")
     parser.add_argument(
-        "--skip", default="", help="comma-separated sections to skip: peers,exact,groups,mentoring,repeats"
+        "--skip", default="", help="comma-separated sections to skip: peers,exact,groups,mentoring,repeats,cli"
     )
     args = parser.parse_args()
     skip = set(args.skip.split(","))
@@ -280,6 +323,8 @@ def main() -> None:
         mentoring(cases, exact_max=args.exact_max)
     if "repeats" not in skip:
         repeats_check()
+    if "cli" not in skip:
+        cli_whole_process(10000 if args.quick else 50000)
 
 
 if __name__ == "__main__":
