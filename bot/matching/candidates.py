@@ -250,8 +250,12 @@ def candidate_lists(
     rng: np.random.Generator,
     symmetric: bool,
     dense: bool | None = None,
+    full_scan: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-k (row, col, score) per query, dense when the pool is small or `dense` asks for it.
+
+    Past DENSE_PAIRS every pair is still scored in chunks up to FULL_SCAN_PAIRS unless `full_scan`
+    is off (the re-pairing passes of very large rounds, where speed matters more).
 
     Directed scorers (mentoring) are called as (target=mentor, query=mentee).
     """
@@ -262,7 +266,7 @@ def candidate_lists(
     if dense:
         matrix = score_matrix(scorer, targets, queries).T if scorer.directed else score_matrix(scorer, queries, targets)
         return top_k_matrix(matrix, queries, targets, k)
-    if len(queries) * len(targets) <= FULL_SCAN_PAIRS:
+    if full_scan and len(queries) * len(targets) <= FULL_SCAN_PAIRS:
         rows, cols, scores = chunked_top_k(scorer, queries, targets, k, rng)
         return _symmetrise(rows, cols, scores, scorer.n) if symmetric else (rows, cols, scores)
     if symmetric:  # proposals passed straight on, so they can be freed as soon as they are deduplicated
