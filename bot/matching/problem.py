@@ -217,7 +217,9 @@ def _weights(raw: Any) -> Weights:
     return Weights(**values)
 
 
-def _history(raw: Any) -> tuple[PastGroup, ...]:
+def _history(raw: Any, ids: dict[str, str]) -> tuple[PastGroup, ...]:
+    """Past groups; member ids reuse the participants' own strings (a 50,000-person history repeats
+    each id a dozen times, and keeping one copy saves tens of MB)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -232,7 +234,7 @@ def _history(raw: Any) -> tuple[PastGroup, ...]:
         rnd = item.get("round")
         if type(rnd) is not int or not 0 <= rnd <= 10**9:  # the common case without a call; _int explains
             rnd = _int(rnd, None, f"history[{i}].round", 0, 10**9)
-        out.append(PastGroup(tuple(members), rnd))
+        out.append(PastGroup(tuple(map(ids.get, members, members)), rnd))
     return tuple(out)
 
 
@@ -266,6 +268,6 @@ def problem_from_json(data: Any) -> MatchProblem:
         group_size=group_size,
         avoid_repeat_rounds=_int(data.get("avoid_repeat_rounds", 12), None, "avoid_repeat_rounds", 0, 10**6),
         seed=seed,
-        history=_history(data.get("history")),
+        history=_history(data.get("history"), {p.id: p.id for p in people}),
         weights=_weights(data.get("weights")),
     )
