@@ -108,6 +108,44 @@ def chunked_top_k(scorer: Scorer, queries: np.ndarray, targets: np.ndarray, k: i
     return top_k(r, c, scores, k)
 
 
+def _rows_at_or_above_kth(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) positions at or above each row's k-th best value (ties may add a few)."""
+    k = min(k, matrix.shape[1])
+    kth = np.partition(matrix, matrix.shape[1] - k, axis=1)[:, matrix.shape[1] - k]
+    return np.nonzero(matrix >= kth[:, None])
+
+
+def symmetric_top_k(scorer: Scorer, people: np.ndarray, k: int, rng: np.random.Generator) -> tuple:
+    """`chunked_top_k` of a pool against itself with a symmetric scorer, scoring each pair once.
+
+    Square blocks on and above the diagonal are scored; each block gives the best k of its rows and of
+    its columns, so every person's true top k is among the candidates (half the scoring work).
+    """
+    side = max(1, int(CHUNK_CELLS**0.5))
+    rows, cols = [], []
+    for i0 in range(0, len(people), side):
+        block_rows = people[i0 : i0 + side]
+        for j0 in range(i0, len(people), side):
+            block_cols = people[j0 : j0 + side]
+            block = score_matrix(scorer, block_rows, block_cols, np.float32)
+            r, c = _rows_at_or_above_kth(block, k)
+            rows.append(block_rows[r])
+            cols.append(block_cols[c])
+            if j0 != i0:  # the same block read the other way: the column people's best rows
+                c, r = _rows_at_or_above_kth(np.ascontiguousarray(block.T), k)
+                rows.append(block_cols[c])
+                cols.append(block_rows[r])
+    return _rescore(scorer, np.concatenate(rows), np.concatenate(cols), k, rng)
+
+
+def _rescore(scorer: Scorer, r: np.ndarray, c: np.ndarray, k: int, rng: np.random.Generator) -> tuple:
+    """Exact scores of candidate pairs (duplicates dropped), each row's best k, ties broken at random."""
+    keys = _unique(r * scorer.n + c)
+    keys = keys[rng.permutation(len(keys))]
+    r, c = keys // scorer.n, keys % scorer.n
+    return top_k(r, c, _pairs_in_blocks(scorer, c, r) if scorer.directed else _pairs_in_blocks(scorer, r, c), k)
+
+
 def _symmetrise(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, n: int) -> tuple:
     """Every kept pair in both directions, once each (a row may then hold more than k partners)."""
     lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
@@ -267,6 +305,8 @@ def candidate_lists(
         matrix = score_matrix(scorer, targets, queries).T if scorer.directed else score_matrix(scorer, queries, targets)
         return top_k_matrix(matrix, queries, targets, k)
     if full_scan and len(queries) * len(targets) <= FULL_SCAN_PAIRS:
+        if symmetric and queries is targets:
+            return _symmetrise(*symmetric_top_k(scorer, queries, k, rng), scorer.n)
         rows, cols, scores = chunked_top_k(scorer, queries, targets, k, rng)
         return _symmetrise(rows, cols, scores, scorer.n) if symmetric else (rows, cols, scores)
     if symmetric:  # proposals passed straight on, so they can be freed as soon as they are deduplicated

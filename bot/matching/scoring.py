@@ -135,7 +135,10 @@ def score_matrix(scorer: Scorer, rows: np.ndarray, cols: np.ndarray, dtype: type
     term = (_bits(f.interests_w[rows], n_i) @ _bits(f.interests_w[cols], n_i).T).astype(dtype, copy=False)
     term *= w.interest
     score += term
-    slots = _bits(f.hours_w[rows], 96) @ _bits(f.hours_w[cols], 96).T
+    if f.hours_table is not None and f.hours_id is not None:  # a gather instead of a 96-wide product
+        slots = f.hours_table[f.hours_id[rows][:, None], f.hours_id[cols][None, :]]
+    else:
+        slots = _bits(f.hours_w[rows], 96) @ _bits(f.hours_w[cols], 96).T
     np.multiply(slots, 0.25, out=term)
     short = term < w.min_shared_hours
     np.minimum(term, w.overlap_cap_hours, out=term)

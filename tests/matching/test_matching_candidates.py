@@ -71,3 +71,16 @@ def test_float32_ranking_matrix_agrees_with_exact_scores():
         finite = np.isfinite(exact)
         assert np.array_equal(finite, np.isfinite(fast))
         assert np.allclose(fast[finite], exact[finite], rtol=1e-6, atol=1e-3)
+
+
+def test_symmetric_blocks_find_the_same_top_k_as_row_chunks(monkeypatch):
+    monkeypatch.setattr(cand, "CHUNK_CELLS", 400)  # 20 x 20 blocks over 130 people
+    scorer = _scorer(130, False)
+    people = np.arange(130)
+    k = 5
+    blocks = cand.symmetric_top_k(scorer, people, k, np.random.default_rng(2))
+    rows_ = cand.chunked_top_k(scorer, people, people, k, np.random.default_rng(2))
+    assert np.array_equal(blocks[2], scorer.pairs(blocks[0], blocks[1]))
+    for q in people:
+        mine, theirs = blocks[0] == q, rows_[0] == q
+        assert np.array_equal(np.sort(blocks[2][mine]), np.sort(rows_[2][theirs]))
