@@ -97,9 +97,7 @@ def chunked_top_k(scorer: Scorer, queries: np.ndarray, targets: np.ndarray, k: i
             matrix = np.ascontiguousarray(score_matrix(scorer, targets, chunk, np.float32).T)
         else:
             matrix = score_matrix(scorer, chunk, targets, np.float32)
-        # Keep every entry at or above the row's k-th best (ties may add a few); top_k trims.
-        kth = np.partition(matrix, matrix.shape[1] - k, axis=1)[:, matrix.shape[1] - k]
-        r_pos, c_pos = np.nonzero(matrix >= kth[:, None])
+        r_pos, c_pos = _rows_at_or_above_kth(matrix, k)  # ties may add a few; top_k trims
         rows.append(chunk[r_pos])
         cols.append(targets[c_pos])
     shuffle = rng.permutation(sum(len(x) for x in rows))
@@ -112,7 +110,8 @@ def _rows_at_or_above_kth(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     """(row, col) positions at or above each row's k-th best value (ties may add a few)."""
     k = min(k, matrix.shape[1])
     kth = np.partition(matrix, matrix.shape[1] - k, axis=1)[:, matrix.shape[1] - k]
-    return np.nonzero(matrix >= kth[:, None])
+    rows, cols = np.nonzero(matrix >= kth[:, None])
+    return rows, cols
 
 
 def symmetric_top_k(scorer: Scorer, people: np.ndarray, k: int, rng: np.random.Generator) -> tuple:
@@ -306,8 +305,9 @@ def candidate_lists(
         return top_k_matrix(matrix, queries, targets, k)
     if full_scan and len(queries) * len(targets) <= FULL_SCAN_PAIRS:
         if symmetric and queries is targets:
-            return _symmetrise(*symmetric_top_k(scorer, queries, k, rng), scorer.n)
-        rows, cols, scores = chunked_top_k(scorer, queries, targets, k, rng)
+            rows, cols, scores = symmetric_top_k(scorer, queries, k, rng)
+        else:
+            rows, cols, scores = chunked_top_k(scorer, queries, targets, k, rng)
         return _symmetrise(rows, cols, scores, scorer.n) if symmetric else (rows, cols, scores)
     if symmetric:  # proposals passed straight on, so they can be freed as soon as they are deduplicated
         return _score_symmetric(scorer, *proposals(scorer.f, queries, targets, scorer.directed, rng), k)
