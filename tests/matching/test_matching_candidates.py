@@ -84,3 +84,14 @@ def test_symmetric_blocks_find_the_same_top_k_as_row_chunks(monkeypatch):
     for q in people:
         mine, theirs = blocks[0] == q, rows_[0] == q
         assert np.array_equal(np.sort(blocks[2][mine]), np.sort(rows_[2][theirs]))
+
+
+def test_many_distinct_working_days_fall_back_to_the_product(monkeypatch):
+    from bot.matching import features
+
+    with_table = _scorer(60, False)
+    monkeypatch.setattr(features, "MAX_DISTINCT_DAYS", 0)
+    without = _scorer(60, False)
+    assert with_table.f.hours_table is not None and without.f.hours_table is None
+    people = np.arange(60)
+    assert np.array_equal(score_matrix(with_table, people, people), score_matrix(without, people, people))
