@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 _UNMATCHED = 1e9
 
 
 def assignment_dense(matrix: np.ndarray) -> np.ndarray:
     """Successor of each person (positions) in the best cycle cover of a dense score matrix."""
+    from scipy.optimize import linear_sum_assignment  # loaded on use, like every SciPy solver here
+
     cost = -matrix
     cost[~np.isfinite(cost)] = _UNMATCHED
     np.fill_diagonal(cost, _UNMATCHED)
@@ -29,6 +28,9 @@ def assignment_dense(matrix: np.ndarray) -> np.ndarray:
 
 def assignment_sparse(m: int, rows: np.ndarray, cols: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Same on candidate edges given as positions 0..m-1; self loops keep it always feasible."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     offset = float(scores.max(initial=0.0)) + 1.0
     r = np.r_[rows, cols, np.arange(m)]
     c = np.r_[cols, rows, np.arange(m)]

@@ -15,7 +15,7 @@ from time import perf_counter
 import numpy as np
 
 from . import reasons as txt
-from .candidates import DENSE_PAIRS, candidate_lists, top_k_matrix
+from .candidates import DENSE_PAIRS, FULL_SCAN_PAIRS, candidate_lists, top_k_matrix
 from .exact import AUTO_COLUMNS, exact_columns, solve_peers_exact
 from .features import Features, build_features
 from .mentoring import solve_mentoring
@@ -25,7 +25,7 @@ from .result import MatchGroup, MatchResult, MatchStats, Unmatched
 from .scoring import Scorer, is_repeat, score_matrix
 
 PEER_TOP_K = 20
-MENTOR_TOP_K = 10
+MENTOR_TOP_K = 20
 AUTO_EXACT_PEOPLE = 24
 # --exact in mentoring scores every pair up to this many (memory grows with the product).
 EXACT_MENTORING_PAIRS = 16_000_000
@@ -65,7 +65,8 @@ def _wants_exact(problem: MatchProblem, pool: list[int], strategy: str) -> bool:
 
 
 def _heuristic_peers(problem: MatchProblem, scorer: Scorer, pool: list[int]) -> tuple[list[list[int]], list[int], str]:
-    """Greedy + local search on top-k candidates: all pairs scored when the pool is small, else sampled."""
+    """Greedy + local search on top-k candidates: all pairs scored (in chunks past DENSE_PAIRS) up to
+    FULL_SCAN_PAIRS, else sampled."""
     rng = np.random.default_rng(problem.seed)
     arr = np.array(pool, dtype=np.int64)
     dense = len(pool) ** 2 <= DENSE_PAIRS
@@ -76,7 +77,10 @@ def _heuristic_peers(problem: MatchProblem, scorer: Scorer, pool: list[int]) -> 
     else:
         cand = candidate_lists(scorer, arr, arr, PEER_TOP_K, rng, symmetric=True, dense=False)
     groups, unplaced = solve_peers_heuristic(scorer, pool, problem.group_size, cand, problem.seed, matrix)
-    kind = "all pairs scored" if dense else "sampled candidates"
+    if dense:
+        kind = "all pairs scored"
+    else:
+        kind = "all pairs scored in chunks" if len(pool) ** 2 <= FULL_SCAN_PAIRS else "sampled candidates"
     return groups, unplaced, f"greedy + local search (top-{PEER_TOP_K}, {kind})"
 
 
@@ -228,6 +232,16 @@ def _repeat_notes(
     return tuple(text for _, text in sorted(notes))
 
 
+def _group_pair_scores(scorer: Scorer, groups: list[list[int]]) -> list[float]:
+    """Scores of every pair inside every group, group by group in `combinations` order, in one
+    vectorised call (`Scorer.pairs` equals `Scorer.pair` bit for bit)."""
+    pairs = [pair for members in groups for pair in combinations(members, 2)]
+    if not pairs:
+        return []
+    both = np.array(pairs, dtype=np.int64)
+    return scorer.pairs(both[:, 0], both[:, 1]).tolist()
+
+
 def solve(problem: MatchProblem, exact: bool = False) -> MatchResult:
     """Match one round. `exact=True` asks for the exact solver even when it is slower."""
     return solve_with(problem, "exact" if exact else "auto")
@@ -250,8 +264,9 @@ def solve_with(problem: MatchProblem, strategy: str = "auto") -> MatchResult:
     out_groups: list[MatchGroup] = []
     repeats = 0
     objective = 0.0
+    scores = iter(_group_pair_scores(scorer, groups))
     for members in groups:
-        pair_scores = [scorer.pair(a, b) for a, b in combinations(members, 2)]
+        pair_scores = [next(scores) for _ in range(len(members) * (len(members) - 1) // 2)]
         repeats += sum(1 for s in pair_scores if is_repeat(s))
         score = sum(pair_scores)
         objective += score

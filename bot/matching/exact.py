@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import comb
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csc_array, hstack
 
 from .peer import group_sizes
+
+if TYPE_CHECKING:
+    from scipy.sparse import csc_array
 from .scoring import FORBIDDEN, Scorer
 
 AUTO_COLUMNS = 20_000
@@ -48,6 +50,9 @@ def _enumerate(scorer: Scorer, people: list[int], sizes: list[int]):
 
 def _solve(c, a_cover, extra_rows, cover_eq, n_people, n_cols):
     """One MILP: columns are groups (+ one 'uncovered' slack per person when cover is not forced)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # loaded on use: 0.4 s that large rounds skip
+    from scipy.sparse import csc_array, hstack
+
     constraints = []
     if cover_eq:
         constraints.append(LinearConstraint(a_cover, 1, 1))
@@ -69,6 +74,8 @@ def _solve(c, a_cover, extra_rows, cover_eq, n_people, n_cols):
 
 
 def _cover_matrix(people: list[int], cols: list[tuple[int, ...]]) -> csc_array:
+    from scipy.sparse import csc_array
+
     pos = {p: i for i, p in enumerate(people)}
     r_idx = [pos[p] for grp in cols for p in grp]
     c_idx = [j for j, grp in enumerate(cols) for _ in grp]

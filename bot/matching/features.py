@@ -8,7 +8,7 @@ ints (fast for one pair at a time) and as uint64 word arrays (fast for millions 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -78,6 +78,10 @@ class Features:
     met_rounds: np.ndarray
     interest_vocab: Vocabulary
     skill_vocab: Vocabulary
+    # Working days repeat (a few zones times a few patterns): each person's distinct-day id and the
+    # shared quarter hours of every two distinct days, or None when there are too many distinct days.
+    hours_id: np.ndarray | None = None
+    hours_table: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -90,11 +94,9 @@ class Features:
 def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int):
     """Sorted pair keys of everyone who met before, with the last round they met in."""
     sizes = np.fromiter((len(g.members) for g in history), dtype=np.int64, count=len(history))
-    ids = np.array(sorted(index), dtype=str)
-    flat_ids = np.array(list(chain.from_iterable(g.members for g in history)), dtype=str)
-    pos = np.clip(np.searchsorted(ids, flat_ids), 0, max(len(ids) - 1, 0))
-    order_idx = np.array([index[i] for i in ids.tolist()], dtype=np.int64)
-    flat = np.where(ids[pos] == flat_ids, order_idx[pos], -1) if len(ids) else np.full(len(flat_ids), -1)
+    # A dict lookup per member (-1 for people not in this round): far cheaper than sorting strings.
+    members = chain.from_iterable(g.members for g in history)
+    flat = np.fromiter(map(index.get, members, repeat(-1)), dtype=np.int64, count=int(sizes.sum()))
     rounds = np.repeat(np.fromiter((g.round for g in history), dtype=np.int64, count=len(history)), sizes)
     group = np.repeat(np.arange(len(history)), sizes)
     known = flat >= 0
@@ -120,6 +122,20 @@ def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int
     return keys[last], r_arr[last]
 
 
+MAX_DISTINCT_DAYS = 1024
+
+
+def _hours_table(hours: list[int]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Distinct working-day ids and their pairwise shared quarter hours (see `Features.hours_id`)."""
+    ids: dict[int, int] = {}
+    hours_id = np.array([ids.setdefault(h, len(ids)) for h in hours], dtype=np.int64)
+    if len(ids) > MAX_DISTINCT_DAYS:
+        return None, None
+    days = list(ids)
+    table = np.array([[(a & b).bit_count() for b in days] for a in days], dtype=np.float32)
+    return hours_id, table.reshape(len(days), len(days))
+
+
 def build_features(people: list[Participant], history: tuple[PastGroup, ...]) -> Features:
     """Index `people` (already sorted by id) and encode their profiles and shared history."""
     n = len(people)
@@ -138,6 +154,7 @@ def build_features(people: list[Participant], history: tuple[PastGroup, ...]) ->
             j = index.get(other)
             if j is not None and j != i:
                 avoid.add(pair_key(i, j, n))
+    hours_id, hours_table = _hours_table(hours)
     met_keys, met_rounds = _last_meetings(history, index, n)
     last_met = dict(zip(met_keys.tolist(), met_rounds.tolist(), strict=True))
     return Features(
@@ -160,4 +177,6 @@ def build_features(people: list[Participant], history: tuple[PastGroup, ...]) ->
         met_rounds=met_rounds,
         interest_vocab=ivocab,
         skill_vocab=svocab,
+        hours_id=hours_id,
+        hours_table=hours_table,
     )

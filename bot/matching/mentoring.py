@@ -10,9 +10,6 @@ score. Small pools use the dense `linear_sum_assignment`; large ones use the spa
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 WAITLIST_COST = 1e8
 DENSE_CELLS = 6_000_000
@@ -32,6 +29,10 @@ def solve_mentoring(
 
     Returns (mentor, mentee) pairs, waitlisted mentees and the solver name.
     """
+    from scipy.optimize import linear_sum_assignment  # loaded on use: large peer rounds never need it
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     caps = {m: min(capacity[m], len(mentees)) for m in mentors}
     slot_start: dict[int, int] = {}
     n_slots = 0

@@ -457,12 +457,15 @@ def _pair_round(search: PeerSearch, cand: tuple, rng: np.random.Generator, matri
         free[people] = True
         for grp in mutual_best(scorer.n, rows, cols, scores, free):
             search._add_group(grp)
+    # Leftovers of very large pools are re-paired from sampled candidates: scoring all their pairs
+    # costs more than half a second at 50,000 people.
+    full_scan = len(people) <= SPARSE_ASSIGNMENT_MAX
     for _ in range(3):
         left = [p for p in search.people if p not in search.group_of]
         if len(left) < 2:
             break
         arr = np.array(left, dtype=np.int64)
-        sub = candidate_lists(scorer, arr, arr, 20, rng, symmetric=True)
+        sub = candidate_lists(scorer, arr, arr, 20, rng, symmetric=True, full_scan=full_scan)
         before = len(search.groups)
         search.greedy_pairs(*sub)
         if len(search.groups) == before:

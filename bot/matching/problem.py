@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any, Literal
 
 from bot.kernel.timeutil import BadTime
@@ -107,9 +108,16 @@ class MatchProblem:
 def _str_list(value: Any, pid: str, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list):
         raise ProblemError(pid, name, "must be a list of strings")
-    return tuple(v.strip() for v in value if v.strip())
+    out = []
+    for v in value:
+        if not isinstance(v, str):
+            raise ProblemError(pid, name, "must be a list of strings")
+        v = v.strip()
+        if v:
+            out.append(v)
+    return tuple(out)
 
 
 def _int(value: Any, pid: str | None, name: str, low: int, high: int) -> int:
@@ -120,11 +128,17 @@ def _int(value: Any, pid: str | None, name: str, low: int, high: int) -> int:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _known_zone(tz: str) -> str:
+    """`typed_zone`, remembered: a large round repeats a few dozen zones thousands of times."""
+    return typed_zone(tz)
+
+
 def check_timezone(pid: str, tz: Any) -> str:
     if not isinstance(tz, str) or not tz:
         raise ProblemError(pid, "timezone", f"must be an IANA time zone name, got {tz!r}")
     try:
-        return typed_zone(tz)
+        return _known_zone(tz)
     except BadTime as exc:
         raise ProblemError(pid, "timezone", str(exc)) from None
 
@@ -203,7 +217,9 @@ def _weights(raw: Any) -> Weights:
     return Weights(**values)
 
 
-def _history(raw: Any) -> tuple[PastGroup, ...]:
+def _history(raw: Any, ids: dict[str, str]) -> tuple[PastGroup, ...]:
+    """Past groups; member ids reuse the participants' own strings (a 50,000-person history repeats
+    each id a dozen times, and keeping one copy saves tens of MB)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -215,8 +231,10 @@ def _history(raw: Any) -> tuple[PastGroup, ...]:
         members = item.get("members")
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
             raise ProblemError(None, f"history[{i}].members", "must be a list of participant ids")
-        rnd = _int(item.get("round"), None, f"history[{i}].round", 0, 10**9)
-        out.append(PastGroup(members=tuple(members), round=rnd))
+        rnd = item.get("round")
+        if type(rnd) is not int or not 0 <= rnd <= 10**9:  # the common case without a call; _int explains
+            rnd = _int(rnd, None, f"history[{i}].round", 0, 10**9)
+        out.append(PastGroup(tuple(map(ids.get, members, members)), rnd))
     return tuple(out)
 
 
@@ -250,6 +268,6 @@ def problem_from_json(data: Any) -> MatchProblem:
         group_size=group_size,
         avoid_repeat_rounds=_int(data.get("avoid_repeat_rounds", 12), None, "avoid_repeat_rounds", 0, 10**6),
         seed=seed,
-        history=_history(data.get("history")),
+        history=_history(data.get("history"), {p.id: p.id for p in people}),
         weights=_weights(data.get("weights")),
     )

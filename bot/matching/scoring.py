@@ -106,26 +106,48 @@ def _bits(words: np.ndarray, size: int) -> np.ndarray:
     return np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, :size].astype(np.float32)
 
 
-def score_matrix(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _add_department(scorer: Scorer, score: np.ndarray, di: np.ndarray, dj: np.ndarray) -> None:
+    """The department bonus, in place, from a small (row dept, col dept) table; unknown adds 0.0."""
+    if not ((di >= 0).any() and (dj >= 0).any()):
+        return
+    size = int(max(di.max(), dj.max())) + 2  # code 0 = unknown, department d = d + 1
+    table = np.full((size, size), scorer._diff_bonus)
+    np.fill_diagonal(table, scorer._same_bonus)
+    table[0, :] = table[:, 0] = 0.0
+    score += table.astype(score.dtype)[(di + 1)[:, None], (dj + 1)[None, :]]
+
+
+def score_matrix(scorer: Scorer, rows: np.ndarray, cols: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     """All scores between `rows` (the i side) and `cols` (the j side) via BLAS products.
 
     Counts come out as exact small integers, and the arithmetic afterwards follows `Scorer.pairs`,
-    so entries equal the scalar scores bit for bit. Meant for pools up to a few thousand.
+    so float64 entries equal the scalar scores bit for bit. Meant for pools up to a few thousand,
+    or for row chunks; `dtype=np.float32` halves the memory traffic where the matrix only ranks
+    partners (the full scan re-scores the ones it keeps).
     """
     f, w = scorer.f, scorer.w
     n_i, n_s = max(1, len(f.interest_vocab.display)), max(1, len(f.skill_vocab.display))
-    off_r, want_c = _bits(f.offered_w[rows], n_s), _bits(f.wanted_w[cols], n_s)
-    skill = (off_r @ want_c.T).astype(np.float64)
+    # In-place steps in the order of `Scorer.pairs` (same float64 results, far fewer temporaries).
+    score = (_bits(f.offered_w[rows], n_s) @ _bits(f.wanted_w[cols], n_s).T).astype(dtype, copy=False)
     if not scorer.directed:
-        skill += _bits(f.wanted_w[rows], n_s) @ _bits(f.offered_w[cols], n_s).T
-    shared = (_bits(f.interests_w[rows], n_i) @ _bits(f.interests_w[cols], n_i).T).astype(np.float64)
-    slots = (_bits(f.hours_w[rows], 96) @ _bits(f.hours_w[cols], 96).T).astype(np.float64)
-    hours = np.minimum(slots * 0.25, w.overlap_cap_hours)
-    score = w.skill * skill + w.interest * shared + w.overlap_per_hour * hours
-    score -= np.where(slots * 0.25 < w.min_shared_hours, w.short_overlap, 0.0)
-    di, dj = f.dept_a[rows][:, None], f.dept_a[cols][None, :]
-    known = (di >= 0) & (dj >= 0)
-    score += np.where(known, np.where(di == dj, scorer._same_bonus, scorer._diff_bonus), 0.0)
+        score += _bits(f.wanted_w[rows], n_s) @ _bits(f.offered_w[cols], n_s).T
+    score *= w.skill
+    term = (_bits(f.interests_w[rows], n_i) @ _bits(f.interests_w[cols], n_i).T).astype(dtype, copy=False)
+    term *= w.interest
+    score += term
+    if f.hours_table is not None and f.hours_id is not None:  # a gather instead of a 96-wide product
+        slots = f.hours_table[f.hours_id[rows][:, None], f.hours_id[cols][None, :]]
+    else:
+        slots = _bits(f.hours_w[rows], 96) @ _bits(f.hours_w[cols], 96).T
+    np.multiply(slots, 0.25, out=term)
+    short = term < w.min_shared_hours
+    np.minimum(term, w.overlap_cap_hours, out=term)
+    term *= w.overlap_per_hour
+    score += term
+    del term, slots
+    score -= short * w.short_overlap
+    del short
+    _add_department(scorer, score, f.dept_a[rows], f.dept_a[cols])
     pos_r = np.full(scorer.n, -1, dtype=np.int64)
     pos_c = np.full(scorer.n, -1, dtype=np.int64)
     pos_r[rows], pos_c[cols] = np.arange(len(rows)), np.arange(len(cols))
