@@ -18,6 +18,7 @@ from bot.booking.offers import (
     MeetingRef,
     group_target,
     load_booking,
+    meetings_in_context,
     offer,
     offer_blocks,
 )
@@ -28,7 +29,7 @@ from bot.kernel.messages import Actions, Context, Form, Mention, Message, Sectio
 from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
 from storage.enums import MatchStatus, MeetingState, ProgramStatus
-from storage.tables import Match, Meeting, Program, User, Workspace
+from storage.tables import Match, Meeting, Program, User
 
 MET = ButtonKind("chat:met", MeetingRef)
 MISSED = ButtonKind("chat:missed", MeetingRef)
@@ -86,10 +87,7 @@ async def send_followups(core: Runtime) -> int:
     async with core.db.transaction() as session:
         rows = (
             await session.exec(
-                select(Meeting, Match, Program, Workspace)
-                .join(Match, col(Match.id) == Meeting.match_id)
-                .join(Program, col(Program.id) == Match.program_id)
-                .join(Workspace, col(Workspace.id) == Program.workspace_id)
+                meetings_in_context()
                 .where(
                     Meeting.state == MeetingState.CONFIRMED.value,
                     col(Meeting.followed_up_at).is_(None),

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from bot.booking.busy import busy_times, clash
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
@@ -368,15 +369,22 @@ async def decline(core: Runtime, session: AsyncSession, platform: str, actor: Us
     return "No problem, I've offered new times to the group."
 
 
+def meetings_in_context() -> Select[Meeting, Match, Program, Workspace]:
+    """Meetings with their match, program and workspace: what every sweep over meetings needs to write."""
+    return (
+        select(Meeting, Match, Program, Workspace)
+        .join(Match, col(Match.id) == Meeting.match_id)
+        .join(Program, col(Program.id) == Match.program_id)
+        .join(Workspace, col(Workspace.id) == Program.workspace_id)
+    )
+
+
 async def _unanswered_offers(session: AsyncSession, now: datetime) -> list[tuple[Meeting, Match, Program, Workspace]]:
     """Offers nobody picked a time from within ``NUDGE_AFTER``, and not nudged yet: each gets one nudge only."""
     return list(
         (
             await session.exec(
-                select(Meeting, Match, Program, Workspace)
-                .join(Match, col(Match.id) == Meeting.match_id)
-                .join(Program, col(Program.id) == Match.program_id)
-                .join(Workspace, col(Workspace.id) == Program.workspace_id)
+                meetings_in_context()
                 .where(
                     Meeting.state == MeetingState.OFFERED.value,
                     col(Meeting.nudged_at).is_(None),
