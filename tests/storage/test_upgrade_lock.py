@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from storage.database import advisory_key, current_revision, head_revision, open_database, upgrade
-from tests.conftest import POSTGRES_URL
+from storage.database import Database, advisory_key, current_revision, head_revision, open_database, upgrade
+from tests.conftest import POSTGRES_URL, drop_database, make_database
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL not configured (TANDEM_TEST_POSTGRES_URL)")
 
@@ -31,9 +32,15 @@ async def test_concurrent_upgrades_of_a_fresh_database_both_succeed() -> None:
         await admin.dispose()
 
 
-async def test_an_upgrade_waits_while_another_holds_the_lock(db) -> None:  # noqa: ANN001
-    if not db.is_postgres:
-        pytest.skip("SQLite serialises writers itself")
+async def test_an_upgrade_waits_while_another_holds_the_lock(tmp_path: Path) -> None:
+    db, schema = await make_database("postgres", tmp_path)  # PostgreSQL only: SQLite serialises writers itself
+    try:
+        await _waits_for_the_lock(db)
+    finally:
+        await drop_database(db, schema)
+
+
+async def _waits_for_the_lock(db: Database) -> None:
     async with db.engine.connect() as conn:
         schema = (await conn.execute(text("SELECT current_schema()"))).scalar()
     key = advisory_key(f"tandem:migrations:{schema}")
