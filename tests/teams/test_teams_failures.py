@@ -11,11 +11,11 @@ from tests.teams.test_teams_real_core import ALEX_AAD, CHANNEL, _say, card_of, p
 ADMIN_CONFIG = TeamsConfig(admin_ids=frozenset({ALEX_AAD}))
 
 
-async def _program(h: Harness) -> None:
+async def _program(h: Harness, name: str = "Coffee chats") -> None:
     """Alex (an admin) creates a program on the channel; the team's roster is handed over."""
     alex = h.connector.members[1]
     await _say(h, alex, "program create")
-    invoke = h.submit(private_cards(h)[-1], name="Coffee chats")
+    invoke = h.submit(private_cards(h)[-1], name=name)
     base = h.activity("message_channel_mention")
     invoke.update(
         {
@@ -89,19 +89,7 @@ async def test_a_program_left_unnamed_is_named_after_its_channel_not_its_id(db, 
     from storage.tables import Program
 
     async with Harness(db, tmp_path, ADMIN_CONFIG, real_core=True) as h:
-        alex = h.connector.members[1]
-        await _say(h, alex, "program create")
-        invoke = h.submit(private_cards(h)[-1], name="")
-        base = h.activity("message_channel_mention")
-        invoke.update(
-            {
-                "from": {"id": alex["id"], "name": alex["name"], "aadObjectId": ALEX_AAD},
-                "conversation": base["conversation"],
-                "channelData": base["channelData"],
-            }
-        )
-        assert (await h.post(invoke))[0] == 200
-        await run_channel_syncs(h.core)  # the channel sync reaches the team's roster (sent on dispatch)
+        await _program(h, name="")
         [program] = await h.rows(Program)
         assert program.name == "Peer in #General"  # the team's General channel comes without a name
         assert len(h.connector.calls_to("GET", "/conversations")) >= 1
