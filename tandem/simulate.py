@@ -59,6 +59,8 @@ class Checkpoint:
     met: int
     meeting_rate: float | None
     response_rate: float | None
+    pulse: float | None = None  # average pulse (1-5), None with too few answers
+    goals_done: float | None = None  # share of the goals set that are done, None with no goals
 
 
 @dataclass
@@ -71,6 +73,8 @@ class SimulationRun:
     waitlist_notes: dict[str, str] = field(default_factory=dict)  # user id → the bot's last "no match" message
     checkpoints: list[Checkpoint] = field(default_factory=list)
     stats_chart: bytes | None = None  # the PNG the admin's `stats` attaches
+    weeks: int = 0
+    weekly_cap: int = 4  # the program's cap on unprompted messages per person and week
     failures: int = 0
 
 
@@ -113,7 +117,7 @@ async def _simulate(db, options: SimulateOptions, text: str) -> SimulationRun:  
     core = Tandem(db, clock=clock, default_timezone="Europe/London", instance_id="simulate")
     port = ConsolePort(clock=clock, directory=directory(text))
     core.register_port(PLATFORM, port)
-    run = SimulationRun()
+    run = SimulationRun(weeks=options.weeks)
     created = await _create_program(core, options)
     async with db.transaction() as session:
         program = await session.get(Program, created.id)  # this session's copy: the import writes through it
@@ -123,6 +127,7 @@ async def _simulate(db, options: SimulateOptions, text: str) -> SimulationRun:  
         run.problems = result.problems
         return run
     run.people, run.emails = await _people(db, program)
+    run.weekly_cap = program.weekly_cap
     sim = Simulation(core, port, run.people, rng, None)
     sim.reply_rate = options.reply_rate
     await sim.settle()
@@ -198,6 +203,8 @@ async def _checkpoint(db, program: Program, clock: SimulatedClock, week: int) ->
         met=overall.met,
         meeting_rate=overall.meeting_rate,
         response_rate=overall.response_rate,
+        pulse=overall.average_pulse,
+        goals_done=overall.goal_rate,
     )
 
 

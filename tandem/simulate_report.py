@@ -1,23 +1,30 @@
-"""The dry run's report: CSV files and one HTML page, every figure read from the program's own export.
+"""The dry run's report: CSV files, PNG charts and one HTML page, every figure read from the program's own
+export.
 
 Matches, reasons and booked chats come from the export's matches.csv (the same file `tandem export`
-writes), so the report and the export can never disagree.
+writes), so the report and the export can never disagree; the charts are drawn from the report's CSV text
+(tandem/simulate_charts.py), so they cannot disagree with the CSV files either.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from statistics import median
 
 from bot.admin.csv_format import LIST_SEPARATOR, csv_text
 from bot.matching.overlap import shared_hours, working_mask
+from tandem import simulate_charts
 from tandem.people import Person
-from tandem.simulate import SimulationRun
+from tandem.simulate import Checkpoint, SimulationRun
+from tandem.simulate_charts import NONE, ReportChart
+
+CHARTS = "charts"  # the PNGs' folder, next to report.html
+ADMIN_CHART = "admin_stats.png"
 
 _ID = re.compile(r"<([^>]+)>")
 
@@ -72,41 +79,83 @@ def _line(row: dict[str, str], by_id: dict[str, Person]) -> MatchLine:
 
 
 def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return NONE if value is None else f"{value:.0%}"
+
+
+def _pulse(value: float | None) -> str:
+    return NONE if value is None else f"{value:.1f}"
+
+
+def _weekly_counts(run: SimulationRun) -> list[tuple[Person, list[int]]]:
+    """Each person's messages per week (zeros for a person who got none)."""
+    return [(p, run.messages.get(p.user_id, [0] * run.weeks)) for p in run.people]
+
+
+def csv_files(run: SimulationRun, report: Report) -> dict[str, str]:
+    """The report's CSV files by name: the tables in report.html and the data of every chart."""
+    weekly = _weekly_counts(run)
+    by_week = [[counts[w] for _, counts in weekly] for w in range(run.weeks)]
+    return {
+        "stats_by_week.csv": csv_text(STATS_COLUMNS, [_checkpoint_row(c) for c in run.checkpoints]),
+        "messages_per_person.csv": csv_text(
+            ("name", "email", *(f"week_{i + 1}" for i in range(run.weeks)), "total"),
+            [[p.name, run.emails.get(p.user_id, ""), *counts, sum(counts)] for p, counts in weekly],
+        ),
+        "messages_by_week.csv": csv_text(
+            ("week", "people", "fewest", "median", "most", "weekly_cap"),
+            [
+                [w + 1, len(counts), min(counts), f"{median(counts):g}", max(counts), run.weekly_cap]
+                for w, counts in enumerate(by_week)
+                if counts
+            ],
+        ),
+        "matches.csv": csv_text(
+            ("round", "people", "why", "shared_working_hours", "chats_held_or_booked"),
+            [[m.round, m.names, m.reasons, m.shared, m.meetings] for m in report.matches],
+        ),
+        "left_out.csv": csv_text(
+            ("name", "email", "what_the_bot_said"),
+            [[p.name, run.emails.get(p.user_id, ""), why] for p, why in report.left_out],
+        ),
+    }
+
+
+STATS_COLUMNS = (
+    "week",
+    "active",
+    "paused",
+    "waitlisted",
+    "rounds",
+    "matches",
+    "met",
+    "meeting_rate",
+    "response_rate",
+    "average_pulse",
+    "goals_done",
+)
+
+
+def _checkpoint_row(c: Checkpoint) -> list[object]:
+    return [
+        *(c.week, c.active, c.paused, c.waitlisted, c.rounds, c.matches, c.met),
+        *(_rate(c.meeting_rate), _rate(c.response_rate), _pulse(c.pulse), _rate(c.goals_done)),
+    ]
 
 
 def write(run: SimulationRun, report: Report, out: Path) -> list[Path]:
-    """The report's files in ``out`` (created if missing), the export in ``out/export``."""
+    """The report's files in ``out`` (created if missing): CSV files, charts/*.png drawn from them, the export
+    in ``out/export`` and report.html, which shows the CSV files' figures and links the charts."""
     (out / "export").mkdir(parents=True, exist_ok=True)
-    files: dict[Path, str | bytes] = {out / "export" / name: text for name, text in run.export.items()}
-    files[out / "stats_by_week.csv"] = csv_text(
-        ("week", "active", "paused", "waitlisted", "rounds", "matches", "met", "meeting_rate", "response_rate"),
-        [
-            [c.week, c.active, c.paused, c.waitlisted, c.rounds, c.matches, c.met, _rate(c.meeting_rate)]
-            + [_rate(c.response_rate)]
-            for c in run.checkpoints
-        ],
-    )
-    weeks = max((len(v) for v in run.messages.values()), default=0)
-    files[out / "messages_per_person.csv"] = csv_text(
-        ("name", "email", *(f"week_{i + 1}" for i in range(weeks)), "total"),
-        [
-            [p.name, run.emails.get(p.user_id, ""), *counts, sum(counts)]
-            for p in run.people
-            for counts in [run.messages.get(p.user_id, [0] * weeks)]
-        ],
-    )
-    files[out / "matches.csv"] = csv_text(
-        ("round", "people", "why", "shared_working_hours", "chats_held_or_booked"),
-        [[m.round, m.names, m.reasons, m.shared, m.meetings] for m in report.matches],
-    )
-    files[out / "left_out.csv"] = csv_text(
-        ("name", "email", "what_the_bot_said"),
-        [[p.name, run.emails.get(p.user_id, ""), why] for p, why in report.left_out],
-    )
+    (out / CHARTS).mkdir(exist_ok=True)
+    tables = csv_files(run, report)
+    charts = simulate_charts.draw_all(tables)
     if run.stats_chart:
-        files[out / "stats.png"] = run.stats_chart
-    files[out / "report.html"] = html(run, report)
+        alt = "The chart the admin's stats command attaches: meeting rate, pulse and goals done by round."
+        charts.append(ReportChart(ADMIN_CHART, "The chart the admin gets with stats", alt, run.stats_chart))
+    files: dict[Path, str | bytes] = {out / "export" / name: text for name, text in run.export.items()}
+    files |= {out / name: text for name, text in tables.items()}
+    files |= {out / CHARTS / chart.name: chart.png for chart in charts}
+    files[out / "report.html"] = html(run, report, tables, charts)
     for path, content in files.items():
         if isinstance(content, bytes):
             path.write_bytes(content)
@@ -123,33 +172,39 @@ def _table(header: tuple[str, ...], rows: list[list[object]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def html(run: SimulationRun, report: Report) -> str:
-    checkpoints = [
-        [c.week, c.active, c.paused, c.waitlisted, c.rounds, c.matches, c.met, _rate(c.meeting_rate)]
-        + [_rate(c.response_rate)]
-        for c in run.checkpoints
-    ]
+def _csv_table(text: str, header: tuple[str, ...] | None = None) -> str:
+    """A report CSV file as an HTML table (its own header, or friendlier words for it)."""
+    lines = list(csv.reader(io.StringIO(text)))
+    return _table(header or tuple(lines[0]), [list(row) for row in lines[1:]])
+
+
+def _figure(chart: ReportChart) -> str:
+    return (
+        f'<figure><img src="{CHARTS}/{escape(chart.name)}" alt="{escape(chart.alt)}" width="700" height="360">'
+        f"<figcaption>{escape(chart.title)}</figcaption></figure>"
+    )
+
+
+def html(run: SimulationRun, report: Report, tables: dict[str, str], charts: list[ReportChart]) -> str:
+    """The page: every table is one of the CSV files, every chart one of the PNGs drawn from them."""
+    figures = {chart.name: _figure(chart) for chart in charts}
     busiest = (
         f"The busiest person got {report.busiest[1]} messages in one week ({escape(report.busiest[0].name)})."
         if report.busiest
         else ""
     )
-    chart = ""
-    if run.stats_chart:
-        chart = f'<img alt="stats chart" src="data:image/png;base64,{base64.b64encode(run.stats_chart).decode()}">'
     sections = [
-        f"<h1>Dry run: {len(run.people)} people, {max((c.week for c in run.checkpoints), default=0)} weeks</h1>",
+        f"<h1>Dry run: {len(run.people)} people, {run.weeks} weeks</h1>",
         "<h2>What the admin sees in stats</h2>",
-        _table(
-            ("week", "active", "paused", "waitlisted", "rounds", "matches", "met", "meeting rate", "responses"),
-            checkpoints,
+        _csv_table(
+            tables["stats_by_week.csv"],
+            ("week", "active", "paused", "waitlisted", "rounds", "matches", "met", "meeting rate", "responses")
+            + ("pulse", "goals done"),
         ),
-        chart,
-        f"<h2>Matches ({len(report.matches)})</h2>",
-        _table(
-            ("round", "people", "why", "shared hours", "chats"),
-            [[m.round, m.names, m.reasons.replace(LIST_SEPARATOR, "; "), m.shared, m.meetings] for m in report.matches],
-        ),
+        figures.get("stats_by_week.png", ""),
+        figures.get(ADMIN_CHART, ""),
+        f"<h2>Groups per round ({len(report.matches)} in all)</h2>",
+        figures.get("groups_per_round.png", ""),
         f"<h2>People left out ({len(report.left_out)})</h2>",
         _table(("name", "what the bot told them"), [[p.name, why] for p, why in report.left_out]),
         f"<h2>Groups with no shared working hours ({len(report.no_shared_hours)})</h2>",
@@ -158,9 +213,22 @@ def html(run: SimulationRun, report: Report) -> str:
         _table(("round", "people"), [[m.round, m.names] for m in report.unbooked]),
         "<h2>Messages per person</h2>",
         f"<p>{busiest} Per person and week: messages_per_person.csv.</p>",
+        figures.get("messages_per_week.png", ""),
+        _csv_table(tables["messages_by_week.csv"], ("week", "people", "fewest", "median", "most", "weekly cap")),
+        f"<h2>Matches ({len(report.matches)})</h2>",
+        _table(
+            ("round", "people", "why", "shared hours", "chats"),
+            [[m.round, m.names, m.reasons.replace(LIST_SEPARATOR, "; "), m.shared, m.meetings] for m in report.matches],
+        ),
     ]
-    style = "body{font-family:sans-serif;max-width:70em;margin:2em auto}td,th{border:1px solid #ccc;padding:.2em .5em}"
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Tandem dry run</title><style>{style}</style>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Tandem dry run</title><style>{STYLE}</style>"
         f"</head><body>{''.join(sections)}</body></html>\n"
     )
+
+
+STYLE = (
+    "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}"
+    "figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{color:#555;font-size:.9em}"
+)

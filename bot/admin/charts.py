@@ -87,11 +87,11 @@ def render_png(series: ChartSeries) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    return _compact(buffer.getvalue())
+    return compact_png(buffer.getvalue())
 
 
-def _compact(png: bytes) -> bytes:
-    """The same picture as a palette PNG (matplotlib writes 32-bit RGBA, mostly flat colour)."""
+def compact_png(png: bytes) -> bytes:
+    """The same picture as a palette PNG (matplotlib writes 32-bit RGBA, mostly flat colour); other charts use it too."""
     from PIL import Image as PILImage
 
     with PILImage.open(io.BytesIO(png)) as image:

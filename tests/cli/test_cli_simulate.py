@@ -6,8 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import random
+import statistics
+from html.parser import HTMLParser
 from pathlib import Path
 
+from PIL import Image
+
+from bot.admin.charts import PNG_MAGIC
 from tests.cli.test_cli_demo import tandem
 
 ZONES = (
@@ -54,29 +59,75 @@ def test_a_bad_roster_reports_each_bad_line_and_simulates_nothing(tmp_path: Path
 def test_a_clean_roster_writes_a_report_that_matches_its_export(tmp_path: Path) -> None:
     (tmp_path / "people.csv").write_text("\n".join(roster(11)) + "\n", encoding="utf-8")
     result = tandem(
-        "simulate", "--roster", "people.csv", "--weeks", "4", "--reply-rate", "0.5", "--out", "out", cwd=tmp_path
+        "simulate", "--roster", "people.csv", "--weeks", "5", "--reply-rate", "0.5", "--out", "out", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     exported = rows(out / "export" / "matches.csv")
     reported = rows(out / "matches.csv")
     assert len(reported) == len(exported) > 0
+    assert [(r["round"], r["why"]) for r in reported] == [(m["round"], m["reasons"]) for m in exported]
     stats = rows(out / "stats_by_week.csv")
-    assert [s["week"] for s in stats] == ["4"]
+    assert [s["week"] for s in stats] == ["4", "5"]
     assert int(stats[-1]["matches"]) == len(exported)
     assert int(stats[-1]["met"]) == sum(1 for m in exported if m["met_at"])
     unbooked = sum(1 for m in exported if m["meetings_count"] == "0")
     assert sum(1 for m in reported if m["chats_held_or_booked"] == "0") == unbooked
     matched = {p for m in exported for p in m["members"].split("; ")}
     participants = rows(out / "export" / "participants.csv")
-    assert len(rows(out / "left_out.csv")) == len(participants) - len(matched)
+    left_out = len(participants) - len(matched)
+    assert len(rows(out / "left_out.csv")) == left_out
     messages = rows(out / "messages_per_person.csv")
     assert len(messages) == 11 and all(int(m["total"]) > 0 for m in messages)
+    weekly = [[int(m[f"week_{w}"]) for m in messages] for w in range(1, 6)]
+    by_week = rows(out / "messages_by_week.csv")
+    assert [(int(w["fewest"]), float(w["median"]), int(w["most"])) for w in by_week] == [
+        (min(counts), statistics.median(counts), max(counts)) for counts in weekly
+    ]
+    assert {w["weekly_cap"] for w in by_week} == {"4"}  # the program form's default
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "Dry run: 11 people, 4 weeks" in page and "data:image/png;base64," in page
+    assert "Dry run: 11 people, 5 weeks" in page and "data:image" not in page
     assert f"Matches ({len(exported)})" in page and "The busiest person got" in page
-    assert (out / "stats.png").read_bytes().startswith(b"\x89PNG")
     assert f"{len(exported)} matches" in result.stdout
+    alts = images(page, out)
+    assert set(alts) == {f"charts/{p.name}" for p in (out / "charts").iterdir()}
+    assert set(alts) >= {f"charts/{n}.png" for n in ("stats_by_week", "groups_per_round", "messages_per_week")}
+    busiest = max(max(counts) for counts in weekly)
+    assert f"the busiest person got {busiest} (week " in alts["charts/messages_per_week.png"]
+    booked = len(exported) - unbooked
+    assert f"{booked} with a chat held or booked, {unbooked} never booked" in alts["charts/groups_per_round.png"]
+    never = f"{left_out} {'person' if left_out == 1 else 'people'} never matched"
+    assert f"; {never}." in alts["charts/groups_per_round.png"]
+    for s in stats:
+        assert (
+            f"after week {s['week']}: meeting rate {s['meeting_rate'].replace('–', 'no figure')},"
+            in (alts["charts/stats_by_week.png"])
+        )
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            found = dict(attrs)
+            self.found[found.get("src") or ""] = found.get("alt") or ""
+
+
+def images(page: str, folder: Path) -> dict[str, str]:
+    """The page's images (relative path → alt text), each checked to be a real PNG file next to the page."""
+    parser = _Images()
+    parser.feed(page)
+    for src, alt in parser.found.items():
+        assert not Path(src).is_absolute() and ".." not in src and alt, (src, alt)
+        data = (folder / src).read_bytes()
+        assert data.startswith(PNG_MAGIC), src
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            assert image.format == "PNG" and image.size[0] >= 600, (src, image.size)
+    return parser.found
 
 
 def test_bad_options_are_one_line(tmp_path: Path) -> None:
