@@ -61,7 +61,7 @@ class RoundsSeries:
 @dataclass(frozen=True)
 class ReportChart:
     name: str  # the file's name in the report's charts/ folder
-    title: str
+    caption: str  # what it shows and the file its figures are from
     alt: str
     png: bytes
 
@@ -267,12 +267,20 @@ def draw_all(csv_files: Mapping[str, str]) -> list[ReportChart]:
     groups = rounds_series(csv_files["matches.csv"], csv_files["left_out.csv"], held)
     return [
         ReportChart(
-            "stats_by_week.png", f"What stats says {_after(stats.weeks)}", stats_alt(stats), _figure(_stats(stats))
+            "stats_by_week.png",
+            f"What stats says {_after(stats.weeks)}: stats_by_week.csv.",
+            stats_alt(stats),
+            _figure(_stats(stats)),
         ),
-        ReportChart("groups_per_round.png", "Groups per round", rounds_alt(groups), _figure(_rounds(groups))),
+        ReportChart(
+            "groups_per_round.png",
+            "Groups per round, booked or not: matches.csv; people never matched: left_out.csv.",
+            rounds_alt(groups),
+            _figure(_rounds(groups)),
+        ),
         ReportChart(
             "messages_per_week.png",
-            "Messages per person per week",
+            "Fewest, median and most messages a person got each week: messages_by_week.csv.",
             messages_alt(messages),
             _figure(_messages(messages)),
         ),

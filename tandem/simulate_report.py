@@ -151,7 +151,8 @@ def write(run: SimulationRun, report: Report, out: Path) -> list[Path]:
     charts = simulate_charts.draw_all(tables)
     if run.stats_chart:
         alt = "The chart the admin's stats command attaches: meeting rate, pulse and goals done by round."
-        charts.append(ReportChart(ADMIN_CHART, "The chart the admin gets with stats", alt, run.stats_chart))
+        caption = "The chart the admin's stats command attaches at the end of the run (by round)."
+        charts.append(ReportChart(ADMIN_CHART, caption, alt, run.stats_chart))
     files: dict[Path, str | bytes] = {out / "export" / name: text for name, text in run.export.items()}
     files |= {out / name: text for name, text in tables.items()}
     files |= {out / CHARTS / chart.name: chart.png for chart in charts}
@@ -181,7 +182,7 @@ def _csv_table(text: str, header: tuple[str, ...] | None = None) -> str:
 def _figure(chart: ReportChart) -> str:
     return (
         f'<figure><img src="{CHARTS}/{escape(chart.name)}" alt="{escape(chart.alt)}" width="700" height="360">'
-        f"<figcaption>{escape(chart.title)}</figcaption></figure>"
+        f"<figcaption>{escape(chart.caption)}</figcaption></figure>"
     )
 
 
@@ -195,6 +196,9 @@ def html(run: SimulationRun, report: Report, tables: dict[str, str], charts: lis
     )
     sections = [
         f"<h1>Dry run: {len(run.people)} people, {run.weeks} weeks</h1>",
+        "<p>Every table and chart here is read from the CSV files next to this page. Matches, reasons, people "
+        "left out and booked chats come from export/, the run's own <code>tandem export</code>; "
+        "stats_by_week.csv is what <code>stats</code> said after each checkpoint week.</p>",
         "<h2>What the admin sees in stats</h2>",
         _csv_table(
             tables["stats_by_week.csv"],

@@ -47,7 +47,7 @@ def test_each_chart_is_a_png_whose_alt_text_states_its_figures() -> None:
     for chart in charts.values():
         with Image.open(io.BytesIO(chart.png)) as image:
             assert image.format == "PNG" and image.size == (700, 360) and image.mode == "P"
-    assert charts["stats_by_week.png"].title == "What stats says after 4 and 8 weeks"
+    assert charts["stats_by_week.png"].caption == "What stats says after 4 and 8 weeks: stats_by_week.csv."
     assert charts["stats_by_week.png"].alt == (
         "What stats says: after week 4: meeting rate 90%, pulse no figure, goals done no figure; "
         "after week 8: meeting rate 100%, pulse 4.2, goals done 10%."
