@@ -76,7 +76,12 @@ def test_a_clean_roster_writes_a_report_that_matches_its_export(tmp_path: Path) 
     matched = {p for m in exported for p in m["members"].split("; ")}
     participants = rows(out / "export" / "participants.csv")
     left_out = len(participants) - len(matched)
-    assert len(rows(out / "left_out.csv")) == left_out
+    matched_ids = {member.split("<")[1].split(">")[0] for member in matched}
+    never = {p["email"] for p in participants if p["platform_user_id"] not in matched_ids}
+    assert {p["email"] for p in rows(out / "left_out.csv")} == never and len(never) == left_out
+    goals = rows(out / "export" / "goals.csv")
+    done = sum(1 for g in goals if g["status"] == "done")
+    assert stats[-1]["goals_done"] == (f"{done / len(goals):.0%}" if goals else "–")
     messages = rows(out / "messages_per_person.csv")
     assert len(messages) == 11 and all(int(m["total"]) > 0 for m in messages)
     weekly = [[int(m[f"week_{w}"]) for m in messages] for w in range(1, 6)]
