@@ -201,10 +201,11 @@ def _rounds(series: RoundsSeries) -> Callable[[Axes], None]:
     def draw(axes: Axes) -> None:
         xs = list(series.rounds)
         axes.bar(xs, series.booked, color=GREEN, alpha=0.8, label="chat held or booked")
-        axes.bar(xs, series.unbooked, bottom=series.booked, color=ORANGE, alpha=0.8, label="never booked")
+        unbooked = axes.bar(xs, series.unbooked, bottom=series.booked, color=ORANGE, alpha=0.8, label="never booked")
+        axes.bar_label(unbooked, labels=[str(n) if n else "" for n in series.unbooked], fontsize=7, color=ORANGE)
         axes.bar(xs, series.no_shared_hours, width=0.3, color=BLUE, label="no shared working hours (of the above)")
         tallest = max((b + u for b, u in zip(series.booked, series.unbooked, strict=True)), default=0)
-        axes.set_ylim(0, tallest * 1.1 + 1)
+        axes.set_ylim(0, tallest * 1.15 + 1)
         axes.set_ylabel("Groups")
         _whole_numbers(axes)
         _weeks_axis(axes, xs, "Round")
