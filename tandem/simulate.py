@@ -74,6 +74,8 @@ class SimulationRun:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     stats_chart: bytes | None = None  # the PNG the admin's `stats` attaches
     weeks: int = 0
+    kind: str = "peer"
+    reply_rate: float = 0.85  # how often the simulated people answer surveys (the admin's --reply-rate)
     weekly_cap: int = 4  # the program's cap on unprompted messages per person and week
     failures: int = 0
 
@@ -117,7 +119,7 @@ async def _simulate(db, options: SimulateOptions, text: str) -> SimulationRun:  
     core = Tandem(db, clock=clock, default_timezone="Europe/London", instance_id="simulate")
     port = ConsolePort(clock=clock, directory=directory(text))
     core.register_port(PLATFORM, port)
-    run = SimulationRun(weeks=options.weeks)
+    run = SimulationRun(weeks=options.weeks, kind=options.kind, reply_rate=options.reply_rate)
     created = await _create_program(core, options)
     async with db.transaction() as session:
         program = await session.get(Program, created.id)  # this session's copy: the import writes through it

@@ -196,6 +196,8 @@ def html(run: SimulationRun, report: Report, tables: dict[str, str], charts: lis
     )
     sections = [
         f"<h1>Dry run: {len(run.people)} people, {run.weeks} weeks</h1>",
+        f"<p>A {escape(run.kind)} program; the simulated people answer surveys {run.reply_rate:.0%} of the time "
+        "(<code>--reply-rate</code>).</p>",
         "<p>Every table and chart here is read from the CSV files next to this page. Matches, reasons, people "
         "left out and booked chats come from export/, the run's own <code>tandem export</code>; "
         "stats_by_week.csv is what <code>stats</code> said after each checkpoint week.</p>",

@@ -92,6 +92,7 @@ def test_a_clean_roster_writes_a_report_that_matches_its_export(tmp_path: Path) 
     assert {w["weekly_cap"] for w in by_week} == {"4"}  # the program form's default
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Dry run: 11 people, 5 weeks" in page and "data:image" not in page
+    assert "A peer program; the simulated people answer surveys 50% of the time" in page
     assert f"Matches ({len(exported)})" in page and "The busiest person got" in page
     assert f"{len(exported)} matches" in result.stdout
     alts = images(page, out)
