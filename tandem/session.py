@@ -139,7 +139,11 @@ class Session:
 
     async def week(self) -> None:
         """A week passes: the scheduler wakes whenever something is due; the others answer as they go."""
-        await advance(self.core, self.clock, self.sim, self.clock.now() + timedelta(weeks=1))
+        await self.wait(timedelta(weeks=1))
+
+    async def wait(self, span: timedelta) -> None:
+        """Time passes, as in :meth:`week`, for any span (the playground also has a day)."""
+        await advance(self.core, self.clock, self.sim, self.clock.now() + span)
 
 
 async def open_session(
