@@ -6,15 +6,18 @@ page acts as anyone in the simulated program and carries no login. It never talk
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.kernel.clock import SimulatedClock
 from storage.database import check_connection, open_database, upgrade
@@ -25,7 +28,8 @@ from tandem.playground.state import NotFound, Playground
 from tandem.session import Session, SessionOptions, Values, names_and_zones, open_session
 
 PLAYGROUND = web.AppKey("playground", Playground)
-Step = Callable[[Playground, "web.MultiDictProxy[str | web.FileField]"], Awaitable[None]]
+Posted = MultiDictProxy[str | bytes | bytearray | web.FileField]  # a submitted form
+Step = Callable[[Playground, Posted], Awaitable[None]]
 
 
 @dataclass
@@ -49,7 +53,7 @@ async def _page(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
-def _field_values(form: web.MultiDictProxy, playground: Playground, pane: str) -> Values:
+def _field_values(form: Posted, playground: Playground, pane: str) -> Values:
     opened = playground.forms.get(pane)
     if opened is None:
         raise NotFound("no form is open in this pane")
@@ -63,25 +67,25 @@ def _field_values(form: web.MultiDictProxy, playground: Playground, pane: str) -
     return values
 
 
-async def _say(playground: Playground, form: web.MultiDictProxy) -> None:
+async def _say(playground: Playground, form: Posted) -> None:
     await playground.say(str(form.get("pane", "")), str(form.get("text", "")))
 
 
-async def _click(playground: Playground, form: web.MultiDictProxy) -> None:
+async def _click(playground: Playground, form: Posted) -> None:
     fields = [str(form.get(k, "")) for k in ("pane", "message", "action_id", "value")]
     await playground.click(*fields)
 
 
-async def _submit(playground: Playground, form: web.MultiDictProxy) -> None:
+async def _submit(playground: Playground, form: Posted) -> None:
     pane = str(form.get("pane", ""))
     await playground.submit(pane, _field_values(form, playground, pane))
 
 
-async def _cancel(playground: Playground, form: web.MultiDictProxy) -> None:
+async def _cancel(playground: Playground, form: Posted) -> None:
     playground.cancel(str(form.get("pane", "")))
 
 
-async def _wait(playground: Playground, form: web.MultiDictProxy) -> None:
+async def _wait(playground: Playground, form: Posted) -> None:
     await playground.wait(str(form.get("span", "")))
 
 
@@ -135,7 +139,7 @@ async def open_playground(db, options: PlaygroundOptions) -> Playground:  # noqa
     return Playground(session, seated)
 
 
-@asynccontextmanager
+@contextlib.asynccontextmanager
 async def running_playground(options: PlaygroundOptions, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """The playground served on ``host``:``port`` (0: any free port) for as long as the block runs; yields
     its address. The database is a throwaway SQLite file unless the options name one."""
@@ -160,10 +164,11 @@ async def running_playground(options: PlaygroundOptions, host: str = "127.0.0.1"
 
 
 async def serve_playground(options: PlaygroundOptions, host: str, port: int, ready: Callable[[str], None]) -> None:
-    """Serve until cancelled (Ctrl-C)."""
-    import asyncio
-
+    """Serve until Ctrl-C or SIGTERM; either way the throwaway database goes with it."""
     logging.getLogger().setLevel(logging.ERROR)
+    stop = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows: Ctrl-C still ends it
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with running_playground(options, host, port) as url:
         ready(url)
-        await asyncio.Event().wait()
+        await stop.wait()
