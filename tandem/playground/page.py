@@ -14,7 +14,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#eef0f3;color:#1d1c1
 header{display:flex;gap:1em;align-items:center;padding:.6em 1em;background:#3f0e40;color:#fff}
 header h1{font-size:1.1em;margin:0}header form{margin-left:auto}
 main{display:flex;gap:.6em;padding:.6em;overflow-x:auto;height:calc(100vh - 3.6em);box-sizing:border-box}
-section.pane{flex:0 0 22em;display:flex;flex-direction:column;background:#fff;border-radius:6px;min-height:0}
+section.pane{flex:1 0 20em;max-width:30em;display:flex;flex-direction:column;background:#fff;border-radius:6px;min-height:0}
 section.pane h2{font-size:1em;margin:0;padding:.5em .7em;border-bottom:1px solid #ddd}
 section.pane h2 small{font-weight:normal;color:#666}
 .feed{flex:1;overflow-y:auto;padding:.4em .7em}
