@@ -30,6 +30,7 @@ from tandem.session import Session, SessionOptions, Values, names_and_zones, ope
 PLAYGROUND = web.AppKey("playground", Playground)
 Posted = MultiDictProxy[str | bytes | bytearray | web.FileField]  # a submitted form
 Step = Callable[[Playground, Posted], Awaitable[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -108,8 +109,24 @@ def _step(step: Step) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     return handler
 
 
-def build_app(playground: Playground) -> web.Application:
-    app = web.Application()
+def _host_name(header: str) -> str:
+    """The name in a Host header, without its port ("[::1]:8765" → "::1")."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+@web.middleware
+async def _loopback_names_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """On loopback, only loopback names: a page elsewhere that points its own name at 127.0.0.1 (DNS
+    rebinding) could otherwise read this page, token and all."""
+    if not is_loopback(_host_name(request.headers.get("Host", ""))):
+        raise web.HTTPForbidden(text="The playground answers only to 127.0.0.1 or localhost.")
+    return await handler(request)
+
+
+def build_app(playground: Playground, loopback: bool = True) -> web.Application:
+    app = web.Application(middlewares=[_loopback_names_only] if loopback else [])
     app[PLAYGROUND] = playground
     app.router.add_get("/", _page)
     for path, step in (
@@ -149,7 +166,7 @@ async def running_playground(options: PlaygroundOptions, host: str = "127.0.0.1"
             await check_connection(db)
             await upgrade(db)
             playground = await open_playground(db, options)
-            runner = web.AppRunner(build_app(playground), access_log=None)
+            runner = web.AppRunner(build_app(playground, is_loopback(host)), access_log=None)
             await runner.setup()
             try:
                 site = web.TCPSite(runner, host, port)

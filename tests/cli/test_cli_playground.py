@@ -37,6 +37,12 @@ def test_serves_on_loopback_and_leaves_nothing_behind(tmp_path: Path) -> None:
         page = urllib.request.urlopen(url, timeout=60).read().decode()
         assert 'id="pane-U0001"' in page and 'id="pane-U0002"' in page and 'id="pane-U0003"' not in page
         assert 'id="pane-admin"' in page and 'id="pane-channel"' in page
+        rebound = urllib.request.Request(url, headers={"Host": "tandem.attacker.example"})
+        try:
+            urllib.request.urlopen(rebound, timeout=60)
+            raise AssertionError("a request for another host name was answered")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 403
         forged = urllib.parse.urlencode({"token": "not-this-page", "span": "week"}).encode()
         try:
             urllib.request.urlopen(url + "wait", data=forged, timeout=60)
