@@ -60,7 +60,7 @@ def _field_values(form: Posted, playground: Playground, pane: str) -> Values:
         raise NotFound("no form is open in this pane")
     values: Values = {}
     for f in opened.form.fields:
-        got = [str(v) for v in form.getall(f"field.{f.field_id}", [])]
+        got = [str(v).replace("\r\n", "\n") for v in form.getall(f"field.{f.field_id}", [])]  # textareas send CRLF
         if getattr(f, "multiple", False):
             values[f.field_id] = got
         else:
