@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat test lint serve clean
+.PHONY: demo chat playground test lint serve clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tandem needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
@@ -17,6 +17,9 @@ demo: $(STAMP)
 
 chat: $(STAMP)
 	$(BIN)/tandem chat
+
+playground: $(STAMP)
+	$(BIN)/tandem playground
 
 # mypy checks the files pyproject.toml lists ([tool.mypy] files: bot, storage, adapters, tandem).
 MYPY := $(BIN)/mypy

@@ -9,42 +9,24 @@ Teams: messages go through the console port, the database is a throwaway SQLite 
 from __future__ import annotations
 
 import logging
-import random
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from adapters.console.port import PLATFORM
 from bot.chat import registry
-from bot.core import Tandem
 from bot.kernel.clock import SimulatedClock
-from bot.kernel.events import (
-    ActionEvent,
-    Actor,
-    CommandEvent,
-    DirectMessageEvent,
-    FormErrors,
-    FormSubmittedEvent,
-    MemberJoinedEvent,
-    OpenForm,
-    Place,
-    Reply,
-    Response,
-)
+from bot.kernel.events import FormErrors, Response
 from bot.kernel.messages import Form
 from bot.kernel.timeutil import show
 from storage.database import check_connection, open_database, upgrade
 from tandem.chat_forms import Cancelled, fill
-from tandem.chat_view import Clickable, SeatPort
-from tandem.demo import START, Simulation, admin_actor, advance, program_values
-from tandem.people import Person, make_people
+from tandem.chat_view import SeatPort
+from tandem.people import Person
+from tandem.session import Clickable, Session, SessionOptions, names_and_zones, open_session
 
-ADMIN_ID = "UADMIN"
 META = (":as", ":admin", ":week", ":who", ":help", ":quit")
 HELP = (
     "Type as in a direct message to the bot ([bold]help[/] lists its commands). "
@@ -53,35 +35,26 @@ HELP = (
 )
 
 
-@dataclass
-class ChatOptions:
-    people: int = 6
-    kind: str = "peer"  # or "mentoring"
-    seed: int = 7
-    db_url: str | None = None
+ChatOptions = SessionOptions
 
 
 class ChatSession:
-    """One seat at a time in front of the real core; everyone else is simulated."""
+    """One seat at a time in front of the session engine; everyone else is simulated."""
 
-    def __init__(self, core: Tandem, clock: SimulatedClock, port: SeatPort, sim: Simulation, channel: str) -> None:
-        self.core, self.clock, self.port, self.sim, self.channel = core, clock, port, sim, channel
+    def __init__(self, session: Session, port: SeatPort) -> None:
+        self.session, self.port, self.clock = session, port, session.clock
         self.console: Console = port.console or Console()
-        self.people = list(sim.people)
+        self.people = session.people
         self.seat: Person | None = self.people[0]  # None: the admin's seat
-        self.admin = admin_actor()
         self.running = True
         self._take_seat(self.people[0])
 
     # --- seats -------------------------------------------------------------------------------------
     def _take_seat(self, person: Person | None) -> None:
         self.seat = person
-        self.port.viewer = person.user_id if person else ADMIN_ID
+        self.port.viewer = self.session.user_id(person)
         self.port.menu = []
-        self.sim.by_id = {p.user_id: p for p in self.people if p is not person}  # the rest act by themselves
-
-    def actor(self) -> Actor:
-        return self.sim.actor(self.seat) if self.seat else self.admin
+        self.session.seat(*([person] if person else []))  # the rest act by themselves
 
     def name(self) -> str:
         return self.seat.name if self.seat else "Morgan (admin)"
@@ -101,8 +74,8 @@ class ChatSession:
         elif text.isdigit():
             await self._click(int(text), read)
         else:
-            await self._say(text, read)
-        await self.sim.settle()
+            await self._answer(await self.session.say(self.seat, text), None, read)
+        await self.session.settle()
         if self.port.hidden:
             self.console.print(f"[dim]({self.port.hidden} message(s) went to other people)[/]")
 
@@ -141,47 +114,26 @@ class ChatSession:
             here = " ← you" if person is self.seat else ""
             self.console.print(f"  {escape(person.name)} · {escape(person.timezone)} · {person.role}{here}")
 
-    async def _say(self, text: str, read: Callable[[str], str]) -> None:
-        if self.seat is None:  # the admin types in the program's channel, as a slash command would
-            event: CommandEvent | DirectMessageEvent = CommandEvent(
-                actor=self.admin, text=text, place=Place(channel_id=self.channel)
-            )
-        else:
-            event = DirectMessageEvent(actor=self.actor(), text=text)
-        await self._answer(await self.core.handle(event), None, read)
-
     async def _click(self, number: int, read: Callable[[str], str]) -> None:
         if not 1 <= number <= len(self.port.menu):
             self.console.print("[red]No button has that number.[/] The numbers are under the last message.")
             return
         item = self.port.menu[number - 1]
         self.port.fresh_batch = True
-        event = ActionEvent(
-            actor=self.actor(),
-            action_id=item.action_id,
-            value=item.value,
-            message=item.sent.ref if item.sent else None,
-            event_id=f"chat:{self.clock.now():%Y%m%d%H%M%S}:{self.port.viewer}:{item.action_id}:{item.value}",
-        )
         self.console.print(f"[dim]You clicked “{escape(item.label)}”.[/]")
-        await self._answer(await self.core.handle(event), item, read)
+        await self._answer(await self.session.click(self.seat, item), item, read)
 
     async def _answer(self, response: Response, clicked: Clickable | None, read: Callable[[str], str]) -> None:
-        if isinstance(response, OpenForm):
-            await self._form(response.form, read)
-        elif isinstance(response, Reply):
-            if response.replace_original and clicked is not None and clicked.sent is not None:
-                await self.port.update_message(self.actor().workspace_id, clicked.sent.ref, response.message)
-            else:
-                self.port.show_reply(self.port.viewer, response.message)
+        replaces = clicked.sent.ref if clicked is not None and clicked.sent is not None else None
+        form = await self.session.show(self.seat, response, replaces)
+        if form is not None:
+            await self._form(form, read)
 
     async def _form(self, form: Form, read: Callable[[str], str]) -> None:
         try:
             values = fill(form, read, self.console)
             while True:
-                result = await self.core.handle(
-                    FormSubmittedEvent(actor=self.actor(), form_id=form.form_id, values=values, state=form.state)
-                )
+                result = await self.session.submit(self.seat, form, values)
                 if not isinstance(result, FormErrors):
                     await self._answer(result, None, read)
                     return
@@ -191,44 +143,34 @@ class ChatSession:
 
     # --- time --------------------------------------------------------------------------------------
     async def week(self) -> None:
-        """A week passes: the scheduler wakes whenever something is due; the others answer as they go."""
-        await advance(self.core, self.clock, self.sim, self.clock.now() + timedelta(weeks=1))
+        """A week passes (the session engine's week); then a line says what time it is now."""
+        await self.session.week()
         when = show(self.clock.now(), self.seat.timezone if self.seat else "Europe/London")
         self.console.rule(f"A week has passed: it is {when}", style="cyan")
 
 
-async def open_session(db, options: ChatOptions, console: Console) -> ChatSession:  # noqa: ANN001
+async def open_chat(db, options: ChatOptions, console: Console) -> ChatSession:  # noqa: ANN001
     """A program with a few colleagues in its channel; the first of them is you, not yet joined."""
-    rng = random.Random(options.seed)
-    clock = SimulatedClock(START)
-    core = Tandem(db, clock=clock, default_timezone="Europe/London", instance_id="chat")
-    people = make_people(options.people, rng, mentoring=options.kind == "mentoring")
-    port = SeatPort(
-        clock=clock,
-        console=console,
-        names={p.user_id: p.name for p in people} | {ADMIN_ID: "Morgan"},
-        zones={p.user_id: p.timezone for p in people} | {ADMIN_ID: "Europe/London"},
-    )
-    core.register_port(PLATFORM, port)
-    sim = Simulation(core, port, people, rng, None)
-    values = program_values(options.kind, 2, 12)
-    channel = str(values["channel"])
-    session = ChatSession(core, clock, port, sim, channel)
-    admin = admin_actor()
-    opened = await core.handle(CommandEvent(actor=admin, text="program create", place=Place(channel_id=channel)))
-    assert isinstance(opened, OpenForm)
-    await core.handle(
-        FormSubmittedEvent(actor=admin, form_id=opened.form.form_id, values=values, state=opened.form.state)
-    )
-    console.print(
-        f"Morgan (the admin) started [bold]{escape(str(values['name']))}[/] in #{channel}. "
-        f"You are [bold]{escape(people[0].name)}[/]; with you: {escape(', '.join(p.name for p in people[1:]))}"
-    )
-    console.print(HELP)
-    for person in people:
-        await core.handle(MemberJoinedEvent(actor=sim.actor(person), channel_id=channel))
-    await sim.settle()
-    return session
+    holder: list[ChatSession] = []
+
+    def make_port(clock: SimulatedClock, people: list[Person]) -> SeatPort:
+        names, zones = names_and_zones(people)
+        return SeatPort(clock=clock, console=console, names=names, zones=zones)
+
+    def seated(session: Session) -> None:
+        assert isinstance(session.port, SeatPort)
+        holder.append(ChatSession(session, session.port))
+
+    def started(session: Session) -> None:
+        people = session.people
+        console.print(
+            f"Morgan (the admin) started [bold]{escape(session.program_name)}[/] in #{session.channel}. "
+            f"You are [bold]{escape(people[0].name)}[/]; with you: {escape(', '.join(p.name for p in people[1:]))}"
+        )
+        console.print(HELP)
+
+    await open_session(db, options, make_port, seated, started)
+    return holder[0]
 
 
 def _completer(session: ChatSession) -> Callable[[str, int], str | None]:
@@ -268,7 +210,7 @@ async def run_chat(options: ChatOptions, console: Console, read: Callable[[str],
         try:
             await check_connection(db)
             await upgrade(db)
-            session = await open_session(db, options, console)
+            session = await open_chat(db, options, console)
             _readline(session)
             while session.running:
                 try:

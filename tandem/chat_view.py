@@ -11,35 +11,9 @@ from dataclasses import dataclass, field
 
 from rich.markup import escape
 
-from adapters.console.port import ConsolePort, Sent
-from bot.kernel.messages import Actions, Button, Choice, Message
-
-
-@dataclass(frozen=True)
-class Clickable:
-    """One numbered thing the seat can click: a button, or one option of a drop-down."""
-
-    label: str
-    action_id: str
-    value: str
-    sent: Sent | None  # None for an answer only the seat saw (it has no message to update)
-
-
-def clickables(message: Message, sent: Sent | None) -> list[Clickable]:
-    """The buttons and drop-down options of a message, in reading order (links are not clicks)."""
-    found: list[Clickable] = []
-    for block in message.blocks:
-        if not isinstance(block, Actions):
-            continue
-        for element in block.elements:
-            if isinstance(element, Button) and not element.url:
-                found.append(Clickable(element.label, element.action_id, element.value, sent))
-            elif isinstance(element, Choice):
-                found.extend(
-                    Clickable(f"{element.placeholder}: {o.label}", element.action_id, o.value, sent)
-                    for o in element.options
-                )
-    return found
+from adapters.console.port import ConsolePort
+from bot.kernel.messages import Message
+from tandem.session import Clickable, clickables
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The `tandem` command line: demo, chat, simulate, serve, doctor, db upgrade, match, export, import, packages.
+"""The `tandem` command line: demo, chat, playground, simulate, serve, doctor, db upgrade, match, export, import, packages.
 
 Exit codes: 0 done, 1 something went wrong while running (unreachable database, bad setting, failed step),
 2 the command line itself is wrong (unknown option, bad value). Heavy imports stay inside the commands, so
@@ -177,6 +177,60 @@ def chat(
     except DatabaseUnavailable as exc:
         fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C while the bot was busy: leave quietly
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def playground(
+    people: int = typer.Option(6, "--people", help="Colleagues in the program's channel (2–50)."),
+    panes: int = typer.Option(3, "--panes", help="How many of them you play in the browser; the rest are simulated."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same colleagues and answers."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback unless --allow-remote)."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Listen on a non-loopback address: anyone who reaches it acts as anyone."
+    ),
+) -> None:
+    """Several people's chats side by side in your browser, against the real core (no Slack or Teams needed)."""
+    from storage.urls import DatabaseUrlError, normalize_database_url
+    from tandem.playground.server import is_loopback
+
+    if not 2 <= people <= 50:
+        usage(f"--people must be between 2 and 50 (got {people})")
+    if not 1 <= panes <= min(people, 8):
+        usage(f"--panes must be between 1 and {min(people, 8)} (got {panes})")
+    if kind not in ("mentoring", "peer"):
+        usage(f"--kind must be mentoring or peer (got {kind})")
+    if db is not None:
+        try:
+            normalize_database_url(db)
+        except DatabaseUrlError as exc:
+            usage(f"--db: {exc}")
+    if not is_loopback(host) and not allow_remote:
+        usage(
+            f"--host {host} is not a loopback address: the playground has no login and lets anyone act as anyone; "
+            "add --allow-remote if you really mean it"
+        )
+    if not is_loopback(host):
+        typer.echo(f"WARNING: the playground listens on {host}: anyone who can reach it acts as anyone.", err=True)
+    _check_content()
+    from storage.database import DatabaseUnavailable
+    from tandem.playground.server import PlaygroundOptions, serve_playground
+
+    options = PlaygroundOptions(people=people, panes=panes, kind=kind, seed=seed, db_url=db)
+
+    def ready(url: str) -> None:
+        typer.echo(f"Playground on {url} (Ctrl-C stops it; nothing talks to Slack or Teams).")
+
+    try:
+        asyncio.run(serve_playground(options, host, port, ready))
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
 
