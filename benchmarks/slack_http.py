@@ -90,7 +90,16 @@ async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Ev
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    db = open_database(os.environ.get("BENCH_DB") or f"sqlite:///{folder}/bench.db")
+    url = os.environ.get("BENCH_DB")  # a PostgreSQL URL: the server uses a schema of its own there
+    schema = f"bench_{os.getpid()}" if url else None
+    if url:
+        from sqlalchemy import text
+
+        admin = open_database(url)
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+    db = open_database(url or f"sqlite:///{folder}/bench.db", schema=schema)
     await upgrade(db)
     core = Tandem(db, pacing=False)
     app = web.Application()
@@ -126,6 +135,11 @@ async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Ev
     )
     await runner.cleanup()
     await db.dispose()
+    if url:
+        admin = open_database(url)
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
 
 
 def _command(i: int, hook: str) -> tuple[bytes, dict[str, str]]:

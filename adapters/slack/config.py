@@ -89,6 +89,7 @@ class SlackConfig:
             api_url=getattr(settings, "slack_api_url", None) or None,
             admin_ids=frozenset(p.strip() for p in raw_admins.split(",") if p.strip()),
             secret_keys=_keys(getattr(settings, "secret_keys", None)),
+            backlog_limit=int(getattr(settings, "slack_backlog", None) or cls.backlog_limit),
         )
 
 

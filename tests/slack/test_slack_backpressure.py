@@ -123,3 +123,11 @@ async def test_a_full_backlog_turns_requests_away_before_the_ack_and_loses_nothi
     await h.settle()
     assert f"Ev-bp-{LIMIT}" in {getattr(e, "event_id", None) for e in seen}
     assert any("room again" in r.getMessage() for r in caplog.records)
+
+
+def test_the_bound_comes_from_tandem_slack_backlog() -> None:
+    from adapters.slack.config import SlackConfig
+    from tandem.settings import Settings
+
+    assert SlackConfig.from_settings(Settings(TANDEM_SLACK_BACKLOG=7)).backlog_limit == 7  # type: ignore[call-arg]
+    assert SlackConfig.from_settings(Settings()).backlog_limit == 1000
