@@ -57,10 +57,11 @@ class Shedding:
             return
         counts = ", ".join(f"{n} {k}" for k, n in sorted(self._unreported.items()))
         log.warning(
-            "slack: backlog full (%d of %d): turning requests away until there is room (%s; events come again, "
-            "commands are told to retry, clicks show an error)",
+            "slack: backlog full (%d waiting; bound %d, +%d for clicks and Slack's last retries): turning requests "
+            "away until there is room (%s; events come again, commands are told to retry, clicks show an error)",
             background.pending,
             background.limit,
+            background.headroom,
             counts,
         )
         self._unreported.clear()

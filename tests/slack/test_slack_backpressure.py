@@ -107,7 +107,7 @@ async def test_a_full_backlog_turns_requests_away_before_the_ack_and_loses_nothi
     assert REGISTRY.get_sample_value("tandem_slack_backlog") == bound, "/metrics shows the backlog"
     lines = [r for r in caplog.records if "backlog full" in r.getMessage()]
     assert len(lines) == 1, "one line, not one per request"
-    assert "backlog full (4 of 4)" in lines[0].getMessage() and "1 event" in lines[0].getMessage()
+    assert "backlog full (4 waiting; bound 4, +1" in lines[0].getMessage() and "1 event" in lines[0].getMessage()
 
     gate.set()
     await h.settle()
