@@ -11,10 +11,11 @@ of seconds until you can retry". So a 429 pauses that method in that workspace f
 and other workspaces keep going. A send that would wait out more than ``max_pause_wait`` of a pause is
 handed back instead (``Paused``), so the outbox sends other messages meanwhile and retries it afterwards.
 
-``chat.postMessage`` has two limits and its 429 doesn't say which one answered. A lone 429 pauses only the
+``chat.postMessage`` has two limits and its 429 doesn't say which one answered. A 429 pauses only the
 channel it came from (the per-channel limit, or a hiccup): pausing every post in the workspace for it cost a
-quarter of the workspace's rate when Slack answered 5 % of posts with 429. A second 429 from another channel
-while the first pause lasts means the workspace-wide limit, and pauses every post there.
+quarter of the workspace's rate when Slack answered 5 % of posts with 429. 429s from ``WORKSPACE_429S``
+channels whose pauses overlap mean the workspace-wide limit, and pause every post there. Two would do, but
+then two unrelated 429s a second apart (likely at 5 % of 5 posts a second) stop the workspace for nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ METHOD_TIER: dict[str, int] = {
     "files.info": 4,
 }
 POST_MESSAGE = "chat.postMessage"
+WORKSPACE_429S = 3  # post 429s from this many channels, their pauses overlapping: the workspace's limit
 MAX_PAUSE_WAIT = 2.0  # a send waits out a 429 pause this short; a longer one is handed back (``Paused``)
 
 
@@ -182,13 +184,13 @@ class Pacer:
             self._bucket(key, per_minute / 60.0, self.limits.burst).hold_until(until)
 
     def _lone_post_429(self, workspace_id: str, channel: str, until: float) -> bool:
-        """Pause this channel alone, unless another channel's pause still runs (then it's the workspace's)."""
+        """Pause this channel alone, unless enough other channels' pauses still run (the workspace's limit)."""
         now = self._clock()
         others = [c for (w, c), end in self._channel_paused.items() if w == workspace_id and c != channel and end > now]
         if len(self._channel_paused) > 10_000:
             self._prune()
         self._channel_paused[(workspace_id, channel)] = max(until, self._channel_paused.get((workspace_id, channel), 0))
-        return not others
+        return len(others) < WORKSPACE_429S - 1
 
     def paused_for(self, workspace_id: str, method: str) -> float:
         """Seconds left of a 429 pause (0 when none)."""
