@@ -6,7 +6,7 @@ message counts come from the database at scrape time, so every server reports th
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 RATE_LIMITED = Counter(
     "tandem_rate_limited",
@@ -17,3 +17,23 @@ RATE_LIMITED = Counter(
 
 def rate_limited(platform: str, method: str) -> None:
     RATE_LIMITED.labels(platform=platform, method=method).inc()
+
+
+SLACK_BACKLOG = Gauge(
+    "tandem_slack_backlog",
+    "Slack requests acked and still being worked on in this process (bounded: SlackConfig.backlog_limit).",
+)
+SLACK_SHED = Counter(
+    "tandem_slack_shed",
+    "Slack requests turned away because the backlog was full, by kind (event: Slack sends it again; "
+    "command: answered 'busy'; interaction: Slack shows the person it failed).",
+    ["kind"],
+)
+
+
+def slack_backlog(pending: int) -> None:
+    SLACK_BACKLOG.set(pending)
+
+
+def slack_shed(kind: str) -> None:
+    SLACK_SHED.labels(kind=kind).inc()

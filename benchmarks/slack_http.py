@@ -71,16 +71,37 @@ def _fake(ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
 
 
 def _serve(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
-    asyncio.run(_serve_async(folder, fake_base, ports, stop))
+    profile = os.environ.get("BENCH_PROFILE")  # a file for the server process's cProfile statistics
+    if not profile:
+        asyncio.run(_serve_async(folder, fake_base, ports, stop))
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(_serve_async(folder, fake_base, ports, stop))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
 
 
 async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    db = open_database(f"sqlite:///{folder}/bench.db")
+    url = os.environ.get("BENCH_DB")  # a PostgreSQL URL: the server uses a schema of its own there
+    schema = f"bench_{os.getpid()}" if url else None
+    if url:
+        from sqlalchemy import text
+
+        admin = open_database(url)
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+    db = open_database(url or f"sqlite:///{folder}/bench.db", schema=schema)
     await upgrade(db)
-    core = Tandem(db)
+    core = Tandem(db, pacing=False)
     app = web.Application()
     concurrency = int(os.environ.get("BENCH_BACKGROUND", "2"))
     mount(
@@ -91,6 +112,7 @@ async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Ev
             signing_secret=SECRET,
             api_url=fake_base + "/api/",
             background_concurrency=concurrency,
+            backlog_limit=int(os.environ.get("BENCH_BACKLOG", "1000")),
         ),
     )
     runner = web.AppRunner(app, access_log=None)
@@ -103,9 +125,21 @@ async def _serve_async(folder: str, fake_base: str, ports: mp.Queue, stop: mp.Ev
     adapter = app[SLACK_ADAPTER]
     started = time.perf_counter()
     await adapter.background.drain()
-    ports.put({"backlog_seconds_at_stop": round(time.perf_counter() - started, 2)})
+    ports.put(
+        {
+            "backlog_seconds_at_stop": round(time.perf_counter() - started, 2),
+            "backlog_max": adapter.background.max_pending,
+            "backlog_limit": adapter.background.limit + adapter.background.headroom,
+            "shed": dict(adapter.shedding.total),
+        }
+    )
     await runner.cleanup()
     await db.dispose()
+    if url:
+        admin = open_database(url)
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
 
 
 def _command(i: int, hook: str) -> tuple[bytes, dict[str, str]]:
@@ -156,13 +190,22 @@ async def _one(session: aiohttp.ClientSession, url: str, i: int, hook: str, out:
     start = time.perf_counter()
     try:
         async with session.post(url, data=body, headers=headers) as resp:
-            await resp.read()
+            answer = await resp.read()
             if resp.status != 200:
                 errors[resp.status] += 1
+                return
+            if b"busy right now" in answer:  # a slash command turned away by back-pressure
+                errors["busy"] += 1
+                return
     except aiohttp.ClientError as exc:
         errors[type(exc).__name__] += 1
         return
     out.append((time.perf_counter() - start) * 1000)
+
+
+async def _hooks(session: aiohttp.ClientSession, fake_base: str) -> int:
+    async with session.get(f"{fake_base}/stats") as resp:
+        return int((await resp.json())["hooks"])
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -203,15 +246,15 @@ async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - t0
             # every request gets an answer through its response_url: when has the last one arrived?
-            expected = 100 + total  # the warm-up repeats click 0 once: a double click, answered once
+            expected = 100 + len(latencies)  # the warm-up repeats click 0 once: a double click, answered once
             answers_lag = None
             while time.perf_counter() - t0 < elapsed + 120:
-                async with session.get(f"{fake_base}/stats") as resp:
-                    if (await resp.json())["hooks"] >= expected:
-                        answers_lag = round(time.perf_counter() - t0 - elapsed, 2)
-                        break
+                if await _hooks(session, fake_base) >= expected:
+                    answers_lag = round(time.perf_counter() - t0 - elapsed, 2)
+                    break
                 await asyncio.sleep(0.05)
-            # closed loop: how many acks per second the server can give
+            # closed loop: how many acks per second the server can give, and how many events it works off
+            answered_before = await _hooks(session, fake_base)
             done: list[float] = []
             max_errors: Counter = Counter()
             counter = iter(range(100_000, 10_000_000))
@@ -224,6 +267,14 @@ async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
             t1 = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(32)))
             max_elapsed = time.perf_counter() - t1
+            # every accepted request is answered through its response_url: the events per second one process
+            # keeps up with is accepted requests over the time until the last of their answers arrived
+            worked_off = None
+            while time.perf_counter() - t1 < max_elapsed + 300:
+                if await _hooks(session, fake_base) - answered_before >= len(done):
+                    worked_off = time.perf_counter() - t1
+                    break
+                await asyncio.sleep(0.05)
         stop.set()
         server_stats = ports.get(timeout=300)
         proc.join(timeout=30)
@@ -240,6 +291,8 @@ async def ack_latency(rate: float, seconds: float) -> dict[str, Any]:
         "errors": dict(errors),
         "last_answer_after_last_request_s": answers_lag,
         "max_throughput_rps": round(len(done) / max_elapsed, 1),
+        "events_per_second": round(len(done) / worked_off, 1) if worked_off else 0.0,
+        "events_accepted": len(done),
         "max_p99_ms": round(_pct(done, 99), 2),
         "max_errors": dict(max_errors),
         "answers_posted": fake_stats.get("hooks"),
@@ -401,7 +454,7 @@ async def round_delivery(
         await upgrade(db)
         fake = SlackLimitsFake(speedup, fraction_429)
         await fake.start()
-        core = Tandem(db)
+        core = Tandem(db, pacing=False)  # measure sending, not the quiet hours
         app = web.Application()
         mount(
             app,
@@ -465,17 +518,27 @@ def main() -> None:
     if args.no_pause:
         from adapters.slack.pacing import Pacer
 
-        Pacer.pause = lambda self, workspace_id, method, seconds: None  # type: ignore[method-assign]
+        Pacer.pause = lambda self, workspace_id, method, seconds, channel=None: None  # type: ignore[method-assign]
+    rows: list[tuple[str, float, float, str, str]] = []
     if not args.skip_ack:
         ack = asyncio.run(ack_latency(args.rate, args.seconds))
         print("ack latency:", json.dumps(ack))
         verdict = "OK" if ack["p99_ms"] <= 50 and not ack["errors"] else "MISSED"
         print(
             f"  {ack['achieved_rate']} req/s, p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms "
-            f"(target p99 ≤ 50 ms: {verdict}); max {ack['max_throughput_rps']} req/s"
+            f"(target p99 ≤ 50 ms: {verdict}); max {ack['max_throughput_rps']} req/s acked, "
+            f"{ack['events_per_second']} events/s worked off; backlog at most {ack['backlog_max']} "
+            f"(bound {ack['backlog_limit']}), turned away {ack['shed'] or 'none'}"
         )
+        rows.append(("events_per_second", ack["events_per_second"], 1000, "events/s", "higher"))
+        rows.append(("event_backlog_max", ack["backlog_max"], ack["backlog_limit"], "requests", "lower"))
     if not args.skip_round:
-        for result in asyncio.run(round_delivery(args.pairs, args.speedup, args.share_429, args.burst)):
+        results = asyncio.run(round_delivery(args.pairs, args.speedup, args.share_429, args.burst))
+        posts = next(r for r in results if r["phase"] == "prompt")  # the posts-only phase
+        rows.append(("slack_posts_share", posts["fraction_of_rate"], 0.90, "of limit", "higher"))
+        rows.append(("slack_lost", sum(r["lost"] for r in results), 0, "messages", "lower"))
+        rows.append(("slack_duplicates", sum(r["duplicates"] for r in results), 0, "messages", "lower"))
+        for result in results:
             print("round delivery:", json.dumps(result))
             ok = result["fraction_of_rate"] >= 0.9 and not result["lost"] and not result["duplicates"]
             print(
@@ -486,6 +549,8 @@ def main() -> None:
                 f"({result['over_limit_429']} over a limit) "
                 f"(target ≥ 90 %, 0, 0: {'OK' if ok else 'MISSED'})"
             )
+    for key, measured, goal, unit, better in rows:  # the issue-18 table (benchmarks/table.py)
+        print(f"ROW\t{key}\t{measured}\t{goal}\t{unit}\t{better}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(default=None, alias="TANDEM_SLACK_API_URL")
     slack_admins: str = Field(default="", alias="TANDEM_SLACK_ADMINS")
+    # acked Slack requests one process works on or keeps waiting; more are turned away (docs/slack.md)
+    slack_backlog: int = Field(default=1000, alias="TANDEM_SLACK_BACKLOG", ge=1, le=1_000_000)
     secret_keys: str = Field(default="", alias="TANDEM_SECRET_KEYS")  # Fernet keys, newest first (docs/security.md)
 
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")

@@ -22,6 +22,7 @@ from slack_bolt.response import BoltResponse
 
 from adapters.slack import translate
 from adapters.slack.background import Background
+from adapters.slack.backpressure import Shedding, room_for_work
 from adapters.slack.clients import SlackClients
 from adapters.slack.config import BOT_SCOPES, SlackConfig
 from adapters.slack.files import FileFetcher, FileProblem, name_of
@@ -49,7 +50,8 @@ class SlackAdapter:
     def __init__(self, core: Tandem, config: SlackConfig) -> None:
         self.core = core
         self.config = config
-        self.background = Background(config.background_concurrency)
+        self.background = Background(config.background_concurrency, config.backlog_limit)
+        self.shedding = Shedding()
         self.installations = (
             DatabaseInstallationStore(core.db, Sealer(config.secret_keys)) if config.oauth_enabled else None
         )
@@ -182,6 +184,7 @@ def build_bolt_app(adapter: SlackAdapter) -> AsyncApp:
         )
     else:
         app = AsyncApp(**common, client=adapter.clients.for_token(config.bot_token))
+    app.use(room_for_work(adapter.background, adapter.shedding))  # first: a full backlog costs nothing more
     app.use(_known_workspace(config))
     register_listeners(app, adapter)
     return app

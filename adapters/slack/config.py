@@ -32,6 +32,7 @@ class SlackConfig:
     download_limit_bytes: int = 5 * 1024 * 1024  # files sent to the bot (participant CSVs) bigger than this are refused
     download_timeout: float = 30.0  # seconds for one file download, redirects included
     background_concurrency: int = 2  # events worked on at once after their ack (see background.py)
+    backlog_limit: int = 1000  # acked requests waiting or being worked on; more are turned away (backpressure.py)
     limits: RateLimits = field(default_factory=RateLimits)
     secret_keys: tuple[str, ...] = ()  # TANDEM_SECRET_KEYS: OAuth bot tokens encrypted at rest when set
 
@@ -88,6 +89,7 @@ class SlackConfig:
             api_url=getattr(settings, "slack_api_url", None) or None,
             admin_ids=frozenset(p.strip() for p in raw_admins.split(",") if p.strip()),
             secret_keys=_keys(getattr(settings, "secret_keys", None)),
+            backlog_limit=int(getattr(settings, "slack_backlog", None) or cls.backlog_limit),
         )
 
 

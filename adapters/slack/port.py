@@ -321,7 +321,7 @@ class SlackPort:
             err = to_send_error(method, exc)
             log.warning("slack: %s failed (%s)", method, err)
             if err.retry_after is not None:  # a 429: leave this method alone in this workspace for a while
-                self.pacer.pause(workspace_id, method, err.retry_after)
+                self.pacer.pause(workspace_id, method, err.retry_after, channel=pace_channel)
             if any(code in str(err) for code in ("invalid_auth", "token_revoked", "account_inactive_token")):
                 self.clients.forget_token(workspace_id)  # look it up again: the app may have been reinstalled
             raise err from exc

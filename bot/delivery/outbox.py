@@ -136,10 +136,14 @@ Attempt = SentRef | None | SendError  # what one send came to, before a failure 
 
 
 async def _settle(records: list[asyncio.Task[int]]) -> None:
-    """Wait for recordings already under way, even while being cancelled: they are short and must finish."""
-    if records:
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.shield(asyncio.gather(*records, return_exceptions=True))
+    """Wait for recordings already under way, even through repeated cancellations: they are short and must
+    finish, or what they record as sent would be handed back (and sent again) by the release that follows."""
+    if not records:
+        return
+    everything = asyncio.gather(*records, return_exceptions=True)
+    while not everything.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(everything)
 
 
 class Dispatcher:
@@ -238,7 +242,11 @@ class Dispatcher:
             if nearly is not None:
                 nearly.set()
         run.flush()
-        return sum(await asyncio.gather(*run.records))
+        try:  # a stop arriving now must not cancel the recordings: the sends are done, the record must be too
+            return sum(await asyncio.shield(asyncio.gather(*run.records)))
+        except asyncio.CancelledError:
+            await _settle(run.records)
+            raise
 
     async def _attempt(self, delivery: Delivery, workspace: Workspace, gate: asyncio.Semaphore) -> Attempt:
         """One delivery, with quick in-pass retries when the platform asks for only a short wait."""

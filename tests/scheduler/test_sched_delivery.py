@@ -131,6 +131,36 @@ async def test_cancelled_sender_records_what_it_sent_so_nothing_goes_twice(db, s
     assert _sent_texts(h) == Counter(f"message {i}" for i in range(12)), "each exactly once"
 
 
+async def test_stop_while_the_last_sends_are_being_recorded_sends_nothing_twice(db, start_time, monkeypatch) -> None:  # noqa: ANN001
+    """Every send is done and its recording has begun when the stop comes: the recording must finish, not be
+    cancelled with the batch (which left the rows claimed, so the lease handed them out again)."""
+    h = Harness.create(db, start_time)
+    await _queue(h, 10)
+    recording, go = asyncio.Event(), asyncio.Event()
+    real = Dispatcher._record_now
+
+    async def held(self, outcomes, token):  # noqa: ANN001, ANN202
+        recording.set()
+        await go.wait()
+        return await real(self, outcomes, token)
+
+    with monkeypatch.context() as m:
+        m.setattr(Dispatcher, "_record_now", held)
+        task = asyncio.create_task(Dispatcher(h.core, record_every=100, flush_seconds=60).run_once())
+        await asyncio.wait_for(recording.wait(), timeout=10)  # a safety bound, not a timing assumption
+        assert len(h.port.sent) == 10, "every send done; only the recording is left"
+        task.cancel()
+        await asyncio.sleep(0)  # the cancellation reaches the batch while its recording waits
+        task.cancel()  # and a second stop signal must not cut the recording short either
+        go.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await _states(h) == Counter(sent=10), "recorded on the way out"
+    h.clock.advance(LEASE + timedelta(seconds=1))
+    assert await Dispatcher(h.core).run_once() == 0
+    assert _sent_texts(h) == Counter(f"message {i}" for i in range(10)), "each exactly once"
+
+
 async def test_short_rate_limit_is_retried_in_the_same_pass(db, start_time) -> None:  # noqa: ANN001
     h = Harness.create(db, start_time)
     await _queue(h, 3)

@@ -96,6 +96,28 @@ async def test_no_pause_when_pacing_is_off() -> None:
     assert await pacer.wait("T1", OPEN) == 0.0
 
 
+async def test_a_lone_post_429_pauses_its_channel_and_a_second_one_the_workspace() -> None:
+    """chat.postMessage's 429 doesn't say which limit answered: one channel's 429 holds that channel only;
+    429s from three channels while their pauses overlap mean the workspace-wide limit."""
+    pacer, clock = paced(RateLimits(enabled=True, burst=10))
+    pacer.pause("T1", POST, 1.0, channel="C1")
+    assert pacer.paused_for("T1", POST) == 0.0
+    assert await pacer.wait("T1", POST, "C2") == 0.0, "other channels keep posting"
+    assert await pacer.wait("T1", POST, "C1") == 1.0, "the channel that got the 429 waits it out"
+    pacer.pause("T1", POST, 1.0, channel="C3")  # C1's pause is over: a lone one
+    pacer.pause("T1", POST, 1.0, channel="C4")  # two at once happen by chance too
+    assert pacer.paused_for("T1", POST) == 0.0
+    pacer.pause("T1", POST, 1.0, channel="C5")  # C3's and C4's pauses still run: the workspace's limit
+    assert pacer.paused_for("T1", POST) == 1.0
+    assert await pacer.wait("T1", POST, "C6") == 1.0
+
+
+async def test_a_post_429_without_a_channel_pauses_every_post() -> None:
+    pacer, _ = paced()
+    pacer.pause("T1", POST, 1.0)
+    assert pacer.paused_for("T1", POST) == 1.0
+
+
 def test_scaled_limits_run_faster_and_wait_shorter() -> None:
     fast = RateLimits(per_method={"users.info": 10.0}).scaled(20)
     assert fast.per_minute(OPEN) == 1000 and fast.per_minute(POST) == 6000
