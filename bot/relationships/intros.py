@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.booking.offers import offer, offer_blocks
+from bot.booking.offers import offer_blocks, offer_round
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.engagement.custom_content import custom_prompts
 from bot.engagement.prompts import prompt_blocks
@@ -147,11 +147,13 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
     groups_supported = core.port(workspace.platform).capabilities.group_conversations
     extra = (await custom_prompts(session, program)).get(1, [])  # the program team's own week-1 questions
     items: list[Outgoing] = []
+    groups = []
     for match, members in await match_groups(session, rnd.id):
         ordered = sorted(members, key=lambda mu: (mu[0].role != Role.MENTOR.value, mu[1].id or 0))
-        people = [(mm.role, u) for mm, u in ordered]
+        groups.append((match, [(mm.role, u) for mm, u in ordered]))
+    offers = await offer_round(session, program, rnd.id or 0, [(m, [u for _, u in p]) for m, p in groups], now)
+    for (match, people), (meeting, plan) in zip(groups, offers, strict=True):
         users = [u for _, u in people]
-        meeting, plan = await offer(session, program, match, users, now)
         tight = short_overlap_blocks(program, users, plan.shared)
         base = f"program:{program.id}:round:{rnd.number}:match:{match.id}:intro"
         if groups_supported:

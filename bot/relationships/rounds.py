@@ -17,6 +17,7 @@ from bot.kernel.runtime import Runtime
 from bot.programs.matches import end_match
 from bot.programs.membership import is_available
 from bot.relationships.intros import enqueue_round_messages
+from storage.bulk import insert_returning_ids, insert_rows
 from storage.enums import EndReason, MatchStatus, MeetingState, MembershipStatus, ProgramKind, Role, RoundStatus
 from storage.tables import Avoidance, Match, MatchMember, Meeting, Membership, Program, Round, User, Waitlist
 
@@ -223,23 +224,35 @@ async def _store_groups(
 ) -> None:
     """The engine's groups as matches with their members, and everyone still waiting on the waitlist."""
     roles = {str(u.id): m.role for m, u in pool.members}
-    for group in result["groups"]:
-        match = Match(
-            round_id=round_id,
-            program_id=program_id,
-            score=float(group.get("score", 0.0)),
-            reasons=list(group.get("reasons", [])),
-            status=MatchStatus.INTRODUCED.value,
-            created_at=now,
-        )
-        session.add(match)
-        await session.flush()
-        for member in group["members"]:
-            session.add(MatchMember(match_id=match.id or 0, user_id=int(member), role=roles.get(member, "peer")))
-    for item in result["unmatched"]:
-        if int(item["id"]) in pool.continuing:
-            continue  # a mentor who still has a mentee isn't waiting for anyone
-        session.add(Waitlist(round_id=round_id, user_id=int(item["id"]), reason=item["reason"]))
+    await session.flush()  # what the round changed so far goes first, as it always did
+    match_ids = await insert_returning_ids(
+        session,
+        Match,
+        [
+            {
+                "round_id": round_id,
+                "program_id": program_id,
+                "score": float(group.get("score", 0.0)),
+                "reasons": list(group.get("reasons", [])),
+                "status": MatchStatus.INTRODUCED.value,
+                "meetings_count": 0,
+                "created_at": now,
+            }
+            for group in result["groups"]
+        ],
+    )
+    members = [
+        {"match_id": match_id, "user_id": int(member), "role": roles.get(member, "peer")}
+        for match_id, group in zip(match_ids, result["groups"], strict=True)
+        for member in group["members"]
+    ]
+    await insert_rows(session, MatchMember, members)
+    waiting = [
+        {"round_id": round_id, "user_id": int(item["id"]), "reason": item["reason"]}
+        for item in result["unmatched"]
+        if int(item["id"]) not in pool.continuing  # a mentor who still has a mentee isn't waiting for anyone
+    ]
+    await insert_rows(session, Waitlist, waiting)
 
 
 async def run_round(core: Runtime, program_id: int, number: int | None = None) -> Round:
