@@ -84,9 +84,10 @@ class _Row:
     outside: np.ndarray
 
 
-def _cursors(first: datetime, horizon: datetime) -> list[datetime]:
+@functools.lru_cache(maxsize=64)
+def _cursors(first: datetime, horizon: datetime) -> tuple[datetime, ...]:
     count = -(-(horizon - first) // GRID)  # every half hour from ``first``, before ``horizon``
-    return [first + i * GRID for i in range(count)]
+    return tuple(first + i * GRID for i in range(count))
 
 
 @functools.lru_cache(maxsize=1024)

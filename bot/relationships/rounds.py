@@ -284,7 +284,8 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
             await _end_previous(session, program, rnd, now)
         await _store_groups(session, program_id, rnd.id or 0, result, pool, now)
         for m, _ in pool.members:
-            m.wants_rematch = False
+            if m.wants_rematch:  # only the few who asked: setting the rest would change nothing, slowly
+                m.wants_rematch = False
         await session.flush()
         await enqueue_round_messages(core, session, program, rnd)
         log.info(
