@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import matching
+from bot.kernel.gcpause import collector_paused
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import end_match
 from bot.programs.membership import is_available
@@ -258,6 +259,11 @@ async def _store_groups(
 async def run_round(core: Runtime, program_id: int, number: int | None = None) -> Round:
     """Match a round once: a round that already exists is returned as it is (steps may be re-run)."""
     now = core.clock.now()
+    with collector_paused():  # a big round builds objects by the hundred thousand (bot/kernel/gcpause.py)
+        return await _run_round(core, program_id, number, now)
+
+
+async def _run_round(core: Runtime, program_id: int, number: int | None, now: datetime) -> Round:
     async with core.db.transaction() as session:
         program = await session.get(Program, program_id)
         if program is None:
