@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -171,8 +172,24 @@ def find_slots(
     ordered = tuple(sorted(people, key=lambda p: (p.timezone, p.work_start, p.work_end)))
     if not busy:  # most groups of a round: the whole plan depends on zones and hours alone
         return _free_plan(ordered, first, horizon, length, holidays, count)
-    grid = _grid(ordered, first, horizon, length, holidays)
-    return _plan([c for c in grid if not _taken(c[1], length, busy)], count)
+    return _plan(_free(_grid(ordered, first, horizon, length, holidays), length, busy), count)
+
+
+def _free(
+    grid: tuple[tuple[int, datetime, int], ...], length: timedelta, busy: tuple[Interval, ...]
+) -> list[tuple[int, datetime, int]]:
+    """The grid's starts that overlap no busy interval: a start overlaps [b, e) when b - length < start < e,
+    a run of the (ordered) grid found by bisection, not by testing every start against every interval."""
+    blocked = bytearray(len(grid))
+    for b_start, b_end in busy:
+        lo = bisect.bisect_right(grid, b_start - length, key=_start)
+        hi = bisect.bisect_left(grid, b_end, key=_start)
+        if hi > lo:
+            blocked[lo:hi] = b"\x01" * (hi - lo)
+    return [entry for entry, taken in zip(grid, blocked, strict=True) if not taken]
+
+
+_start = operator.itemgetter(1)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -199,11 +216,6 @@ def _plan(scored: list[tuple[int, datetime, int]], count: int) -> SlotPlan:
     chosen.sort(key=lambda c: c[1])
     minutes = tuple(outside[s] for _, s in chosen)
     return SlotPlan(starts=tuple(s for _, s in chosen), shared=bool(shared), minutes_outside=minutes)
-
-
-def _taken(start: datetime, length: timedelta, busy: tuple[Interval, ...]) -> bool:
-    end = start + length
-    return any(start < b_end and b_start < end for b_start, b_end in busy)
 
 
 def shared_hours(people: list[Availability], on: date) -> float:

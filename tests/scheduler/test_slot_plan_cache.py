@@ -39,6 +39,11 @@ AFTERS = [  # weeks around DST changes, plus an ordinary one; odd minutes exerci
 ]
 
 
+def _taken(start: datetime, length: timedelta, busy: tuple[tuple[datetime, datetime], ...]) -> bool:
+    end = start + length
+    return any(start < b_end and b_start < end for b_start, b_end in busy)
+
+
 def reference(
     people: list[Availability],
     after: datetime,
@@ -57,7 +62,7 @@ def reference(
     candidates: list[tuple[int, datetime]] = []
     cursor = first
     while cursor < horizon:
-        if all(p.working_day(cursor) for p in persons) and not slots._taken(cursor, length, busy):
+        if all(p.working_day(cursor) for p in persons) and not _taken(cursor, length, busy):
             candidates.append((sum(sum(p.fit(cursor, length)) for p in persons), cursor))
         cursor += slots.GRID
     if not candidates:
