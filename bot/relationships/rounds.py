@@ -165,8 +165,8 @@ def _participant(m: Membership, u: User, pool: Pool, avoid: dict[int, list[str]]
 async def _history(session: AsyncSession, program: Program) -> list[dict[str, Any]]:
     """Past groups with their round number, so the engine can avoid repeating them."""
     past = (
-        await session.exec(
-            select(Match, Round.number)
+        await session.exec(  # ids only: a long-running program has every week's groups here
+            select(Match.id, Round.number)
             .join(Round, col(Round.id) == Match.round_id)
             .where(Match.program_id == program.id)
         )
@@ -182,8 +182,8 @@ async def _history(session: AsyncSession, program: Program) -> list[dict[str, An
     ).all():
         members_by_match.setdefault(match_id, []).append(user_id)
     return [
-        {"members": [str(x) for x in members_by_match.get(match.id or 0, [])], "round": past_number}
-        for match, past_number in past
+        {"members": [str(x) for x in members_by_match.get(match_id or 0, [])], "round": past_number}
+        for match_id, past_number in past
     ]
 
 
