@@ -14,7 +14,7 @@ from sqlmodel.sql.expression import Select
 from bot.booking.busy import busy_times, clash, round_busy
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
 from bot.booking.recaps import action_items_block, latest_action_items
-from bot.booking.slots import Availability, SlotPlan, find_slots
+from bot.booking.slots import Availability, SlotPlan, find_slots, forget_plans
 from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
@@ -112,20 +112,23 @@ async def offer_round(
     book = await round_busy(session, round_id, now)
     plans: list[SlotPlan] = []
     rows: list[dict] = []
-    for match, users in groups:
-        plan = plan_for(program, users, now, book.of(users))
-        slots = [s.isoformat() for s in plan.starts]
-        book.add(users, slots, program.meeting_minutes)
-        plans.append(plan)
-        rows.append(
-            {
-                "match_id": match.id or 0,
-                "state": MeetingState.OFFERED.value,
-                "slots": slots,
-                "accepted_user_ids": [],
-                "created_at": now,
-            }
-        )
+    try:
+        for match, users in groups:
+            plan = plan_for(program, users, now, book.of(users))
+            slots = [s.isoformat() for s in plan.starts]
+            book.add(users, slots, program.meeting_minutes)
+            plans.append(plan)
+            rows.append(
+                {
+                    "match_id": match.id or 0,
+                    "state": MeetingState.OFFERED.value,
+                    "slots": slots,
+                    "accepted_user_ids": [],
+                    "created_at": now,
+                }
+            )
+    finally:
+        forget_plans()  # the round's grids are of no use to the next search (tens of MB for a big round)
     ids = await insert_returning_ids(session, Meeting, rows)
     return [(Offered(i, row["slots"]), plan) for i, row, plan in zip(ids, rows, plans, strict=True)]
 

@@ -91,7 +91,7 @@ def _cursors(first: datetime, horizon: datetime) -> tuple[datetime, ...]:
     return tuple(first + i * GRID for i in range(count))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=512)
 def _row(
     person: Availability, first: datetime, horizon: datetime, length: timedelta, holidays: frozenset[date]
 ) -> _Row:
@@ -106,7 +106,7 @@ def _row(
     )
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)  # about 40 kB each: at most ~40 MB, and a round clears them when done
 def _grid(
     people: tuple[Availability, ...], first: datetime, horizon: datetime, length: timedelta, holidays: frozenset[date]
 ) -> tuple[tuple[int, datetime, int], ...]:
@@ -127,6 +127,12 @@ def _grid(
     keep = np.flatnonzero(works)
     starts = [cursors[i] for i in keep.tolist()]
     return tuple(zip(cost[keep].tolist(), starts, outside[keep].tolist(), strict=True))
+
+
+def forget_plans() -> None:
+    """Drop cached rows, grids and plans: they serve one search start (a round's "now") and no later one."""
+    for cached in (_cursors, _row, _grid, _free_plan):
+        cached.cache_clear()
 
 
 def _spread(pool: list[tuple[int, datetime]], count: int) -> list[tuple[int, datetime]]:
