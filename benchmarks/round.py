@@ -8,8 +8,9 @@ Setup (not timed) writes a workspace, a program and its members straight through
 profiles of benchmarks/profiles.py, and optionally runs earlier rounds. Then one call of
 ``bot.relationships.rounds.run_round`` (what the scheduler's round step calls) is timed: matching, slot
 search, storing groups and meetings, writing the intros to the outbox, and the commit. The split comes from
-timers around the stages; "other" is reading the pool, building messages and committing. The last line is
-the issue-18 row ``round_20k_seconds`` (see rows in docs/benchmarks or the issue): goal 10 s for 20k people.
+timers around the stages (wall and CPU time: on a shared machine wall time includes waiting for a core);
+"other" is building messages, the smaller reads and the commit. For 20k people in SQLite the last line is
+the issue-18 row ``round_20k_seconds`` (goal 10 s); docs/delivery.md has the figures.
 """
 
 from __future__ import annotations
