@@ -11,10 +11,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from bot.booking.busy import busy_times, clash
+from bot.booking.busy import busy_times, clash, round_busy
 from bot.booking.calendar_links import google_link, ics_file, outlook_link
 from bot.booking.recaps import action_items_block, latest_action_items
-from bot.booking.slots import Availability, SlotPlan, find_slots
+from bot.booking.slots import Availability, SlotPlan, find_slots, forget_plans
 from bot.chat.errors import CommandError
 from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
@@ -33,6 +33,7 @@ from bot.kernel.runtime import Runtime
 from bot.kernel.timeutil import show
 from bot.programs.matches import match_users, names_of_others
 from bot.programs.membership import everyone_available
+from storage.bulk import insert_returning_ids
 from storage.enums import MatchStatus, MeetingState, ProgramStatus
 from storage.tables import Match, Meeting, Program, User, Workspace
 
@@ -93,6 +94,45 @@ async def offer(
     return meeting, plan
 
 
+class Offered(NamedTuple):
+    """A meeting's id and offered times: all an offer's message needs (a :class:`Meeting` is one too)."""
+
+    id: int | None
+    slots: list[str]
+
+
+async def offer_round(
+    session: AsyncSession, program: Program, round_id: int, groups: list[tuple[Match, list[User]]], now: datetime
+) -> list[tuple[Offered, SlotPlan]]:
+    """:func:`offer` for each of a round's groups, in order, with busy times read once and one batched insert.
+
+    Each group's offer counts as busy for the groups after it, as it would once written, so the times are
+    the ones group-by-group offers would give.
+    """
+    book = await round_busy(session, round_id, now)
+    plans: list[SlotPlan] = []
+    rows: list[dict] = []
+    try:
+        for match, users in groups:
+            plan = plan_for(program, users, now, book.of(users))
+            slots = [s.isoformat() for s in plan.starts]
+            book.add(users, slots, program.meeting_minutes)
+            plans.append(plan)
+            rows.append(
+                {
+                    "match_id": match.id or 0,
+                    "state": MeetingState.OFFERED.value,
+                    "slots": slots,
+                    "accepted_user_ids": [],
+                    "created_at": now,
+                }
+            )
+    finally:
+        forget_plans()  # the round's grids are of no use to the next search (tens of MB for a big round)
+    ids = await insert_returning_ids(session, Meeting, rows)
+    return [(Offered(i, row["slots"]), plan) for i, row, plan in zip(ids, rows, plans, strict=True)]
+
+
 def slot_lines(starts: list[datetime], users: list[User]) -> list[str]:
     """'Option 1: Tue 24 Nov, 09:00 for Ana (America/New_York) · 15:00 for Ben (Europe/Berlin)'."""
     lines = []
@@ -105,7 +145,7 @@ def slot_lines(starts: list[datetime], users: list[User]) -> list[str]:
 
 
 def offer_blocks(
-    meeting: Meeting, plan: SlotPlan, users: list[User], viewer: User | None = None, first: int = 0
+    meeting: Meeting | Offered, plan: SlotPlan, users: list[User], viewer: User | None = None, first: int = 0
 ) -> list:
     """The 'pick a time' part of an intro. ``viewer`` set: times shown in that one person's zone.
 

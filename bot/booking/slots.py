@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+import numpy as np
 
 from bot.kernel.timeutil import working_window, zone
 
@@ -72,18 +76,63 @@ def _first_start(after: datetime) -> datetime:
     return first + (-first.minute % 30) * timedelta(minutes=1)
 
 
-def _candidates(
-    persons: list[_Person], first: datetime, horizon: datetime, length: timedelta, busy: tuple[Interval, ...]
-) -> list[tuple[int, datetime]]:
-    """Every free half hour on a day everyone works, with its cost in minutes (0: inside everyone's hours)."""
-    candidates: list[tuple[int, datetime]] = []
-    cursor = first
-    while cursor < horizon:
-        if all(p.working_day(cursor) for p in persons) and not _taken(cursor, length, busy):
-            cost = sum(sum(p.fit(cursor, length)) for p in persons)
-            candidates.append((cost, cursor))
-        cursor += GRID
-    return candidates
+@dataclass(frozen=True)
+class _Row:
+    """One person over a search's half hours: works that day, cost (outside + distance), minutes outside."""
+
+    works: np.ndarray
+    cost: np.ndarray
+    outside: np.ndarray
+
+
+@functools.lru_cache(maxsize=64)
+def _cursors(first: datetime, horizon: datetime) -> tuple[datetime, ...]:
+    count = -(-(horizon - first) // GRID)  # every half hour from ``first``, before ``horizon``
+    return tuple(first + i * GRID for i in range(count))
+
+
+@functools.lru_cache(maxsize=512)
+def _row(
+    person: Availability, first: datetime, horizon: datetime, length: timedelta, holidays: frozenset[date]
+) -> _Row:
+    """A person's part of every start, computed once per zone and hours (a round has a few dozen of them)."""
+    p = _Person(person, first, horizon, holidays)
+    cursors = _cursors(first, horizon)
+    fits = [p.fit(cursor, length) for cursor in cursors]
+    return _Row(
+        works=np.array([p.working_day(cursor) for cursor in cursors], dtype=bool),
+        cost=np.array([a + b for a, b in fits], dtype=np.int64),
+        outside=np.array([a for a, _ in fits], dtype=np.int64),
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # about 40 kB each: at most ~40 MB, and a round clears them when done
+def _grid(
+    people: tuple[Availability, ...], first: datetime, horizon: datetime, length: timedelta, holidays: frozenset[date]
+) -> tuple[tuple[int, datetime, int], ...]:
+    """Every half hour on a day everyone works: (cost, start, minutes outside working hours), busy times aside.
+
+    It depends only on the people's zones and hours, not on who they are, so groups share it (``people``
+    comes sorted: cost and minutes are sums of whole minutes, the same in any order).
+    """
+    cursors = _cursors(first, horizon)
+    works = np.ones(len(cursors), dtype=bool)
+    cost = np.zeros(len(cursors), dtype=np.int64)
+    outside = np.zeros(len(cursors), dtype=np.int64)
+    for person in people:
+        row = _row(person, first, horizon, length, holidays)
+        works &= row.works
+        cost += row.cost
+        outside += row.outside
+    keep = np.flatnonzero(works)
+    starts = [cursors[i] for i in keep.tolist()]
+    return tuple(zip(cost[keep].tolist(), starts, outside[keep].tolist(), strict=True))
+
+
+def forget_plans() -> None:
+    """Drop cached rows, grids and plans: they serve one search start (a round's "now") and no later one."""
+    for cached in (_cursors, _row, _grid, _free_plan):
+        cached.cache_clear()
 
 
 def _spread(pool: list[tuple[int, datetime]], count: int) -> list[tuple[int, datetime]]:
@@ -125,21 +174,54 @@ def find_slots(
     length = timedelta(minutes=length_minutes)
     first = _first_start(after)
     horizon = first + timedelta(days=working_days + 5)  # weekends on the way
-    persons = [_Person(p, first, horizon, holidays) for p in people]
-    candidates = _candidates(persons, first, horizon, length, busy)
-    if not candidates:
+    # cost and minutes are sums of whole minutes, the same in any order: sorted, groups share cached grids
+    ordered = tuple(sorted(people, key=lambda p: (p.timezone, p.work_start, p.work_end)))
+    if not busy:  # most groups of a round: the whole plan depends on zones and hours alone
+        return _free_plan(ordered, first, horizon, length, holidays, count)
+    return _plan(_free(_grid(ordered, first, horizon, length, holidays), length, busy), count)
+
+
+def _free(
+    grid: tuple[tuple[int, datetime, int], ...], length: timedelta, busy: tuple[Interval, ...]
+) -> list[tuple[int, datetime, int]]:
+    """The grid's starts that overlap no busy interval: a start overlaps [b, e) when b - length < start < e,
+    a run of the (ordered) grid found by bisection, not by testing every start against every interval."""
+    blocked = bytearray(len(grid))
+    for b_start, b_end in busy:
+        lo = bisect.bisect_right(grid, b_start - length, key=_start)
+        hi = bisect.bisect_left(grid, b_end, key=_start)
+        if hi > lo:
+            blocked[lo:hi] = b"\x01" * (hi - lo)
+    return [entry for entry, taken in zip(grid, blocked, strict=True) if not taken]
+
+
+_start = operator.itemgetter(1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _free_plan(
+    people: tuple[Availability, ...],
+    first: datetime,
+    horizon: datetime,
+    length: timedelta,
+    holidays: frozenset[date],
+    count: int,
+) -> SlotPlan:
+    return _plan(list(_grid(people, first, horizon, length, holidays)), count)
+
+
+def _plan(scored: list[tuple[int, datetime, int]], count: int) -> SlotPlan:
+    """The offer from the free starts (cost, start, minutes outside): the cheapest, spread over days."""
+    if not scored:
         return SlotPlan(starts=(), shared=False)
+    outside = {start: minutes for _, start, minutes in scored}
+    candidates = [(cost, start) for cost, start, _ in scored]
     shared = [c for c in candidates if c[0] == 0]
     pool = shared if shared else sorted(candidates, key=lambda c: (c[0], c[1]))
     chosen = _spread(pool, count)
     chosen.sort(key=lambda c: c[1])
-    minutes = tuple(sum(p.fit(s, length)[0] for p in persons) for _, s in chosen)
+    minutes = tuple(outside[s] for _, s in chosen)
     return SlotPlan(starts=tuple(s for _, s in chosen), shared=bool(shared), minutes_outside=minutes)
-
-
-def _taken(start: datetime, length: timedelta, busy: tuple[Interval, ...]) -> bool:
-    end = start + length
-    return any(start < b_end and b_start < end for b_start, b_end in busy)
 
 
 def shared_hours(people: list[Availability], on: date) -> float:

@@ -55,7 +55,8 @@ def _one_full_stop(parts: tuple[Inline, ...]) -> tuple[Inline, ...]:
             ends_with_stop = (before.name if isinstance(before, Mention) else before or "").endswith(".")
             if ends_with_stop and part.startswith(".") and not part.startswith(".."):
                 part = part[1:]
-            part = _INITIAL_THEN_STOP.sub(r"\1.", part)
+            if ".." in part:  # the only text the pattern can change (most parts have none)
+                part = _INITIAL_THEN_STOP.sub(r"\1.", part)
         out.append(part)
     return tuple(out)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,6 +61,18 @@ def local_dt(day: date, at: time, zone_name: str) -> datetime:
 
 def show(instant: datetime, zone_name: str, *, with_zone: bool = True) -> str:
     """'Tue 24 Nov, 10:00 (Europe/Berlin)': how a person reads a time."""
+    if instant.tzinfo is None:  # read as the machine's local time, as astimezone does: nothing to cache
+        return _show(instant, zone_name, with_zone)
+    return _show_instant(instant.astimezone(UTC), zone_name, with_zone)
+
+
+@lru_cache(maxsize=8192)  # a round shows the same few dozen starts in the same few dozen zones thousands of times
+def _show_instant(instant: datetime, zone_name: str, with_zone: bool) -> str:
+    """Keyed by the UTC instant: equal local times in a DST fold are different instants, cached apart."""
+    return _show(instant, zone_name, with_zone)
+
+
+def _show(instant: datetime, zone_name: str, with_zone: bool) -> str:
     local = instant.astimezone(zone(zone_name))
     text = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
     return f"{text} ({zone_name})" if with_zone else text

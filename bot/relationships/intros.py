@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.booking.offers import offer, offer_blocks
+from bot.booking.offers import offer_blocks, offer_round
 from bot.delivery.outbox import Outgoing, enqueue, to_group, to_user
 from bot.engagement.custom_content import custom_prompts
 from bot.engagement.prompts import prompt_blocks
@@ -85,6 +85,7 @@ def intro_for_group(
     booking: list,
     *,
     extra: list[str] | tuple[str, ...] = (),
+    prompts: list | None = None,
 ) -> Message:
     users = [u for _, u in members]
     who = _who_line(program, members)
@@ -95,7 +96,7 @@ def intro_for_group(
     if reasons:
         blocks.append(Section(text=Text.of("**Why you:**\n" + "\n".join(f"• {r}" for r in reasons))))
     blocks.extend(voice_blocks(users))
-    blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
+    blocks.extend(prompts if prompts is not None else prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
     # read by everyone named in it (the group's own conversation): address them, don't describe them
     return Message(summary=f"{_names(users)}: you're matched in {program.name}", blocks=tuple(blocks))
@@ -110,6 +111,7 @@ def intro_for_person(
     booking: list,
     *,
     extra: list[str] | tuple[str, ...] = (),
+    prompts: list | None = None,
 ) -> Message:
     """For platforms where the bot can't open group chats: a 1:1 card with a button that opens one."""
     others = [(r, u) for r, u in members if u.id != viewer.id]
@@ -134,7 +136,7 @@ def intro_for_person(
             )
         )
     )
-    blocks.extend(prompt_blocks(program, 1, heading=False, extra=extra))
+    blocks.extend(prompts if prompts is not None else prompt_blocks(program, 1, heading=False, extra=extra))
     blocks.extend(booking)
     return Message(summary=f"You're matched with {_names([u for _, u in others])}", blocks=tuple(blocks))
 
@@ -146,12 +148,15 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
     assert workspace is not None
     groups_supported = core.port(workspace.platform).capabilities.group_conversations
     extra = (await custom_prompts(session, program)).get(1, [])  # the program team's own week-1 questions
+    prompts = prompt_blocks(program, 1, heading=False, extra=extra)  # the same in every intro: built once
     items: list[Outgoing] = []
+    groups = []
     for match, members in await match_groups(session, rnd.id):
         ordered = sorted(members, key=lambda mu: (mu[0].role != Role.MENTOR.value, mu[1].id or 0))
-        people = [(mm.role, u) for mm, u in ordered]
+        groups.append((match, [(mm.role, u) for mm, u in ordered]))
+    offers = await offer_round(session, program, rnd.id or 0, [(m, [u for _, u in p]) for m, p in groups], now)
+    for (match, people), (meeting, plan) in zip(groups, offers, strict=True):
         users = [u for _, u in people]
-        meeting, plan = await offer(session, program, match, users, now)
         tight = short_overlap_blocks(program, users, plan.shared)
         base = f"program:{program.id}:round:{rnd.number}:match:{match.id}:intro"
         if groups_supported:
@@ -162,6 +167,7 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                 match.reasons,
                 [*tight, *offer_blocks(meeting, plan, users), *agreement_blocks(program, match)],
                 extra=extra,
+                prompts=prompts,
             )
             target = to_group([u.platform_user_id for u in users])
             items.append(
@@ -185,6 +191,7 @@ async def enqueue_round_messages(core: Runtime, session: AsyncSession, program: 
                     match.reasons,
                     [*tight, *offer_blocks(meeting, plan, users, viewer=user), *agreement_blocks(program, match)],
                     extra=extra,
+                    prompts=prompts,
                 )
                 items.append(
                     Outgoing(

@@ -13,10 +13,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import matching
+from bot.kernel.gcpause import collector_paused
 from bot.kernel.runtime import Runtime
 from bot.programs.matches import end_match
 from bot.programs.membership import is_available
 from bot.relationships.intros import enqueue_round_messages
+from storage.bulk import insert_returning_ids, insert_rows
 from storage.enums import EndReason, MatchStatus, MeetingState, MembershipStatus, ProgramKind, Role, RoundStatus
 from storage.tables import Avoidance, Match, MatchMember, Meeting, Membership, Program, Round, User, Waitlist
 
@@ -163,8 +165,8 @@ def _participant(m: Membership, u: User, pool: Pool, avoid: dict[int, list[str]]
 async def _history(session: AsyncSession, program: Program) -> list[dict[str, Any]]:
     """Past groups with their round number, so the engine can avoid repeating them."""
     past = (
-        await session.exec(
-            select(Match, Round.number)
+        await session.exec(  # ids only: a long-running program has every week's groups here
+            select(Match.id, Round.number)
             .join(Round, col(Round.id) == Match.round_id)
             .where(Match.program_id == program.id)
         )
@@ -180,8 +182,8 @@ async def _history(session: AsyncSession, program: Program) -> list[dict[str, An
     ).all():
         members_by_match.setdefault(match_id, []).append(user_id)
     return [
-        {"members": [str(x) for x in members_by_match.get(match.id or 0, [])], "round": past_number}
-        for match, past_number in past
+        {"members": [str(x) for x in members_by_match.get(match_id or 0, [])], "round": past_number}
+        for match_id, past_number in past
     ]
 
 
@@ -223,28 +225,45 @@ async def _store_groups(
 ) -> None:
     """The engine's groups as matches with their members, and everyone still waiting on the waitlist."""
     roles = {str(u.id): m.role for m, u in pool.members}
-    for group in result["groups"]:
-        match = Match(
-            round_id=round_id,
-            program_id=program_id,
-            score=float(group.get("score", 0.0)),
-            reasons=list(group.get("reasons", [])),
-            status=MatchStatus.INTRODUCED.value,
-            created_at=now,
-        )
-        session.add(match)
-        await session.flush()
-        for member in group["members"]:
-            session.add(MatchMember(match_id=match.id or 0, user_id=int(member), role=roles.get(member, "peer")))
-    for item in result["unmatched"]:
-        if int(item["id"]) in pool.continuing:
-            continue  # a mentor who still has a mentee isn't waiting for anyone
-        session.add(Waitlist(round_id=round_id, user_id=int(item["id"]), reason=item["reason"]))
+    await session.flush()  # what the round changed so far goes first, as it always did
+    match_ids = await insert_returning_ids(
+        session,
+        Match,
+        [
+            {
+                "round_id": round_id,
+                "program_id": program_id,
+                "score": float(group.get("score", 0.0)),
+                "reasons": list(group.get("reasons", [])),
+                "status": MatchStatus.INTRODUCED.value,
+                "meetings_count": 0,
+                "created_at": now,
+            }
+            for group in result["groups"]
+        ],
+    )
+    members = [
+        {"match_id": match_id, "user_id": int(member), "role": roles.get(member, "peer")}
+        for match_id, group in zip(match_ids, result["groups"], strict=True)
+        for member in group["members"]
+    ]
+    await insert_rows(session, MatchMember, members)
+    waiting = [
+        {"round_id": round_id, "user_id": int(item["id"]), "reason": item["reason"]}
+        for item in result["unmatched"]
+        if int(item["id"]) not in pool.continuing  # a mentor who still has a mentee isn't waiting for anyone
+    ]
+    await insert_rows(session, Waitlist, waiting)
 
 
 async def run_round(core: Runtime, program_id: int, number: int | None = None) -> Round:
     """Match a round once: a round that already exists is returned as it is (steps may be re-run)."""
     now = core.clock.now()
+    with collector_paused():  # a big round builds objects by the hundred thousand (bot/kernel/gcpause.py)
+        return await _run_round(core, program_id, number, now)
+
+
+async def _run_round(core: Runtime, program_id: int, number: int | None, now: datetime) -> Round:
     async with core.db.transaction() as session:
         program = await session.get(Program, program_id)
         if program is None:
@@ -271,7 +290,8 @@ async def run_round(core: Runtime, program_id: int, number: int | None = None) -
             await _end_previous(session, program, rnd, now)
         await _store_groups(session, program_id, rnd.id or 0, result, pool, now)
         for m, _ in pool.members:
-            m.wants_rematch = False
+            if m.wants_rematch:  # only the few who asked: setting the rest would change nothing, slowly
+                m.wants_rematch = False
         await session.flush()
         await enqueue_round_messages(core, session, program, rnd)
         log.info(
