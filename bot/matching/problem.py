@@ -7,9 +7,10 @@ with :func:`problem_from_json`. Validation lives here so every caller gets the s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, islice, repeat
 from typing import Any, Literal
 
 from bot.kernel.timeutil import BadTime
@@ -225,18 +226,24 @@ def _history(raw: Any, ids: dict[str, str]) -> tuple[PastGroup, ...]:
         return ()
     if not isinstance(raw, list):
         raise ProblemError(None, "history", "must be a list")
-    if {type(item) for item in raw} - {dict}:
+    if not raw:
+        return ()
+    if set(map(type, raw)) - {dict}:
         _first_bad_group(raw)
-    members = [item.get("members") for item in raw]
-    rounds = [item.get("round") for item in raw]
-    if (
-        {type(m) for m in members} - {list}
-        or {type(m) for m in chain.from_iterable(members)} - {str}
-        or {type(r) for r in rounds} - {int}
-        or (rounds and not (0 <= min(rounds) and max(rounds) <= 10**9))
-    ):
+    members = list(map(dict.get, raw, repeat("members")))
+    rounds = list(map(dict.get, raw, repeat("round")))
+    if set(map(type, members)) - {list}:
         _first_bad_group(raw)
-    return tuple(map(PastGroup, (tuple(map(ids.get, m, m)) for m in members), rounds))
+    flat = list(chain.from_iterable(members))
+    if set(map(type, flat)) - {str} or set(map(type, rounds)) - {int} or not 0 <= min(rounds) <= max(rounds) <= 10**9:
+        _first_bad_group(raw)
+    same = map(ids.get, flat, flat)
+    sizes = set(map(len, members))
+    if len(sizes) == 1 and (size := sizes.pop()) > 0:  # the usual case: one group size, tupled in C
+        groups: Iterable[tuple[str, ...]] = zip(*[same] * size, strict=True)
+    else:
+        groups = (tuple(islice(same, len(m))) for m in members)
+    return tuple(map(PastGroup, groups, rounds))
 
 
 def _first_bad_group(raw: list) -> None:

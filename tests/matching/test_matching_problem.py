@@ -97,3 +97,16 @@ def test_history_members_reuse_the_participants_strings():
     ids = {p.id: p.id for p in problem.participants}
     assert all(m is ids[m] for g in problem.history for m in g.members)
     assert problem.history[0].round == 4
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        [["U1", "U2"], ["U2", "U1"]],  # one size: tupled in bulk
+        [["U1", "U2"], ["U1", "U2", "Gone"], [], ["U2"]],  # mixed sizes, an unknown id, an empty group
+    ],
+)
+def test_history_groups_keep_their_members_and_rounds(groups):
+    history = [{"members": g, "round": r} for r, g in enumerate(groups, start=1)]
+    problem = problem_from_json(doc(history=history))
+    assert [(list(g.members), g.round) for g in problem.history] == [(g, r) for r, g in enumerate(groups, start=1)]
