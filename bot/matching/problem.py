@@ -112,11 +112,14 @@ def _str_list(value: Any, pid: str, name: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise ProblemError(pid, name, "must be a list of strings")
-    try:  # one C-level pass: `str.strip` refuses anything that is not a string
-        out = tuple(map(str.strip, value))
-    except TypeError:
-        raise ProblemError(pid, name, "must be a list of strings") from None
-    return tuple(filter(None, out)) if "" in out else out
+    out = []
+    for v in value:
+        if not isinstance(v, str):
+            raise ProblemError(pid, name, "must be a list of strings")
+        v = v.strip()
+        if v:
+            out.append(v)
+    return tuple(out)
 
 
 def _int(value: Any, pid: str | None, name: str, low: int, high: int) -> int:
