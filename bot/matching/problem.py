@@ -7,7 +7,7 @@ with :func:`problem_from_json`. Validation lives here so every caller gets the s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import chain, islice, repeat
@@ -233,14 +233,14 @@ def _history(raw: Any, ids: dict[str, str]) -> tuple[PastGroup, ...]:
         return ()
     if set(map(type, raw)) - {dict}:
         _first_bad_group(raw)
-    members = list(map(dict.get, raw, repeat("members")))
-    rounds = list(map(dict.get, raw, repeat("round")))
+    members: list[Any] = list(map(dict.get, raw, repeat("members")))
+    rounds: list[Any] = list(map(dict.get, raw, repeat("round")))
     if set(map(type, members)) - {list}:
         _first_bad_group(raw)
-    flat = list(chain.from_iterable(members))
+    flat: list[str] = list(chain.from_iterable(members))
     if set(map(type, flat)) - {str} or set(map(type, rounds)) - {int} or not 0 <= min(rounds) <= max(rounds) <= 10**9:
         _first_bad_group(raw)
-    same = map(ids.get, flat, flat)
+    same: Iterator[str] = map(ids.get, flat, flat)
     sizes = set(map(len, members))
     if len(sizes) == 1 and (size := sizes.pop()) > 0:  # the usual case: one group size, tupled in C
         groups: Iterable[tuple[str, ...]] = zip(*[same] * size, strict=True)
