@@ -1,6 +1,7 @@
 """Benchmark for the matching engine: prints time, peak memory and quality for several pool sizes.
 
 Run:  .venv/bin/python benchmarks/matching.py            (all sections)
+      .venv/bin/python benchmarks/matching.py --rows     (issue 18's goal rows only, as ROW lines)
       .venv/bin/python benchmarks/matching.py --quick    (smaller sizes)
       .venv/bin/python benchmarks/matching.py --sizes 1000,10000 --bound-max 10000
 
@@ -248,7 +249,7 @@ def problem_json(problem: MatchProblem) -> dict:
     }
 
 
-def cli_whole_process(n: int, goal_s: float = 5.0, goal_mb: float = 500.0) -> None:
+def cli_whole_process(n: int, goal_s: float = 5.0, goal_mb: float = 500.0) -> tuple[float, float]:
     """`tandem match` on an n-person peer file, timed from process start to exit, as a user runs it."""
     import json
     import subprocess
@@ -274,6 +275,7 @@ def cli_whole_process(n: int, goal_s: float = 5.0, goal_mb: float = 500.0) -> No
         f"{n:,} people: {wall:.2f} s wall ({wall / goal_s:.2f} of the goal), cpu {cpu:.2f} s, "
         f"peak {peak:.0f} MB ({peak / goal_mb:.2f} of the goal), {groups} groups; goal {verdict}"
     )
+    return wall, peak
 
 
 def repeats_check(n: int = 200, rounds: int = 12) -> None:
@@ -294,10 +296,41 @@ def repeats_check(n: int = 200, rounds: int = 12) -> None:
     )
 
 
+def row(key: str, measured: float, goal: float, unit: str, better: str) -> None:
+    """One goal row in the shared benchmark format (benchmarks/table.py collects these)."""
+    print(f"ROW\t{key}\t{measured:.4g}\t{goal:g}\t{unit}\t{better}", flush=True)
+
+
+def goal_rows(size: int = 10000, cli_size: int = 50000) -> None:
+    """Issue 18's matching rows in one run: quality against a reference solved in the same run, and
+    `tandem match` on 50,000 peers as a whole process."""
+    mentees, mentors = size, size * 2 // 5
+    print(f"\n## Goal rows: mentoring {mentees:,} x {mentors:,}, peers {size:,}, `tandem match` {cli_size:,}")
+    m = run_case("mentoring", mentees=mentees, mentors=mentors, cap=3, exact_too=True)
+    print(
+        f"mentoring: value {m['value']:.1f} vs exact {m['exact_value']:.1f} ({m['exact_solver']}); "
+        f"{m['time']:.2f} s, exact {m['exact_time']:.2f} s"
+    )
+    p = run_case("peer", n=size, bound=True)
+    print(f"peers: objective {p['objective']:.1f} vs all-pairs bound {p['bound']:.1f}; {p['time']:.2f} s")
+    wall, peak = cli_whole_process(cli_size)
+    suffix = "" if size == 10000 else f"_at_{size}"
+    row(f"quality_mentoring_10k{suffix}", m["value"] / m["exact_value"], 0.99, "ratio", "higher")
+    row(f"quality_peers_10k{suffix}", p["objective"] / p["bound"], 0.99, "ratio", "higher")
+    cli = "" if cli_size == 50000 else f"_at_{cli_size}"
+    row(f"match_50k_seconds{cli}", wall, 5, "s", "lower")
+    row(f"match_50k_mb{cli}", peak, 500, "MB", "lower")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", help="comma-separated peer pool sizes")
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument(
+        "--rows", action="store_true", help="only issue 18's goal rows (quality at 10k, `tandem match` at 50k)"
+    )
+    parser.add_argument("--rows-size", type=int, default=10000, help="pool size of the quality rows (--rows)")
+    parser.add_argument("--rows-cli", type=int, default=50000, help="peers in the `tandem match` row (--rows)")
     parser.add_argument("--bound-max", type=int, default=2000, help="largest pool for the all-pairs bound")
     parser.add_argument("--exact-max", type=int, default=10000, help="largest mentoring case with an exact reference")
     parser.add_argument(
@@ -312,6 +345,9 @@ def main() -> None:
     )
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else "?"
     print(f"matching benchmark, {mp.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load}")
+    if args.rows:
+        goal_rows(args.rows_size, args.rows_cli)
+        return
     if "peers" not in skip:
         peers(sizes, args.bound_max)
     if "exact" not in skip:

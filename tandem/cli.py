@@ -7,16 +7,16 @@ Exit codes: 0 done, 1 something went wrong while running (unreachable database, 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from tandem.match_cli import match as match_command
-from tandem.version import version
 
 app = typer.Typer(
     name="tandem",
@@ -33,6 +33,15 @@ program_app = typer.Typer(
 app.add_typer(program_app, name="program")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, imported on first use: `tandem match` and `--help` never need an event loop."""
+    import asyncio
+
+    return asyncio.run(main)
+
 
 RUNTIME = 1  # the command ran and something went wrong
 USAGE = 2  # the command line is wrong
@@ -50,6 +59,8 @@ def usage(message: str) -> None:
 
 def _show_version(value: bool) -> None:
     if value:
+        from tandem.version import version
+
         print(f"tandem {version()}")
         raise typer.Exit(0)
 
@@ -134,7 +145,7 @@ def _run_demo(participants: int, weeks: int, seed: int, db: str | None, quiet: b
     try:
         if status is not None:
             status.start()
-        result = asyncio.run(run_demo(options))
+        result = _run(run_demo(options))
     except DatabaseUnavailable as exc:
         fail(str(exc))
         return
@@ -173,7 +184,7 @@ def chat(
     from tandem.chat import ChatOptions, run_chat
 
     try:
-        asyncio.run(run_chat(ChatOptions(people=people, kind=kind, seed=seed, db_url=db), Console(highlight=False)))
+        _run(run_chat(ChatOptions(people=people, kind=kind, seed=seed, db_url=db), Console(highlight=False)))
     except DatabaseUnavailable as exc:
         fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C while the bot was busy: leave quietly
@@ -269,7 +280,7 @@ def _run_simulate(roster: Path, text: str, weeks: int, kind: str, out: Path, rep
 
     options = SimulateOptions(roster=roster, weeks=weeks, kind=kind, reply_rate=reply_rate, seed=seed)
     with err.status(f"Simulating {weeks} weeks of {roster.name}…") if err.is_terminal else contextlib.nullcontext():
-        run = asyncio.run(run_simulation(options, text))
+        run = _run(run_simulation(options, text))
     if run.problems:
         for problem in run.problems:
             err.print(f"tandem: {roster.name} {problem}", markup=False)
@@ -310,7 +321,7 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     _check_content()
     try:
-        asyncio.run(_serve(settings, migrate))
+        _run(_serve(settings, migrate))
     except DatabaseUnavailable as exc:
         fail(str(exc))
     except OSError as exc:
@@ -356,7 +367,7 @@ def db_upgrade() -> None:
             await db.dispose()
 
     try:
-        revision = asyncio.run(main())
+        revision = _run(main())
     except DatabaseUnavailable as exc:
         fail(str(exc))
         return
@@ -371,12 +382,14 @@ def doctor() -> None:
     settings = _settings()
     out = Console(highlight=False, soft_wrap=True)
     with err.status("Checking…") if err.is_terminal else contextlib.nullcontext():
-        findings = asyncio.run(run_checks(settings))
+        findings = _run(run_checks(settings))
     for finding in findings:
         out.print(finding.line(), markup=False)
     problems = [f for f in findings if f.status == "problem"]
     if problems:
         fail(f"{len(problems)} problem(s) found")
+    from tandem.version import version
+
     out.print(f"All good: Tandem {version()} is ready to serve.")
 
 
@@ -446,7 +459,7 @@ def db_rotate_secrets() -> None:
             await db.dispose()
 
     try:
-        changed = asyncio.run(main())
+        changed = _run(main())
     except (DatabaseUnavailable, SealError) as exc:
         fail(str(exc))
         return
@@ -481,7 +494,7 @@ def export_cmd(
     if out.exists() and not out.is_dir():
         usage(f"--out: {out} exists and is not a folder")
     try:
-        written = asyncio.run(run_export(_database_url(db), program, out))
+        written = _run(run_export(_database_url(db), program, out))
     except AdminCliError as exc:
         fail(str(exc), exc.exit_code)
         return
@@ -506,7 +519,7 @@ def import_cmd(
     try:
         # with a platform token configured, e-mails resolve through the platform's directory too
         with err.status(f"Importing {file.name}…") if err.is_terminal else contextlib.nullcontext():
-            result = asyncio.run(run_import(url, program, file, _settings(), overwrite=overwrite))
+            result = _run(run_import(url, program, file, _settings(), overwrite=overwrite))
     except AdminCliError as exc:
         fail(str(exc), exc.exit_code)
         return
@@ -551,7 +564,7 @@ def program_create(
     values = {key: value for key, value in given.items() if value is not None}
     default_tz = _settings().default_timezone
     try:
-        program = asyncio.run(run_program_create(_database_url(db), platform, workspace, values, default_tz))
+        program = _run(run_program_create(_database_url(db), platform, workspace, values, default_tz))
     except AdminCliError as exc:
         fail(str(exc), exc.exit_code)
         return

@@ -270,9 +270,7 @@ def solve_with(problem: MatchProblem, strategy: str = "auto") -> MatchResult:
         repeats += sum(1 for s in pair_scores if is_repeat(s))
         score = sum(pair_scores)
         objective += score
-        why = txt.group_reasons(
-            [active[m] for m in members], [feats.hours[m] for m in members], problem.weights, mentoring
-        )
+        why = txt.group_reasons(feats, members, problem.weights, mentoring)
         why = _repeat_notes(members, active, feats, problem, len(members) > 2) + why
         out_groups.append(MatchGroup(tuple(active[m].id for m in members), score, why))
     if not mentoring:

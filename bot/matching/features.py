@@ -91,12 +91,34 @@ class Features:
         return pair_key(i, j, len(self.people))
 
 
+def _member_indices(members: list[str], index: dict[str, int]) -> np.ndarray:
+    """Each member's index, -1 for people not in this round.
+
+    Parsed input reuses the participants' own id strings in the history, so most members are found by
+    address (a sorted search in NumPy, no string touched); only the rest take a dict lookup. Hundreds
+    of thousands of dict lookups on scattered strings cost more than the whole search."""
+    flat = np.full(len(members), -1, dtype=np.int64)
+    if not index or not members:
+        return flat
+    address = np.fromiter(map(id, index), dtype=np.uint64, count=len(index))
+    order = np.argsort(address)
+    known, position = address[order], np.fromiter(index.values(), dtype=np.int64, count=len(index))[order]
+    wanted = np.fromiter(map(id, members), dtype=np.uint64, count=len(members))
+    at = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+    found = known[at] == wanted
+    flat[found] = position[at[found]]
+    rest = np.flatnonzero(~found)
+    if len(rest):  # the same id held in another string object, or someone not in this round
+        flat[rest] = np.fromiter(
+            map(index.get, [members[i] for i in rest], repeat(-1)), dtype=np.int64, count=len(rest)
+        )
+    return flat
+
+
 def _last_meetings(history: tuple[PastGroup, ...], index: dict[str, int], n: int):
     """Sorted pair keys of everyone who met before, with the last round they met in."""
     sizes = np.fromiter((len(g.members) for g in history), dtype=np.int64, count=len(history))
-    # A dict lookup per member (-1 for people not in this round): far cheaper than sorting strings.
-    members = chain.from_iterable(g.members for g in history)
-    flat = np.fromiter(map(index.get, members, repeat(-1)), dtype=np.int64, count=int(sizes.sum()))
+    flat = _member_indices(list(chain.from_iterable(g.members for g in history)), index)
     rounds = np.repeat(np.fromiter((g.round for g in history), dtype=np.int64, count=len(history)), sizes)
     group = np.repeat(np.arange(len(history)), sizes)
     known = flat >= 0

@@ -6,9 +6,9 @@ intro leads with what actually drove the match. At most three are kept.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from itertools import combinations
 
+from .features import Features
 from .overlap import shared_hours
 from .problem import Participant, Weights
 
@@ -21,26 +21,30 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-@lru_cache(maxsize=65536)
-def _folded(items: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(x.casefold() for x in items)
+def _spelled(words: tuple[str, ...], ids: dict[str, int], keys: int) -> list[str]:
+    """The words (first spelling, in order, once each) whose case-folded token is set in `keys`."""
+    return [w for w in dict.fromkeys(words) if keys >> ids[w.casefold()] & 1]
 
 
-def _common(lists: list[tuple[str, ...]]) -> list[str]:
-    """Items every list shares (case-insensitive), spelled as in the first list."""
-    keys = _folded(lists[0])
-    for lst in lists[1:]:
-        keys = keys & _folded(lst)
-        if not keys:
-            return []
-    return [x for x in dict.fromkeys(lists[0]) if x.casefold() in keys]
-
-
-def _helps(giver: Participant, takers: list[Participant]) -> list[str]:
-    if not giver.skills_offered:
+def _common(feats: Features, members: list[int]) -> list[str]:
+    """Interests every member shares (case-insensitive), spelled as by the first member."""
+    keys = -1
+    for m in members:
+        keys &= feats.interests[m]
+    if not keys:
         return []
-    wanted = frozenset().union(*(_folded(t.skills_wanted) for t in takers))
-    return [s for s in dict.fromkeys(giver.skills_offered) if s.casefold() in wanted]
+    return _spelled(feats.people[members[0]].interests, feats.interest_vocab.ids, keys)
+
+
+def _helps(feats: Features, giver: int, takers: list[int]) -> list[str]:
+    """Skills the giver offers that any of the takers wants."""
+    wanted = 0
+    for t in takers:
+        wanted |= feats.wanted[t]
+    keys = feats.offered[giver] & wanted
+    if not keys:
+        return []
+    return _spelled(feats.people[giver].skills_offered, feats.skill_vocab.ids, keys)
 
 
 def _hours_text(h: float) -> str:
@@ -51,30 +55,30 @@ def _hours_text(h: float) -> str:
 Scored = tuple[float, str]
 
 
-def _interest_reason(members: list[Participant], weights: Weights, everyone: str) -> list[Scored]:
+def _interest_reason(feats: Features, members: list[int], weights: Weights, everyone: str) -> list[Scored]:
     """Interests all members share; in a bigger group without any, the first pair that shares some."""
-    shared = _common([m.interests for m in members])
+    shared = _common(feats, members)
     if shared:
         return [(weights.interest * len(shared), f"You {everyone} like {_join(shared[:2])}")]
     if len(members) <= 2:
         return []
     for a, b in combinations(members, 2):
-        pair_shared = _common([a.interests, b.interests])
+        pair_shared = _common(feats, [a, b])
         if pair_shared:
-            text = f"{a.display_name} and {b.display_name} both like {_join(pair_shared[:2])}"
+            names = feats.people[a].display_name, feats.people[b].display_name
+            text = f"{names[0]} and {names[1]} both like {_join(pair_shared[:2])}"
             return [(weights.interest * len(pair_shared), text)]
     return []
 
 
-def _skill_reasons(members: list[Participant], weights: Weights, mentoring: bool) -> list[Scored]:
+def _skill_reasons(feats: Features, members: list[int], weights: Weights, mentoring: bool) -> list[Scored]:
     """Who can teach the others what they want to learn; in mentoring only the mentor teaches."""
     found: list[Scored] = []
     givers = members[:1] if mentoring else members
     for giver in givers:
-        others = [m for m in members if m is not giver]
-        skills = _helps(giver, others)
+        skills = _helps(feats, giver, [m for m in members if m != giver])
         if skills:
-            text = f"{giver.display_name} can help with {_join(skills[:2])}"
+            text = f"{feats.people[giver].display_name} can help with {_join(skills[:2])}"
             found.append((weights.skill * len(skills), text))
     return found
 
@@ -99,14 +103,16 @@ def _department_reason(members: list[Participant], weights: Weights, everyone: s
     return []
 
 
-def group_reasons(members: list[Participant], masks: list[int], weights: Weights, mentoring: bool) -> tuple[str, ...]:
-    """Why these people were put together, best first. In mentoring, members[0] is the mentor."""
+def group_reasons(feats: Features, members: list[int], weights: Weights, mentoring: bool) -> tuple[str, ...]:
+    """Why these people (indices into `feats`) were put together, best first. In mentoring, members[0]
+    is the mentor. Shared interests and skills come from the round's bitsets, so a pair without any
+    costs a few integer ANDs."""
     everyone = "both" if len(members) == 2 else "all"
     found = (
-        _interest_reason(members, weights, everyone)
-        + _skill_reasons(members, weights, mentoring)
-        + _hours_reason(masks, weights)
-        + _department_reason(members, weights, everyone)
+        _interest_reason(feats, members, weights, everyone)
+        + _skill_reasons(feats, members, weights, mentoring)
+        + _hours_reason([feats.hours[m] for m in members], weights)
+        + _department_reason([feats.people[m] for m in members], weights, everyone)
     )
     found.sort(key=lambda item: -item[0])
     reasons = [text for _, text in found[:MAX_REASONS]]

@@ -97,7 +97,9 @@ def mutual_best(
         live = free[rows] & free[cols]
         if not live.any():
             break
-        r, c = rows[live], cols[live]
+        # People only ever leave `free`, so dropped edges never come back: keep the live ones (in
+        # order) and each later round scans fewer.
+        rows, cols = r, c = rows[live], cols[live]
         first = np.r_[True, r[1:] != r[:-1]]
         choice = np.full(n, -1, dtype=np.int64)
         choice[r[first]] = c[first]

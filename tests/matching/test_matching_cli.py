@@ -106,3 +106,14 @@ def test_module_entry_point_runs_in_a_subprocess(tmp_path):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert "U9" in proc.stderr and "timezone" in proc.stderr
+
+
+def test_output_has_one_group_per_line(tmp_path):
+    target = tmp_path / "result.json"
+    result = run(["--input", str(write(tmp_path, GOOD)), "--output", str(target)])
+    assert result.exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    groups = json.loads(text)["groups"]
+    group_lines = [line for line in text.splitlines() if line.startswith('    {"members"')]
+    assert len(group_lines) == len(groups) >= 1
+    assert [json.loads(line.rstrip(",")) for line in group_lines] == groups

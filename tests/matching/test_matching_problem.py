@@ -1,5 +1,7 @@
 """Input validation: every bad field is reported with the participant and field it concerns."""
 
+import json
+
 import pytest
 
 from bot.matching import ProblemError, Weights, problem_from_json
@@ -38,6 +40,8 @@ def test_parses_defaults_and_fields():
         ({"id": "U9", "working_hours": ["9", "17:00"]}, "U9", "working_hours"),
         ({"id": "U9", "capacity": -1}, "U9", "capacity"),
         ({"id": "U9", "interests": "chess"}, "U9", "interests"),
+        ({"id": "U9", "skills_offered": ["Go", 7]}, "U9", "skills_offered"),
+        ({"id": "U9", "avoid": [None]}, "U9", "avoid"),
         ({"id": "U9", "paused": "yes"}, "U9", "paused"),
         ({"id": "U1"}, "U1", "id"),
     ],
@@ -59,6 +63,12 @@ def test_bad_participant_names_person_and_field(person, pid, field):
         ({"participants": {}}, "participants"),
         ({"weights": {"charm": 1}}, "weights.charm"),
         ({"history": [{"members": ["U1"], "round": "x"}]}, "history[0].round"),
+        ({"history": [{"members": ["U1"], "round": 1}, {"members": ["U2"], "round": -1}]}, "history[1].round"),
+        ({"history": [{"members": ["U1"], "round": True}]}, "history[0].round"),
+        ({"history": [{"members": ["U1"], "round": 1}, {"members": ["U2", 3], "round": 1}]}, "history[1].members"),
+        ({"history": [{"members": "U1", "round": 1}]}, "history[0].members"),
+        ({"history": [{"members": ["U1"], "round": 1}, ["U2"]]}, "history[1]"),
+        ({"history": {"members": ["U1"]}}, "history"),
         ({"seed": "abc"}, "seed"),
     ],
 )
@@ -73,3 +83,30 @@ def test_mentoring_needs_mentor_or_mentee_roles():
     with pytest.raises(ProblemError) as err:
         problem_from_json(data)
     assert err.value.participant_id == "U1" and err.value.field == "role"
+
+
+def test_lists_are_stripped_and_blank_items_dropped():
+    data = doc()
+    data["participants"][0]["interests"] = [" Chess ", "", "  ", "Go"]
+    problem = problem_from_json(data)
+    assert problem.participants[0].interests == ("Chess", "Go")
+
+
+def test_history_members_reuse_the_participants_strings():
+    problem = problem_from_json(json.loads(json.dumps(doc())))
+    ids = {p.id: p.id for p in problem.participants}
+    assert all(m is ids[m] for g in problem.history for m in g.members)
+    assert problem.history[0].round == 4
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        [["U1", "U2"], ["U2", "U1"]],  # one size: tupled in bulk
+        [["U1", "U2"], ["U1", "U2", "Gone"], [], ["U2"]],  # mixed sizes, an unknown id, an empty group
+    ],
+)
+def test_history_groups_keep_their_members_and_rounds(groups):
+    history = [{"members": g, "round": r} for r, g in enumerate(groups, start=1)]
+    problem = problem_from_json(doc(history=history))
+    assert [(list(g.members), g.round) for g in problem.history] == [(g, r) for r, g in enumerate(groups, start=1)]
