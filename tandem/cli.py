@@ -227,6 +227,8 @@ def playground(
     if not is_loopback(host):
         typer.echo(f"WARNING: the playground listens on {host}: anyone who can reach it acts as anyone.", err=True)
     _check_content()
+    import asyncio
+
     from storage.database import DatabaseUnavailable
     from tandem.playground.server import PlaygroundOptions, serve_playground
 
