@@ -18,11 +18,11 @@ from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.kernel.messages import Actions, Context, Header, Mention, Message, Section, Text
 from bot.kernel.runtime import Runtime
-from bot.programs.matches import members_of
+from bot.programs.matches import members_by_match, members_of
 from bot.programs.membership import is_available
 from bot.relationships.goals import STATUS_ICONS, STATUS_LABELS, goals_by_match
 from storage.enums import GoalStatus, MatchStatus, ProgramKind, ProgramStatus
-from storage.tables import Delivery, Goal, Match, Membership, Program, User, Workspace
+from storage.tables import Delivery, Goal, Match, MatchMember, Membership, Program, User, Workspace
 
 HALFWAY = "halfway"
 END = "end"
@@ -181,9 +181,11 @@ async def send_halfway_reviews(core: Runtime) -> int:
             ).all()
         )
         goals = await goals_by_match(session, ids)
+        members_of_match = await members_by_match(session, [i for i in ids if i is not None])
+        memberships = await _memberships(session, candidates, members_of_match)
         for match, program, workspace in candidates:
-            members = [u for _, u in await members_of(session, match.id)]
-            away = await _away(session, program, members, now)
+            members = [u for _, u in members_of_match.get(match.id or 0, [])]
+            away = _away(memberships, program, members, now)
             items = [
                 item
                 for item in review_outgoing(program, match, goals.get(match.id or 0, []), members, HALFWAY)
@@ -193,16 +195,27 @@ async def send_halfway_reviews(core: Runtime) -> int:
     return total
 
 
-async def _away(session: AsyncSession, program: Program, members: list[User], now: datetime) -> set[str]:
+async def _memberships(
+    session: AsyncSession,
+    candidates: list[tuple[Match, Program, Workspace]],
+    members: dict[int, list[tuple[MatchMember, User]]],
+) -> dict[tuple[int, int], Membership]:
+    """The memberships of every candidate's members in its program, by (program id, user id): one query."""
+    program_ids = sorted({p.id or 0 for _, p, _ in candidates})
+    user_ids = sorted({u.id or 0 for rows in members.values() for _, u in rows})
+    if not user_ids:
+        return {}
+    rows = await session.exec(
+        select(Membership).where(col(Membership.program_id).in_(program_ids), col(Membership.user_id).in_(user_ids))
+    )
+    return {(m.program_id, m.user_id): m for m in rows.all()}
+
+
+def _away(
+    memberships: dict[tuple[int, int], Membership], program: Program, members: list[User], now: datetime
+) -> set[str]:
     """Platform ids of the members who are paused or no longer in the program."""
     found = {
-        m.user_id: m
-        for m in (
-            await session.exec(
-                select(Membership).where(
-                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in members])
-                )
-            )
-        ).all()
+        u.id: memberships[(program.id or 0, u.id or 0)] for u in members if (program.id or 0, u.id or 0) in memberships
     }
     return {u.platform_user_id for u in members if u.id not in found or not is_available(found[u.id or 0], now)}
