@@ -7,6 +7,7 @@ first part of the wrap-up, which calls :func:`goal_review_message` with ``stage=
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -97,13 +98,23 @@ def goal_review_message(match: Match, goals: list[Goal], viewer: User, others: l
     return Message(summary=summary, blocks=tuple(blocks))
 
 
+def review_key(match: Match, stage: str, user: User) -> str:
+    return f"match:{match.id}:goal_review:{stage}:user:{user.id}"
+
+
 def review_outgoing(
-    program: Program, match: Match, goals: list[Goal], members: list[User], stage: str
+    program: Program,
+    match: Match,
+    goals: list[Goal],
+    members: list[User],
+    stage: str,
+    only: Callable[[User], bool] | None = None,
 ) -> list[Outgoing]:
-    """One review per member, each once (its key names the match, the stage and the member)."""
+    """One review per member (``only``: just the members it accepts), each once (its key names the match,
+    the stage and the member)."""
     return [
         Outgoing(
-            key=f"match:{match.id}:goal_review:{stage}:user:{u.id}",
+            key=review_key(match, stage, u),
             step=REVIEW_STEP,
             target=to_user(u.platform_user_id),
             message=goal_review_message(match, goals, u, [o for o in members if o.id != u.id], stage),
@@ -112,6 +123,7 @@ def review_outgoing(
             match_id=match.id,
         )
         for u in members
+        if only is None or only(u)
     ]
 
 
@@ -186,11 +198,12 @@ async def send_halfway_reviews(core: Runtime) -> int:
         for match, program, workspace in candidates:
             members = [u for _, u in members_of_match.get(match.id or 0, [])]
             away = _away(memberships, program, members, now)
-            items = [
-                item
-                for item in review_outgoing(program, match, goals.get(match.id or 0, []), members, HALFWAY)
-                if item.key not in done and item.target["user_id"] not in away
-            ]
+
+            def due(u: User, match: Match = match, away: set[str] = away) -> bool:
+                """Not sent yet and not away: the messages of the others are never drawn (every tick of the week)."""
+                return review_key(match, HALFWAY, u) not in done and u.platform_user_id not in away
+
+            items = review_outgoing(program, match, goals.get(match.id or 0, []), members, HALFWAY, only=due)
             total += await enqueue(session, workspace.id or 0, items, now)
     return total
 
