@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,7 +77,7 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
         connect_args["connect_timeout"] = 5
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        kwargs.update(pool_size=10, max_overflow=10)  # pinged when idle a while: see _ping_when_idle
     try:
         engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
     except ImportError as exc:  # psycopg is the `postgres` extra
@@ -84,8 +86,38 @@ def open_database(raw_url: str | URL, *, schema: str | None = None, echo: bool =
         ) from None
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_when_idle(engine)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     return Database(url=url, engine=engine, sessions=sessions)
+
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection may rest before it is checked again on its next use
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for a connection that rested in the pool for a while.
+
+    The stock ping costs a round trip on every checkout, one per transaction; a connection given back
+    a moment ago is as alive as it was then, so only one that sat idle (when the server may have restarted or
+    dropped it) is pinged. A dead one is replaced before use, as with the stock ping.
+    """
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _rested(_dbapi_connection, record) -> None:  # noqa: ANN001
+        record.info["tandem_idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.pop("tandem_idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return  # brand new, or back in the pool only a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool reconnects and tries again on a DisconnectionError
+            raise DisconnectionError(f"pooled connection is gone: {one_line(exc)}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

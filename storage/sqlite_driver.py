@@ -5,6 +5,7 @@ statement (open a cursor, execute, fetch, close). Each hand-off costs a queue pu
 event-loop round trip, which made them a large share of the time of a busy simulation. Here the cursor runs
 the whole statement (execute, fetch every row, read the cursor's metadata, close) as one call on the same
 thread, so the event loop is still never blocked and the results are exactly those of the stock cursor.
+A commit or rollback when no transaction is open (sqlite3 would do nothing) makes no hand-off either.
 
 It relies on ``aiosqlite.Connection._execute`` (run a function on the connection's thread), the same private
 seam SQLAlchemy's adapter itself uses; ``dbapi()`` falls back to the stock adapter if it ever disappears.
@@ -100,8 +101,27 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """Commits and rollbacks with nothing to end make no hand-off at all.
+
+    sqlite3 itself does nothing for them when the connection is in autocommit mode (``in_transaction`` is
+    SQLite's own flag), but the hop still cost a thread wake-up: every read-only session ends in a
+    rollback, and the pool rolls back again each connection it gets back, even right after a commit.
+    """
+
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    def _idle(self) -> bool:
+        raw = self._connection._connection  # the sqlite3 connection; None once closed
+        return raw is not None and not raw.in_transaction
+
+    def rollback(self) -> None:
+        if not self._idle():
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -243,6 +243,8 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
         Index("ix_delivery_due", "state", "next_attempt_at"),
+        Index("ix_delivery_message", "workspace_id", "platform_message_id"),  # a click in a digest
+        Index("ix_delivery_counted", "workspace_id", "counted_at"),  # pacing's ledger of the last days
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -49,6 +49,7 @@ class ConsolePort:
     _counter: int = 0
     _last: tuple[str, str] | None = None  # (kind, body) of the box just printed, while collapsing
     _also: list[str] = field(default_factory=list)  # who else got that same box
+    _where: dict[SentRef, int] = field(default_factory=dict)  # ref → its place in ``sent`` (a hint, checked)
 
     def _next_id(self) -> str:
         self._counter += 1
@@ -59,6 +60,7 @@ class ConsolePort:
             raise self.fail_next.pop(0)
         ref = SentRef(conversation_id=conversation, message_id=self._next_id())
         self.sent.append(Sent(ref=ref, audience=audience, channel=channel, message=message, at=self.clock.now()))
+        self._where.setdefault(ref, len(self.sent) - 1)
         self._print(audience, channel, message)
         return ref
 
@@ -137,12 +139,22 @@ class ConsolePort:
         return self._deliver(f"C-{channel_id}", (), channel_id, message)
 
     async def update_message(self, workspace_id: str, ref: SentRef, message: Message) -> None:
-        for item in self.sent:
-            if item.ref == ref:
-                item.message, item.updated = message, True
-                self._print(item.audience, item.channel, message, note=" (updated)")
-                return
-        raise SendError(f"no message {ref.message_id} to update", retryable=False)
+        item = self._find(ref)
+        if item is None:
+            raise SendError(f"no message {ref.message_id} to update", retryable=False)
+        item.message, item.updated = message, True
+        self._print(item.audience, item.channel, message, note=" (updated)")
+
+    def _find(self, ref: SentRef) -> Sent | None:
+        """The first message sent with this ref, without reading the whole list each time (a long simulation
+        updates thousands of messages); tests may add to ``sent`` themselves, so a stale hint means a fresh look."""
+        index = self._where.get(ref)
+        if index is None or index >= len(self.sent) or self.sent[index].ref != ref:
+            self._where = {}
+            for i, item in enumerate(self.sent):
+                self._where.setdefault(item.ref, i)
+            index = self._where.get(ref)
+        return None if index is None else self.sent[index]
 
     async def lookup_user_by_email(self, workspace_id: str, email: str) -> UserInfo | None:
         """The optional directory lookup (see bot/port.py), answered from the in-memory directory."""

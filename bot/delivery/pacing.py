@@ -150,6 +150,12 @@ async def _ledger(session: AsyncSession, core: Runtime, due: list[Delivery], now
             col(Delivery.workspace_id).in_(sorted({w for w, _ in people})),
             col(Delivery.counted_at) >= now - timedelta(days=8),
             col(Delivery.state).not_in([DeliveryState.FAILED.value, DeliveryState.CANCELLED.value]),
+            # only rows that can name someone in ``due`` (a workspace's whole week would be read and parsed
+            # on every pass otherwise); the loop below still checks each recipient
+            or_(
+                Delivery.target["kind"].as_string() == "group",
+                Delivery.target["user_id"].as_string().in_(sorted({u for _, u in people})),
+            ),
         )
     )
     for workspace_id, target, at in counted.all():

@@ -41,6 +41,23 @@ async def members_of(session: AsyncSession, match_id: int | None) -> list[tuple[
     return [(mm, u) for mm, u in rows]
 
 
+async def members_by_match(session: AsyncSession, match_ids: list[int]) -> dict[int, list[tuple[MatchMember, User]]]:
+    """``members_of`` for many matches in one query (a tick looks at every live match, not one per query)."""
+    members: dict[int, list[tuple[MatchMember, User]]] = {i: [] for i in match_ids}
+    if not match_ids:
+        return members
+    for mm, user in (
+        await session.exec(
+            select(MatchMember, User)
+            .join(User, col(User.id) == MatchMember.user_id)
+            .where(col(MatchMember.match_id).in_(match_ids))
+            .order_by(col(MatchMember.id))
+        )
+    ).all():
+        members.setdefault(mm.match_id, []).append((mm, user))
+    return members
+
+
 async def match_users(session: AsyncSession, match_id: int | None) -> list[User]:
     """The people in one match, by user id (the order booking messages list them in)."""
     return list(

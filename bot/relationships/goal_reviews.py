@@ -7,6 +7,7 @@ first part of the wrap-up, which calls :func:`goal_review_message` with ``stage=
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -18,11 +19,11 @@ from bot.chat.registry import ButtonKind
 from bot.delivery.outbox import Outgoing, enqueue, to_user
 from bot.kernel.messages import Actions, Context, Header, Mention, Message, Section, Text
 from bot.kernel.runtime import Runtime
-from bot.programs.matches import members_of
+from bot.programs.matches import members_by_match, members_of
 from bot.programs.membership import is_available
 from bot.relationships.goals import STATUS_ICONS, STATUS_LABELS, goals_by_match
 from storage.enums import GoalStatus, MatchStatus, ProgramKind, ProgramStatus
-from storage.tables import Delivery, Goal, Match, Membership, Program, User, Workspace
+from storage.tables import Delivery, Goal, Match, MatchMember, Membership, Program, User, Workspace
 
 HALFWAY = "halfway"
 END = "end"
@@ -97,13 +98,23 @@ def goal_review_message(match: Match, goals: list[Goal], viewer: User, others: l
     return Message(summary=summary, blocks=tuple(blocks))
 
 
+def review_key(match: Match, stage: str, user: User) -> str:
+    return f"match:{match.id}:goal_review:{stage}:user:{user.id}"
+
+
 def review_outgoing(
-    program: Program, match: Match, goals: list[Goal], members: list[User], stage: str
+    program: Program,
+    match: Match,
+    goals: list[Goal],
+    members: list[User],
+    stage: str,
+    only: Callable[[User], bool] | None = None,
 ) -> list[Outgoing]:
-    """One review per member, each once (its key names the match, the stage and the member)."""
+    """One review per member (``only``: just the members it accepts), each once (its key names the match,
+    the stage and the member)."""
     return [
         Outgoing(
-            key=f"match:{match.id}:goal_review:{stage}:user:{u.id}",
+            key=review_key(match, stage, u),
             step=REVIEW_STEP,
             target=to_user(u.platform_user_id),
             message=goal_review_message(match, goals, u, [o for o in members if o.id != u.id], stage),
@@ -112,6 +123,7 @@ def review_outgoing(
             match_id=match.id,
         )
         for u in members
+        if only is None or only(u)
     ]
 
 
@@ -181,28 +193,42 @@ async def send_halfway_reviews(core: Runtime) -> int:
             ).all()
         )
         goals = await goals_by_match(session, ids)
+        members_of_match = await members_by_match(session, [i for i in ids if i is not None])
+        memberships = await _memberships(session, candidates, members_of_match)
         for match, program, workspace in candidates:
-            members = [u for _, u in await members_of(session, match.id)]
-            away = await _away(session, program, members, now)
-            items = [
-                item
-                for item in review_outgoing(program, match, goals.get(match.id or 0, []), members, HALFWAY)
-                if item.key not in done and item.target["user_id"] not in away
-            ]
+            members = [u for _, u in members_of_match.get(match.id or 0, [])]
+            away = _away(memberships, program, members, now)
+
+            def due(u: User, match: Match = match, away: set[str] = away) -> bool:
+                """Not sent yet and not away: the messages of the others are never drawn (every tick of the week)."""
+                return review_key(match, HALFWAY, u) not in done and u.platform_user_id not in away
+
+            items = review_outgoing(program, match, goals.get(match.id or 0, []), members, HALFWAY, only=due)
             total += await enqueue(session, workspace.id or 0, items, now)
     return total
 
 
-async def _away(session: AsyncSession, program: Program, members: list[User], now: datetime) -> set[str]:
+async def _memberships(
+    session: AsyncSession,
+    candidates: list[tuple[Match, Program, Workspace]],
+    members: dict[int, list[tuple[MatchMember, User]]],
+) -> dict[tuple[int, int], Membership]:
+    """The memberships of every candidate's members in its program, by (program id, user id): one query."""
+    program_ids = sorted({p.id or 0 for _, p, _ in candidates})
+    user_ids = sorted({u.id or 0 for rows in members.values() for _, u in rows})
+    if not user_ids:
+        return {}
+    rows = await session.exec(
+        select(Membership).where(col(Membership.program_id).in_(program_ids), col(Membership.user_id).in_(user_ids))
+    )
+    return {(m.program_id, m.user_id): m for m in rows.all()}
+
+
+def _away(
+    memberships: dict[tuple[int, int], Membership], program: Program, members: list[User], now: datetime
+) -> set[str]:
     """Platform ids of the members who are paused or no longer in the program."""
     found = {
-        m.user_id: m
-        for m in (
-            await session.exec(
-                select(Membership).where(
-                    Membership.program_id == program.id, col(Membership.user_id).in_([u.id for u in members])
-                )
-            )
-        ).all()
+        u.id: memberships[(program.id or 0, u.id or 0)] for u in members if (program.id or 0, u.id or 0) in memberships
     }
     return {u.platform_user_id for u in members if u.id not in found or not is_available(found[u.id or 0], now)}

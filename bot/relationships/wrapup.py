@@ -235,14 +235,25 @@ async def wrap_up_relationships(core: Runtime) -> int:
                     .order_by(col(Match.id))
                 )
             ).all()
+            instances = await _instances(session, list(over))  # one query per tick, not one per match
             for match in over:
-                done += await _advance(core, session, program, match, now)
+                done += await _advance(core, session, program, match, instances.get(survey_key(match.id)), now)
     return done
 
 
-async def _advance(core: Runtime, session: AsyncSession, program: Program, match: Match, now: datetime) -> int:
+async def _instances(session: AsyncSession, matches: list[Match]) -> dict[str, SurveyInstance]:
+    """The wrap-up surveys of these matches that exist, by key."""
+    if not matches:
+        return {}
+    keys = [survey_key(m.id) for m in matches]
+    rows = await session.exec(select(SurveyInstance).where(col(SurveyInstance.key).in_(keys)))
+    return {i.key: i for i in rows.all()}
+
+
+async def _advance(
+    core: Runtime, session: AsyncSession, program: Program, match: Match, instance: SurveyInstance | None, now: datetime
+) -> int:
     assert match.created_at is not None
-    instance = (await session.exec(select(SurveyInstance).where(SurveyInstance.key == survey_key(match.id)))).first()
     if instance is None:
         if match.created_at + timedelta(weeks=program.track_weeks) < now - TOO_LATE:
             end_match(match, EndReason.TRACK_OVER, now)  # long over (the bot was down, or older than wrap-ups)
