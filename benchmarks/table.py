@@ -85,6 +85,7 @@ def benches(pg: str | None) -> list[Bench]:
             ("events_per_second", "event_backlog_max", "slack_posts_share", "slack_lost", "slack_duplicates"),
         ),
         Bench("delivery.py", (), ("cancel_resent",)),
+        Bench("simulate.py", (), ("simulate_200x12_seconds",)),
     ]
     if pg:
         out.insert(3, Bench("demo.py", ("--db", pg), ("demo_500x8_pg_seconds",)))

@@ -4,7 +4,7 @@ A click in a message is matched to the day's digest that carried it (bot/deliver
 platform's message id, and every pacing pass reads the deliveries counted in the last eight days
 (bot/delivery/pacing.py ``_ledger``); without these both read every delivery of the workspace.
 
-Revision ID: 0009_speed
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0009_speed'
+revision: str = '0009'
 down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
