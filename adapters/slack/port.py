@@ -319,9 +319,12 @@ class SlackPort:
             return await getattr(client, method.replace(".", "_"))(**kwargs)
         except Exception as exc:
             err = to_send_error(method, exc)
-            log.warning("slack: %s failed (%s)", method, err)
             if err.retry_after is not None:  # a 429: leave this method alone in this workspace for a while
+                # expected under load and retried after the pause: a line at info, not a warning per call
+                log.info("slack: %s rate limited; waiting %.1f s before the next", method, err.retry_after)
                 self.pacer.pause(workspace_id, method, err.retry_after, channel=pace_channel)
+            else:
+                log.warning("slack: %s failed (%s)", method, err)
             if any(code in str(err) for code in ("invalid_auth", "token_revoked", "account_inactive_token")):
                 self.clients.forget_token(workspace_id)  # look it up again: the app may have been reinstalled
             raise err from exc
