@@ -129,6 +129,12 @@ class _Interaction(_Shape):
     message: _Message | None = None
     team_id: Id | None = None
     enterprise_id: Id | None = None
+    # read by bolt's own listener matchers (shortcuts, message actions, drop-down suggestions) before any
+    # listener runs: a list here crashed the matcher with a 500
+    callback_id: Short | None = None
+    action_id: Short | None = None
+    block_id: Short | None = None
+    value: Text | None = None
 
 
 def problem(body: Any) -> str | None:

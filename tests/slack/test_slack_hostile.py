@@ -64,6 +64,12 @@ def _view(**changes: Any) -> dict[str, Any]:
     return payload
 
 
+def _shortcut(**changes: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(load("interactivity/shortcut_global.json"))
+    payload.update(changes)
+    return payload
+
+
 def _view_state_list() -> dict[str, Any]:
     payload = _view()
     payload["view"]["state"] = {"values": [1, 2]}
@@ -88,6 +94,8 @@ ODD_INTERACTIONS = {
     "state-values-list": _view_state_list(),
     "view-state-string": _view(view={"callback_id": "profile", "state": "x"}),
     "type-dict": _click(type={"a": 1}),
+    "shortcut-callback-list": _shortcut(callback_id=[]),  # bolt's matcher ran a regex on it: a 500
+    "suggestion-action-dict": _shortcut(type="block_suggestion", action_id={"x": 1}, value="py"),
 }
 
 
