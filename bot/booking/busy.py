@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,23 @@ from storage.tables import Match, MatchMember, Meeting, Program, User
 Interval = tuple[datetime, datetime]
 
 
+def _live_meetings(user_ids: Any):  # noqa: ANN202 - a list of ids or a subquery of them
+    """Each offered, proposed or booked meeting of a live match, once per member among ``user_ids``."""
+    return (
+        select(MatchMember.user_id, Meeting, Program.meeting_minutes)
+        .join(Match, col(Match.id) == Meeting.match_id)
+        .join(Program, col(Program.id) == Match.program_id)
+        .join(MatchMember, col(MatchMember.match_id) == Match.id)
+        .where(
+            col(MatchMember.user_id).in_(user_ids),
+            col(Match.status) != MatchStatus.ENDED.value,
+            col(Meeting.state).in_(
+                [MeetingState.OFFERED.value, MeetingState.PROPOSED.value, MeetingState.CONFIRMED.value]
+            ),
+        )
+    )
+
+
 async def busy_times(
     session: AsyncSession, users: Iterable[User], now: datetime, *, except_meeting: int | None = None
 ) -> tuple[Interval, ...]:
@@ -25,23 +43,9 @@ async def busy_times(
     user_ids = sorted({u.id for u in users if u.id is not None})
     if not user_ids:
         return ()
-    rows = (
-        await session.exec(
-            select(Meeting, Program.meeting_minutes)
-            .join(Match, col(Match.id) == Meeting.match_id)
-            .join(Program, col(Program.id) == Match.program_id)
-            .join(MatchMember, col(MatchMember.match_id) == Match.id)
-            .where(
-                col(MatchMember.user_id).in_(user_ids),
-                col(Match.status) != MatchStatus.ENDED.value,
-                col(Meeting.state).in_(
-                    [MeetingState.OFFERED.value, MeetingState.PROPOSED.value, MeetingState.CONFIRMED.value]
-                ),
-            )
-        )
-    ).all()
+    rows = (await session.exec(_live_meetings(user_ids))).all()
     busy: set[Interval] = set()
-    for meeting, minutes in rows:
+    for _user_id, meeting, minutes in rows:
         if meeting.id == except_meeting:
             continue
         busy.update(interval for interval in _intervals(meeting, minutes) if interval[1] > now)
@@ -79,21 +83,7 @@ async def round_busy(session: AsyncSession, round_id: int, now: datetime) -> Bus
     in_round = (
         select(MatchMember.user_id).join(Match, col(Match.id) == MatchMember.match_id).where(Match.round_id == round_id)
     )
-    rows = (
-        await session.exec(
-            select(MatchMember.user_id, Meeting, Program.meeting_minutes)
-            .join(Match, col(Match.id) == Meeting.match_id)
-            .join(Program, col(Program.id) == Match.program_id)
-            .join(MatchMember, col(MatchMember.match_id) == Match.id)
-            .where(
-                col(MatchMember.user_id).in_(in_round),
-                col(Match.status) != MatchStatus.ENDED.value,
-                col(Meeting.state).in_(
-                    [MeetingState.OFFERED.value, MeetingState.PROPOSED.value, MeetingState.CONFIRMED.value]
-                ),
-            )
-        )
-    ).all()
+    rows = (await session.exec(_live_meetings(in_round))).all()
     by_user: dict[int, set[Interval]] = {}
     for user_id, meeting, minutes in rows:
         by_user.setdefault(user_id, set()).update(i for i in _intervals(meeting, minutes) if i[1] > now)
