@@ -160,14 +160,8 @@ def _run_demo(participants: int, weeks: int, seed: int, db: str | None, quiet: b
         console.print(f"{result.rounds} rounds, {result.matches} matches, {result.messages} messages delivered")
 
 
-@app.command()
-def chat(
-    people: int = typer.Option(6, "--people", help="You and your simulated colleagues (2–50)."),
-    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
-    seed: int = typer.Option(7, "--seed", help="Same seed, same colleagues and answers."),
-    db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
-) -> None:
-    """Talk to the bot in this terminal as one of a few simulated colleagues (no Slack or Teams needed)."""
+def _check_session_options(people: int, kind: str, db: str | None) -> None:
+    """The options `chat` and `playground` share: a bad one is a usage error (exit 2) before anything starts."""
     from storage.urls import DatabaseUrlError, normalize_database_url
 
     if not 2 <= people <= 50:
@@ -179,6 +173,17 @@ def chat(
             normalize_database_url(db)
         except DatabaseUrlError as exc:
             usage(f"--db: {exc}")
+
+
+@app.command()
+def chat(
+    people: int = typer.Option(6, "--people", help="You and your simulated colleagues (2–50)."),
+    kind: str = typer.Option("peer", "--kind", help="peer (coffee chats) or mentoring."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same colleagues and answers."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: a throwaway SQLite file)."),
+) -> None:
+    """Talk to the bot in this terminal as one of a few simulated colleagues (no Slack or Teams needed)."""
+    _check_session_options(people, kind, db)
     _check_content()
     from storage.database import DatabaseUnavailable
     from tandem.chat import ChatOptions, run_chat
@@ -205,20 +210,11 @@ def playground(
     ),
 ) -> None:
     """Several people's chats side by side in your browser, against the real core (no Slack or Teams needed)."""
-    from storage.urls import DatabaseUrlError, normalize_database_url
     from tandem.playground.server import is_loopback
 
-    if not 2 <= people <= 50:
-        usage(f"--people must be between 2 and 50 (got {people})")
+    _check_session_options(people, kind, db)
     if not 1 <= panes <= min(people, 8):
         usage(f"--panes must be between 1 and {min(people, 8)} (got {panes})")
-    if kind not in ("mentoring", "peer"):
-        usage(f"--kind must be mentoring or peer (got {kind})")
-    if db is not None:
-        try:
-            normalize_database_url(db)
-        except DatabaseUrlError as exc:
-            usage(f"--db: {exc}")
     if not is_loopback(host) and not allow_remote:
         usage(
             f"--host {host} is not a loopback address: the playground has no login and lets anyone act as anyone; "
